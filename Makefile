@@ -1,0 +1,98 @@
+# fgrun: a C host embedding Lua 5.4. See HACKING.md for how the parts fit.
+VERSION := 0.1.0
+PREFIX  ?= /usr/local
+CC      ?= cc
+
+# Debian packages, by pkg-config name; tools/deps.sh installs them.
+PKGS := lua5.4 libcjson libcurl expat libarchive libedit openssl
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) \
+             -DFGRUN_VERSION='"$(VERSION)"' -Iruntime -I$(B)/gen \
+             $(shell pkg-config --cflags $(PKGS))
+LIBS    = $(shell pkg-config --libs $(PKGS)) -lm
+
+B := build
+# Fragments (mk/*.mk) append generated C files here and extra targets to ALL_EXTRA.
+GEN_SRCS :=
+ALL_EXTRA :=
+
+RUNTIME_SRCS := $(sort $(wildcard runtime/*.c))
+STDLIB_SRCS  := $(sort $(shell find stdlib -name '*.lua' 2>/dev/null))
+
+all: $(B)/fgrun $(ALL_EXTRA)
+
+-include $(sort $(wildcard mk/*.mk))
+
+CORE_GEN_SRCS := $(B)/gen/stdlib.c $(B)/gen/preload.c
+ALL_SRCS = $(RUNTIME_SRCS) $(CORE_GEN_SRCS) $(GEN_SRCS)
+
+# $(call objs,<dir>) maps every source to its object under <dir>.
+objs = $(patsubst %.c,$(1)/obj/%.o,$(ALL_SRCS))
+
+$(B)/tools/embed: tools/embed.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -O2 -o $@ $<
+
+# The Lua standard library, embedded: stdlib/a/b.lua becomes module "a.b".
+$(B)/gen/stdlib.c: $(STDLIB_SRCS) $(B)/tools/embed
+	@mkdir -p $(@D)
+	$(B)/tools/embed fg_stdlib $@ $(STDLIB_SRCS)
+
+# Every luaopen_fg_<name> in runtime/ is preloaded as require "<name>" (_ -> .).
+$(B)/gen/preload.c: $(RUNTIME_SRCS) tools/gen_preload.sh
+	@mkdir -p $(@D)
+	sh tools/gen_preload.sh $(RUNTIME_SRCS) > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/%.o: %.c | $(CORE_GEN_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/fgrun: $(call objs,$(B))
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build, for the tests.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+asan:
+	$(MAKE) B=$(B)/asan CFLAGS="-O1 -g $(SAN)" $(B)/asan/fgrun $(B)/asan/unit-tests
+
+# C unit tests (cmocka): each tests/unit/test_<x>.c links every runtime object but main.
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+LIB_OBJS = $(filter-out $(B)/obj/runtime/main.o,$(call objs,$(B)))
+
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS) $(shell pkg-config --libs cmocka)
+
+unit-tests: $(UNIT_BINS)
+$(B)/unit-tests: $(UNIT_BINS)
+	@touch $@
+
+install: $(B)/fgrun
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(B)/fgrun $(DESTDIR)$(PREFIX)/bin/fgrun
+
+deps:
+	sh tools/deps.sh
+
+# The README's two commands.
+test: deps
+	$(MAKE) all unit-tests
+	$(MAKE) asan
+	bash tests/run
+
+demo: deps
+	$(MAKE) all
+	bash tools/demo.sh
+
+bench: all
+	bash tests/bench/run
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all asan unit-tests install deps test demo bench clean
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,154 @@
+/* require "fgrun": the host's settings and the few system services Lua
+ * lacks (clocks, interruptible sleep, random UUIDs, levelled logging). */
+#include "host.h"
+#include "interrupt.h"
+#include <errno.h>
+#include <lauxlib.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <time.h>
+
+struct fg_host_options fg_host;
+
+/* fgrun.now() -> seconds since the epoch, as a float. */
+static int fgrun_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec / 1e9);
+    return 1;
+}
+
+/* fgrun.monotonic() -> seconds on a clock that never jumps. */
+static int fgrun_monotonic(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + ts.tv_nsec / 1e9);
+    return 1;
+}
+
+/* fgrun.sleep(seconds): returns nothing; raises "interrupted" when a
+ * signal arrives meanwhile. Sleeps in short slices to notice it. */
+static int fgrun_sleep(lua_State *L)
+{
+    lua_Number seconds = luaL_checknumber(L, 1);
+    struct timespec end, now;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += (time_t)seconds;
+    end.tv_nsec += (long)((seconds - (lua_Number)(time_t)seconds) * 1e9);
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        fg_interrupt_check(L);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long left_ns = (long long)(end.tv_sec - now.tv_sec) * 1000000000LL
+                            + (end.tv_nsec - now.tv_nsec);
+        if (left_ns <= 0)
+            return 0;
+        if (left_ns > 50000000LL)
+            left_ns = 50000000LL;
+        struct timespec slice = {0, (long)left_ns};
+        while (nanosleep(&slice, &slice) != 0 && errno == EINTR && !fg_interrupt_pending())
+            ;
+    }
+}
+
+/* fgrun.uuid4() -> a random (version 4) UUID string. */
+static int fgrun_uuid4(lua_State *L)
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        return luaL_error(L, "uuid4: no random bytes available");
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    char s[37];
+    snprintf(s, sizeof s,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+             b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    lua_pushstring(L, s);
+    return 1;
+}
+
+/* fgrun.interrupted() -> true once SIGINT/SIGTERM has arrived. */
+static int fgrun_interrupted(lua_State *L)
+{
+    lua_pushboolean(L, fg_interrupt_pending());
+    return 1;
+}
+
+/* fgrun.log(level, fmt, ...): string.format(fmt, ...) to stderr, with a
+ * newline, when the verbosity is at least level. Returns nothing. */
+static int fgrun_log(lua_State *L)
+{
+    lua_Integer level = luaL_checkinteger(L, 1);
+    if (level > fg_host.verbosity)
+        return 0;
+    int n = lua_gettop(L);
+    lua_getglobal(L, "string");
+    lua_getfield(L, -1, "format");
+    for (int i = 2; i <= n; i++)
+        lua_pushvalue(L, i);
+    lua_call(L, n - 1, 1);
+    size_t len;
+    const char *msg = lua_tolstring(L, -1, &len);
+    fwrite(msg, 1, len, stderr);
+    fputc('\n', stderr);
+    return 0;
+}
+
+static void set_string_field(lua_State *L, const char *key, const char *value)
+{
+    if (value) {
+        lua_pushstring(L, value);
+        lua_setfield(L, -2, key);
+    }
+}
+
+/* The `options` table: only the reserved options that were given. */
+static void push_options(lua_State *L)
+{
+    lua_newtable(L);
+    set_string_field(L, "env", fg_host.env);
+    set_string_field(L, "state_dir", fg_host.state_dir);
+    lua_pushboolean(L, fg_host.destroy);
+    lua_setfield(L, -2, "destroy");
+    lua_pushboolean(L, fg_host.keep);
+    lua_setfield(L, -2, "keep");
+    lua_pushboolean(L, fg_host.json);
+    lua_setfield(L, -2, "json");
+    lua_newtable(L);
+    for (int i = 0; fg_host.defines && fg_host.defines[i]; i++) {
+        lua_pushstring(L, fg_host.defines[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "defines");
+}
+
+int luaopen_fg_fgrun(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        {"now", fgrun_now},
+        {"monotonic", fgrun_monotonic},
+        {"sleep", fgrun_sleep},
+        {"uuid4", fgrun_uuid4},
+        {"interrupted", fgrun_interrupted},
+        {"log", fgrun_log},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, funcs);
+    lua_pushstring(L, FGRUN_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_pushinteger(L, fg_host.verbosity);
+    lua_setfield(L, -2, "verbosity");
+    lua_pushboolean(L, fg_host.quiet);
+    lua_setfield(L, -2, "quiet");
+    lua_pushboolean(L, fg_host.color);
+    lua_setfield(L, -2, "color");
+    push_options(L);
+    lua_setfield(L, -2, "options");
+    return 1;
+}

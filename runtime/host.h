@@ -1,0 +1,21 @@
+/* The command line's settings, as the `fgrun` Lua module shows them. */
+#ifndef FG_HOST_H
+#define FG_HOST_H
+#include <lua.h>
+
+struct fg_host_options {
+    int verbosity;          /* 0 normal, 1 -v, 2 -vv ... */
+    int quiet;              /* -q */
+    int color;              /* colour on stderr: a terminal, no --no-color/NO_COLOR */
+    const char *env;        /* --env NAME */
+    const char *state_dir;  /* --state-dir DIR */
+    int destroy, keep, json;
+    const char **defines;   /* -D KEY=VALUE, NULL-terminated */
+};
+
+/* Set by main before any script runs; read by luaopen_fg_fgrun. */
+extern struct fg_host_options fg_host;
+
+int luaopen_fg_fgrun(lua_State *L);
+
+#endif

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs what fgrun needs to build and test, from Debian's archive: as root
+# with apt-get, otherwise prints the command to run.
+set -e
+need="gcc make pkg-config liblua5.4-dev libcjson-dev libcurl4-openssl-dev libssl-dev
+libexpat1-dev libarchive-dev libedit-dev zlib1g-dev libcmocka-dev lua-busted curl jq
+python3"
+missing=""
+for p in $need; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+# The service models: botocore (Python package, or Debian's python3-botocore).
+python3 -c 'import botocore' 2>/dev/null || missing="$missing python3-botocore"
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "installing:$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+    echo "fgrun needs these Debian packages; run:" >&2
+    echo "  sudo apt-get install$missing" >&2
+    exit 1
+fi
