@@ -1,0 +1,360 @@
+/* libcurl transport for AWS calls. See http.h. */
+#include "http.h"
+#include "creds.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <lauxlib.h>
+
+#define CONN_MT "fg.aws.http.Conn"
+#define RESPONSE_MT "fg.aws.http.Response"
+#define HEADERS_MAX (64 * 1024)
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_TIMEOUT_MS 60000
+#define DEFAULT_MAX_BODY (64 * 1024 * 1024)
+
+struct fg_http_conn {
+	CURL *curl;   /* NULL once closed */
+};
+
+struct fg_http_conn *fg_http_conn_check(lua_State *L, int idx)
+{
+	struct fg_http_conn *c = luaL_checkudata(L, idx, CONN_MT);
+	if (!c->curl)
+		luaL_error(L, "http connection is closed");
+	return c;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct fg_http_response *r = ud;
+	if (fg_aws_buf_append(&r->body, p, size * n)) {
+		r->error = FG_HTTP_TOO_LARGE;
+		return 0;  /* aborts the transfer */
+	}
+	return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct fg_http_response *r = ud;
+	/* A new status line (after 100 Continue or a proxy's CONNECT answer)
+	 * starts the headers of the next response. */
+	if (size * n >= 5 && memcmp(p, "HTTP/", 5) == 0)
+		r->headers.len = 0;
+	if (fg_aws_buf_append(&r->headers, p, size * n)) {
+		r->error = FG_HTTP_TOO_LARGE;
+		return 0;
+	}
+	return size * n;
+}
+
+static enum fg_http_error classify_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return FG_HTTP_OK;
+	case CURLE_OPERATION_TIMEDOUT:
+		return FG_HTTP_TIMEOUT;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return FG_HTTP_CONNECTION;
+	default:
+		return FG_HTTP_OTHER;
+	}
+}
+
+enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
+				   const struct fg_http_request *req,
+				   struct fg_http_response *r)
+{
+	CURL *h = conn->curl;
+	r->status = 0;
+	r->error = FG_HTTP_OK;
+	r->message[0] = '\0';
+	fg_aws_buf_init(&r->headers, HEADERS_MAX);
+	fg_aws_buf_init(&r->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
+
+	/* Reset keeps the live connection, the DNS and TLS session caches. */
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+			 req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->message);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);
+	const char *ca = getenv("AWS_CA_BUNDLE");
+	if (ca && *ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	if (strcmp(req->method, "GET") == 0 && !req->body_len) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(req->method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	} else {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		if (strcmp(req->method, "POST") != 0)
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+
+	CURLcode rc = curl_easy_perform(h);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	if (rc != CURLE_OK && r->error == FG_HTTP_OK)
+		r->error = classify_curl(rc);
+	if (r->error == FG_HTTP_TOO_LARGE)
+		snprintf(r->message, sizeof r->message, "response over %zu bytes", r->body.max);
+	else if (r->error != FG_HTTP_OK && !r->message[0])
+		snprintf(r->message, sizeof r->message, "%s", curl_easy_strerror(rc));
+	if (r->error == FG_HTTP_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	return r->error;
+}
+
+void fg_http_response_clean_up(struct fg_http_response *r)
+{
+	fg_aws_buf_clean_up(&r->headers);
+	fg_aws_buf_clean_up(&r->body);
+}
+
+void fg_http_headers_free(struct curl_slist *list)
+{
+	for (struct curl_slist *p = list; p; p = p->next)
+		OPENSSL_cleanse(p->data, strlen(p->data));
+	curl_slist_free_all(list);
+}
+
+static int append_header(struct curl_slist **list, const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+	char *line = malloc(n + v + 3);
+	if (!line)
+		return -1;
+	memcpy(line, name, n);
+	if (v) {
+		memcpy(line + n, ": ", 2);
+		memcpy(line + n + 2, value, v + 1);
+	} else {
+		memcpy(line + n, ";", 2);  /* curl's way to send an empty header */
+	}
+	struct curl_slist *next = curl_slist_append(*list, line);
+	OPENSSL_cleanse(line, n + v + 2);
+	free(line);
+	if (!next)
+		return -1;
+	*list = next;
+	return 0;
+}
+
+int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
+			     const char **bad)
+{
+	struct curl_slist *list = NULL;
+	idx = lua_absindex(L, idx);
+	*bad = NULL;
+	/* libcurl would add these on its own; AWS signs neither. */
+	if (append_header(&list, "Expect", "") || append_header(&list, "Accept", ""))
+		goto fail;
+	if (!lua_istable(L, idx)) {
+		*out = list;
+		return lua_isnoneornil(L, idx) ? 0 : -1;
+	}
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		const char *value = NULL;
+		struct fg_creds *c = fg_creds_test(L, -1);
+		if (c)
+			value = fg_creds_token(c);
+		else if (lua_type(L, -1) == LUA_TSTRING)
+			value = lua_tostring(L, -1);
+		if (!name || strpbrk(name, ":\r\n") || (!value && !c) ||
+		    (value && strpbrk(value, "\r\n"))) {
+			*bad = name ? name : "?";
+			lua_pop(L, 2);
+			goto fail;
+		}
+		if (value && append_header(&list, name, value)) {
+			lua_pop(L, 2);
+			goto fail;
+		}
+		lua_pop(L, 1);
+	}
+	*out = list;
+	return 0;
+fail:
+	fg_http_headers_free(list);
+	*out = NULL;
+	return -1;
+}
+
+/* Pushes the raw header block as {[lowercase name] = value}, repeated
+ * headers joined with ", ". */
+static void push_headers(lua_State *L, const struct fg_aws_buf *raw)
+{
+	lua_newtable(L);
+	const char *p = raw->data, *end = raw->data ? raw->data + raw->len : NULL;
+	int first = 1;
+	while (p && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		const char *colon = memchr(p, ':', (size_t)(eol - p));
+		if (!first && colon) {
+			luaL_Buffer name;
+			luaL_buffinit(L, &name);
+			for (const char *q = p; q < colon; q++)
+				luaL_addchar(&name, (*q >= 'A' && *q <= 'Z') ? (char)(*q - 'A' + 'a') : *q);
+			luaL_pushresult(&name);
+			const char *v = colon + 1, *vend = eol;
+			while (v < vend && (*v == ' ' || *v == '\t'))
+				v++;
+			while (vend > v && (vend[-1] == '\r' || vend[-1] == ' ' || vend[-1] == '\t'))
+				vend--;
+			lua_pushvalue(L, -1);
+			if (lua_rawget(L, -3) == LUA_TSTRING) {
+				lua_pushliteral(L, ", ");
+				lua_pushlstring(L, v, (size_t)(vend - v));
+				lua_concat(L, 3);
+			} else {
+				lua_pop(L, 1);
+				lua_pushlstring(L, v, (size_t)(vend - v));
+			}
+			lua_rawset(L, -3);
+		}
+		first = 0;
+		p = eol + 1;
+	}
+}
+
+static lua_Integer opt_field_integer(lua_State *L, int t, const char *key, lua_Integer def)
+{
+	lua_getfield(L, t, key);
+	lua_Integer v = luaL_optinteger(L, -1, def);
+	lua_pop(L, 1);
+	return v;
+}
+
+static const char *field_string(lua_State *L, int t, const char *key, size_t *len)
+{
+	lua_getfield(L, t, key);
+	const char *s = lua_tolstring(L, -1, len);
+	lua_pop(L, 1);  /* the table keeps the string alive */
+	return s;
+}
+
+static int response_gc(lua_State *L)
+{
+	fg_http_response_clean_up(luaL_checkudata(L, 1, RESPONSE_MT));
+	return 0;
+}
+
+/* conn:request{method=, url=, headers=, body=, connect_timeout_ms=,
+ * timeout_ms=, max_body=} -> status, headers, body
+ *                         | nil, kind ("timeout"|"connection"|"too_large"|"other"), message */
+static int conn_request(lua_State *L)
+{
+	struct fg_http_conn *conn = fg_http_conn_check(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	struct fg_http_request req = {0};
+	req.method = field_string(L, 2, "method", NULL);
+	req.url = field_string(L, 2, "url", NULL);
+	req.body = field_string(L, 2, "body", &req.body_len);
+	if (!req.method || !req.url)
+		return luaL_error(L, "http request needs method and url");
+	req.connect_timeout_ms = (long)opt_field_integer(L, 2, "connect_timeout_ms", 0);
+	req.timeout_ms = (long)opt_field_integer(L, 2, "timeout_ms", 0);
+	req.max_body = (size_t)opt_field_integer(L, 2, "max_body", 0);
+
+	/* The response lives in a userdata so that a failed push cannot leak it. */
+	struct fg_http_response *r = lua_newuserdatauv(L, sizeof *r, 0);
+	memset(r, 0, sizeof *r);
+	luaL_setmetatable(L, RESPONSE_MT);
+
+	lua_getfield(L, 2, "headers");
+	const char *bad;
+	if (fg_http_headers_from_lua(L, -1, &req.headers, &bad))
+		return luaL_error(L, "http request: bad header %s", bad ? bad : "table");
+	lua_pop(L, 1);
+	enum fg_http_error err = fg_http_perform(conn, &req, r);
+	fg_http_headers_free(req.headers);
+
+	if (err != FG_HTTP_OK) {
+		static const char *const kinds[] = { "ok", "timeout", "connection", "too_large", "other" };
+		lua_pushnil(L);
+		lua_pushstring(L, kinds[err]);
+		lua_pushstring(L, r->message);
+		return 3;
+	}
+	lua_pushinteger(L, r->status);
+	push_headers(L, &r->headers);
+	lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
+	return 3;
+}
+
+/* conn:close() -> nothing; harmless when repeated */
+static int conn_close(lua_State *L)
+{
+	struct fg_http_conn *c = luaL_checkudata(L, 1, CONN_MT);
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	c->curl = NULL;
+	return 0;
+}
+
+/* http.new() -> a connection (fg.aws.http.Conn) */
+static int http_new(lua_State *L)
+{
+	struct fg_http_conn *c = lua_newuserdatauv(L, sizeof *c, 0);
+	c->curl = NULL;
+	luaL_setmetatable(L, CONN_MT);
+	c->curl = curl_easy_init();
+	if (!c->curl)
+		return luaL_error(L, "cannot create an HTTP handle");
+	return 1;
+}
+
+int luaopen_fg_aws_http(lua_State *L)
+{
+	static const luaL_Reg conn_methods[] = {
+		{ "request", conn_request },
+		{ "close", conn_close },
+		{ NULL, NULL },
+	};
+	if (luaL_newmetatable(L, CONN_MT)) {
+		luaL_newlib(L, conn_methods);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, conn_close);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, conn_close);
+		lua_setfield(L, -2, "__close");
+	}
+	lua_pop(L, 1);
+	if (luaL_newmetatable(L, RESPONSE_MT)) {
+		lua_pushcfunction(L, response_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_pop(L, 1);
+	static const luaL_Reg fns[] = {
+		{ "new", http_new },
+		{ NULL, NULL },
+	};
+	luaL_newlib(L, fns);
+	return 1;
+}

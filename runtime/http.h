@@ -1,0 +1,59 @@
+/* HTTP for the AWS transport over libcurl: one easy handle per endpoint
+ * host (a "fg.aws.http.Conn" userdata) kept alive and reused; connect and
+ * total timeouts; bounded bodies; AWS_CA_BUNDLE; proxies through libcurl's
+ * usual environment variables. require "aws.http". */
+#ifndef FG_HTTP_H
+#define FG_HTTP_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+#include <lua.h>
+
+#include "aws_buf.h"
+
+enum fg_http_error {
+	FG_HTTP_OK = 0,
+	FG_HTTP_TIMEOUT,      /* connect or total timeout */
+	FG_HTTP_CONNECTION,   /* refused, reset, resolve failure, truncated answer */
+	FG_HTTP_TOO_LARGE,    /* body over max_body */
+	FG_HTTP_OTHER,        /* TLS verification, bad URL, ...: not retryable */
+};
+
+struct fg_http_request {
+	const char *method;
+	const char *url;
+	struct curl_slist *headers;   /* see fg_http_headers_from_lua */
+	const char *body;
+	size_t body_len;
+	long connect_timeout_ms;
+	long timeout_ms;
+	size_t max_body;
+};
+
+struct fg_http_response {
+	long status;
+	struct fg_aws_buf headers;    /* raw header lines of the final response */
+	struct fg_aws_buf body;       /* wiped on clean-up: it may hold secrets */
+	enum fg_http_error error;
+	char message[CURL_ERROR_SIZE];
+};
+
+struct fg_http_conn;
+
+struct fg_http_conn *fg_http_conn_check(lua_State *L, int idx);
+/* Performs one exchange on the connection; the response must be cleaned up
+ * with fg_http_response_clean_up whatever the result. Returns r->error. */
+enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
+				   const struct fg_http_request *req,
+				   struct fg_http_response *r);
+void fg_http_response_clean_up(struct fg_http_response *r);
+
+/* Builds curl headers from the table at idx ({[name] = value}); a value may
+ * be a credentials object, standing for its session token. Does not raise:
+ * returns 0, or -1 with *bad naming the offending header. */
+int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
+			     const char **bad);
+/* Wipes (a header may carry a token) and frees the list. */
+void fg_http_headers_free(struct curl_slist *list);
+
+#endif
