@@ -1,0 +1,21 @@
+/* The listening socket and the poll loop that serves its connections, all
+ * on one thread: every answer is computed in microseconds, and waiting on
+ * clients never blocks, so a thread per client would buy nothing. */
+#ifndef APP_SERVER_H
+#define APP_SERVER_H
+
+/* Connections open at once; more wait in the kernel's listen backlog. */
+#define SERVER_MAX_CONNECTIONS 512
+#define SERVER_BACKLOG 128
+
+/* Listens on 0.0.0.0:port (0: a port the kernel picks). Returns the socket
+ * with the port actually bound in *bound_port, or -1 after logging why. */
+int server_listen(int port, int *bound_port);
+
+/* Serves connections on listen_fd until a byte arrives on stop_fd; then
+ * closes listen_fd and the connections that have not begun a request,
+ * finishes the others, and returns that byte (the number of the signal that
+ * asked to stop). Returns -1 after logging if polling fails. */
+int server_run(int listen_fd, int port, int stop_fd);
+
+#endif
