@@ -1,0 +1,87 @@
+-- AWS clients driven by the official service models, named as in boto3:
+--   local aws = require "aws"
+--   aws.ecs.describe_services{cluster = "c", services = {"s"}}
+--   aws.client("ecs", {region = "eu-west-1"}).list_clusters()
+--   for page in aws.iam.paginate("list_policies", {}) do ... end
+--   aws.iam.all("list_policies", {Scope = "AWS"}).Policies
+-- Values: structures and maps are tables marked json.object_mt, lists are
+-- marked json.array_mt; integers are Lua integers, floats floats; blobs are
+-- raw byte strings; timestamps are ISO-8601 UTC strings
+-- ("2015-01-25T08:00:00Z", fractional seconds kept when present) and input
+-- timestamps take such strings or epoch seconds. Every failure is raised as an
+-- error object (aws.is_error): {service, operation, code, message, status,
+-- request_id, retryable}; code "ValidationError" means nothing was sent.
+local model = require "aws.model"
+local client = require "aws.client"
+local errors = require "aws.errors"
+
+local aws = {}
+
+-- client key (boto3's, "_" for "-") -> botocore service name
+local SERVICES = {
+  sts = "sts", secretsmanager = "secretsmanager", ec2 = "ec2", ecr = "ecr",
+  iam = "iam", ecs = "ecs", logs = "logs", elbv2 = "elbv2",
+  application_autoscaling = "application-autoscaling",
+}
+
+local loaded = {} -- botocore name -> model, shared by the clients of a service
+
+-- aws.client(name, {region=, profile=, endpoint_url=, max_attempts=, retry_mode=})
+function aws.client(name, opts)
+  local key = type(name) == "string" and name:gsub("-", "_") or nil
+  local service = SERVICES[key]
+  if not service then
+    local known = {}
+    for k in pairs(SERVICES) do known[#known + 1] = k end
+    table.sort(known)
+    error("aws: unknown service " .. tostring(name) .. " (known: " .. table.concat(known, ", ")
+          .. "; aws.load_model takes any other)", 2)
+  end
+  local m = loaded[service]
+  if not m then
+    m = model.embedded(service) or error("aws: no embedded model for " .. service, 2)
+    loaded[service] = m
+  end
+  return client.new(m, key, opts)
+end
+
+local function read_json(path)
+  local f, err = io.open(path, "rb")
+  if not f then error("aws.load_model: " .. err, 3) end
+  local text = f:read("a")
+  f:close()
+  local ok, v = pcall(require("json").decode, text)
+  if not ok then error("aws.load_model: " .. path .. ": " .. tostring(v), 3) end
+  return v
+end
+
+-- aws.load_model(path_or_table [, opts]) -> client of any botocore-format
+-- service-2 model (json, query or ec2 protocol). opts: the transport options
+-- of aws.client, plus name (the client's name in messages) and paginators
+-- (a paginators-1 table or path).
+function aws.load_model(source, opts)
+  opts = opts or {}
+  local t = type(source) == "string" and read_json(source) or source
+  local paginators = opts.paginators
+  if type(paginators) == "string" then paginators = read_json(paginators) end
+  local m = model.from_table(t, paginators)
+  local key = opts.name or (t.metadata.endpointPrefix or "service"):gsub("-", "_")
+  return client.new(m, key, opts)
+end
+
+aws.is_error = errors.is_error
+
+-- Snake-case name of an operation as boto3 spells it ("DescribeDBInstances"
+-- -> "describe_db_instances").
+aws.snake_name = model.snake_name
+
+-- aws.ecs, aws.ec2, ...: default clients, made on first use.
+return setmetatable(aws, {
+  __index = function(self, key)
+    if SERVICES[key] then
+      local c = aws.client(key)
+      rawset(self, key, c)
+      return c
+    end
+  end,
+})

@@ -1,0 +1,174 @@
+-- A client of one AWS service: client.<operation>(params) validates,
+-- serializes, sends through aws.transport and parses the answer.
+local errors = require "aws.errors"
+local protocols = require "aws.protocol"
+local validate = require "aws.validate"
+local paginate = require "aws.paginate"
+
+local M = {}
+
+local TRANSPORT_OPTIONS = {"region", "profile", "endpoint_url", "max_attempts", "retry_mode", "credentials"}
+
+-- Top-level idempotency tokens the caller left out, filled with fresh UUIDs
+-- (params is copied, not changed).
+local function with_tokens(model, shape, params)
+  local tokens = shape._idempotency_tokens
+  if tokens == nil then
+    tokens = false
+    for name, ref in pairs(shape.members or {}) do
+      if ref.idempotencyToken then
+        tokens = tokens or {}
+        tokens[#tokens + 1] = name
+      end
+    end
+    shape._idempotency_tokens = tokens
+  end
+  if not tokens then return params end
+  local filled
+  for _, name in ipairs(tokens) do
+    if params[name] == nil then
+      if not filled then
+        filled = {}
+        for k, v in pairs(params) do filled[k] = v end
+      end
+      filled[name] = require("fgrun").uuid4()
+    end
+  end
+  return filled or params
+end
+
+-- model: an aws.model; key: the client's name ("ecs"); opts: transport options.
+function M.new(model, key, opts)
+  opts = opts or {}
+  local protocol, why = protocols.of(model.metadata)
+  if not protocol then error("aws: " .. key .. ": " .. why, 3) end
+  local client = {}
+  local transport
+
+  local function get_transport()
+    if not transport then
+      local t = {service = key, metadata = model.metadata}
+      for _, name in ipairs(TRANSPORT_OPTIONS) do t[name] = opts[name] end
+      transport = require("aws.transport").new(t)
+    end
+    return transport
+  end
+
+  local function operation(snake)
+    local name = model:snake_names()[snake] or (model:operation(snake) and snake)
+    local op = name and model:operation(name)
+    if not op then
+      error(errors.new{service = key, operation = tostring(snake), code = "UnknownOperation",
+                       message = key .. " has no operation " .. tostring(snake)
+                         .. " (client.operations() lists them)"}, 3)
+    end
+    if not op.name then op.name = name end
+    local shown = name == snake and require("aws.model").snake_name(name) or snake
+    return op, shown
+  end
+
+  -- The unsigned request of an operation, after validation.
+  local function prepare(op, snake, params)
+    if params == nil then params = {} end
+    local input = op.input and model:target(op.input)
+    if input then
+      params = with_tokens(model, input, params)
+      local problem = validate.check(model, input, params)
+      if problem then errors.raise_validation(key, snake, problem) end
+    elseif next(params) ~= nil then
+      errors.raise_validation(key, snake, "takes no parameters")
+    end
+    return protocol.request(model, op, params)
+  end
+
+  local function call(op, snake, params)
+    local req = prepare(op, snake, params)
+    local result
+    local function classify(status, headers, body)
+      local out, err = protocols.answer(protocol, model, op, status, headers, body)
+      result = out
+      return err
+    end
+    local status, headers_or_err, body = get_transport():send(req, {operation = op.name, classify = classify})
+    if not status then
+      local e = headers_or_err or {code = "Unknown", message = "transport failed"}
+      e.service, e.operation = key, snake
+      error(errors.new(e), 2)
+    end
+    if result == nil then -- the transport took the answer without classify
+      local out, err = protocols.answer(protocol, model, op, status, headers_or_err, body)
+      if err then
+        err.service, err.operation = key, snake
+        error(errors.new(err), 2)
+      end
+      result = out
+    end
+    return result
+  end
+
+  local methods = {}
+
+  -- client.operations() -> sorted snake_case operation names
+  function methods.operations()
+    local names = {}
+    for snake in pairs(model:snake_names()) do names[#names + 1] = snake end
+    table.sort(names)
+    return names
+  end
+
+  -- client.build_request(op, params) -> {method, url, headers, body}, signed, not sent
+  function methods.build_request(snake, params)
+    local op, name = operation(snake)
+    local req = get_transport():sign(prepare(op, name, params))
+    return {method = req.method, url = req.url, headers = req.headers, body = req.body}
+  end
+
+  local function paginator_of(snake)
+    local op, name = operation(snake)
+    local paginator = model:paginator(op.name)
+    if not paginator then
+      error(errors.new{service = key, operation = name, code = "NotPaginated",
+                       message = key .. "." .. name .. " has no paginator"}, 3)
+    end
+    return paginator, function(params) return call(op, name, params) end
+  end
+
+  -- for page in client.paginate(op, params) do ... end
+  function methods.paginate(snake, params)
+    local paginator, fetch = paginator_of(snake)
+    return paginate.pages(fetch, paginator, params)
+  end
+
+  -- client.all(op, params) -> every page merged by the paginator's result keys
+  function methods.all(snake, params)
+    local paginator, fetch = paginator_of(snake)
+    return paginate.all(fetch, paginator, params)
+  end
+
+  function methods.model() return model end
+
+  for name, fn in pairs(methods) do
+    -- client:method(...) works as client.method(...)
+    client[name] = function(a, ...)
+      if a == client then return fn(...) end
+      return fn(a, ...)
+    end
+  end
+
+  return setmetatable(client, {
+    __index = function(self, snake)
+      if type(snake) ~= "string" or snake:sub(1, 1) == "_" then return nil end
+      local op, name = operation(snake)
+      local fn = function(a, b)
+        if a == self then a = b end
+        return call(op, name, a)
+      end
+      rawset(self, snake, fn)
+      return fn
+    end,
+    __name = "aws.client",
+    __tostring = function() return "aws client " .. key end,
+  })
+end
+
+return M

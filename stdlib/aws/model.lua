@@ -1,0 +1,125 @@
+-- Service models (botocore's service-2.json format): the embedded ones,
+-- decoded one operation or shape at a time, or any model given as a table.
+-- Resolved shapes are the decoded JSON tables themselves; derived facts
+-- (member maps, names) are cached on them under keys starting with "_".
+local json = require "json"
+
+local M = {}
+local Model = {}
+Model.__index = Model
+
+local PACK = 16777216 -- index entries are offset * 2^24 + length (tools/gen_models.py)
+
+-- botocore's xform_name: "DescribeDBInstances" -> "describe_db_instances".
+function M.snake_name(name)
+  if name:find("_", 1, true) then return name end
+  local special = name:match("%u%u+s$")
+  if special then name = name:sub(1, -#special - 1) .. "_" .. special:lower() end
+  name = name:gsub("(.)(%u%l+)", "%1_%2")
+  return (name:gsub("([%l%d])(%u)", "%1_%2"):lower())
+end
+
+local function slice(text, packed)
+  local offset = packed // PACK
+  return json.decode(text:sub(offset, offset + packed % PACK - 1))
+end
+
+-- The embedded model of a botocore service name ("ecs"), or nil.
+function M.embedded(service)
+  local models = require "aws.models"
+  local text = models.get(service, "service")
+  if not text then return nil end
+  local index = json.decode(models.get(service, "index"))
+  local meta_at = index.metadata
+  return setmetatable({
+    name = service,
+    metadata = json.decode(text:sub(meta_at[1], meta_at[1] + meta_at[2] - 1)),
+    text = text,
+    index = index,
+    shapes = {},
+    operations = {},
+    paginators_source = function() return models.get(service, "paginators") end,
+  }, Model)
+end
+
+-- A model from a decoded service-2 table (used in place, not copied).
+-- paginators: an optional decoded paginators-1 table.
+function M.from_table(t, paginators)
+  if type(t) ~= "table" or type(t.metadata) ~= "table" or type(t.operations) ~= "table"
+    or type(t.shapes) ~= "table" then
+    error("aws: a service model needs metadata, operations and shapes", 3)
+  end
+  return setmetatable({
+    name = t.metadata.endpointPrefix,
+    metadata = t.metadata,
+    shapes = t.shapes,
+    operations = t.operations,
+    paginators = paginators and paginators.pagination or nil,
+  }, Model)
+end
+
+function Model:shape(name)
+  local s = self.shapes[name]
+  if s == nil then
+    local packed = self.index and self.index.shapes[name]
+    if not packed then error("aws: model has no shape " .. tostring(name), 0) end
+    s = slice(self.text, packed)
+    self.shapes[name] = s
+  end
+  if not s._name then s._name = name end
+  return s
+end
+
+-- The shape a member reference ({shape = "Name", locationName = ...}) points to.
+function Model:target(ref)
+  local s = ref._target
+  if not s then
+    s = self:shape(ref.shape)
+    ref._target = s
+  end
+  return s
+end
+
+function Model:operation(name)
+  local op = self.operations[name]
+  if op == nil and self.index then
+    local packed = self.index.operations[name]
+    if packed then
+      op = slice(self.text, packed)
+      self.operations[name] = op
+    end
+  end
+  return op
+end
+
+-- All operation names, unsorted.
+function Model:operation_names()
+  local names = {}
+  for name in pairs(self.index and self.index.operations or self.operations) do
+    names[#names + 1] = name
+  end
+  return names
+end
+
+-- snake_case name -> operation name, built on first use.
+function Model:snake_names()
+  local map = self._snake
+  if not map then
+    map = {}
+    for _, name in ipairs(self:operation_names()) do map[M.snake_name(name)] = name end
+    self._snake = map
+  end
+  return map
+end
+
+-- The paginator of an operation ({input_token=, output_token=, ...}) or nil.
+function Model:paginator(op_name)
+  if self.paginators == nil then
+    local text = self.paginators_source and self.paginators_source()
+    self.paginators = text and json.decode(text).pagination or false
+  end
+  return self.paginators and self.paginators[op_name] or nil
+end
+
+M.Model = Model
+return M

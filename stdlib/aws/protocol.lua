@@ -1,0 +1,97 @@
+-- The wire protocols by name: how a request is written and an answer read.
+-- answer() turns one HTTP answer into the operation's output, or into an
+-- error table (code, message, status, request_id, data) the transport can
+-- classify for retries; answers that are not the protocol's become errors
+-- with their status and a short, escaped excerpt.
+local errors = require "aws.errors"
+
+local M = {}
+
+local function request_id_header(headers)
+  return headers["x-amzn-requestid"] or headers["x-amz-request-id"]
+end
+
+local function error_shape(model, op, code)
+  local refs = op.errors
+  if not refs or not code then return nil end
+  for i = 1, #refs do
+    local shape = model:target(refs[i])
+    if refs[i].shape == code or (shape.error and shape.error.code == code) then return shape end
+  end
+end
+
+local function unexpected(status, body, why)
+  local code = status >= 200 and status < 300 and "InvalidResponse" or tostring(status)
+  return {code = code, status = status,
+          message = "unexpected answer (" .. why .. "): " .. errors.excerpt(body)}
+end
+
+local json_protocol = {}
+
+function json_protocol.request(model, op, params)
+  return require("aws.serialize_json").request(model, op, params)
+end
+
+function json_protocol.answer(model, op, status, headers, body)
+  local parse = require "aws.parse_json"
+  local tree, why = parse.decode(body)
+  if status >= 200 and status < 300 then
+    if not tree then return nil, unexpected(status, body, why) end
+    return parse.output(model, op.output and model:target(op.output), tree)
+  end
+  local code, message = parse.error_code(headers, tree)
+  if not code then return nil, unexpected(status, body, tree and "no error code" or why) end
+  local err = {code = code, message = message, status = status, request_id = request_id_header(headers)}
+  local shape = error_shape(model, op, code)
+  if shape and tree then err.data = parse.output(model, shape, tree) end
+  return nil, err
+end
+
+local xml_protocol = {}
+
+function xml_protocol.request(model, op, params)
+  return require("aws.serialize_query").request(model, op, params)
+end
+
+function xml_protocol.answer(model, op, status, headers, body)
+  local parse = require "aws.parse_xml"
+  local root, why = parse.decode(body)
+  if status >= 200 and status < 300 then
+    if not root then return nil, unexpected(status, body, why) end
+    return parse.output(model, op, root)
+  end
+  if not root then return nil, unexpected(status, body, why) end
+  local code, message, request_id, node = parse.error_fields(root)
+  if not code then return nil, unexpected(status, body, "no error code") end
+  local err = {code = code, message = message, status = status,
+               request_id = request_id or request_id_header(headers)}
+  local shape = error_shape(model, op, code)
+  if shape then err.data = parse.structure(model, shape, node) end
+  return nil, err
+end
+
+local PROTOCOLS = {json = json_protocol, query = xml_protocol, ec2 = xml_protocol}
+
+-- The protocol of a model's metadata, or nil and why.
+function M.of(metadata)
+  local name = metadata.protocol
+  if not PROTOCOLS[name] and metadata.protocols then
+    for _, candidate in ipairs(metadata.protocols) do
+      if PROTOCOLS[candidate] then name = candidate break end
+    end
+  end
+  local protocol = PROTOCOLS[name]
+  if not protocol then
+    return nil, "protocol " .. tostring(metadata.protocol) .. " is not supported (json, query, ec2 are)"
+  end
+  return protocol
+end
+
+-- answer() with parser failures (a malformed value) turned into errors too.
+function M.answer(protocol, model, op, status, headers, body)
+  local ok, result, err = pcall(protocol.answer, model, op, status, headers, body)
+  if not ok then return nil, unexpected(status, body, tostring(result)) end
+  return result, err
+end
+
+return M
