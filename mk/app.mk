@@ -35,6 +35,9 @@ app: $(APP_CONTEXT_BIN)
 
 app-asan: $(APP_ASAN_BIN)
 
+# `make asan` (top-level Makefile) builds the service's sanitizer build too.
+asan: app-asan
+
 $(APP_BUILD)/obj/%.o: $(APP_SRC_DIR)/%.c
 	@mkdir -p $(@D)
 	$(APP_CC) $(APP_CFLAGS) -c $< -o $@

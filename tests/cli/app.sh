@@ -3,15 +3,24 @@
 # and checks its endpoints, its answers to bad requests, concurrency,
 # --healthcheck and graceful shutdown. Prints TAP.
 #
-# FGRUN_APP: the binary to test; default build/app/fgrun-demo-app (built
-# here if missing). For a sanitizer run: make app-asan, then
-# FGRUN_APP=build/asan/app/fgrun-demo-app tests/cli/app.sh
+# The binary: $FGRUN_APP if set; otherwise build/app/fgrun-demo-app, or,
+# when the driver reruns the tests with FGRUN=<...>/asan/fgrun, the
+# AddressSanitizer build build/asan/app/fgrun-demo-app. Either is (re)built
+# here first, so the test never runs a stale binary.
 set -u
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-app=${FGRUN_APP:-$root/build/app/fgrun-demo-app}
-if [ -z "${FGRUN_APP:-}" ] && [ ! -x "$app" ]; then
-    make -s -C "$root" -f mk/app.mk app >&2
+if [ -n "${FGRUN_APP:-}" ]; then
+    app=$FGRUN_APP
+else
+    case ${FGRUN:-} in
+    */asan/fgrun) target=app-asan app=$root/build/asan/app/fgrun-demo-app ;;
+    *)            target=app      app=$root/build/app/fgrun-demo-app ;;
+    esac
+    if ! make -s -C "$root" -f mk/app.mk "$target" >&2; then
+        echo "Bail out! cannot build $target"
+        exit 1
+    fi
 fi
 
 tmp=$(mktemp -d)
@@ -83,8 +92,8 @@ stopped_within() {
 
 # --- the binary and its command line ---------------------------------------
 
-if [ -n "${FGRUN_APP:-}" ]; then
-    skip "the binary is statically linked" "FGRUN_APP given: may be a sanitizer build"
+if [ "$app" != "$root/build/app/fgrun-demo-app" ]; then
+    skip "the binary is statically linked" "not the release build: $app"
 else
     check "the binary is statically linked" sh -c "file -L '$app' | grep 'statically linked'"
 fi
