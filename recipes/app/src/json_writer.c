@@ -104,7 +104,7 @@ static size_t utf8_sequence_length(const unsigned char *s, size_t n)
     return len;
 }
 
-void json_string_n(struct json_writer *w, const char *s, size_t n)
+static void json_string_n(struct json_writer *w, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -138,7 +138,7 @@ void json_string_n(struct json_writer *w, const char *s, size_t n)
     put_char(w, '"');
 }
 
-void json_string(struct json_writer *w, const char *s)
+static void json_string(struct json_writer *w, const char *s)
 {
     json_string_n(w, s, strlen(s));
 }
@@ -150,7 +150,7 @@ void json_key(struct json_writer *w, const char *key)
     w->after_key = true;
 }
 
-void json_int(struct json_writer *w, int64_t v)
+static void json_int(struct json_writer *w, int64_t v)
 {
     char num[24];
     int n = snprintf(num, sizeof num, "%" PRId64, v);

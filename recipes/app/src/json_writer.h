@@ -30,14 +30,11 @@ void json_object_end(struct json_writer *w);
 /* A member name; the next call writes its value. */
 void json_key(struct json_writer *w, const char *key);
 
-/* Any bytes: escaped as JSON requires, invalid UTF-8 becomes U+FFFD. */
-void json_string(struct json_writer *w, const char *s);
-void json_string_n(struct json_writer *w, const char *s, size_t n);
-void json_int(struct json_writer *w, int64_t v);
 /* A non-negative decimal with three fractional digits, from milliseconds. */
 void json_millis_as_seconds(struct json_writer *w, uint64_t ms);
 
-/* Shorthands for a key followed by its value. */
+/* A key and its value. Strings may hold any bytes: they are escaped as
+ * JSON requires, and invalid UTF-8 becomes U+FFFD. */
 void json_kv_string(struct json_writer *w, const char *key, const char *s);
 void json_kv_int(struct json_writer *w, const char *key, int64_t v);
 
