@@ -27,6 +27,7 @@ local value
 local decoders = {}
 
 function decoders.structure(model, shape, v)
+  if shape.document then return v end
   if type(v) ~= "table" then return nil end
   local out = setmetatable({}, object_mt)
   local by_wire = wire_members(shape)

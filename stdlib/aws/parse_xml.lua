@@ -126,8 +126,9 @@ local function child(node, tag)
   end
 end
 
+-- The root element of an answer; an empty body is an empty <Response>.
 function M.decode(body)
-  if body == nil or body == "" then return nil, "empty body" end
+  if body == nil or body:find("^%s*$") then return {tag = "Response"} end
   return xml.parse(body)
 end
 
@@ -136,11 +137,10 @@ end
 function M.output(model, op, root)
   if not op.output then return setmetatable({}, object_mt) end
   local shape = model:target(op.output)
+  -- query answers wrap the output in <OpResult>, models name it resultWrapper
   local start = root
-  if op.output.resultWrapper then
-    start = child(root, op.output.resultWrapper)
-    if not start then return setmetatable({}, object_mt) end
-  end
+  local wrapper = op.output.resultWrapper or (op.name and op.name .. "Result")
+  if wrapper then start = child(root, wrapper) or root end
   return decoders.structure(model, shape, start)
 end
 

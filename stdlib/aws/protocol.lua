@@ -61,6 +61,7 @@ function xml_protocol.answer(model, op, status, headers, body)
     return parse.output(model, op, root)
   end
   if not root then return nil, unexpected(status, body, why) end
+  if not root[1] then return nil, unexpected(status, body, "no error element") end
   local code, message, request_id, node = parse.error_fields(root)
   if not code then return nil, unexpected(status, body, "no error code") end
   local err = {code = code, message = message, status = status,

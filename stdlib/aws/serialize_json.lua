@@ -21,6 +21,7 @@ end
 local encoders = {}
 
 function encoders.structure(model, shape, v)
+  if shape.document then return v end
   local out = setmetatable({}, object_mt)
   local members = shape.members
   for k, mv in pairs(v) do

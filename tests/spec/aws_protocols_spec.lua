@@ -1,0 +1,175 @@
+-- AWS protocol conformance: every case of FGRUN_VECTORS/protocols (input:
+-- ec2, query, json, json_1_0; output: the same four), read in place. Input
+-- cases go through aws.load_model and build_request; output cases through
+-- the response parser (aws.protocol). botocore's ignore list is honoured;
+-- any other skip prints its reason.
+local json = require "json"
+local aws = require "aws"
+local model = require "aws.model"
+local protocol = require "aws.protocol"
+local timestamp = require "aws.timestamp"
+
+local null = json.null
+
+local function repo_root()
+  local src = debug.getinfo(1, "S").source:gsub("^@", "")
+  return src:match("^(.*)/tests/spec/[^/]*$") or "."
+end
+
+local VECTORS = (os.getenv("FGRUN_VECTORS") or (repo_root() .. "/../shared/vectors")) .. "/protocols"
+
+local function read_json(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return json.decode(text)
+end
+
+local ignore = read_json(VECTORS .. "/botocore-ignore-list.json")
+
+-- Cases skipped beyond botocore's list, with the reason printed.
+local SKIPPED = {
+  AwsJson11EndpointTrait = "endpoint hostPrefix trait: none of the nine services uses it",
+  AwsJson11EndpointTraitWithHostLabel = "endpoint hostPrefix trait: none of the nine services uses it",
+  AwsJson10EndpointTrait = "endpoint hostPrefix trait: none of the nine services uses it",
+  AwsJson10EndpointTraitWithHostLabel = "endpoint hostPrefix trait: none of the nine services uses it",
+  QueryEndpointTrait = "endpoint hostPrefix trait: none of the nine services uses it",
+  QueryEndpointTraitWithHostLabel = "endpoint hostPrefix trait: none of the nine services uses it",
+  Ec2QueryEndpointTrait = "endpoint hostPrefix trait: none of the nine services uses it",
+}
+
+local function ignored(proto, direction, suite, case)
+  if not ignore then return false end
+  local general = ignore.general and ignore.general[direction]
+  for _, name in ipairs(general and general.suites or {}) do
+    if name == suite.description then return true end
+  end
+  local p = ignore.protocols and ignore.protocols[proto] and ignore.protocols[proto][direction]
+  for _, id in ipairs(p and p.cases or {}) do
+    if id == case.id then return true end
+  end
+  return false
+end
+
+local function case_model(suite, case)
+  return {metadata = suite.metadata, shapes = suite.shapes, operations = {[case.given.name] = case.given}}
+end
+
+-- Deep comparison of a parsed value with the vector's expectation, where
+-- the vectors write timestamps as epoch seconds and special floats as text.
+local function same(got, want)
+  if want == null then return got == nil or got == null end
+  if type(want) == "number" then
+    if type(got) == "string" then got = timestamp.parse(got) end
+    return type(got) == "number" and math.abs(got - want) < 1e-6
+  end
+  if want == "NaN" and type(got) == "number" then return got ~= got end
+  if want == "Infinity" and type(got) == "number" then return got == math.huge end
+  if want == "-Infinity" and type(got) == "number" then return got == -math.huge end
+  if type(want) ~= "table" then return got == want end
+  if type(got) ~= "table" then return false end
+  for k, v in pairs(want) do
+    if not same(got[k], v) then return false end
+  end
+  for k, v in pairs(got) do
+    if want[k] == nil and v ~= null then return false end
+  end
+  return true
+end
+
+local function form_pairs(body)
+  local set = {}
+  for pair in (body or ""):gmatch("[^&]+") do set[pair] = (set[pair] or 0) + 1 end
+  return set
+end
+
+local function show(v)
+  local ok, text = pcall(json.encode, v, {sort_keys = true})
+  return ok and text or tostring(v)
+end
+
+-- assert with a message built only on failure
+local function check(ok, message_fn)
+  if not ok then error(message_fn(), 2) end
+end
+
+local function input_case(proto, suite, case)
+  local client = aws.load_model(case_model(suite, case), {
+    name = "test", region = "us-east-1", endpoint_url = "https://example.com",
+    credentials = {access_key_id = "AKID", secret_access_key = "SECRET"},
+  })
+  local params = case.params or {}
+  local req = client.build_request(model.snake_name(case.given.name), params)
+  local want = case.serialized
+  assert.are.equal(want.method, req.method)
+  local uri = req.url:gsub("^%a+://[^/]+", "")
+  assert.are.equal(want.uri, uri)
+  if want.body and want.body ~= "" then
+    if proto == "json" or proto == "json_1_0" then
+      local got_body, want_body = json.decode(req.body), json.decode(want.body)
+      check(same(got_body, want_body), function() return "body " .. req.body .. " ~= " .. want.body end)
+    else
+      assert.are.same(form_pairs(want.body), form_pairs(req.body))
+    end
+  end
+  for name, value in pairs(want.headers or {}) do
+    local got
+    for k, v in pairs(req.headers) do
+      if k:lower() == name:lower() then got = v end
+    end
+    if name:lower() == "content-type" and got then got = got:match("^[^;]*") end
+    assert.are.equal(value, got, "header " .. name)
+  end
+end
+
+local function output_case(suite, case)
+  local t = case_model(suite, case)
+  local m = model.from_table(t)
+  local p = assert(protocol.of(t.metadata))
+  local op = m:operation(case.given.name)
+  op.name = case.given.name
+  local headers = {}
+  for k, v in pairs(case.response.headers or {}) do headers[k:lower()] = v end
+  local result, err = protocol.answer(p, m, op, case.response.status_code, headers, case.response.body or "")
+  if case.errorCode or case.error then
+    check(err, function() return "expected error " .. tostring(case.errorCode) .. ", got " .. show(result) end)
+    if case.errorCode then assert.are.equal(case.errorCode, err.code) end
+    if case.errorMessage then assert.are.equal(case.errorMessage, err.message) end
+    if case.error and next(case.error) then
+      check(same(err.data, case.error), function() return "error data " .. show(err.data) .. " ~= " .. show(case.error) end)
+    end
+  else
+    check(not err, function() return tostring(err.code) .. ": " .. tostring(err.message) end)
+    check(same(result, case.result or {}), function() return "result " .. show(result) .. " ~= " .. show(case.result) end)
+  end
+end
+
+local PROTOCOLS = {"ec2", "query", "json", "json_1_0"}
+
+for _, direction in ipairs({"input", "output"}) do
+  describe("AWS protocol conformance (" .. direction .. ")", function()
+    for _, proto in ipairs(PROTOCOLS) do
+      local path = VECTORS .. "/" .. direction .. "/" .. proto .. ".json"
+      local suites = read_json(path)
+      if not suites then
+        pending(proto .. ": " .. path .. " not found (set FGRUN_VECTORS to ../shared/vectors)")
+      else
+        for _, suite in ipairs(suites) do
+          for _, case in ipairs(suite.cases) do
+            local name = proto .. " " .. case.id
+            if ignored(proto, direction, suite, case) then
+              pending(name .. ": in botocore's ignore list")
+            elseif SKIPPED[case.id] then
+              pending(name .. ": " .. SKIPPED[case.id])
+            else
+              it(name, function()
+                if direction == "input" then input_case(proto, suite, case) else output_case(suite, case) end
+              end)
+            end
+          end
+        end
+      end
+    end
+  end)
+end
