@@ -1,4 +1,4 @@
-/* Shared config/credentials file parser and require "aws.config_file". */
+/* Shared config/credentials file parser and require "aws.configfile". */
 #include "config_file.h"
 
 #include <errno.h>
@@ -207,7 +207,7 @@ static int config_file_load(lua_State *L)
 	return 1;
 }
 
-int luaopen_fg_aws_config_file(lua_State *L)
+int luaopen_fg_aws_configfile(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{ "load", config_file_load },

@@ -1,5 +1,7 @@
 /* Credentials objects and the sources that read secrets. See creds.h. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE  /* timegm, malloc_usable_size */
+#endif
 #include "creds.h"
 #include "aws_buf.h"
 #include "config_file.h"

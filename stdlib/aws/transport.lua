@@ -1,0 +1,185 @@
+-- The AWS transport: region, endpoint, credentials, SigV4, HTTP, retries
+-- and logging for one client. The protocol layer (stdlib/aws.lua) builds
+-- requests and parses answers; this module signs and sends them.
+--
+--   local t = transport.new{service=, metadata=, region=, profile=,
+--                           endpoint_url=, max_attempts=, retry_mode=}
+--   t:sign(req)  -> req (url and signing headers set)
+--   t:send(req, {operation=, classify=})
+--     -> status, headers, body, attempts | nil, err, attempts
+local fgrun = require "fgrun"
+local config = require "aws.transport.config"
+local credentials = require "aws.transport.credentials"
+local endpoint = require "aws.transport.endpoint"
+local retry = require "aws.transport.retry"
+local signer = require "aws.transport.signer"
+local pool = require "aws.transport.http_pool"
+local wire_log = require "aws.transport.wire_log"
+
+local M = {}
+
+local CLOCK_SKEW_THRESHOLD = 240   -- seconds of difference worth correcting
+
+local function env(name)
+  local v = os.getenv(name)
+  if v and v ~= "" then return v end
+end
+
+local function config_error(code, msg)
+  error(setmetatable({ code = code, message = msg, retryable = false },
+    { __tostring = function(e) return e.code .. ": " .. e.message end }), 0)
+end
+
+local function profile_option(profile)
+  return profile or (fgrun.options and fgrun.options.profile) or nil
+end
+
+-- resolve_region(profile) -> region | nil, how to set one
+function M.resolve_region(profile, explicit_region)
+  local region = explicit_region or (fgrun.options and fgrun.options.region)
+    or env("AWS_REGION") or env("AWS_DEFAULT_REGION")
+  if region then return region end
+  local name = config.profile_name(profile_option(profile))
+  local settings = config.profile(name)
+  if type(settings.region) == "string" and settings.region ~= "" then return settings.region end
+  return nil, ("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), `region = ...` in profile [%s] of %s, or pass --region / the region option")
+    :format(name, config.config_path())
+end
+
+-- credentials_source(profile) -> a short description of where the
+-- credentials come from (never a secret).
+function M.credentials_source(profile)
+  return credentials.source(profile_option(profile))
+end
+
+local T = {}
+T.__index = T
+
+function M.new(o)
+  local md = o.metadata or {}
+  local profile = profile_option(o.profile)
+  local settings = config.profile(config.profile_name(profile))
+  local region, why = M.resolve_region(profile, o.region)
+  if not region then
+    if md.endpointPrefix == "iam" or md.globalEndpoint then
+      region = "us-east-1"   -- a global service needs no region
+    else
+      config_error("NoRegion", why)
+    end
+  end
+  local ep = endpoint.resolve {
+    metadata = md, region = region, endpoint_url = o.endpoint_url,
+    settings = settings, services = config.services(settings),
+  }
+  local t = setmetatable({
+    service = o.service or md.endpointPrefix,
+    metadata = md, region = region, endpoint = ep.url, endpoint_source = ep.source,
+    signing_region = ep.signing_region, signing_name = ep.signing_name,
+    profile = profile, clock_offset = 0,
+    connect_timeout_ms = o.connect_timeout_ms, timeout_ms = o.timeout_ms,
+  }, T)
+  t.retry = retry.new {
+    mode = o.retry_mode or env("AWS_RETRY_MODE") or settings.retry_mode,
+    max_attempts = o.max_attempts or env("AWS_MAX_ATTEMPTS") or settings.max_attempts,
+    base = o.retry_base_delay,
+  }
+  t.max_attempts, t.retry_mode = t.retry.max_attempts, t.retry.mode
+  return t
+end
+
+function T:credentials()
+  return credentials.get(self.profile)
+end
+
+function T:sign(req)
+  return signer.sign(req, self:credentials(), {
+    base_url = self.endpoint, region = self.signing_region, service = self.signing_name,
+    time = fgrun.now() + self.clock_offset,
+  })
+end
+
+local function default_classify(status)
+  if status >= 200 and status < 300 then return nil end
+  return { code = "HTTP" .. status, message = "HTTP " .. status, status = status }
+end
+
+-- On a clock skew error, sets the offset from the answer's Date; true when
+-- it changed enough to make a retry worthwhile.
+function T:correct_clock(headers)
+  local server = signer.parse_http_date(headers and headers["date"])
+  if not server then return false end
+  local offset = server - fgrun.now()
+  if math.abs(offset - self.clock_offset) < CLOCK_SKEW_THRESHOLD then return false end
+  fgrun.log(1, "aws: correcting the clock by %+d s from the server's Date", math.floor(offset + 0.5))
+  self.clock_offset = offset
+  return true
+end
+
+local function now_ms(t0)
+  return math.floor((fgrun.monotonic() - t0) * 1000 + 0.5)
+end
+
+function T:send(req, opts)
+  opts = opts or {}
+  local classify = opts.classify or default_classify
+  local name = self.service .. "." .. tostring(opts.operation or "?")
+  local max = self.retry.max_attempts
+  req.headers = req.headers or {}
+  signer.set_header(req.headers, "amz-sdk-invocation-id", fgrun.uuid4())
+  local start = fgrun.monotonic()
+  local taken
+  local attempt = 0
+  while true do
+    attempt = attempt + 1
+    local wait = self.retry:before_attempt()
+    if wait > 0 then fgrun.sleep(wait) end
+    signer.set_header(req.headers, "amz-sdk-request", ("attempt=%d; max=%d"):format(attempt, max))
+    self:sign(req)
+    wire_log.request(req)
+    local t0 = fgrun.monotonic()
+    local status, headers, body = pool.get(req.url):request {
+      method = req.method, url = req.url, headers = req.headers, body = req.body,
+      connect_timeout_ms = self.connect_timeout_ms, timeout_ms = self.timeout_ms,
+    }
+    wire_log.response(status, status and headers or body, status and body or nil, now_ms(t0))
+    local err
+    if status then
+      err = classify(status, headers, body)
+    else
+      local kind, message = headers, body
+      err = {
+        code = kind == "timeout" and "RequestTimeout" or "ConnectionError",
+        message = message, retryable = kind == "timeout" or kind == "connection",
+      }
+    end
+    self.retry:after_attempt(err and retry.classify(err) or nil)
+    if not err then
+      self.retry:succeeded(taken)
+      wire_log.call(name, status, attempt, now_ms(start))
+      return status, headers, body, attempt
+    end
+    if retry.CLOCK_SKEW[err.code] and self:correct_clock(headers) then
+      err.retryable = true
+    end
+    local delay = self.retry:delay(attempt)
+    if not err.retryable or attempt >= max then
+      wire_log.call(name, status, attempt, now_ms(start), err)
+      return nil, err, attempt
+    end
+    taken = self.retry:take(err)
+    if not taken then
+      err.message = tostring(err.message or "") .. " (retry quota exhausted)"
+      wire_log.call(name, status, attempt, now_ms(start), err)
+      return nil, err, attempt
+    end
+    wire_log.retry(name, attempt, max, err, delay)
+    fgrun.sleep(delay)
+  end
+end
+
+-- Forgets cached credentials (after the environment or files changed).
+function M.reset_credentials()
+  credentials.reset()
+end
+
+return M

@@ -1,0 +1,308 @@
+-- The credential chain, in the AWS CLI's order: environment variables
+-- (unless a profile was named explicitly); the profile (role_arn with
+-- source_profile or credential_source through STS AssumeRole, the
+-- credentials file's keys, credential_process, the config file's keys);
+-- container credentials; EC2 instance metadata (IMDSv2). Credentials
+-- that expire are refreshed 5 minutes before they do. The objects are
+-- aws.creds userdata: their secrets never become Lua strings.
+local creds = require "aws.creds"
+local fgrun = require "fgrun"
+local config = require "aws.transport.config"
+local endpoint = require "aws.transport.endpoint"
+local signer = require "aws.transport.signer"
+local pool = require "aws.transport.http_pool"
+local wire_log = require "aws.transport.wire_log"
+
+local M = {}
+
+local REFRESH_MARGIN = 300   -- seconds before expiry
+local METADATA_TIMEOUT_MS = 1000
+local CONTAINER_HOST = "http://169.254.170.2"
+local IMDS_DEFAULT = "http://169.254.169.254"
+
+local function env(name)
+  local v = os.getenv(name)
+  if v and v ~= "" then return v end
+end
+
+local function fail(msg)
+  error(setmetatable({ code = "CredentialsError", message = msg, retryable = false },
+    { __tostring = function(e) return e.code .. ": " .. e.message end }), 0)
+end
+M.fail = fail
+
+-- Each source: fetch(ctx) -> creds, description | nil, why-not-tried.
+
+local function from_env()
+  local c = creds.from_env()
+  if c then return c, "environment variables (AWS_ACCESS_KEY_ID)" end
+  return nil, "environment variables: AWS_ACCESS_KEY_ID not set"
+end
+
+local function is_loopback(host)
+  return host == "localhost" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil or host == "[::1]"
+    or host == "169.254.170.2" or host == "169.254.170.23" or host == "[fd00:ec2::23]"
+end
+
+local function container_url()
+  local rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+  if rel then return CONTAINER_HOST .. rel end
+  local full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+  if not full then return nil end
+  local scheme, host = full:match("^(%a+)://([^/:]+)")
+  if not scheme or not (scheme:lower() == "https" or (scheme:lower() == "http" and is_loopback(host))) then
+    fail(("AWS_CONTAINER_CREDENTIALS_FULL_URI %q must be https or a loopback http address"):format(full))
+  end
+  return full
+end
+
+local function read_token_file(path)
+  local f, err = io.open(path, "rb")
+  if not f then fail("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: " .. tostring(err)) end
+  local s = f:read("a")
+  f:close()
+  return (s:gsub("%s+$", ""))
+end
+
+local function fetch_http(req, format)
+  local t0 = fgrun.monotonic()
+  wire_log.request(req)
+  local c, err = creds.from_http(pool.get(req.url), req, format)
+  if fgrun.verbosity >= 2 then
+    fgrun.log(2, "< %s (%d ms, credentials body not shown)", c and "ok" or tostring(err),
+      (fgrun.monotonic() - t0) * 1000)
+  end
+  return c, err
+end
+
+local function from_container()
+  local url = container_url()
+  if not url then
+    return nil, "container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI not set"
+  end
+  local headers = {}
+  local token_file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+  local token = token_file and read_token_file(token_file) or env("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+  if token then headers.Authorization = token end
+  local c, err
+  for _ = 1, 2 do
+    c, err = fetch_http({ method = "GET", url = url, headers = headers,
+      connect_timeout_ms = METADATA_TIMEOUT_MS, timeout_ms = 2 * METADATA_TIMEOUT_MS }, "json")
+    if c then return c, "container credentials (" .. url .. ")" end
+  end
+  fail(("container credentials from %s: %s"):format(url, err))
+end
+
+local function imds_request(method, url, headers)
+  local req = { method = method, url = url, headers = headers,
+    connect_timeout_ms = METADATA_TIMEOUT_MS, timeout_ms = METADATA_TIMEOUT_MS }
+  wire_log.request(req)
+  local t0 = fgrun.monotonic()
+  local status, h, body = pool.get(url):request(req)
+  wire_log.response(status, status and h or body, status and "" or nil, (fgrun.monotonic() - t0) * 1000)
+  return status, status and body or h, body
+end
+
+local function from_imds()
+  if (env("AWS_EC2_METADATA_DISABLED") or ""):lower() == "true" then
+    return nil, "EC2 instance metadata: AWS_EC2_METADATA_DISABLED=true"
+  end
+  local base = (env("AWS_EC2_METADATA_SERVICE_ENDPOINT") or IMDS_DEFAULT):gsub("/+$", "")
+  local status, body, why = imds_request("PUT", base .. "/latest/api/token",
+    { ["X-aws-ec2-metadata-token-ttl-seconds"] = "21600" })
+  local headers = {}
+  if status == 200 then
+    headers["X-aws-ec2-metadata-token"] = body
+  elseif not status then
+    return nil, ("EC2 instance metadata (%s): %s"):format(base, why)
+  elseif status ~= 403 and status ~= 404 and status ~= 405 then
+    return nil, ("EC2 instance metadata (%s): token request answered HTTP %d"):format(base, status)
+  end   -- 403/404/405: IMDSv1 only
+  local list = base .. "/latest/meta-data/iam/security-credentials/"
+  status, body, why = imds_request("GET", list, headers)
+  if status ~= 200 then
+    return nil, ("EC2 instance metadata (%s): %s"):format(base,
+      status and ("no instance role (HTTP %d)"):format(status) or why)
+  end
+  local role = body:match("^%s*([^\r\n]+)")
+  if not role then return nil, ("EC2 instance metadata (%s): no instance role"):format(base) end
+  local c, err = fetch_http({ method = "GET", url = list .. role, headers = headers,
+    connect_timeout_ms = METADATA_TIMEOUT_MS, timeout_ms = METADATA_TIMEOUT_MS }, "json")
+  if not c then fail(("EC2 instance metadata role %s: %s"):format(role, err)) end
+  return c, ("EC2 instance metadata (role %s)"):format(role)
+end
+
+local function form_escape(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+-- STS AssumeRole over the query protocol, signed with the source credentials.
+local function assume_role(settings, profile, source, source_desc)
+  local region = env("AWS_REGION") or env("AWS_DEFAULT_REGION")
+    or (type(settings.region) == "string" and settings.region) or "us-east-1"
+  local ep = endpoint.resolve {
+    metadata = { endpointPrefix = "sts", serviceId = "STS", signingName = "sts" },
+    region = region, settings = settings, services = config.services(settings),
+  }
+  local params = {
+    { "Action", "AssumeRole" }, { "Version", "2011-06-15" },
+    { "RoleArn", settings.role_arn },
+    { "RoleSessionName", settings.role_session_name or ("fgrun-" .. math.floor(fgrun.now())) },
+  }
+  if settings.external_id then params[#params + 1] = { "ExternalId", settings.external_id } end
+  if settings.duration_seconds then params[#params + 1] = { "DurationSeconds", settings.duration_seconds } end
+  local body = {}
+  for i, p in ipairs(params) do body[i] = p[1] .. "=" .. form_escape(p[2]) end
+  local req = signer.sign({
+    method = "POST", path = "/", query = "",
+    headers = { ["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8" },
+    body = table.concat(body, "&"),
+  }, source, { base_url = ep.url, region = ep.signing_region, service = "sts", time = fgrun.now() })
+  local c, err = fetch_http(req, "sts")
+  if not c then
+    fail(("profile %s: assuming role %s with %s: %s"):format(profile, settings.role_arn, source_desc, err))
+  end
+  return c, ("assumed role %s (profile %s, from %s)"):format(settings.role_arn, profile, source_desc)
+end
+
+local resolve_profile
+
+local function from_credential_source(name, settings)
+  local src = settings.credential_source
+  local c, desc
+  if src == "Environment" then c, desc = from_env()
+  elseif src == "EcsContainer" then c, desc = from_container()
+  elseif src == "Ec2InstanceMetadata" then c, desc = from_imds()
+  else fail(("profile %s: credential_source %q: expected Environment, EcsContainer or Ec2InstanceMetadata"):format(name, tostring(src))) end
+  if not c then fail(("profile %s: credential_source %s found nothing: %s"):format(name, src, desc)) end
+  return c, desc
+end
+
+-- A profile's own credentials, ignoring role_arn: the credentials file's
+-- keys, credential_process, the config file's keys. nil plus what was tried.
+local function own_credentials(name, settings, in_config, in_creds)
+  local cred_file, config_file = config.credentials_path(), config.config_path()
+  local section = config.config_section_name(name)
+  if in_creds then
+    local c = creds.from_file(cred_file, name)
+    if c then return c, ("shared credentials file %s [%s]"):format(cred_file, name) end
+  end
+  if settings.credential_process then
+    return creds.from_process(settings.credential_process),
+      ("credential_process of profile %s"):format(name)
+  end
+  if in_config then
+    local c = creds.from_file(config_file, section)
+    if c then return c, ("config file %s [%s]"):format(config_file, section) end
+  end
+  return nil, ("shared credentials file %s [%s]; config file %s [%s]"):format(
+    cred_file, name, config_file, section)
+end
+
+-- Credentials of a profile, or nil plus what was tried. `visited` guards
+-- against source_profile loops.
+resolve_profile = function(name, visited)
+  visited = visited or {}
+  if visited[name] then fail("source_profile loop through profile " .. name) end
+  visited[name] = true
+  local settings, found, in_config, in_creds = config.profile(name)
+  if not found and name ~= "default" then
+    fail(("profile %s not found in %s or %s"):format(name, config.config_path(), config.credentials_path()))
+  end
+  if not settings.role_arn then
+    return own_credentials(name, settings, in_config, in_creds)
+  end
+  local source, desc
+  local src_name = settings.source_profile
+  if src_name then
+    local src_settings, src_found, src_in_config, src_in_creds = config.profile(src_name)
+    if not src_found then
+      fail(("profile %s: source_profile %s not found"):format(name, src_name))
+    end
+    if src_settings.role_arn and src_name ~= name then
+      source, desc = resolve_profile(src_name, visited)   -- role chaining
+    else
+      source, desc = own_credentials(src_name, src_settings, src_in_config, src_in_creds)
+    end
+    if not source then
+      fail(("profile %s: source_profile %s has no credentials (tried %s)"):format(name, src_name, desc))
+    end
+  elseif settings.credential_source then
+    source, desc = from_credential_source(name, settings)
+  else
+    fail(("profile %s: role_arn needs source_profile or credential_source"):format(name))
+  end
+  return assume_role(settings, name, source, desc)
+end
+
+-- The whole chain once: creds, description. Fails saying what was tried.
+local function resolve_chain(profile_option)
+  local name, explicit = config.profile_name(profile_option)
+  local tried = {}
+  if not explicit then
+    local c, why = from_env()
+    if c then return c, why end
+    tried[#tried + 1] = why
+  end
+  local c, why = resolve_profile(name)
+  if c then return c, why end
+  tried[#tried + 1] = why
+  c, why = from_container()
+  if c then return c, why end
+  tried[#tried + 1] = why
+  c, why = from_imds()
+  if c then return c, why end
+  tried[#tried + 1] = why
+  fail("no AWS credentials found; tried: " .. table.concat(tried, "; "))
+end
+
+-- A provider per profile option, shared by every client that uses it.
+local providers = {}
+
+local function provider(profile_option)
+  local key = profile_option or ""
+  local p = providers[key]
+  if not p then
+    p = {}
+    providers[key] = p
+  end
+  return p
+end
+
+local function expiring(c, margin)
+  local exp = c:expiration()
+  return exp ~= nil and exp - fgrun.now() < margin
+end
+
+-- get(profile) -> creds, refreshed when within 5 minutes of expiry.
+function M.get(profile_option)
+  local p = provider(profile_option)
+  if p.creds and not expiring(p.creds, REFRESH_MARGIN) then return p.creds end
+  local ok, c, desc = pcall(resolve_chain, profile_option)
+  if not ok then
+    -- A failed refresh may keep using credentials that are still valid.
+    if p.creds and not expiring(p.creds, 0) then
+      fgrun.log(1, "aws: refreshing credentials failed (%s); the current ones are still valid", tostring(c))
+      return p.creds
+    end
+    error(c, 0)
+  end
+  if p.creds and p.creds ~= c then
+    fgrun.log(1, "aws: credentials refreshed from %s", desc)
+  end
+  p.creds, p.source = c, desc
+  return c
+end
+
+-- source(profile) -> where the credentials come from (no secrets).
+function M.source(profile_option)
+  M.get(profile_option)
+  return provider(profile_option).source
+end
+
+-- Forgets cached credentials (tests; after the environment changed).
+function M.reset()
+  for k in pairs(providers) do providers[k] = nil end
+end
+
+return M

@@ -1,0 +1,82 @@
+-- Signs a request with SigV4 (aws.sigv4): sets url, Host, X-Amz-Date,
+-- X-Amz-Security-Token (the credentials object, which the HTTP layer turns
+-- into the token in C), User-Agent and Authorization.
+local sigv4 = require "aws.sigv4"
+local fgrun = require "fgrun"
+
+local M = {}
+
+M.USER_AGENT = "fgrun/" .. tostring(fgrun.version)
+
+function M.amz_date(t)
+  return os.date("!%Y%m%dT%H%M%SZ", math.floor(t))
+end
+
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6,
+                 Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
+
+-- Days since 1970-01-01 of a civil date (proleptic Gregorian).
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+
+-- "Thu, 26 Nov 2026 13:37:31 GMT" -> Unix seconds, or nil.
+function M.parse_http_date(s)
+  if type(s) ~= "string" then return nil end
+  local d, mon, y, hh, mm, ss = s:match("(%d+) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d)")
+  if not d or not MONTHS[mon] then return nil end
+  return days_from_civil(tonumber(y), MONTHS[mon], tonumber(d)) * 86400
+    + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
+end
+
+-- "https://host:443/prefix" -> "host", "/prefix"
+function M.split_url(base)
+  local scheme, authority, path = base:match("^(%a[%w+.-]*)://([^/]+)(.*)$")
+  if not scheme then error(("bad endpoint URL %q"):format(base), 0) end
+  authority = authority:gsub("^.*@", "")
+  scheme = scheme:lower()
+  if (scheme == "https" and authority:match(":443$")) or (scheme == "http" and authority:match(":80$")) then
+    authority = authority:gsub(":%d+$", "")
+  end
+  return authority, path
+end
+
+-- Sets (or replaces, whatever the case of the name) one header.
+function M.set_header(headers, name, value)
+  local lower = name:lower()
+  for k in pairs(headers) do
+    if k:lower() == lower and k ~= name then headers[k] = nil end
+  end
+  headers[name] = value
+end
+
+-- sign(req, creds, {base_url=, region=, service=, time=}) -> req
+function M.sign(req, creds, o)
+  req.headers = req.headers or {}
+  req.query = req.query or ""
+  req.body = req.body or ""
+  local host, prefix = M.split_url(o.base_url)
+  local path = prefix .. (req.path or "/")
+  if path == "" then path = "/" end
+  req.url = o.base_url:gsub("^(%a[%w+.-]*://[^/]+).*$", "%1") .. path
+    .. (req.query ~= "" and "?" .. req.query or "")
+  local h = req.headers
+  M.set_header(h, "Authorization", nil)
+  M.set_header(h, "Host", host)
+  M.set_header(h, "X-Amz-Date", M.amz_date(o.time))
+  M.set_header(h, "X-Amz-Security-Token", creds:has_token() and creds or nil)
+  M.set_header(h, "User-Agent", M.USER_AGENT)
+  M.set_header(h, "Authorization", sigv4.sign(creds, {
+    method = req.method, path = path, query = req.query, headers = h,
+    payload_hash = sigv4.sha256_hex(req.body), amz_date = h["X-Amz-Date"],
+    region = o.region, service = o.service,
+  }))
+  return req
+end
+
+return M

@@ -1,0 +1,152 @@
+-- Logging of AWS calls: -v one line per call and per retry, -vv the wire
+-- (method, URL, headers, bodies), with credentials and secret values
+-- redacted: the Authorization and token headers, and fields such as
+-- SecretString, SecretAccessKey, SessionToken, passwords and auth tokens
+-- in JSON, XML and form-encoded bodies.
+local fgrun = require "fgrun"
+
+local M = {}
+
+local BODY_SHOWN = 4096
+local REDACTED = "<redacted>"
+
+local SECRET_HEADERS = {
+  ["authorization"] = true, ["x-amz-security-token"] = true,
+  ["x-aws-ec2-metadata-token"] = true, ["cookie"] = true, ["set-cookie"] = true,
+}
+
+-- Field names (lowercase) whose values are secrets, wherever they appear.
+local SECRET_FIELDS = {
+  secretstring = true, secretbinary = true, secretaccesskey = true,
+  sessiontoken = true, password = true, newpassword = true, oldpassword = true,
+  authorizationtoken = true, token = true, privatekey = true, clientsecret = true,
+  ["aws_secret_access_key"] = true, ["aws_session_token"] = true,
+}
+M.SECRET_FIELDS = SECRET_FIELDS
+
+local function is_secret(name)
+  return SECRET_FIELDS[name:lower()] == true
+end
+
+-- "Key": "value" -> "Key": "<redacted>", honouring escaped quotes.
+local function redact_json(s)
+  local out, pos = {}, 1
+  while true do
+    local a, b, key = s:find('"([%w_%-]+)"%s*:%s*"', pos)
+    if not a then break end
+    out[#out + 1] = s:sub(pos, b)
+    local j = b + 1
+    while j <= #s do
+      local c = s:byte(j)
+      if c == 92 then j = j + 2          -- backslash escape
+      elseif c == 34 then break          -- closing quote
+      else j = j + 1 end
+    end
+    if is_secret(key) then
+      out[#out + 1] = REDACTED
+    else
+      out[#out + 1] = s:sub(b + 1, j - 1)
+    end
+    pos = j
+  end
+  out[#out + 1] = s:sub(pos)
+  return table.concat(out)
+end
+
+local function redact_xml(s)
+  return (s:gsub("<([%w_]+)>([^<]*)</%1>", function(name, value)
+    if is_secret(name) then return "<" .. name .. ">" .. REDACTED .. "</" .. name .. ">" end
+  end))
+end
+
+-- key=value&...: a key is secret by its last dotted component
+-- (e.g. Password, or PolicyDocument.member.1.SecretAccessKey).
+local function redact_form(s)
+  return (s:gsub("([%w%._%-]+)=([^&]*)", function(key, value)
+    local last = key:match("([^%.]+)$") or key
+    if is_secret(last) then return key .. "=" .. REDACTED end
+  end))
+end
+
+-- Redacts secrets in a body or query string of any of the three shapes.
+function M.redact_body(s)
+  if s == nil or s == "" then return s or "" end
+  return redact_form(redact_xml(redact_json(s)))
+end
+
+function M.redact_header(name, value)
+  if SECRET_HEADERS[name:lower()] or type(value) ~= "string" then return REDACTED end
+  return value
+end
+
+local function printable(s)
+  return (s:gsub("[%z\1-\8\11\12\14-\31\127]", "?"))
+end
+
+local function body_lines(prefix, body)
+  if body == nil or body == "" then return end
+  local shown = M.redact_body(body)
+  local more = ""
+  if #shown > BODY_SHOWN then
+    more = (" ... (%d more bytes)"):format(#shown - BODY_SHOWN)
+    shown = shown:sub(1, BODY_SHOWN)
+  end
+  fgrun.log(2, "%s%s%s", prefix, printable(shown), more)
+end
+
+local function header_lines(prefix, headers)
+  local names = {}
+  for k in pairs(headers or {}) do names[#names + 1] = k end
+  table.sort(names, function(a, b) return a:lower() < b:lower() end)
+  for _, k in ipairs(names) do
+    fgrun.log(2, "%s%s: %s", prefix, k, printable(M.redact_header(k, headers[k])))
+  end
+end
+
+-- -vv: the request as sent.
+function M.request(req)
+  if fgrun.verbosity < 2 then return end
+  local url = req.url:gsub("%?(.*)$", function(q) return "?" .. M.redact_body(q) end)
+  fgrun.log(2, "> %s %s", req.method, url)
+  header_lines("> ", req.headers)
+  body_lines("> ", req.body)
+end
+
+-- -vv: the answer as received (or the connection failure).
+function M.response(status, headers, body, ms)
+  if fgrun.verbosity < 2 then return end
+  if not status then
+    fgrun.log(2, "< (no answer: %s) %d ms", tostring(headers), ms)
+    return
+  end
+  fgrun.log(2, "< %d (%d ms)", status, ms)
+  header_lines("< ", headers)
+  body_lines("< ", body)
+end
+
+local function describe(err)
+  local s = tostring(err.code or "error")
+  if err.status then s = s .. (" (HTTP %d)"):format(err.status) end
+  if err.message and err.message ~= "" then s = s .. ": " .. tostring(err.message) end
+  return printable(s)
+end
+M.describe = describe
+
+-- -v: one line per retry, saying why.
+function M.retry(name, attempt, max, err, delay)
+  fgrun.log(1, "aws %s: attempt %d/%d failed: %s; retrying in %.2f s",
+    name, attempt, max, describe(err), delay)
+end
+
+-- -v: one line per call.
+function M.call(name, status, attempts, ms, err)
+  if err then
+    fgrun.log(1, "aws %s: %s after %d attempt%s, %d ms", name, describe(err),
+      attempts, attempts == 1 and "" or "s", ms)
+  else
+    fgrun.log(1, "aws %s %d, %d attempt%s, %d ms", name, status, attempts,
+      attempts == 1 and "" or "s", ms)
+  end
+end
+
+return M
