@@ -9,7 +9,6 @@
 local json = require "json"
 local errors = require "jmespath.errors"
 
-local raise = errors.raise
 local sub, find = string.sub, string.find
 local utf8_char = utf8.char
 
@@ -36,7 +35,7 @@ local JSON_ESCAPES = {
 }
 
 local function fail(expr, pos, fmt, ...)
-  raise("syntax", "%s at column %d in %q", string.format(fmt, ...), pos, expr)
+  errors.at("syntax", expr, pos, string.format(fmt, ...))
 end
 
 -- Position just after the closing delimiter `q` starting the scan at i,

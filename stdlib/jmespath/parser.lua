@@ -48,7 +48,7 @@ end
 
 function P:fail(tok, fmt, ...)
   local what = fmt and string.format(fmt, ...) or ("unexpected " .. describe(tok))
-  errors.raise("syntax", "%s at column %d in %q", what, tok.pos, self.expr)
+  errors.at("syntax", self.expr, tok.pos, what)
 end
 
 function P:peek(k) return self.tokens[self.i + (k or 0)] end
@@ -64,15 +64,24 @@ end
 
 local nud, led = {}, {}
 
+-- Deeper nesting than this is refused rather than exhausting the stack.
+local MAX_DEPTH = 400
+
 function P:expression(rbp)
   local tok = self.tokens[self.i]
+  local depth = self.depth + 1
+  if depth > MAX_DEPTH then self:fail(tok, "expression nested too deeply") end
+  self.depth = depth
   self.i = self.i + 1
   local f = nud[tok.t]
   if f == nil then self:fail(tok) end
   local left = f(self, tok)
   while true do
     local cur = self.tokens[self.i]
-    if rbp >= BP[cur.t] then return left end
+    if rbp >= BP[cur.t] then
+      self.depth = depth - 1
+      return left
+    end
     local g = led[cur.t]
     if g == nil then self:fail(cur) end
     self.i = self.i + 1
@@ -163,7 +172,7 @@ function P:index_or_slice()
     end
     self:advance()
     if parts[3] == 0 then
-      errors.raise("invalid-value", "slice step cannot be 0 at column %d in %q", self:peek(-1).pos, self.expr)
+      errors.at("invalid-value", self.expr, self:peek(-1).pos, "slice step cannot be 0")
     end
     return { type = "slice", start = parts[1], stop = parts[2], step = parts[3] }
   end
@@ -290,7 +299,7 @@ end
 
 -- parse(expr): the AST of expr; raises "syntax: ..." when it is not valid.
 function parser.parse(expr)
-  local self = setmetatable({ expr = expr, tokens = lexer.tokenize(expr), i = 1 }, P)
+  local self = setmetatable({ expr = expr, tokens = lexer.tokenize(expr), i = 1, depth = 0 }, P)
   local ast = self:expression(0)
   local tok = self:peek()
   if tok.t ~= "eof" then self:fail(tok) end

@@ -112,7 +112,14 @@ local function bench(name, kind, expr, data)
   }
 end
 
-local vectors = (os.getenv("FGRUN_VECTORS") or "../shared/vectors") .. "/jmespath/benchmarks.json"
+-- The repository root, from this file's path (tests/bench/jmespath_bench.lua).
+local function repo_root()
+  local src = debug.getinfo(1, "S").source:gsub("^@", "")
+  return src:match("^(.*)/tests/bench/[^/]*$") or "."
+end
+
+local vectors = (os.getenv("FGRUN_VECTORS") or (repo_root() .. "/../shared/vectors"))
+  .. "/jmespath/benchmarks.json"
 local text = read_file(vectors)
 if text then
   for _, group in ipairs(json.decode(text)) do
@@ -144,6 +151,6 @@ os.execute("mkdir -p build/bench")
 local out = assert(io.open("build/bench/jmespath.json", "w"))
 local list = {}
 for i, r in ipairs(rows) do list[i] = O(r) end
-out:write(json.encode(O { unit = "microseconds", cases = A(list) }, { indent = 2 }), "\n")
+out:write(json.encode(O { unit = "microseconds", cases = A(list) }, { indent = 2, sort_keys = true }), "\n")
 out:close()
 print("\nwritten to build/bench/jmespath.json")

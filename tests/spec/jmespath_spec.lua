@@ -125,7 +125,8 @@ describe("jmespath compliance", function()
         for gi, group in ipairs(suite) do
           for ci, case in ipairs(group.cases) do
             local expr = case.expression
-            it(string.format("%s group %d case %d: %s", file, gi, ci, expr), function()
+            local label = expr:gsub("%c", function(c) return string.format("\\x%02x", c:byte()) end)
+            it(string.format("%s group %d case %d: %s", file, gi, ci, label), function()
               local ok, got = pcall(jmespath.search, expr, group.given)
               if case.error then
                 assert.is_false(ok, "expected a " .. case.error .. " error, got " .. show(got))
@@ -244,6 +245,37 @@ describe("jmespath module", function()
     end
     assert.is_nil(jmespath.error_kind("something else: x"))
     assert.is_nil(jmespath.error_kind({}))
+  end)
+
+  it("keeps syntax errors short for long or deeply nested expressions", function()
+    local ok, err = pcall(jmespath.compile, string.rep("(", 5000) .. "a" .. string.rep(")", 5000))
+    assert.is_false(ok)
+    assert.are.equal("syntax", jmespath.error_kind(err))
+    assert.is_truthy(err:find("nested too deeply", 1, true), err)
+    assert.is_true(#err < 200, err)
+    ok, err = pcall(jmespath.compile, string.rep("a.", 200) .. "]")
+    assert.is_false(ok)
+    assert.is_truthy(err:find("at column 401", 1, true), err)
+    assert.is_true(#err < 200, err)
+  end)
+
+  it("follows long field paths without nesting limits", function()
+    local data = json.object { a = "leaf" }
+    for _ = 1, 3000 do data = json.object { a = data } end
+    assert.are.equal("leaf", jmespath.search(string.rep("a.", 3000) .. "a", data))
+    assert.is_nil(jmespath.search(string.rep("a.", 3002) .. "a", data))
+  end)
+
+  it("evaluates waiter acceptors on AWS-shaped output", function()
+    local out = json.decode([[{"services": [{"status": "ACTIVE", "desiredCount": 2,
+      "runningCount": 2, "deployments": [{"status": "PRIMARY", "rolloutState": "COMPLETED"}]}],
+      "failures": []}]])
+    assert.is_true(jmespath.search(
+      "length(services[?!(length(deployments) == `1` && runningCount == desiredCount)]) == `0`", out))
+    assert.are.same({ "ACTIVE" }, jmespath.search("services[].status", out))
+    assert.are.equal("COMPLETED",
+      jmespath.search("services[0].deployments[?status=='PRIMARY'] | [0].rolloutState", out))
+    assert.are.equal("MISSING", jmespath.search("failures[].reason", out)[1] or "MISSING")
   end)
 
   it("keeps evaluating the same compiled object after errors", function()
