@@ -11,7 +11,7 @@ local null, array_mt, object_mt, expref_mt =
   value.null, value.array_mt, value.object_mt, value.expref_mt
 local jtype, truthy, equal = value.type, value.truthy, value.equal
 local type, getmetatable, setmetatable, pairs = type, getmetatable, setmetatable, pairs
-local ulen, code_points = value.ulen, value.code_points
+local code_points = value.code_points
 local concat = table.concat
 
 local compiler = {}

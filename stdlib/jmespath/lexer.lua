@@ -66,7 +66,9 @@ local function json_unescape(expr, pos, s)
     local e = sub(s, k + 1, k + 1)
     if e == "u" then
       local hex = sub(s, k + 2, k + 5)
-      if not find(hex, "^[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]$") then fail(expr, pos, "invalid \\u escape in quoted identifier") end
+      if not find(hex, "^[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]$") then
+        fail(expr, pos, "invalid \\u escape in quoted identifier")
+      end
       local cp = tonumber(hex, 16)
       i = k + 6
       if cp >= 0xD800 and cp <= 0xDBFF then

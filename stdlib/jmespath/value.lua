@@ -8,7 +8,7 @@
 local json = require "json"
 
 local null, array_mt, object_mt = json.null, json.array_mt, json.object_mt
-local type, getmetatable, setmetatable, pairs, next = type, getmetatable, setmetatable, pairs, next
+local type, getmetatable, pairs, next = type, getmetatable, pairs, next
 local mtype = math.type
 local utf8_len, utf8_offset = utf8.len, utf8.offset
 
@@ -22,9 +22,6 @@ value.object_mt = object_mt
 local expref_mt = { __name = "jmespath.expref" }
 value.expref_mt = expref_mt
 
-function value.array(t) return setmetatable(t, array_mt) end
-function value.object(t) return setmetatable(t, object_mt) end
-
 -- An unmarked table is an array when its keys are exactly 1..n, n > 0.
 local function unmarked_is_array(t)
   local n = 0
@@ -32,17 +29,12 @@ local function unmarked_is_array(t)
     if mtype(k) ~= "integer" or k < 1 then return false end
     n = n + 1
   end
-  return n > 0 and t[n] ~= nil and n == #t
+  if n == 0 then return false end
+  for i = 1, n do
+    if t[i] == nil then return false end
+  end
+  return true
 end
-
--- is_array(t) for a table t.
-local function is_array(t)
-  local mt = getmetatable(t)
-  if mt == array_mt then return true end
-  if mt == object_mt then return false end
-  return unmarked_is_array(t)
-end
-value.is_array = is_array
 
 local LUA_TO_JSON = { string = "string", number = "number", boolean = "boolean" }
 

@@ -16,15 +16,14 @@ local MIN_SECONDS = 0.2
 -- Microseconds per call of fn, repeated until MIN_SECONDS have passed.
 local function time_us(fn)
   fn()
-  local n, elapsed = 1, 0
+  local n = 1
   while true do
     local start = clock()
     for _ = 1, n do fn() end
-    elapsed = clock() - start
-    if elapsed >= MIN_SECONDS then break end
+    local elapsed = clock() - start
+    if elapsed >= MIN_SECONDS then return elapsed / n * 1e6 end
     n = n * 2
   end
-  return elapsed / n * 1e6
 end
 
 local function read_file(path)

@@ -228,7 +228,8 @@ describe("jmespath module", function()
     local cases = {
       { "foo[", "syntax", "syntax: expected '*' but found end of expression at column 5 in \"foo[\"" },
       { "foo ||", "syntax", "at column 7" },
-      { "sum(`[\"a\"]`)", "invalid-type", "invalid-type: sum() argument 1 must be array[number], got array of strings" },
+      { "sum(`[\"a\"]`)", "invalid-type",
+        "invalid-type: sum() argument 1 must be array[number], got array of strings" },
       { "length(`1`)", "invalid-type", "length() argument 1 must be string|array|object, got number" },
       { "abs(`1`, `2`)", "invalid-arity", "invalid-arity: abs() takes 1 argument, got 2" },
       { "merge()", "invalid-arity", "merge() takes at least 1 argument, got 0" },
