@@ -21,9 +21,9 @@ ALL_EXTRA :=
 RUNTIME_SRCS := $(sort $(wildcard runtime/*.c))
 STDLIB_SRCS  := $(sort $(shell find stdlib -name '*.lua' 2>/dev/null))
 
-all: $(B)/fgrun $(ALL_EXTRA)
-
 -include $(sort $(wildcard mk/*.mk))
+
+all: $(B)/fgrun $(ALL_EXTRA)
 
 CORE_GEN_SRCS := $(B)/gen/stdlib.c $(B)/gen/preload.c
 ALL_SRCS = $(RUNTIME_SRCS) $(CORE_GEN_SRCS) $(GEN_SRCS)

@@ -100,6 +100,19 @@ static int fgrun_log(lua_State *L)
     return 0;
 }
 
+/* fgrun.atexit(fn): fn(ok, error_value, message) runs when the script has
+ * ended, newest first, before the exit status is settled; after an
+ * interruption too (signals are then acknowledged, so it can clean up).
+ * A handler that returns true has dealt with the error. */
+static int fgrun_atexit(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, FG_ATEXIT_KEY);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    return 0;
+}
+
 static void set_string_field(lua_State *L, const char *key, const char *value)
 {
     if (value) {
@@ -137,6 +150,7 @@ int luaopen_fg_fgrun(lua_State *L)
         {"uuid4", fgrun_uuid4},
         {"interrupted", fgrun_interrupted},
         {"log", fgrun_log},
+        {"atexit", fgrun_atexit},
         {NULL, NULL},
     };
     luaL_newlib(L, funcs);

@@ -13,6 +13,9 @@ struct fg_host_options {
     const char **defines;   /* -D KEY=VALUE, NULL-terminated */
 };
 
+/* Registry key of the fgrun.atexit handlers (a sequence). */
+#define FG_ATEXIT_KEY "fgrun.atexit"
+
 /* Set by main before any script runs; read by luaopen_fg_fgrun. */
 extern struct fg_host_options fg_host;
 

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t pending_signal;
+static volatile sig_atomic_t signal_count;   /* signals since the last reset */
+static volatile sig_atomic_t pending;        /* arrived and not yet handled */
+static volatile sig_atomic_t last_signal;
 static lua_State *interrupted_state;
 
 /* Runs inside Lua at the next instruction after a signal: clears itself so
@@ -18,13 +20,15 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 
 static void on_signal(int sig)
 {
-    if (pending_signal) {
-        static const char msg[] = "\ninterrupted again: exiting now\n";
+    if (signal_count > 0) {
+        static const char msg[] = "\ninterrupted again: stopping now\n";
         ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
         (void)ignored;
         _exit(130);
     }
-    pending_signal = sig;
+    signal_count = 1;
+    last_signal = sig;
+    pending = 1;
     /* lua_sethook is the one Lua call meant to be safe from a signal handler. */
     if (interrupted_state)
         lua_sethook(interrupted_state, interrupt_hook,
@@ -44,22 +48,29 @@ void fg_interrupt_install(lua_State *L)
 
 int fg_interrupt_pending(void)
 {
-    return pending_signal != 0;
+    return pending != 0;
 }
 
 int fg_interrupt_signal(void)
 {
-    return pending_signal;
+    return last_signal;
+}
+
+void fg_interrupt_acknowledge(lua_State *L)
+{
+    lua_sethook(L, NULL, 0, 0);
+    pending = 0;
 }
 
 void fg_interrupt_reset(lua_State *L)
 {
-    lua_sethook(L, NULL, 0, 0);
-    pending_signal = 0;
+    fg_interrupt_acknowledge(L);
+    signal_count = 0;
+    last_signal = 0;
 }
 
 void fg_interrupt_check(lua_State *L)
 {
-    if (pending_signal)
+    if (pending)
         luaL_error(L, "interrupted");
 }

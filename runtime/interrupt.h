@@ -12,8 +12,14 @@ void fg_interrupt_install(lua_State *L);
  * transfers, sleeps) polls this to give up early. */
 int fg_interrupt_pending(void);
 
-/* The signal number that arrived, or 0. */
+/* The signal that arrived since the last reset, or 0 (stays set after
+ * fg_interrupt_acknowledge: the exit status still says interrupted). */
 int fg_interrupt_signal(void);
+
+/* The interruption is being handled (rollback after "interrupted"): code
+ * runs and sleeps normally again, but a further signal still ends the
+ * process at once. */
+void fg_interrupt_acknowledge(lua_State *L);
 
 /* Forgets a handled signal (the REPL goes back to its prompt), so that the
  * next one interrupts again instead of ending the process. */

@@ -58,14 +58,6 @@ static void usage_error(const char *fmt, const char *what)
     fprintf(stderr, "\nTry 'fgrun --help'.\n");
 }
 
-/* Options that later parts of fgrun implement: accepted, documented, and
- * refused until then rather than silently ignored. */
-static int not_implemented(const char *option)
-{
-    fprintf(stderr, "fgrun: %s: not implemented yet\n", option);
-    return EXIT_USAGE;
-}
-
 /* Value of an option given as "--opt=value", "--opt value", "-Xvalue" or
  * "-X value"; NULL (and an error printed) when it is missing. */
 static const char *option_value(int argc, char **argv, int *i, size_t name_len)
@@ -155,18 +147,6 @@ static int parse_options(int argc, char **argv, struct cli *cli)
         }
     }
     cli->script = i < argc ? i : 0;
-    if (fg_host.env)
-        return not_implemented("--env");
-    if (cli->ndefines)
-        return not_implemented("-D");
-    if (fg_host.destroy)
-        return not_implemented("--destroy");
-    if (fg_host.keep)
-        return not_implemented("--keep");
-    if (fg_host.state_dir)
-        return not_implemented("--state-dir");
-    if (fg_host.json)
-        return not_implemented("--json");
     return -1;
 }
 
@@ -253,9 +233,93 @@ static int run_script(lua_State *L, const char *path, int nargs_from, int argc, 
     return fg_call(L, argc - nargs_from, 0);
 }
 
+/* Runs the fgrun.atexit handlers, newest first, with the outcome so far;
+ * returns the outcome after them (a handler may deal with the error, or
+ * fail itself). Signals are acknowledged first, so cleanup can run. */
+static int run_exit_handlers(lua_State *L, int status)
+{
+    fg_interrupt_acknowledge(L);
+    if (status == LUA_OK)
+        lua_pushnil(L);
+    int msg = lua_gettop(L); /* the error message so far, or nil */
+    lua_getfield(L, LUA_REGISTRYINDEX, FG_ATEXIT_KEY);
+    int handlers = msg + 1;
+    lua_Integer n = lua_istable(L, handlers) ? (lua_Integer)lua_rawlen(L, handlers) : 0;
+    for (lua_Integer i = n; i >= 1; i--) {
+        lua_rawgeti(L, handlers, i);
+        lua_pushboolean(L, status == LUA_OK);
+        if (status == LUA_OK)
+            lua_pushnil(L);
+        else
+            lua_getfield(L, LUA_REGISTRYINDEX, FG_ERROR_VALUE_KEY);
+        lua_pushvalue(L, msg);
+        int hstatus = fg_call(L, 3, 1);
+        if (hstatus != LUA_OK) {
+            if (status != LUA_OK) {
+                fg_report_error(L); /* reported; the first error stays the outcome */
+            } else {
+                lua_replace(L, msg);
+                status = hstatus;
+            }
+            continue;
+        }
+        int handled = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        if (handled && status != LUA_OK) {
+            lua_pushnil(L);
+            lua_replace(L, msg);
+            status = LUA_OK;
+        }
+    }
+    lua_settop(L, msg);
+    if (status == LUA_OK)
+        lua_pop(L, 1);
+    return status;
+}
+
+/* --env, -D, --destroy, --keep, --state-dir and --json act through the
+ * deployment library; a script that never loaded it would silently ignore
+ * them, so that is an error. */
+static int unused_deployment_options(lua_State *L, const struct cli *cli)
+{
+    const char *given = fg_host.destroy ? "--destroy" : fg_host.keep ? "--keep"
+                      : fg_host.env ? "--env" : cli->ndefines ? "-D"
+                      : fg_host.state_dir ? "--state-dir" : fg_host.json ? "--json" : NULL;
+    if (!given)
+        return 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "fg");
+    int loaded = !lua_isnil(L, -1);
+    lua_pop(L, 2);
+    if (loaded)
+        return 0;
+    fprintf(stderr, "fgrun: %s had no effect: the script declared no deployment (require \"fg\")\n", given);
+    return 1;
+}
+
+static int is_journal(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 5 && strcmp(path + n - 5, ".json") == 0;
+}
+
+/* fgrun --destroy JOURNAL.json: undoes a deployment from its journal alone. */
+static int destroy_journal(lua_State *L, const char *path)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "fg");
+    int status = fg_call(L, 1, 1);
+    if (status != LUA_OK)
+        return status;
+    lua_getfield(L, -1, "destroy_journal");
+    lua_remove(L, -2);
+    lua_pushstring(L, path);
+    return fg_call(L, 1, 0);
+}
+
 static int exit_code(lua_State *L, int status)
 {
-    if (fg_interrupt_pending()) {
+    if (fg_interrupt_signal()) {
         if (status != LUA_OK)
             lua_pop(L, 1);
         fprintf(stderr, "interrupted\n");
@@ -294,7 +358,9 @@ int main(int argc, char **argv)
     if (script && strcmp(script, "-") != 0)
         add_script_dir(L, script);
     int status = run_code_options(L, argc, argv, cli.script);
-    if (status == LUA_OK && script)
+    if (status == LUA_OK && script && fg_host.destroy && is_journal(script))
+        status = destroy_journal(L, script);
+    else if (status == LUA_OK && script)
         status = run_script(L, strcmp(script, "-") == 0 ? NULL : script, cli.script + 1, argc, argv);
     else if (status == LUA_OK && !cli.has_code && !cli.interactive && !isatty(STDIN_FILENO))
         status = run_script(L, NULL, argc, argc, argv);
@@ -302,7 +368,10 @@ int main(int argc, char **argv)
         fg_repl_run(L);
         fg_interrupt_reset(L);
     }
+    status = run_exit_handlers(L, status);
     rc = exit_code(L, status);
+    if (rc == EXIT_OK && unused_deployment_options(L, &cli))
+        rc = EXIT_USAGE;
     lua_close(L);
     return rc;
 }

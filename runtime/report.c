@@ -27,6 +27,8 @@ static int push_user_location(lua_State *L)
  * embedded library gains that line too. */
 static int message_handler(lua_State *L)
 {
+    lua_pushvalue(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, FG_ERROR_VALUE_KEY);
     const char *msg = lua_tostring(L, 1);
     int from_library = msg && strncmp(msg, "stdlib/", 7) == 0;
     if (!msg) {

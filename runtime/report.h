@@ -10,6 +10,10 @@
  * status; the traceback is kept for fg_report_error. */
 int fg_call(lua_State *L, int nargs, int nresults);
 
+/* Registry key of the last error's original value (an error object stays
+ * an object for fgrun.atexit handlers). */
+#define FG_ERROR_VALUE_KEY "fgrun.error_value"
+
 /* Prints the error message at the top of the stack as "error: ..." (and
  * the traceback with -v), then pops it. */
 void fg_report_error(lua_State *L);

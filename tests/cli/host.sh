@@ -41,9 +41,8 @@ expect_eq "-e without code exits 2" "2" "$rc"
 for opt in "--env prod" "-D a=1" --destroy --keep "--state-dir /tmp/x" --json; do
     # shellcheck disable=SC2086
     run $opt -e 'print("ran")'
-    expect_eq "$opt is reserved: exit 2" "2" "$rc"
-    expect_match "$opt says not implemented yet" "not implemented yet" "$err"
-    expect_eq "$opt runs nothing" "" "$out"
+    expect_eq "$opt without a deployment: exit 2" "2" "$rc"
+    expect_match "$opt without a deployment says it had no effect" "had no effect: the script declared no deployment" "$err"
 done
 
 run -D novalue -e 'print(1)'

@@ -1,0 +1,74 @@
+-- require "fg": deployments that roll back, resume, update and destroy.
+--
+--   local fg = require "fg"
+--   local p = fg.params{ desired_count = 3, vpc_id = fg.optional "string" }
+--   local d = fg.deployment("myapp")
+--   local repo = d:step("repository", { inputs = {...}, create = ..., find = ..., undo = ... })
+--
+-- See HACKING.md ("Deployments") for the step contract and the journal.
+local fgrun = require "fgrun"
+local params = require "fg.params"
+local deployment = require "fg.deployment"
+local retry = require "fg.retry"
+
+local fg = {}
+
+local params_used = false
+local active -- the deployment of this run
+
+-- The folder of the running script: env/<name>.lua lives beside it.
+local function script_dir()
+  local script = arg and arg[0]
+  if script and script ~= "-" and not script:match("^%-") then
+    return script:match("^(.*)/[^/]*$") or "."
+  end
+  return "."
+end
+
+fg.optional = params.optional
+
+-- fg.params(defaults) -> the parameters: defaults, then env/<name>.lua
+-- (--env NAME), then -D key=value.
+function fg.params(defaults)
+  params_used = true
+  return params.resolve(defaults, {
+    dir = script_dir(), env = fgrun.options.env, defines = fgrun.options.defines,
+  })
+end
+
+-- fg.deployment(name) -> the deployment, journaled in --state-dir.
+function fg.deployment(name)
+  if active then error("fg.deployment: one deployment per run (already: " .. active.id .. ")", 2) end
+  local options = fgrun.options
+  local d = deployment.new(name, {
+    env = options.env, state_dir = options.state_dir,
+    destroy = options.destroy, keep = options.keep,
+  })
+  active = d
+  fgrun.atexit(function(ok, err, message)
+    if ok and not params_used and #options.defines > 0 then
+      error("-D was given but the recipe declares no parameters (fg.params)", 0)
+    end
+    return d:finish(ok, err, message)
+  end)
+  return d
+end
+
+-- fg.destroy_journal(path): fgrun --destroy JOURNAL.json
+function fg.destroy_journal(path)
+  deployment.from_journal(path):destroy_all()
+end
+
+-- fg.retry(fn, {on={codes}, timeout=, delay=}) -> fn's results.
+fg.retry = retry.call
+
+-- Waiting: see stdlib/fg/wait.lua.
+function fg.wait_until(check, opts)
+  return require("fg.wait").wait_until(check, opts)
+end
+
+function fg.wait_for_deployment(opts)
+  return require("fg.wait").wait_for_deployment(opts)
+end
+
+return fg

@@ -1,0 +1,416 @@
+-- A deployment: named steps that each create (or update) one resource and
+-- record in the journal how to remove it, so that a failed or interrupted
+-- run rolls back, a re-run resumes, and --destroy needs nothing but the
+-- journal. See HACKING.md ("Deployments") for the journal's life cycle.
+local fgrun = require "fgrun"
+local fs = require "fgrun.fs"
+local json = require "json"
+local journal_mod = require "fg.journal"
+local actions = require "fg.actions"
+local report_mod = require "fg.report"
+
+local deployment = {}
+deployment.__index = deployment
+
+-- Raised in destroy mode when the recipe reaches a step that was never
+-- started: nothing after it exists, so the recipe need not run further.
+local STOP = setmetatable({}, { __tostring = function() return "destroy: end of the recorded steps" end })
+deployment.STOP = STOP
+
+local function read_first_line(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local line = f:read("l")
+  f:close()
+  return line
+end
+
+local function holder_text()
+  local pid = (read_first_line("/proc/self/stat") or ""):match("^(%d+)") or "?"
+  local host = read_first_line("/proc/sys/kernel/hostname") or "?"
+  return ("pid %s on %s since %s\n"):format(pid, host, os.date("!%Y-%m-%dT%H:%M:%SZ"))
+end
+
+local function canonical(v)
+  return json.encode(v, { sort_keys = true })
+end
+
+-- The names of top-level inputs that differ, for messages.
+local function changed_keys(old, new)
+  local keys, seen = {}, {}
+  for k, v in pairs(new) do
+    seen[k] = true
+    if canonical(v) ~= canonical(old[k]) then keys[#keys + 1] = tostring(k) end
+  end
+  for k in pairs(old) do
+    if not seen[k] then keys[#keys + 1] = tostring(k) end
+  end
+  table.sort(keys)
+  return table.concat(keys, ", ")
+end
+
+local function describe(spec, result)
+  if spec and spec.id then
+    local ok, id = pcall(spec.id, result)
+    if ok and id ~= nil then return tostring(id) end
+  end
+  if type(result) ~= "table" then return tostring(result) end
+  return result.id or result.arn or result.name
+end
+
+-- deployment.new(name, {state_dir=, env=, destroy=, keep=}) -> deployment.
+-- Takes the deployment's lock (the second run says who holds it) and
+-- reads its journal.
+function deployment.new(name, opts)
+  if type(name) ~= "string" or not name:match("^[%w][%w%-_.]*$") then
+    error("fg.deployment: the name must be letters, digits, '-', '_' or '.', got " .. tostring(name), 2)
+  end
+  opts = opts or {}
+  local env = opts.env
+  local dir = opts.state_dir or "./.fgrun"
+  local base = dir .. "/" .. name .. (env and ("." .. env) or "")
+  local self = setmetatable({
+    name = name, env = env, id = name .. (env and ("." .. env) or ""),
+    destroying = opts.destroy or false, keep = opts.keep or false,
+    run_id = fgrun.uuid4():sub(1, 8), specs = {}, seen = {}, outputs = {},
+  }, deployment)
+  if self.destroying and not fs.exists(base .. ".json") then
+    self.nothing_to_destroy = base .. ".json"
+    return self
+  end
+  local ok, err = fs.mkdir(dir, 448)
+  if not ok then error(err, 0) end
+  local lock, holder = fs.lock(base .. ".lock", holder_text())
+  if not lock then
+    error(("deployment %s is in use by another run (%s); wait for it to finish")
+      :format(self.id, (holder or "unknown"):gsub("%s+$", "")), 0)
+  end
+  self.lock = lock
+  self.journal = journal_mod.open(base .. ".json")
+  self.report = report_mod.new(name, env)
+  return self
+end
+
+function deployment:context(step)
+  local entry = self.journal:find(step)
+  return {
+    deployment = self.id, step = step, token = entry and entry.token,
+    tags = { { Key = "fgrun:deployment", Value = self.id }, { Key = "fgrun:step", Value = step } },
+    tags_lower = { { key = "fgrun:deployment", value = self.id }, { key = "fgrun:step", value = step } },
+    tag_map = { ["fgrun:deployment"] = self.id, ["fgrun:step"] = step },
+  }
+end
+
+local function check_spec(name, spec)
+  if type(name) ~= "string" or name == "" then error("d:step: the step needs a name", 3) end
+  if type(spec) ~= "table" then error(("step %s: the spec must be a table"):format(name), 3) end
+  for _, f in ipairs({ "create", "undo" }) do
+    if type(spec[f]) ~= "function" then
+      error(("step %s: spec.%s must be a function"):format(name, f), 3)
+    end
+  end
+  for _, f in ipairs({ "update", "find", "id" }) do
+    if spec[f] ~= nil and type(spec[f]) ~= "function" then
+      error(("step %s: spec.%s must be a function"):format(name, f), 3)
+    end
+  end
+  local ok, err = pcall(json.encode, spec.inputs or {})
+  if not ok then error(("step %s: inputs must be plain data (%s)"):format(name, err), 3) end
+  journal_mod.check_no_secrets(spec.inputs or {}, ("step %s: inputs"):format(name))
+end
+
+-- Completes an entry with the step's result and its removal, as data.
+function deployment:record(entry, spec, result)
+  if result == nil then
+    error(("step %s: create/update/find must return the resource (later steps and undo use it)")
+      :format(entry.name), 0)
+  end
+  local ok, err = pcall(json.encode, result)
+  if not ok then error(("step %s: the result must be plain data (%s)"):format(entry.name, err), 0) end
+  local undo = spec.undo(result)
+  actions.check(undo, "step " .. entry.name)
+  entry.status, entry.result, entry.undo = "done", result, undo
+  entry.finished_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  self.journal:save()
+end
+
+-- d:step(name, spec) -> the resource (create's, update's or find's result).
+-- spec: inputs (plain data), create(inputs, ctx), undo(result) -> actions,
+-- and optionally update(inputs, previous_result, ctx), find(inputs, ctx),
+-- id(result) -> text for the report. ctx has token (an idempotency token
+-- kept across a crash) and tags in the three shapes AWS APIs use.
+function deployment:step(name, spec)
+  check_spec(name, spec)
+  if self.seen[name] then error(("step %s: a step name can be used once per run"):format(name), 2) end
+  self.seen[name] = true
+  self.specs[name] = spec
+  if self.nothing_to_destroy then error(STOP, 0) end
+  local inputs = spec.inputs or {}
+  local entry = self.journal:find(name)
+  if self.destroying then return self:recover_for_destroy(name, spec, entry) end
+  local started = fgrun.monotonic()
+  local function elapsed() return fgrun.monotonic() - started end
+  self.current_step = name
+
+  if entry and entry.status == "updating" then
+    -- an earlier run stopped inside update: the resource is there, in
+    -- its old or new form; start again from the old one
+    entry.status, entry.inputs, entry.result = "done", entry.previous.inputs, entry.previous.result
+  end
+  if entry and entry.status == "pending" then
+    -- an earlier run stopped inside create: find what it made, if anything
+    local found = spec.find and spec.find(entry.inputs, self:context(name))
+    if found ~= nil then
+      entry.created_run = self.run_id
+      self:record(entry, spec, found)
+      self.report:step("recovered", name, describe(spec, found), elapsed())
+    else
+      self.journal:drop(name)
+      self.journal:save()
+      entry = nil
+    end
+  end
+
+  if entry then
+    if canonical(entry.inputs) == canonical(inputs) then
+      local found = true
+      if spec.find then found = spec.find(inputs, self:context(name)) end
+      if found ~= nil then
+        self.report:step("unchanged", name, describe(spec, entry.result))
+        self.current_step = nil
+        return entry.result
+      end
+      -- removed behind fgrun's back: make it again
+      self.journal:drop(name)
+      self.journal:save()
+      entry = nil
+    else
+      if not spec.update then
+        error(("step %s: its inputs changed (%s) and it has no update, so it cannot change in place; "
+          .. "restore the inputs, or run --destroy and deploy again"):format(name, changed_keys(entry.inputs, inputs)), 0)
+      end
+      entry.previous = { inputs = entry.inputs, result = entry.result }
+      entry.status, entry.updated_run = "updating", self.run_id
+      self.journal:save()
+      local result = spec.update(inputs, entry.result, self:context(name))
+      entry.inputs = inputs
+      self:record(entry, spec, result)
+      self.report:step("updated", name, describe(spec, result), elapsed())
+      self.current_step = nil
+      return result
+    end
+  end
+
+  local ctx = self:context(name)
+  local found = spec.find and spec.find(inputs, ctx)
+  entry = { name = name, inputs = inputs, created_run = self.run_id,
+            token = fgrun.uuid4(), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ") }
+  self.journal:add(entry)
+  if found ~= nil then
+    -- there before this run: kept in the journal, never removed by rollback
+    entry.adopted = true
+    self:record(entry, spec, found)
+    self.report:step("adopted", name, describe(spec, found), elapsed())
+    self.current_step = nil
+    return found
+  end
+  entry.status = "pending" -- the intent, on disk before the create call
+  self.journal:save()
+  ctx.token = entry.token
+  local result = spec.create(inputs, ctx)
+  self:record(entry, spec, result)
+  self.report:step("created", name, describe(spec, result), elapsed())
+  self.current_step = nil
+  return result
+end
+
+-- Destroy mode: the recipe runs to learn its steps; recorded results are
+-- returned without calls, a step interrupted mid-create is looked up with
+-- find, and the first step never started ends the recipe (STOP).
+function deployment:recover_for_destroy(name, spec, entry)
+  if not entry then error(STOP, 0) end
+  if entry.status == "updating" then
+    entry.status, entry.inputs, entry.result = "done", entry.previous.inputs, entry.previous.result
+    self.journal:save()
+  end
+  if entry.status == "done" then return entry.result end
+  local found = spec.find and spec.find(entry.inputs, self:context(name))
+  if found ~= nil then
+    self:record(entry, spec, found)
+    return found
+  end
+  if spec.find then
+    self.journal:drop(name) -- interrupted before anything was made
+    self.journal:save()
+  end
+  error(STOP, 0)
+end
+
+-- d:value(name, make) -> a value made once per deployment and kept in the
+-- journal (a random suffix for resource names, say).
+function deployment:value(name, make)
+  if self.nothing_to_destroy then error(STOP, 0) end
+  local v = self.journal.data.values[name]
+  if v ~= nil then return v end
+  if self.destroying then error(STOP, 0) end
+  v = make()
+  journal_mod.check_no_secrets({ [name] = v }, "value")
+  self.journal.data.values[name] = v
+  self.journal:save()
+  return v
+end
+
+-- d:output(name, value): shown in the summary and kept in the journal.
+function deployment:output(name, value)
+  self.outputs[name] = value
+end
+
+-- d:outputs() -> the outputs recorded by the last complete run.
+function deployment:recorded_outputs()
+  return self.journal and self.journal.data.outputs or {}
+end
+
+-- Removes one journaled step, reporting it; raises on failure with the
+-- journal still holding the step.
+function deployment:remove_step(entry)
+  local started = fgrun.monotonic()
+  local ok, outcome = pcall(actions.run, entry.undo or {})
+  if not ok then
+    error(("removing step %s failed: %s. The journal %s keeps what is left; fix the cause and run "
+      .. "--destroy again"):format(entry.name, tostring(outcome), self.journal.path), 0)
+  end
+  self.journal:drop(entry.name)
+  self.journal:save()
+  self.report:step(outcome, entry.name, describe(self.specs[entry.name], entry.result),
+    fgrun.monotonic() - started)
+end
+
+function deployment:close(remove_files)
+  if remove_files and #self.journal:steps() == 0 then
+    self.journal:remove()
+  end
+  if self.lock then
+    self.lock:release(remove_files and not self.journal.exists)
+    self.lock = nil
+  end
+end
+
+-- Undoes every recorded step, newest first, tolerating what is already
+-- gone; removes the journal once nothing is left.
+function deployment:destroy_all()
+  if self.nothing_to_destroy then
+    self.report = report_mod.new(self.name, self.env)
+    self.report:say("nothing to destroy: no journal at %s", self.nothing_to_destroy)
+    return
+  end
+  self.report:say("destroying %s", self.id)
+  local steps = self.journal:steps()
+  local left = {}
+  for i = #steps, 1, -1 do
+    local entry = steps[i]
+    if entry.status == "pending" then
+      left[#left + 1] = entry.name
+      self.report:step("left", entry.name, "interrupted before its result was recorded")
+    else
+      self:remove_step(entry)
+    end
+  end
+  if #left > 0 then
+    self:close(false)
+    error(("steps %s were interrupted mid-create and could not be looked up; run --destroy with "
+      .. "the recipe (not the journal) so its find can locate them"):format(table.concat(left, ", ")), 0)
+  end
+  self:close(true)
+  self.report:summary("destroyed", {})
+end
+
+-- Undoes what this run did, newest first: removes what it created,
+-- reverts what it updated where the step can (update with the previous
+-- inputs), and names what it leaves.
+function deployment:rollback()
+  local steps = self.journal:steps()
+  self.report:say("rolling back %s", self.id)
+  for i = #steps, 1, -1 do
+    local entry = steps[i]
+    local spec = self.specs[entry.name]
+    local ctx = self:context(entry.name)
+    if entry.created_run == self.run_id and entry.adopted then
+      self.report:step("left", entry.name, "existed before this run")
+    elseif entry.created_run == self.run_id and entry.status == "pending" then
+      local found = spec and spec.find and spec.find(entry.inputs, ctx)
+      if found ~= nil then
+        self:record(entry, spec, found)
+        self:remove_step(entry)
+      else
+        self.journal:drop(entry.name)
+        self.journal:save()
+      end
+    elseif entry.created_run == self.run_id then
+      self:remove_step(entry)
+    elseif entry.updated_run == self.run_id then
+      local previous = entry.previous
+      if spec and spec.update and spec.revert ~= false and previous then
+        local result = spec.update(previous.inputs, entry.result, ctx)
+        entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
+        self:record(entry, spec, result)
+        self.report:step("reverted", entry.name, describe(spec, result))
+      else
+        if previous then entry.inputs, entry.status = previous.inputs, "done" end
+        self.journal:save()
+        self.report:step("left", entry.name, "changed by this run; no way to revert it")
+      end
+    end
+  end
+  self:close(true)
+end
+
+-- The end of the script (registered with fgrun.atexit): the summary on
+-- success; rollback (or --keep) on failure; the removal in destroy mode.
+-- Returns true when it has dealt with the error (destroy mode's STOP).
+function deployment:finish(ok, err, message)
+  if self.finished then return end
+  self.finished = true
+  if self.destroying then
+    if not ok and err ~= STOP then
+      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(message))
+    end
+    self:destroy_all()
+    return err == STOP
+  end
+  if ok then
+    if self.journal.exists or #self.journal:steps() > 0 then
+      self.journal.data.outputs = json.object(self.outputs)
+      self.journal:save()
+    end
+    self:close(false)
+    self.report:summary("deployed", self.outputs)
+    return
+  end
+  local where = self.current_step and (" in step " .. self.current_step) or ""
+  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, message))
+  if self.keep then
+    for _, entry in ipairs(self.journal:steps()) do
+      if entry.created_run == self.run_id or entry.updated_run == self.run_id then
+        self.report:step("kept", entry.name, describe(self.specs[entry.name], entry.result))
+      end
+    end
+    self.journal:save()
+    self:close(false)
+    self.report:say("kept for inspection (--keep); remove with: fgrun --destroy %s", arg and arg[0] or self.journal.path)
+    return
+  end
+  self:rollback()
+  self.report:summary("rolled back", {})
+end
+
+-- deployment.from_journal(path) -> a deployment in destroy mode, built
+-- from the journal file alone.
+function deployment.from_journal(path)
+  local name_env = path:match("([^/]+)%.json$")
+  if not name_env or not fs.exists(path) then error("no journal at " .. path, 0) end
+  local dir = path:match("^(.*)/[^/]+$") or "."
+  local name, env = name_env:match("^([^.]+)%.(.+)$")
+  return deployment.new(name or name_env, { state_dir = dir, env = env, destroy = true })
+end
+
+return deployment
