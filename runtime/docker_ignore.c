@@ -161,13 +161,17 @@ static int compile(struct pattern *p, char *err, size_t err_len)
             one[1] = ch;
             ok = re_put(re, cap, &len, one);
         } else if (ch == '\\') {
-            if (s[i + 1]) {
-                one[0] = '\\';
-                one[1] = s[++i];
-                ok = re_put(re, cap, &len, one);
-            } else {
-                ok = re_put(re, cap, &len, "\\\\");
+            /* filepath.Match, which the Engine asks first, refuses a
+             * trailing backslash. */
+            if (!s[i + 1]) {
+                free(re);
+                snprintf(err, err_len, "syntax error in pattern");
+                return -1;
             }
+            one[0] = '\\';
+            one[1] = s[++i];
+            ok = re_put(re, cap, &len, one);
+            p->type = MATCH_REGEXP;
         } else if (ch == '[' || ch == ']') {
             ok = re_put(re, cap, &len, one);
             p->type = MATCH_REGEXP;
