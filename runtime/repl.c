@@ -1,30 +1,278 @@
-/* A plain read-eval-print loop, in the manner of lua's own: an expression
- * prints its values, an unfinished statement continues on the next line.
- * Line editing, history and completion come with the REPL issue. */
+/* The read-eval-print loop, in the manner of lua's own: an expression
+ * prints its value, an unfinished statement continues on the next line.
+ * On a terminal it edits lines with libedit (history, completion, Ctrl-C
+ * cancels the line); otherwise it reads statements from standard input
+ * without a prompt. Printing, :commands, completion and the ready names
+ * are the Lua module "repl" (stdlib/repl.lua). */
 #include "repl.h"
+#include "host.h"
 #include "interrupt.h"
 #include "report.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <histedit.h>
 #include <lauxlib.h>
+#include <limits.h>
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #define REPL_MAX_LINE 65536
+#define REPL_HISTORY_LINES 1000
+/* What the character reader hands libedit when SIGINT arrives: bound to
+ * the cancel function. With ISIG on, a typed ^C never arrives as a byte. */
+#define REPL_CANCEL_CHAR L'\003'
 
-/* Reads one line (without its newline) onto the stack; 0 at end of input. */
-static int read_line(lua_State *L, const char *prompt, int interactive)
+static const char API_KEY[] = "fgrun.repl";
+
+struct repl {
+    lua_State *L;
+    EditLine *el;          /* NULL when standard input is not a terminal */
+    History *hist;
+    char history_path[PATH_MAX];
+    const char *prompt;
+    int cancelled;         /* SIGINT arrived while reading the line */
+};
+
+/* Pushes the repl module's function `name`, or nothing and returns 0 when
+ * the module did not load. */
+static int push_api(lua_State *L, const char *name)
 {
-    static char line[REPL_MAX_LINE];
-    if (interactive) {
-        fputs(prompt, stdout);
-        fflush(stdout);
-    }
-    if (!fgets(line, sizeof line, stdin))
+    if (lua_getfield(L, LUA_REGISTRYINDEX, API_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
         return 0;
-    size_t len = strlen(line);
-    if (len > 0 && line[len - 1] == '\n')
-        line[--len] = '\0';
-    lua_pushlstring(L, line, len);
+    }
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+    if (lua_isfunction(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Loads the repl module and runs its setup (ready names, q, help) with
+ * whether the output may be coloured; keeps its table in the registry. */
+static void load_api(lua_State *L, int color)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "repl");
+    if (fg_call(L, 1, 1) != LUA_OK) {
+        fg_report_error(L);
+        return;
+    }
+    lua_getfield(L, -1, "setup");
+    lua_createtable(L, 0, 1);
+    lua_pushboolean(L, color);
+    lua_setfield(L, -2, "color");
+    if (fg_call(L, 1, 0) != LUA_OK) {
+        fg_report_error(L);
+        lua_pop(L, 1);
+        return;
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, API_KEY);
+}
+
+/* ---- terminal input (libedit) ---- */
+
+static const char *prompt_of(EditLine *el)
+{
+    struct repl *r;
+    el_get(el, EL_CLIENTDATA, &r);
+    return r->prompt;
+}
+
+/* libedit's character reader: one (multibyte) character from the terminal.
+ * A SIGINT interrupts read(2) (the handler has no SA_RESTART); the cancel
+ * character then ends the line. Returns 1, 0 at end of input, -1 on error. */
+static int read_char(EditLine *el, wchar_t *wc)
+{
+    struct repl *r;
+    el_get(el, EL_CLIENTDATA, &r);
+    mbstate_t state;
+    memset(&state, 0, sizeof state);
+    for (;;) {
+        char byte;
+        ssize_t got = read(STDIN_FILENO, &byte, 1);
+        if (got == 1) {
+            size_t n = mbrtowc(wc, &byte, 1, &state);
+            if (n == (size_t)-2)
+                continue;
+            if (n == (size_t)-1) {
+                memset(&state, 0, sizeof state);
+                *wc = (unsigned char)byte;
+            }
+            return 1;
+        }
+        if (got == 0)
+            return 0;
+        if (errno != EINTR)
+            return -1;
+        if (fg_interrupt_pending()) {
+            *wc = REPL_CANCEL_CHAR;
+            return 1;
+        }
+    }
+}
+
+/* Bound to the cancel character: ends the line, which the loop drops. */
+static unsigned char cancel_line(EditLine *el, int ch)
+{
+    (void)ch;
+    struct repl *r;
+    el_get(el, EL_CLIENTDATA, &r);
+    r->cancelled = 1;
+    return CC_NEWLINE;
+}
+
+/* Tab: asks repl.complete(text before the cursor, terminal width) for the
+ * text to insert and, when the choice is open, a listing to show. */
+static unsigned char complete_word(EditLine *el, int ch)
+{
+    (void)ch;
+    struct repl *r;
+    el_get(el, EL_CLIENTDATA, &r);
+    lua_State *L = r->L;
+    int top = lua_gettop(L);
+    unsigned char result = CC_ERROR;
+    int columns = 80;
+    el_get(el, EL_GETTC, "co", &columns);
+    const LineInfo *line = el_line(el);
+    if (!push_api(L, "complete"))
+        return CC_ERROR;
+    lua_pushlstring(L, line->buffer, (size_t)(line->cursor - line->buffer));
+    lua_pushinteger(L, columns);
+    if (lua_pcall(L, 2, 2, 0) != LUA_OK)
+        goto cleanup;
+    const char *insert = lua_tostring(L, -2);
+    const char *listing = lua_tostring(L, -1);
+    if (insert && *insert) {
+        if (el_insertstr(el, insert) == 0)
+            result = CC_REFRESH;
+    } else if (listing && *listing) {
+        fputc('\n', stdout);
+        fputs(listing, stdout);
+        fflush(stdout);
+        result = CC_REDISPLAY;
+    }
+cleanup:
+    lua_settop(L, top);
+    if (fg_interrupt_pending())
+        fg_interrupt_reset(L);
+    return result;
+}
+
+static void history_open(struct repl *r)
+{
+    HistEvent ev;
+    r->hist = history_init();
+    if (!r->hist)
+        return;
+    history(r->hist, &ev, H_SETSIZE, REPL_HISTORY_LINES);
+    history(r->hist, &ev, H_SETUNIQUE, 1);
+    const char *home = getenv("HOME");
+    if (home && *home) {
+        int n = snprintf(r->history_path, sizeof r->history_path, "%s/.fgrun_history", home);
+        if (n > 0 && (size_t)n < sizeof r->history_path)
+            history(r->hist, &ev, H_LOAD, r->history_path);
+        else
+            r->history_path[0] = '\0';
+    }
+}
+
+/* Adds a line to the history and rewrites the file (readable by its owner
+ * only), unless repl.history_ok says the line looks like it holds a secret. */
+static void history_add(struct repl *r, const char *line)
+{
+    lua_State *L = r->L;
+    HistEvent ev;
+    if (!r->hist || line[strspn(line, " \t")] == '\0')
+        return;
+    if (!push_api(L, "history_ok"))
+        return;
+    lua_pushstring(L, line);
+    int ok = lua_pcall(L, 1, 1, 0) == LUA_OK && lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!ok)
+        return;
+    history(r->hist, &ev, H_ENTER, line);
+    if (!r->history_path[0])
+        return;
+    int fd = open(r->history_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return;
+    }
+    history(r->hist, &ev, H_SAVE_FP, f);
+    fclose(f);
+}
+
+static int terminal_open(struct repl *r)
+{
+    /* libedit decodes input by the locale's character set (UTF-8). */
+    setlocale(LC_CTYPE, "");
+    r->el = el_init("fgrun", stdin, stdout, stderr);
+    if (!r->el)
+        return 0;
+    el_set(r->el, EL_CLIENTDATA, r);
+    el_set(r->el, EL_SIGNAL, 0);
+    el_set(r->el, EL_EDITOR, "emacs");
+    el_set(r->el, EL_PROMPT, prompt_of);
+    el_set(r->el, EL_GETCFN, read_char);
+    el_set(r->el, EL_ADDFN, "fg-complete", "complete a name", complete_word);
+    el_set(r->el, EL_ADDFN, "fg-cancel", "cancel the line", cancel_line);
+    el_set(r->el, EL_BIND, "^I", "fg-complete", NULL);
+    el_set(r->el, EL_BIND, "^C", "fg-cancel", NULL);
+    history_open(r);
+    if (r->hist)
+        el_set(r->el, EL_HIST, history, r->hist);
+    el_source(r->el, NULL);
+    return 1;
+}
+
+static void terminal_close(struct repl *r)
+{
+    if (r->el)
+        el_end(r->el);
+    if (r->hist)
+        history_end(r->hist);
+}
+
+/* ---- the loop ---- */
+
+/* Reads one line (without its newline) onto the stack: 1 when read, 0 at
+ * end of input, -1 when Ctrl-C cancelled it. */
+static int read_line(struct repl *r, const char *prompt)
+{
+    if (!r->el) {
+        static char line[REPL_MAX_LINE];
+        if (!fgets(line, sizeof line, stdin))
+            return 0;
+        size_t len = strcspn(line, "\n");
+        lua_pushlstring(r->L, line, len);
+        return 1;
+    }
+    int count;
+    r->prompt = prompt;
+    r->cancelled = 0;
+    el_resize(r->el);
+    const char *line = el_gets(r->el, &count);
+    if (r->cancelled || fg_interrupt_pending()) {
+        fg_interrupt_reset(r->L);
+        fputc('\n', stdout);
+        fflush(stdout);
+        return -1;
+    }
+    if (!line || count <= 0)
+        return 0;
+    size_t len = strcspn(line, "\n");
+    lua_pushlstring(r->L, line, len);
+    history_add(r, lua_tostring(r->L, -1));
     return 1;
 }
 
@@ -42,9 +290,11 @@ static int incomplete(lua_State *L, int status)
 /* Compiles the source at the top: first as `return <source>` so that an
  * expression shows its value, then as a statement, reading more lines
  * while the statement is unfinished. Leaves the chunk, or an error
- * message; returns the load status, or -1 at end of input. */
-static int compile_input(lua_State *L, int interactive)
+ * message; returns the load status, or 0/-1 from read_line when input
+ * ended or the statement was cancelled (nothing left then). */
+static int compile_input(struct repl *r)
 {
+    lua_State *L = r->L;
     const char *src = lua_tostring(L, -1);
     const char *ret = lua_pushfstring(L, "return %s;", src);
     if (luaL_loadbuffer(L, ret, strlen(ret), "=stdin") == LUA_OK) {
@@ -62,9 +312,10 @@ static int compile_input(lua_State *L, int interactive)
             return status;
         }
         lua_pop(L, 1);
-        if (!read_line(L, ">> ", interactive)) {
+        int got = read_line(r, ">> ");
+        if (got != 1) {
             lua_pop(L, 1);
-            return -1;
+            return got == 0 ? -1 : -2;
         }
         lua_pushliteral(L, "\n");
         lua_insert(L, -2);
@@ -72,38 +323,73 @@ static int compile_input(lua_State *L, int interactive)
     }
 }
 
-/* Prints the values left on the stack above base, as print() would. */
-static void print_results(lua_State *L, int base)
+/* Shows the values left on the stack above base through repl.show (which
+ * also keeps the first as `_`), or print() without the module. */
+static void show_results(lua_State *L, int base)
 {
     int n = lua_gettop(L) - base;
     if (n == 0)
         return;
-    lua_getglobal(L, "print");
+    if (!push_api(L, "show"))
+        lua_getglobal(L, "print");
     lua_insert(L, base + 1);
-    if (lua_pcall(L, n, 0, 0) != LUA_OK)
-        fg_report(L, lua_tostring(L, -1));
+    if (fg_call(L, n, 0) != LUA_OK)
+        fg_report_error(L);
+}
+
+/* A line starting with ':' is a REPL command (":json", ":fmt table"). */
+static void run_command(lua_State *L)
+{
+    if (!push_api(L, "command")) {
+        fg_report(L, "REPL commands need the repl module");
+        lua_pop(L, 1);
+        return;
+    }
+    lua_insert(L, -2);
+    if (fg_call(L, 1, 0) != LUA_OK)
+        fg_report_error(L);
 }
 
 void fg_repl_run(lua_State *L)
 {
-    int interactive = isatty(STDIN_FILENO);
+    struct repl r;
+    memset(&r, 0, sizeof r);
+    r.L = L;
+    lua_settop(L, 0);
+    int terminal = isatty(STDIN_FILENO) && terminal_open(&r);
+    load_api(L, terminal && fg_host.color && isatty(STDOUT_FILENO));
     for (;;) {
         lua_settop(L, 0);
-        if (!read_line(L, "> ", interactive))
+        int got = read_line(&r, "> ");
+        if (got == 0)
             break;
-        int status = compile_input(L, interactive);
+        if (got < 0)
+            continue;
+        const char *line = lua_tostring(L, -1);
+        line += strspn(line, " \t");
+        if (line[0] == ':' && line[1] != ':') {
+            run_command(L);
+            continue;
+        }
+        int status = compile_input(&r);
         if (status == -1)
             break;
+        if (status == -2)
+            continue;
         if (status == LUA_OK)
             status = fg_call(L, 0, LUA_MULTRET);
-        if (status == LUA_OK)
-            print_results(L, 0);
-        else
+        if (status == LUA_OK) {
+            show_results(L, 0);
+        } else {
+            if (terminal && fg_interrupt_pending())
+                fputc('\n', stdout); /* after the terminal's "^C" */
             fg_report_error(L);
+        }
         if (fg_interrupt_pending())
             fg_interrupt_reset(L);
     }
-    if (interactive)
+    if (terminal)
         fputc('\n', stdout);
+    terminal_close(&r);
     lua_settop(L, 0);
 }

@@ -4,7 +4,9 @@
 #include <lua.h>
 
 /* Reads statements from standard input until end of file, running each
- * and printing the values of expressions. Returns when input ends. */
+ * and showing the values of expressions. On a terminal: line editing,
+ * history in ~/.fgrun_history, Tab completion, Ctrl-C cancels the line or
+ * interrupts the running code. Returns when input ends (Ctrl-D). */
 void fg_repl_run(lua_State *L);
 
 #endif

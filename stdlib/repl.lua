@@ -1,0 +1,233 @@
+-- The Lua side of the REPL (runtime/repl.c calls it): the ready names,
+-- q() and help(), showing results, :commands, completion and the history
+-- filter. Only the REPL loads it: scripts get no globals from here.
+local pretty = require "repl.pretty"
+local model = require "repl.model"
+local complete = require "repl.complete"
+
+local M = {}
+
+-- REPL global -> where it comes from, loaded on first use.
+local CLIENTS = {
+  "application_autoscaling", "ec2", "ecr", "ecs", "elbv2", "iam", "logs",
+  "secretsmanager", "sts",
+}
+local MODULES = { aws = "aws", docker = "docker", fg = "fg", jmespath = "jmespath", json = "json" }
+
+local READY = {}
+for _, name in ipairs(CLIENTS) do READY[name] = true end
+for name in pairs(MODULES) do READY[name] = true end
+
+local state = { format = "table", color = false }
+
+local function first_line(err)
+  return (tostring(err):match("^[^\n]*"))
+end
+
+local function operation_help(client, op, name)
+  local text = model.operation_help(client, op, name)
+  if not text then error(string.format("%s has no operation %s", name, tostring(op)), 3) end
+  print(text)
+end
+
+-- client.help(op) for the REPL's clients, unless the client has its own.
+local function add_help(client, name)
+  if model.is_client(client) and rawget(client, "help") == nil then
+    rawset(client, "help", function(a, b)
+      if a == client then a = b end
+      if a == nil then
+        print(name .. " operations (help(" .. name .. ".<operation>) for one):")
+        io.write(complete.columns(model.operations(client), 80))
+        return
+      end
+      operation_help(client, a, name)
+    end)
+  end
+  return client
+end
+
+local function ready_value(name)
+  local source = MODULES[name] or "aws"
+  local ok, mod = pcall(require, source)
+  if not ok then
+    error(string.format("%s: module '%s' is not available (%s)", name, source, first_line(mod)), 3)
+  end
+  if MODULES[name] then return mod end
+  local okc, client = pcall(function() return mod[name] end)
+  if not okc or client == nil then
+    error(string.format("%s: no client from the aws module (%s)", name, first_line(client)), 3)
+  end
+  return add_help(client, name)
+end
+
+-- The ready names, for completion (none loaded by listing them).
+function M.ready_names()
+  local names = {}
+  for name in pairs(READY) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
+
+-- The client (and its name) a function was made by, searching the clients
+-- made so far.
+local function find_operation(fn)
+  local aws = package.loaded.aws
+  local places = {}
+  for _, name in ipairs(CLIENTS) do
+    local c = rawget(_G, name)
+    if model.is_client(c) then places[#places + 1] = {name, c} end
+    c = type(aws) == "table" and rawget(aws, name)
+    if model.is_client(c) then places[#places + 1] = {name, c} end
+  end
+  for _, place in ipairs(places) do
+    for k, v in next, place[2] do
+      if rawequal(v, fn) and type(k) == "string" then return place[2], k, place[1] end
+    end
+  end
+  return nil
+end
+
+local HELP = [[
+fgrun REPL: Lua 5.4; an expression shows its value, which is kept as _.
+Ready names: %s
+  q(value, "jmespath")   query a value (q("expr") queries _)
+  help(ecs.create_service) or ecs.help("create_service"): parameters and results
+  help(ecs) or ecs.help(): the operations of a client
+Commands: :json  :yaml  :fmt table|json|yaml  :help
+Keys: Tab completes names, fields, operations, parameters inside {, waiters
+inside wait("; Ctrl-C cancels the line or stops a call; Ctrl-D leaves.
+History: ~/.fgrun_history (lines that look like secrets are not kept).]]
+
+-- help(), help(client), help(client.operation), help("ecs.describe_services")
+function M.help(what)
+  if what == nil then
+    print(string.format(HELP, table.concat(M.ready_names(), " ")))
+    return
+  end
+  if type(what) == "string" then
+    local value = complete.resolve(what)
+    if value == nil then error("help: nothing is called " .. what, 2) end
+    local base, op = what:match("^(.+)[.:]([%w_]+)$")
+    local client = base and complete.resolve(base)
+    if model.is_client(client) and type(value) == "function" then
+      return operation_help(client, op, base)
+    end
+    what = value
+  end
+  if model.is_client(what) then
+    local name = tostring(what):match("(%S+)$") or "client"
+    print(name .. " operations (help(" .. name .. ".<operation>) for one):")
+    io.write(complete.columns(model.operations(what), 80))
+    return
+  end
+  if type(what) == "function" then
+    local client, op, name = find_operation(what)
+    if client then return operation_help(client, op, name) end
+  end
+  if type(what) == "table" then
+    local names = {}
+    for k in pairs(what) do if type(k) == "string" then names[#names + 1] = k end end
+    table.sort(names)
+    print("fields: " .. table.concat(names, " "))
+    return
+  end
+  print("no help for a " .. type(what) .. " value")
+end
+
+-- q(value, expr): JMESPath on a value; q(expr) on the last result.
+function M.q(value, expr)
+  if expr == nil and type(value) == "string" then
+    value, expr = rawget(_G, "_"), value
+  end
+  return require("jmespath").search(expr, value)
+end
+
+-- setup{color=}: the ready names, q and help as globals (REPL only).
+function M.setup(opts)
+  state.color = opts and opts.color or false
+  local mt = getmetatable(_G)
+  if mt == nil then
+    mt = {}
+    setmetatable(_G, mt)
+  end
+  local previous = mt.__index
+  mt.__index = function(t, k)
+    if READY[k] then
+      local v = ready_value(k)
+      rawset(t, k, v)
+      return v
+    end
+    if type(previous) == "function" then return previous(t, k) end
+    if type(previous) == "table" then return previous[k] end
+    return nil
+  end
+  rawset(_G, "q", M.q)
+  rawset(_G, "help", M.help)
+end
+
+-- show(...): the values of an expression in the chosen format; the first
+-- is kept as _.
+function M.show(...)
+  local n = select("#", ...)
+  rawset(_G, "_", (...))
+  local texts, multiline = {}, false
+  for i = 1, n do
+    local text = pretty.format((select(i, ...)), state.format, state.color)
+    texts[i] = text
+    multiline = multiline or text:find("\n", 1, true) ~= nil
+  end
+  io.stdout:write(table.concat(texts, multiline and "\n" or "\t"), "\n")
+  io.stdout:flush()
+end
+
+-- command(":json"), command(":fmt table"), command(":help")
+function M.command(line)
+  local cmd, arg = line:match("^%s*:(%a*)%s*(.-)%s*$")
+  if cmd == "fmt" or cmd == "format" then
+    if not pretty.FORMATS[arg] then error("usage: :fmt table|json|yaml", 0) end
+    state.format = arg
+  elseif pretty.FORMATS[cmd] and arg == "" then
+    state.format = cmd
+  elseif cmd == "help" or cmd == "h" then
+    M.help()
+  else
+    error(string.format("unknown command ':%s' (:json, :yaml, :fmt table, :help)", cmd or ""), 0)
+  end
+end
+
+function M.complete(line, width)
+  return complete.complete(line, width, M.ready_names())
+end
+
+-- Words that, assigned or followed by ':', mark a line as holding a secret.
+local SECRET_WORDS = { "password", "passwd", "secret", "token", "api_key", "apikey",
+                       "private_key", "credential" }
+local HARMLESS = { nexttoken = true, next_token = true, clienttoken = true,
+                   client_token = true, continuationtoken = true, paginationtoken = true,
+                   secretid = true, secret_id = true, secretarn = true }
+local KEY_SHAPE = "%f[%w/+]" .. string.rep("[%w/+]", 40) .. "%f[^%w/+]"
+
+-- history_ok(line): false when the line looks like it holds a secret: an
+-- AWS secret key's shape, a known secret field, or an assignment to a
+-- password- or token-like name.
+function M.history_ok(line)
+  local lower = line:lower()
+  if lower:find("aws_secret_access_key", 1, true) or lower:find("secretstring", 1, true)
+    or lower:find("secretbinary", 1, true) or lower:find("session_token", 1, true)
+    or lower:find("sessiontoken", 1, true) then
+    return false
+  end
+  for run in line:gmatch(KEY_SHAPE) do
+    if run:find("%u") and run:find("%l") and run:find("%d") then return false end
+  end
+  for word in (lower .. " "):gmatch("([%w_%-]+)[\"'%]]*%s*[=:][^=]") do
+    if not HARMLESS[word] then
+      for _, w in ipairs(SECRET_WORDS) do
+        if word:find(w, 1, true) then return false end
+      end
+    end
+  end
+  return true
+end
+
+return M
