@@ -2,7 +2,6 @@
 # (tools/gen_models.py; runtime/model.c reads them). Override the source
 # with `make BOTOCORE_DATA=/path/to/botocore/data`.
 BOTOCORE_DATA ?=
-PKGS += zlib
 GEN_SRCS += $(B)/gen/models_data.c
 
 $(B)/gen/models_data.c: tools/gen_models.py

@@ -3,16 +3,29 @@
 #define FG_MODEL_DATA_H
 #include <stddef.h>
 
-/* One JSON document of one service, zlib-compressed. */
-struct fg_model_blob {
-    const char *service;         /* botocore's name: "ec2", "application-autoscaling" */
-    const char *kind;            /* "service", "index", "paginators", "waiters" */
-    const unsigned char *data;   /* zlib stream */
-    size_t size;                 /* bytes in data */
-    size_t raw_size;             /* bytes once inflated */
+/* Where one operation or shape sits in a service's JSON text. */
+struct fg_model_span {
+    const char *name;
+    size_t offset, length;    /* bytes, 0-based */
 };
 
-extern const struct fg_model_blob fg_model_blobs[];
-extern const size_t fg_model_blob_count;
+/* One service: its service-2 JSON text and indexes into it, sorted by name
+ * (strcmp order) so lookups are binary searches. */
+struct fg_model {
+    const char *service;      /* botocore's name: "ec2", "application-autoscaling" */
+    const char *text;         /* service-2.json, minified, keys sorted */
+    size_t text_length;
+    struct { size_t offset, length; } metadata;
+    const struct fg_model_span *operations;
+    size_t operation_count;
+    const struct fg_model_span *shapes;
+    size_t shape_count;
+    const char *paginators;   /* paginators-1.json, or NULL */
+    const char *waiters;      /* waiters-2.json, or NULL */
+};
+
+/* Sorted by service name. */
+extern const struct fg_model fg_models[];
+extern const size_t fg_model_count;
 
 #endif

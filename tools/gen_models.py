@@ -3,13 +3,12 @@
 
 For each service, from botocore's data folder (the newest API version):
 service-2.json with documentation and unenforced constraints stripped, plus
-paginators-1.json and waiters-2.json, minified and zlib-compressed.
-
-The service model is written with sorted keys and an index, so the runtime
-can decode one operation or one shape at a time instead of the whole model
-(EC2's is 1 MB of JSON): index = {"metadata":[off,len],
-"operations":{Name: off*2^24+len}, "shapes":{Name: off*2^24+len}} with
-1-based offsets into the service JSON text.
+paginators-1.json and waiters-2.json, minified. The service model is written
+with sorted keys, and with sorted tables of where each operation and shape
+sits in it, so the runtime decodes one operation or one shape at a time
+instead of the whole model (EC2's is 1 MB of JSON). The text stays
+uncompressed in the binary's read-only data: only the pages a run touches
+are read, and nothing is inflated or copied.
 
 usage: gen_models.py [--data DIR] OUT.c
 """
@@ -17,7 +16,6 @@ import gzip
 import json
 import os
 import sys
-import zlib
 
 SERVICES = ["sts", "secretsmanager", "ec2", "ecr", "iam", "ecs", "logs",
             "elbv2", "application-autoscaling"]
@@ -27,7 +25,6 @@ STRIPPED = {"documentation", "documentationUrl", "examples", "deprecatedMessage"
             "deprecatedSince", "enum", "pattern", "contextParam",
             "staticContextParams", "clientContextParams", "operationContextParams",
             "requestcompression", "httpChecksum", "unauthenticatedApiOperations"}
-PACK = 1 << 24  # shape lengths are far below 16 MB
 
 
 def find_data_dir(given):
@@ -73,8 +70,11 @@ def dump(value):
 
 
 def indexed_service(model):
-    """Returns (service JSON text, index JSON text)."""
-    parts, index = [], {"operations": {}, "shapes": {}}
+    """Returns the service JSON text and where its parts are:
+    (text, (metadata offset, length), {operation: (offset, length)},
+    {shape: (offset, length)}), offsets 0-based in bytes."""
+    parts, spans = [], {"operations": {}, "shapes": {}}
+    meta = (0, 0)
     size = 0  # bytes written so far
 
     def emit(text):
@@ -92,23 +92,40 @@ def indexed_service(model):
             for i, name in enumerate(sorted(model[key])):
                 emit(("," if i else "") + dump(name) + ":")
                 text = dump(model[key][name])
-                index[key][name] = (size + 1) * PACK + len(text.encode())
+                spans[key][name] = (size, len(text.encode()))
                 emit(text)
             emit("}")
         else:
             text = dump(model[key])
             if key == "metadata":
-                index["metadata"] = [size + 1, len(text.encode())]
+                meta = (size, len(text.encode()))
             emit(text)
     emit("}")
-    return "".join(parts), dump(index)
+    return "".join(parts), meta, spans["operations"], spans["shapes"]
 
 
-def c_bytes(data):
-    lines = []
-    for i in range(0, len(data), 24):
-        lines.append(",".join(str(b) for b in data[i:i + 24]))
-    return ",\n".join(lines)
+def c_string(text):
+    """A C string literal of text, in chunks; '?' escaped against trigraphs."""
+    out, line = [], []
+    for byte in text.encode():
+        c = chr(byte)
+        if c in '"\\?':
+            line.append("\\" + c)
+        elif 32 <= byte < 127:
+            line.append(c)
+        else:
+            line.append("\\%03o" % byte)
+        if len(line) >= 2000:
+            out.append('"' + "".join(line) + '"')
+            line = []
+    out.append('"' + "".join(line) + '"')
+    return "\n".join(out)
+
+
+def c_spans(name, spans):
+    rows = ['    {%s, %d, %d},' % (json.dumps(k), off, n)
+            for k, (off, n) in sorted(spans.items(), key=lambda kv: kv[0].encode())]
+    return "static const struct fg_model_span %s[] = {\n%s\n};" % (name, "\n".join(rows))
 
 
 def main(argv):
@@ -132,30 +149,34 @@ def main(argv):
         model = read_json(os.path.join(base, "service-2.json"))
         if model is None:
             sys.exit("gen_models.py: %s has no service-2.json" % base)
-        service_text, index_text = indexed_service(strip(model))
-        kinds = [("service", service_text), ("index", index_text)]
+        text, meta, operations, shapes = indexed_service(strip(model))
+        c_name = service.replace("-", "_")
+        arrays.append("static const char %s_service[] =\n%s;" % (c_name, c_string(text)))
+        arrays.append(c_spans(c_name + "_operations", operations))
+        arrays.append(c_spans(c_name + "_shapes", shapes))
+        docs = {}
         for kind, fname in (("paginators", "paginators-1.json"),
                             ("waiters", "waiters-2.json")):
             doc = read_json(os.path.join(base, fname))
             if doc is not None:
-                kinds.append((kind, dump(strip(doc))))
-        for kind, text in kinds:
-            raw = text.encode()
-            packed = zlib.compress(raw, 9)
-            name = "%s_%s" % (service.replace("-", "_"), kind)
-            arrays.append("static const unsigned char %s[] = {\n%s\n};" %
-                          (name, c_bytes(packed)))
-            entries.append('    {"%s", "%s", %s, sizeof %s, %d},' %
-                           (service, kind, name, name, len(raw)))
+                docs[kind] = "%s_%s" % (c_name, kind)
+                arrays.append("static const char %s[] =\n%s;" %
+                              (docs[kind], c_string(dump(strip(doc)))))
+        entries.append(
+            '    {"%s", %s_service, sizeof %s_service - 1, {%d, %d},\n'
+            '     %s_operations, %d, %s_shapes, %d, %s, %s},' %
+            (service, c_name, c_name, meta[0], meta[1], c_name, len(operations),
+             c_name, len(shapes), docs.get("paginators", "NULL"),
+             docs.get("waiters", "NULL")))
 
     with open(out + ".tmp", "w") as f:
         f.write("/* Generated by tools/gen_models.py from %s. Do not edit. */\n"
                 % data)
         f.write('#include "model_data.h"\n\n')
         f.write("\n".join(arrays))
-        f.write("\n\nconst struct fg_model_blob fg_model_blobs[] = {\n")
+        f.write("\n\nconst struct fg_model fg_models[] = {\n")
         f.write("\n".join(entries))
-        f.write("\n};\nconst size_t fg_model_blob_count = %d;\n" % len(entries))
+        f.write("\n};\nconst size_t fg_model_count = %d;\n" % len(entries))
     os.replace(out + ".tmp", out)
 
 

@@ -8,8 +8,6 @@ local M = {}
 local Model = {}
 Model.__index = Model
 
-local PACK = 16777216 -- index entries are offset * 2^24 + length (tools/gen_models.py)
-
 -- botocore's xform_name: "DescribeDBInstances" -> "describe_db_instances".
 function M.snake_name(name)
   if name:find("_", 1, true) then return name end
@@ -19,26 +17,17 @@ function M.snake_name(name)
   return (name:gsub("([%l%d])(%u)", "%1_%2"):lower())
 end
 
-local function slice(text, packed)
-  local offset = packed // PACK
-  return json.decode(text:sub(offset, offset + packed % PACK - 1))
-end
-
 -- The embedded model of a botocore service name ("ecs"), or nil.
 function M.embedded(service)
   local models = require "aws.models"
-  local text = models.get(service, "service")
-  if not text then return nil end
-  local index = json.decode(models.get(service, "index"))
-  local meta_at = index.metadata
+  local metadata = models.get(service, "metadata")
+  if not metadata then return nil end
   return setmetatable({
     name = service,
-    metadata = json.decode(text:sub(meta_at[1], meta_at[1] + meta_at[2] - 1)),
-    text = text,
-    index = index,
+    metadata = json.decode(metadata),
+    embedded = models,
     shapes = {},
     operations = {},
-    paginators_source = function() return models.get(service, "paginators") end,
   }, Model)
 end
 
@@ -61,9 +50,9 @@ end
 function Model:shape(name)
   local s = self.shapes[name]
   if s == nil then
-    local packed = self.index and self.index.shapes[name]
-    if not packed then error("aws: model has no shape " .. tostring(name), 0) end
-    s = slice(self.text, packed)
+    local text = self.embedded and self.embedded.shape(self.name, name)
+    if not text then error("aws: model has no shape " .. tostring(name), 0) end
+    s = json.decode(text)
     self.shapes[name] = s
   end
   if not s._name then s._name = name end
@@ -82,10 +71,10 @@ end
 
 function Model:operation(name)
   local op = self.operations[name]
-  if op == nil and self.index then
-    local packed = self.index.operations[name]
-    if packed then
-      op = slice(self.text, packed)
+  if op == nil and self.embedded then
+    local text = self.embedded.operation(self.name, name)
+    if text then
+      op = json.decode(text)
       self.operations[name] = op
     end
   end
@@ -94,10 +83,9 @@ end
 
 -- All operation names, unsorted.
 function Model:operation_names()
+  if self.embedded then return self.embedded.operations(self.name) end
   local names = {}
-  for name in pairs(self.index and self.index.operations or self.operations) do
-    names[#names + 1] = name
-  end
+  for name in pairs(self.operations) do names[#names + 1] = name end
   return names
 end
 
@@ -115,7 +103,7 @@ end
 -- The paginator of an operation ({input_token=, output_token=, ...}) or nil.
 function Model:paginator(op_name)
   if self.paginators == nil then
-    local text = self.paginators_source and self.paginators_source()
+    local text = self.embedded and self.embedded.get(self.name, "paginators")
     self.paginators = text and json.decode(text).pagination or false
   end
   return self.paginators and self.paginators[op_name] or nil
