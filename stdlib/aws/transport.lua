@@ -3,7 +3,9 @@
 -- requests and parses answers; this module signs and sends them.
 --
 --   local t = transport.new{service=, metadata=, region=, profile=,
---                           endpoint_url=, max_attempts=, retry_mode=}
+--                           endpoint_url=, max_attempts=, retry_mode=,
+--                           -- optional: credentials (an aws.creds object),
+--                           -- connect_timeout_ms, timeout_ms, retry_base_delay}
 --   t:sign(req)  -> req (url and signing headers set)
 --   t:send(req, {operation=, classify=})
 --     -> status, headers, body, attempts | nil, err, attempts
@@ -30,16 +32,11 @@ local function config_error(code, msg)
     { __tostring = function(e) return e.code .. ": " .. e.message end }), 0)
 end
 
-local function profile_option(profile)
-  return profile or (fgrun.options and fgrun.options.profile) or nil
-end
-
 -- resolve_region(profile) -> region | nil, how to set one
 function M.resolve_region(profile, explicit_region)
-  local region = explicit_region or (fgrun.options and fgrun.options.region)
-    or env("AWS_REGION") or env("AWS_DEFAULT_REGION")
+  local region = explicit_region or env("AWS_REGION") or env("AWS_DEFAULT_REGION")
   if region then return region end
-  local name = config.profile_name(profile_option(profile))
+  local name = config.profile_name(profile)
   local settings = config.profile(name)
   if type(settings.region) == "string" and settings.region ~= "" then return settings.region end
   return nil, ("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), `region = ...` in profile [%s] of %s, or pass --region / the region option")
@@ -49,7 +46,7 @@ end
 -- credentials_source(profile) -> a short description of where the
 -- credentials come from (never a secret).
 function M.credentials_source(profile)
-  return credentials.source(profile_option(profile))
+  return credentials.source(profile)
 end
 
 local T = {}
@@ -57,7 +54,7 @@ T.__index = T
 
 function M.new(o)
   local md = o.metadata or {}
-  local profile = profile_option(o.profile)
+  local profile = o.profile
   local settings = config.profile(config.profile_name(profile))
   local region, why = M.resolve_region(profile, o.region)
   if not region then
@@ -75,7 +72,7 @@ function M.new(o)
     service = o.service or md.endpointPrefix,
     metadata = md, region = region, endpoint = ep.url, endpoint_source = ep.source,
     signing_region = ep.signing_region, signing_name = ep.signing_name,
-    profile = profile, clock_offset = 0,
+    profile = profile, clock_offset = 0, fixed_credentials = o.credentials,
     connect_timeout_ms = o.connect_timeout_ms, timeout_ms = o.timeout_ms,
   }, T)
   t.retry = retry.new {
@@ -88,7 +85,7 @@ function M.new(o)
 end
 
 function T:credentials()
-  return credentials.get(self.profile)
+  return self.fixed_credentials or credentials.get(self.profile)
 end
 
 function T:sign(req)

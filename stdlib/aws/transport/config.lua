@@ -25,9 +25,10 @@ function M.credentials_path()
   return env("AWS_SHARED_CREDENTIALS_FILE") or home_file("credentials")
 end
 
--- The profile in use: the explicit option, else AWS_PROFILE, else
--- AWS_DEFAULT_PROFILE, else "default". The second result says whether it
--- was chosen explicitly (which hides environment credentials, as in the CLI).
+-- The profile in use: the explicit option, else AWS_PROFILE (which fgrun's
+-- --profile sets), else AWS_DEFAULT_PROFILE, else "default". The second
+-- result says whether it was chosen explicitly (which hides environment
+-- credentials, as in the CLI).
 function M.profile_name(explicit)
   if explicit and explicit ~= "" then return explicit, true end
   return env("AWS_PROFILE") or env("AWS_DEFAULT_PROFILE") or "default", false

@@ -70,7 +70,7 @@ local function fetch_http(req, format)
   local c, err = creds.from_http(pool.get(req.url), req, format)
   if fgrun.verbosity >= 2 then
     fgrun.log(2, "< %s (%d ms, credentials body not shown)", c and "ok" or tostring(err),
-      (fgrun.monotonic() - t0) * 1000)
+      math.floor((fgrun.monotonic() - t0) * 1000 + 0.5))
   end
   return c, err
 end

@@ -115,6 +115,7 @@ end
 -- -vv: the answer as received (or the connection failure).
 function M.response(status, headers, body, ms)
   if fgrun.verbosity < 2 then return end
+  ms = math.floor(ms + 0.5)
   if not status then
     fgrun.log(2, "< (no answer: %s) %d ms", tostring(headers), ms)
     return
@@ -134,12 +135,15 @@ M.describe = describe
 
 -- -v: one line per retry, saying why.
 function M.retry(name, attempt, max, err, delay)
+  if fgrun.verbosity < 1 then return end
   fgrun.log(1, "aws %s: attempt %d/%d failed: %s; retrying in %.2f s",
     name, attempt, max, describe(err), delay)
 end
 
 -- -v: one line per call.
 function M.call(name, status, attempts, ms, err)
+  if fgrun.verbosity < 1 then return end
+  ms = math.floor(ms + 0.5)
   if err then
     fgrun.log(1, "aws %s: %s after %d attempt%s, %d ms", name, describe(err),
       attempts, attempts == 1 and "" or "s", ms)
