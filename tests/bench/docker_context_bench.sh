@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The Docker build context stream: a 1 GiB folder (one 512 MiB file and
+# 16384 files of 32 KiB in 64 folders) written as the tar a build sends,
+# beside `tar -cf - . | cat >/dev/null` on the same (warm) folder.
+# Targets: peak memory < 30 MB; at least half tar's speed.
+# Writes build/bench/docker_context.json. CONTEXT_MB=<n> scales it down.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+fgrun=${FGRUN:-build/fgrun}
+total_mb=${CONTEXT_MB:-1024}
+mkdir -p build/bench
+dir=$(mktemp -d /tmp/fgrun-context-bench.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+
+big_mb=$((total_mb / 2))
+small_kb=32
+small_count=$(((total_mb - big_mb) * 1024 / small_kb))
+dd if=/dev/urandom of="$dir/big.bin" bs=1M count="$big_mb" status=none
+head -c $((small_kb * 1024)) /dev/urandom >"$dir/seed"
+for d in $(seq 1 64); do
+    mkdir "$dir/d$d"
+done
+for i in $(seq 1 "$small_count"); do
+    cp "$dir/seed" "$dir/d$((i % 64 + 1))/f$i"
+done
+rm "$dir/seed"
+printf 'FROM scratch\nCOPY . /\n' >"$dir/Dockerfile"
+bytes=$(du -sb "$dir" | cut -f1)
+files=$(find "$dir" | wc -l)
+
+# best_seconds CMD: the best wall time of 3 runs of a shell command.
+best_seconds() {
+    python3 - "$1" <<'PY'
+import subprocess, sys, time
+best = None
+for _ in range(3):
+    t = time.perf_counter()
+    subprocess.run(["bash", "-c", sys.argv[1]], check=True)
+    d = time.perf_counter() - t
+    best = d if best is None or d < best else best
+print(f"{best:.3f}")
+PY
+}
+
+script="$dir.lua"
+cat >"$script" <<LUA
+require("docker").context_write("$dir", nil, "/dev/stdout")
+LUA
+trap 'rm -rf "$dir" "$script"' EXIT
+
+tar_s=$(best_seconds "cd '$dir' && tar -cf - . | cat >/dev/null")
+fg_s=$(best_seconds "'$fgrun' '$script' | cat >/dev/null")
+peak_kb=$( { /usr/bin/time -f '%M' "$fgrun" "$script" 2>&1 >/dev/null | tail -1; } )
+streamed=$("$fgrun" "$script" | wc -c)
+
+python3 - "$bytes" "$files" "$streamed" "$tar_s" "$fg_s" "$peak_kb" >build/bench/docker_context.json <<'PY'
+import json, sys
+b, files, streamed, tar_s, fg_s, peak = sys.argv[1:]
+tar_s, fg_s = float(tar_s), float(fg_s)
+ratio = tar_s / fg_s if fg_s > 0 else 0.0
+out = {
+    "context_bytes": int(b), "context_files": int(files), "tar_stream_bytes": int(streamed),
+    "tar_seconds": tar_s, "fgrun_seconds": fg_s,
+    "fgrun_mib_per_s": round(int(streamed) / 1048576 / fg_s, 1) if fg_s else None,
+    "speed_vs_tar": round(ratio, 3), "peak_rss_kib": int(peak),
+    "targets": {"peak_rss_kib_below": 30 * 1024, "speed_vs_tar_at_least": 0.5},
+    "pass": int(peak) < 30 * 1024 and ratio >= 0.5,
+}
+print(json.dumps(out, indent=2))
+PY
+cat build/bench/docker_context.json
