@@ -1,0 +1,2 @@
+-- An environment for the fg tests: parameters only.
+return { retention = 3 }
