@@ -147,6 +147,16 @@ function M.new(model, key, opts)
 
   function methods.model() return model end
 
+  -- client.wait(waiter, params, opts): an official waiter (aws.waiter)
+  function methods.wait(name, params, wait_opts)
+    return require("aws.waiter").wait(client, name, params, wait_opts)
+  end
+
+  -- client.waiters() -> sorted snake_case waiter names
+  function methods.waiters()
+    return require("aws.waiter").names(client)
+  end
+
   for name, fn in pairs(methods) do
     -- client:method(...) works as client.method(...)
     client[name] = function(a, ...)
