@@ -93,7 +93,20 @@ function decoders.map(model, shape, node)
   return out
 end
 
-function decoders.string(_, _, node) return node.text or "" end
+-- IAM answers policy documents URL-encoded; like botocore (and the AWS
+-- CLI), hand them over decoded, as tables.
+local function policy_document(text)
+  local plain = text:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
+  local ok, doc = pcall(json.decode, plain)
+  if ok and type(doc) == "table" then return doc end
+  return plain
+end
+
+function decoders.string(_, shape, node)
+  local text = node.text or ""
+  if shape._name == "policyDocumentType" then return policy_document(text) end
+  return text
+end
 
 function decoders.boolean(_, _, node) return node.text == "true" end
 

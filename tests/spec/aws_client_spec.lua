@@ -304,6 +304,9 @@ describe("aws client against moto", function()
     s.exec_role_arn = c.iam.get_role{RoleName = s.exec_role}.Role.Arn
     s.task_role_arn = c.iam.get_role{RoleName = s.task_role}.Role.Arn
     assert.matches("^arn:aws:iam::%d+:role/", s.exec_role_arn)
+    -- policy documents come URL-encoded; they are handed over decoded, as botocore does
+    local doc = c.iam.get_role{RoleName = s.exec_role}.Role.AssumeRolePolicyDocument
+    assert.are.equal("ecs-tasks.amazonaws.com", doc.Statement[1].Principal.Service)
   end)
 
   it("ecs and logs: cluster with capacity providers, log group, task definition", function()
