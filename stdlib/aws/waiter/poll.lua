@@ -1,0 +1,138 @@
+-- The polling loop every wait shares (the official waiters, fg.wait_until,
+-- fg.wait_for_deployment): check, show the status, sleep, again, until the
+-- check settles or the deadline or the attempts run out. After the check
+-- first succeeds nothing more is slept or polled.
+local fgrun = require "fgrun"
+local json = require "json"
+local ui = require "ui"
+
+local M = {}
+
+-- The error of a wait that failed or ran out of time, raised with error():
+-- code "WaiterFailure" or "WaiterTimeout"; waiter (name), params, elapsed
+-- (seconds), attempts, message (why), last_state (text), diagnosis (text or
+-- nil), response (the last answer). tostring() gives the whole story.
+local WaitError = {}
+WaitError.__index = WaitError
+WaitError.__name = "aws.WaitError"
+M.WaitError = WaitError
+
+-- A compact one-line JSON view of parameters, cut at `limit` characters.
+function M.show(value, limit)
+  limit = limit or 300
+  local ok, text = pcall(json.encode, value, {sort_keys = true})
+  if not ok then text = tostring(value) end
+  if #text > limit then text = text:sub(1, limit) .. "..." end
+  return text
+end
+
+-- "cluster=c services=web,api": parameters for a progress label, cut at limit.
+function M.brief(params, limit)
+  limit = limit or 60
+  if type(params) ~= "table" then return "" end
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = params[k]
+    if type(v) == "table" then
+      local items = {}
+      for i, x in ipairs(v) do items[i] = type(x) == "table" and M.show(x, 40) or tostring(x) end
+      v = #items > 0 and table.concat(items, ",") or M.show(v, 40)
+    end
+    parts[#parts + 1] = k .. "=" .. tostring(v)
+  end
+  local text = table.concat(parts, " ")
+  if #text > limit then text = text:sub(1, limit) .. "..." end
+  return text
+end
+
+local function indent(text)
+  return (tostring(text):gsub("\n", "\n    "))
+end
+
+WaitError.__tostring = function(e)
+  local head
+  if e.code == "WaiterTimeout" then
+    head = string.format("%s timed out after %s (%d polls)", e.waiter,
+                         ui.duration(e.elapsed or 0), e.attempts or 0)
+  else
+    head = string.format("%s failed after %s (%d polls)", e.waiter,
+                         ui.duration(e.elapsed or 0), e.attempts or 0)
+  end
+  local lines = {head .. (e.message and ": " .. e.message or "")}
+  if e.params ~= nil then lines[#lines + 1] = "  parameters: " .. M.show(e.params) end
+  if e.last_state then lines[#lines + 1] = "  last state: " .. indent(e.last_state) end
+  if e.diagnosis and e.diagnosis ~= "" then lines[#lines + 1] = "  " .. indent(e.diagnosis) end
+  return table.concat(lines, "\n")
+end
+
+function M.is_wait_error(e)
+  return getmetatable(e) == WaitError
+end
+
+-- poll(spec) -> the successful check's value, attempts, elapsed seconds.
+-- spec:
+--   waiter       name in errors ("ecs services_stable")
+--   what         progress label (default: waiter)
+--   params       shown in errors
+--   check(attempt) -> {state = "success"|"failure"|"retry", status = text,
+--                 value = any, reason = text (failure), last_state = text}
+--   delay        seconds between polls; backoff multiplies it after each
+--                poll (default 1) up to max_delay (default: no cap)
+--   timeout      seconds; max_attempts: polls (either, both or neither)
+--   progress     false for none, else ui.progress options
+function M.poll(spec)
+  local delay = spec.delay or 5
+  local backoff = spec.backoff or 1
+  local max_delay = spec.max_delay or math.huge
+  local timeout, max_attempts = spec.timeout, spec.max_attempts
+  if type(delay) ~= "number" or delay < 0 then error("wait: delay must be a number >= 0", 3) end
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+    error("wait: timeout must be a number of seconds >= 0", 3)
+  end
+  if max_attempts ~= nil and (math.type(max_attempts) ~= "integer" or max_attempts < 1) then
+    error("wait: max_attempts must be an integer >= 1", 3)
+  end
+  local progress_opts = spec.progress
+  if progress_opts == false then progress_opts = {mode = "quiet"} end
+  local p <close> = ui.progress(spec.what or spec.waiter, progress_opts)
+  local started = fgrun.monotonic()
+  local deadline = timeout and started + timeout
+  local attempt, r = 0, nil
+
+  local function give_up(code, message)
+    local e = setmetatable({
+      code = code, waiter = spec.waiter, params = spec.params, message = message,
+      elapsed = fgrun.monotonic() - started, attempts = attempt,
+      last_state = r and (r.last_state or r.status), response = r and r.response,
+    }, WaitError)
+    p:fail(code == "WaiterTimeout" and "timed out" or message)
+    error(e, 0)
+  end
+
+  while true do
+    attempt = attempt + 1
+    r = spec.check(attempt)
+    p:update(r.status)
+    if r.state == "success" then
+      p:done(r.status)
+      return r.value, attempt, fgrun.monotonic() - started
+    elseif r.state == "failure" then
+      give_up("WaiterFailure", r.reason or "reached a failure state")
+    end
+    local now = fgrun.monotonic()
+    if max_attempts and attempt >= max_attempts then
+      give_up("WaiterTimeout", string.format("gave up after %d attempts", attempt))
+    elseif deadline and now >= deadline then
+      give_up("WaiterTimeout", string.format("gave up after the %ss timeout", timeout))
+    end
+    local sleep = delay
+    if deadline then sleep = math.min(sleep, deadline - now) end
+    p:sleep(sleep)
+    delay = math.min(delay * backoff, max_delay)
+  end
+end
+
+return M

@@ -1,0 +1,44 @@
+-- What stderr is: a terminal or not, its width, whether to colour.
+local fgrun = require "fgrun"
+
+local M = {}
+
+local tty -- cached: stderr does not change while a script runs
+
+-- True when stderr is a terminal.
+function M.stderr_is_tty()
+  if tty == nil then
+    if fgrun.isatty then
+      tty = fgrun.isatty(2) and true or false
+    elseif fgrun.color then
+      tty = true -- the host colours only a terminal
+    else
+      -- No colour says nothing (NO_COLOR, --no-color): ask the shell, once.
+      tty = os.execute("test -t 2") == true
+    end
+  end
+  return tty
+end
+
+-- "quiet" (-q), "tty" (one updating line) or "plain" (timestamped lines).
+function M.mode()
+  if fgrun.quiet then return "quiet" end
+  return M.stderr_is_tty() and "tty" or "plain"
+end
+
+-- Columns of the terminal: $COLUMNS when set, else 80.
+function M.width()
+  local n = math.tointeger(tonumber(os.getenv("COLUMNS") or ""))
+  return (n and n > 20) and n or 80
+end
+
+local CODES = {bold = "1", dim = "2", red = "31", green = "32", yellow = "33",
+               blue = "34", cyan = "36"}
+
+-- text wrapped in the ANSI style `name` when colour is on, else unchanged.
+function M.style(name, text)
+  if not fgrun.color or not CODES[name] then return text end
+  return "\27[" .. CODES[name] .. "m" .. text .. "\27[0m"
+end
+
+return M
