@@ -45,6 +45,7 @@ local function scalar_text(shape, ref, v)
     return timestamp.iso(ts)
   end
   if t == "blob" then return base64.encode(v) end
+  if type(v) == "table" then return json.encode(v) end -- an IAM policy document
   return tostring(v)
 end
 

@@ -283,7 +283,8 @@ describe("aws client against moto", function()
     c.iam.create_role{RoleName = s.exec_role, AssumeRolePolicyDocument = trust}
     s.managed = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
     c.iam.attach_role_policy{RoleName = s.exec_role, PolicyArn = s.managed}
-    c.iam.create_role{RoleName = s.task_role, AssumeRolePolicyDocument = trust}
+    -- a policy document may be given as a table
+    c.iam.create_role{RoleName = s.task_role, AssumeRolePolicyDocument = json.decode(trust)}
     local policy = c.iam.create_policy{PolicyName = s.task_role .. "-Policy",
       PolicyDocument = json.encode{Version = "2012-10-17", Statement = {{Effect = "Allow",
         Action = {"logs:CreateLogStream", "logs:PutLogEvents", "cloudwatch:PutMetricData"}, Resource = "*"}}}}.Policy
