@@ -21,6 +21,7 @@ ALL_EXTRA :=
 RUNTIME_SRCS := $(sort $(wildcard runtime/*.c))
 STDLIB_SRCS  := $(sort $(shell find stdlib -name '*.lua' 2>/dev/null))
 
+.DEFAULT_GOAL := all
 -include $(sort $(wildcard mk/*.mk))
 
 all: $(B)/fgrun $(ALL_EXTRA)
@@ -35,13 +36,20 @@ $(B)/tools/embed: tools/embed.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 $(WARN) -O2 -o $@ $<
 
+# File lists, rewritten only when they change, so that adding or removing a
+# file rebuilds what embeds or registers it.
+$(B)/gen/%.list: FORCE
+	@mkdir -p $(@D)
+	@echo '$(if $(filter stdlib,$*),$(STDLIB_SRCS),$(RUNTIME_SRCS))' | cmp -s - $@ || \
+	    echo '$(if $(filter stdlib,$*),$(STDLIB_SRCS),$(RUNTIME_SRCS))' > $@
+
 # The Lua standard library, embedded: stdlib/a/b.lua becomes module "a.b".
-$(B)/gen/stdlib.c: $(STDLIB_SRCS) $(B)/tools/embed
+$(B)/gen/stdlib.c: $(STDLIB_SRCS) $(B)/gen/stdlib.list $(B)/tools/embed
 	@mkdir -p $(@D)
 	$(B)/tools/embed fg_stdlib $@ $(STDLIB_SRCS)
 
 # Every luaopen_fg_<name> in runtime/ is preloaded as require "<name>" (_ -> .).
-$(B)/gen/preload.c: $(RUNTIME_SRCS) tools/gen_preload.sh
+$(B)/gen/preload.c: $(RUNTIME_SRCS) $(B)/gen/runtime.list tools/gen_preload.sh
 	@mkdir -p $(@D)
 	sh tools/gen_preload.sh $(RUNTIME_SRCS) > $@.tmp && mv $@.tmp $@
 
@@ -93,6 +101,6 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all asan unit-tests install deps test demo bench clean
+.PHONY: all asan FORCE unit-tests install deps test demo bench clean
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -36,15 +36,18 @@ function fg.params(defaults)
   })
 end
 
--- fg.deployment(name) -> the deployment, journaled in --state-dir.
-function fg.deployment(name)
+-- fg.deployment(name [, {inspect=true}]) -> the deployment, journaled in
+-- --state-dir. inspect: only read what is recorded (status, logs).
+function fg.deployment(name, opts)
   if active then error("fg.deployment: one deployment per run (already: " .. active.id .. ")", 2) end
   local options = fgrun.options
+  local inspect = opts and opts.inspect and not options.destroy
   local d = deployment.new(name, {
     env = options.env, state_dir = options.state_dir,
-    destroy = options.destroy, keep = options.keep,
+    destroy = options.destroy, keep = options.keep, inspect = inspect,
   })
   active = d
+  if inspect then return d end
   fgrun.atexit(function(ok, err, message)
     if ok and not params_used and #options.defines > 0 then
       error("-D was given but the recipe declares no parameters (fg.params)", 0)

@@ -58,9 +58,10 @@ local function describe(spec, result)
   return result.id or result.arn or result.name
 end
 
--- deployment.new(name, {state_dir=, env=, destroy=, keep=}) -> deployment.
--- Takes the deployment's lock (the second run says who holds it) and
--- reads its journal.
+-- deployment.new(name, {state_dir=, env=, destroy=, keep=, inspect=}) ->
+-- deployment. Takes the deployment's lock (the second run says who holds
+-- it) and reads its journal. With inspect, it only reads: no lock, no
+-- steps, no summary (a recipe's status and logs actions).
 function deployment.new(name, opts)
   if type(name) ~= "string" or not name:match("^[%w][%w%-_.]*$") then
     error("fg.deployment: the name must be letters, digits, '-', '_' or '.', got " .. tostring(name), 2)
@@ -71,11 +72,15 @@ function deployment.new(name, opts)
   local base = dir .. "/" .. name .. (env and ("." .. env) or "")
   local self = setmetatable({
     name = name, env = env, id = name .. (env and ("." .. env) or ""),
-    destroying = opts.destroy or false, keep = opts.keep or false,
+    destroying = opts.destroy or false, keep = opts.keep or false, inspecting = opts.inspect or false,
     run_id = fgrun.uuid4():sub(1, 8), specs = {}, seen = {}, outputs = {},
   }, deployment)
   if self.destroying and not fs.exists(base .. ".json") then
     self.nothing_to_destroy = base .. ".json"
+    return self
+  end
+  if self.inspecting then
+    self.journal = journal_mod.open(base .. ".json")
     return self
   end
   local ok, err = fs.mkdir(dir, 448)
@@ -144,6 +149,7 @@ function deployment:step(name, spec)
   if self.seen[name] then error(("step %s: a step name can be used once per run"):format(name), 2) end
   self.seen[name] = true
   self.specs[name] = spec
+  if self.inspecting then error(("step %s: this run only inspects the deployment"):format(name), 2) end
   if self.nothing_to_destroy then error(STOP, 0) end
   local inputs = spec.inputs or {}
   local entry = self.journal:find(name)
@@ -265,9 +271,22 @@ function deployment:output(name, value)
   self.outputs[name] = value
 end
 
--- d:outputs() -> the outputs recorded by the last complete run.
+-- d:recorded_outputs() -> the outputs recorded by the last complete run.
 function deployment:recorded_outputs()
   return self.journal and self.journal.data.outputs or {}
+end
+
+-- d:recorded(step) -> the journaled result of a completed step, or nil.
+function deployment:recorded(step)
+  local entry = self.journal and self.journal:find(step)
+  return entry and entry.status == "done" and entry.result or nil
+end
+
+-- d:recorded_steps() -> the names of the journaled steps, oldest first.
+function deployment:recorded_steps()
+  local names = {}
+  for _, entry in ipairs(self.journal and self.journal:steps() or {}) do names[#names + 1] = entry.name end
+  return names
 end
 
 -- Removes one journaled step, reporting it; raises on failure with the
