@@ -289,6 +289,9 @@ cleanup:
     /* The connection keeps no pointer to this call's buffers. */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+    /* curl's copies of the headers hold the registry credentials too. */
+    for (h = headers; h; h = h->next)
+        OPENSSL_cleanse(h->data, strlen(h->data));
     curl_slist_free_all(headers);
     if (auth_line) {
         OPENSSL_cleanse(auth_line, strlen(auth_line));

@@ -60,10 +60,17 @@ function M.connect(host)
   return M
 end
 
+local log = (function()
+  local ok, fgrun = pcall(require, "fgrun")
+  return ok and fgrun.log or function() end
+end)()
+
 -- Sends a request; raises on a transport failure, returns status, body.
+-- With -vv each call is logged (never its headers: they may hold auth).
 local function request(operation, method, path, opts)
   local status, body = connection(operation):request(method, path, opts)
   if not status then fail(operation, body) end
+  log(2, "docker: %s %s -> %d", method, path, status)
   return status, body
 end
 

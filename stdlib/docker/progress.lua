@@ -63,6 +63,7 @@ local function human(n)
   return (i == 1 and "%d%s" or "%.1f%s"):format(n, units[i])
 end
 
+-- "<layer>: <status> [=====>    ] 1.2MB/4.5MB" (the bar when sizes are known).
 local function bar_text(id, status, detail)
   local text = id .. ": " .. status
   if type(detail) == "table" and type(detail.total) == "number" and detail.total > 0 then
@@ -74,6 +75,8 @@ local function bar_text(id, status, detail)
   end
   return text
 end
+
+M.bar_text = bar_text
 
 -- Per-layer progress of a push (or pull) stream: update(message) with each
 -- decoded message, finish() at the end.

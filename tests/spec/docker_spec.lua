@@ -200,6 +200,34 @@ describe("docker build context", function()
   end)
 end)
 
+describe("docker push progress", function()
+  local progress = require "docker.progress"
+
+  it("draws a bar from the layer's sizes", function()
+    assert.equal("abc: Pushing [===============>              ] 50.0kB/100.0kB",
+                 progress.bar_text("abc", "Pushing", {current = 50000, total = 100000}))
+    assert.equal("abc: Pushed", progress.bar_text("abc", "Pushed", {}))
+  end)
+
+  it("prints one plain line per layer status when not on a terminal, none with -q", function()
+    if not FGRUN then return pending("FGRUN is not set") end
+    local script = os.tmpname()
+    write(script, [[
+local view = require("docker.progress").layers("reg/app:v1")
+view.update{status = "The push refers to repository [reg/app]"}
+view.update{id = "aaa", status = "Preparing"}
+for i = 1, 50 do view.update{id = "aaa", status = "Pushing", progressDetail = {current = i, total = 50}} end
+view.update{id = "aaa", status = "Pushed"}
+view.finish()
+]])
+    local out = sh(quote(FGRUN) .. " " .. quote(script) .. " </dev/null")
+    local quiet = sh(quote(FGRUN) .. " -q " .. quote(script) .. " </dev/null")
+    os.remove(script)
+    assert.equal("The push refers to repository [reg/app]\naaa: Preparing\naaa: Pushing\naaa: Pushed\n", out)
+    assert.equal("", quiet)
+  end)
+end)
+
 -- ---- the Engine --------------------------------------------------------------------
 
 describe("docker engine connection", function()
