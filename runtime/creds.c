@@ -402,7 +402,8 @@ cleanup:
  * Sends req ({method, url, headers, body, connect_timeout_ms, timeout_ms})
  * on conn and reads credentials from the answer, in C: format "json" (the
  * container and EC2 metadata document) or "sts" (an AssumeRole answer).
- * The message never quotes the body, except an STS error's Code/Message. */
+ * The message never quotes the body, except an STS error's Code/Message.
+ * Raises "interrupted" on SIGINT/SIGTERM. */
 static int creds_from_http(lua_State *L)
 {
 	struct fg_http_conn *conn = fg_http_conn_check(L, 1);
@@ -432,6 +433,10 @@ static int creds_from_http(lua_State *L)
 	char err[512] = "";
 	enum fg_http_error e = fg_http_perform(conn, &req, &r);
 	fg_http_headers_free(req.headers);
+	if (e == FG_HTTP_INTERRUPTED) {
+		fg_http_response_clean_up(&r);
+		return luaL_error(L, "interrupted");
+	}
 	if (e != FG_HTTP_OK)
 		snprintf(err, sizeof err, "%s", r.message);
 	else if (format == 1)

@@ -1,6 +1,7 @@
 /* libcurl transport for AWS calls. See http.h. */
 #include "http.h"
 #include "creds.h"
+#include "interrupt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/* libcurl calls this at least once a second, even on a stalled transfer. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)ud, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return fg_interrupt_pending();
+}
+
 static enum fg_http_error classify_curl(CURLcode rc)
 {
 	switch (rc) {
@@ -57,6 +66,8 @@ static enum fg_http_error classify_curl(CURLcode rc)
 		return FG_HTTP_OK;
 	case CURLE_OPERATION_TIMEDOUT:
 		return FG_HTTP_TIMEOUT;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return FG_HTTP_INTERRUPTED;
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
@@ -99,6 +110,8 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	const char *ca = getenv("AWS_CA_BUNDLE");
 	if (ca && *ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
@@ -267,7 +280,8 @@ static int response_gc(lua_State *L)
 
 /* conn:request{method=, url=, headers=, body=, connect_timeout_ms=,
  * timeout_ms=, max_body=} -> status, headers, body
- *                         | nil, kind ("timeout"|"connection"|"too_large"|"other"), message */
+ *                         | nil, kind ("timeout"|"connection"|"too_large"|"other"), message
+ * Raises "interrupted" on SIGINT/SIGTERM. */
 static int conn_request(lua_State *L)
 {
 	struct fg_http_conn *conn = fg_http_conn_check(L, 1);
@@ -295,6 +309,8 @@ static int conn_request(lua_State *L)
 	enum fg_http_error err = fg_http_perform(conn, &req, r);
 	fg_http_headers_free(req.headers);
 
+	if (err == FG_HTTP_INTERRUPTED)
+		return luaL_error(L, "interrupted");
 	if (err != FG_HTTP_OK) {
 		static const char *const kinds[] = { "ok", "timeout", "connection", "too_large", "other" };
 		lua_pushnil(L);

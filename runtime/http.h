@@ -1,7 +1,8 @@
 /* HTTP for the AWS transport over libcurl: one easy handle per endpoint
  * host (a "fg.aws.http.Conn" userdata) kept alive and reused; connect and
  * total timeouts; bounded bodies; AWS_CA_BUNDLE; proxies through libcurl's
- * usual environment variables. require "aws.http". */
+ * usual environment variables; a transfer gives up within about a second
+ * of SIGINT/SIGTERM. require "aws.http". */
 #ifndef FG_HTTP_H
 #define FG_HTTP_H
 
@@ -17,6 +18,7 @@ enum fg_http_error {
 	FG_HTTP_CONNECTION,   /* refused, reset, resolve failure, truncated answer */
 	FG_HTTP_TOO_LARGE,    /* body over max_body */
 	FG_HTTP_OTHER,        /* TLS verification, bad URL, ...: not retryable */
+	FG_HTTP_INTERRUPTED,  /* SIGINT/SIGTERM arrived during the transfer */
 };
 
 struct fg_http_request {
