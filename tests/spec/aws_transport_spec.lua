@@ -517,6 +517,25 @@ describe("retries", function()
     assert.same({ max = 3, mode = "standard" }, child({ AWS_REGION = "us-east-1" }, code))
   end)
 
+  it("give up on SIGINT, in a transfer or a backoff", function()
+    if not have_fgrun() then pending("needs " .. FGRUN) return end
+    for _, case in ipairs { { "stall:10" }, { "500", "500" } } do
+      stub("POST", "/__script", case)
+      local code = "local t = require('aws.transport').new{ service = 'ecs', metadata = { endpointPrefix = 'ecs',"
+        .. " serviceId = 'ECS' }, retry_base_delay = 60, max_attempts = 5 }"
+        .. " t:send({ method = 'POST', path = '/', headers = {}, body = '{}' }, { operation = 'X' })"
+      local t0 = fgrun.monotonic()
+      local output = slurp("env -i PATH=" .. sh_quote(os.getenv("PATH")) .. " HOME=" .. sh_quote(tmp)
+        .. " AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b AWS_REGION=us-east-1 AWS_ENDPOINT_URL=" .. stub_url
+        .. " " .. FGRUN .. " -e " .. sh_quote(code) .. " 2>&1 & pid=$!; sleep 0.5; kill -INT $pid;"
+        .. " wait $pid; echo status=$?")
+      assert.is_true(fgrun.monotonic() - t0 < 3, "took " .. (fgrun.monotonic() - t0))
+      assert.matches("interrupted", output)
+      assert.matches("status=130", output)
+    end
+    stub("POST", "/__script", {})
+  end)
+
   describe("policy", function()
     it("classifies the SDKs' throttling, transient and status codes", function()
       assert.same({ true, true }, (function(e) return { e.throttling, e.retryable } end)(
