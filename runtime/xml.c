@@ -1,7 +1,13 @@
-/* XML (the query and ec2 protocols' answers) to Lua trees, through expat.
- * An element becomes {tag = local name, text = its character data when it has
- * any, [1..n] = child elements}; attributes and namespace prefixes are dropped
- * since neither protocol gives them meaning. The parser state lives in a
+/* XML (the query and ec2 protocols' answers) to Lua, through expat.
+ * A document becomes one table of parallel arrays indexed by element number
+ * (document order, the root is 1):
+ *   tag[i]   the element's local name (namespace prefix dropped)
+ *   text[i]  its character data, or false when it has none
+ *   first[i] its first child element, 0 when none
+ *   next[i]  its next sibling element, 0 when none
+ * plus count. Flat arrays cost no table per element, which is most of the
+ * work for answers like EC2's (thousands of small elements). Attributes are
+ * dropped: neither protocol gives them meaning. The parser state lives in a
  * userdata so that a Lua error raised inside a callback (out of memory)
  * cannot leak it. */
 #include <stdlib.h>
@@ -13,13 +19,23 @@
 #define XML_MAX_DEPTH 200
 #define XML_STATE "fg.aws.xml.State"
 
+/* Stack slots of the arrays while parsing (slot 1 is the document text). */
+enum { SLOT_STATE = 2, SLOT_TAG, SLOT_TEXT, SLOT_FIRST, SLOT_NEXT };
+
+struct xml_open {
+    lua_Integer element;      /* number of the open element */
+    lua_Integer last_child;   /* its last child so far, 0 when none */
+    size_t text_start;        /* where its character data begins in text */
+};
+
 struct xml_state {
     XML_Parser parser;
     lua_State *L;
     char *text;               /* character data of the open elements, stacked */
     size_t text_len, text_cap;
-    size_t text_start[XML_MAX_DEPTH + 1]; /* where each open element's text begins */
+    struct xml_open open[XML_MAX_DEPTH];
     int depth;
+    lua_Integer count;        /* elements so far */
     int failed;               /* set when the tree is too deep or memory runs out */
 };
 
@@ -44,39 +60,57 @@ static const char *local_name(const char *name)
     return colon ? colon + 1 : name;
 }
 
-/* Pushes a new element table; the open elements sit on the Lua stack. */
+static void stop(struct xml_state *st)
+{
+    st->failed = 1;
+    XML_StopParser(st->parser, XML_FALSE);
+}
+
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
     struct xml_state *st = ud;
+    lua_State *L = st->L;
     (void)attrs;
     if (st->failed)
         return;
-    if (st->depth >= XML_MAX_DEPTH || !lua_checkstack(st->L, 4)) {
-        st->failed = 1;
-        XML_StopParser(st->parser, XML_FALSE);
+    if (st->depth >= XML_MAX_DEPTH) {
+        stop(st);
         return;
     }
-    st->text_start[st->depth++] = st->text_len;
-    lua_createtable(st->L, 0, 2);
-    lua_pushstring(st->L, local_name(name));
-    lua_setfield(st->L, -2, "tag");
+    lua_Integer n = ++st->count;
+    if (st->depth > 0) {
+        struct xml_open *parent = &st->open[st->depth - 1];
+        lua_pushinteger(L, n);
+        if (parent->last_child)
+            lua_rawseti(L, SLOT_NEXT, parent->last_child);
+        else
+            lua_rawseti(L, SLOT_FIRST, parent->element);
+        parent->last_child = n;
+    }
+    lua_pushstring(L, local_name(name));
+    lua_rawseti(L, SLOT_TAG, n);
+    lua_pushinteger(L, 0);
+    lua_rawseti(L, SLOT_FIRST, n);
+    lua_pushinteger(L, 0);
+    lua_rawseti(L, SLOT_NEXT, n);
+    st->open[st->depth++] = (struct xml_open){n, 0, st->text_len};
 }
 
-/* Sets the element's text, then appends it to its parent (or leaves the root). */
 static void XMLCALL on_end(void *ud, const XML_Char *name)
 {
     struct xml_state *st = ud;
+    lua_State *L = st->L;
     (void)name;
     if (st->failed)
         return;
-    size_t start = st->text_start[--st->depth];
-    if (st->text_len > start) {
-        lua_pushlstring(st->L, st->text + start, st->text_len - start);
-        lua_setfield(st->L, -2, "text");
-        st->text_len = start;
+    struct xml_open *e = &st->open[--st->depth];
+    if (st->text_len > e->text_start) {
+        lua_pushlstring(L, st->text + e->text_start, st->text_len - e->text_start);
+        st->text_len = e->text_start;
+    } else {
+        lua_pushboolean(L, 0);
     }
-    if (st->depth > 0)
-        lua_rawseti(st->L, -2, (lua_Integer)lua_rawlen(st->L, -2) + 1);
+    lua_rawseti(L, SLOT_TEXT, e->element);
 }
 
 static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
@@ -90,8 +124,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
             cap *= 2;
         char *grown = realloc(st->text, cap);
         if (!grown) {
-            st->failed = 1;
-            XML_StopParser(st->parser, XML_FALSE);
+            stop(st);
             return;
         }
         st->text = grown;
@@ -101,9 +134,9 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
     st->text_len += (size_t)len;
 }
 
-/* xml.parse(text) -> root element | nil, message
- * in: an XML document; out: its root element as a tree (see the top of the
- * file), or nil and where and why the document is not well-formed. */
+/* xml.parse(text) -> document | nil, message
+ * in: an XML document; out: its elements as parallel arrays (see the top of
+ * the file), or nil and where and why the document is not well-formed. */
 static int xml_parse(lua_State *L)
 {
     size_t len;
@@ -112,6 +145,8 @@ static int xml_parse(lua_State *L)
     struct xml_state *st = lua_newuserdatauv(L, sizeof *st, 0);
     memset(st, 0, sizeof *st);
     luaL_setmetatable(L, XML_STATE);
+    for (int slot = SLOT_TAG; slot <= SLOT_NEXT; slot++)
+        lua_createtable(L, 64, 0);
     st->L = L;
     st->parser = XML_ParserCreate("UTF-8");
     if (!st->parser)
@@ -120,10 +155,9 @@ static int xml_parse(lua_State *L)
     XML_SetElementHandler(st->parser, on_start, on_end);
     XML_SetCharacterDataHandler(st->parser, on_text);
 
-    int base = lua_gettop(L);
     int ok = len <= (size_t)INT32_MAX &&
              XML_Parse(st->parser, doc, (int)len, XML_TRUE) == XML_STATUS_OK;
-    if (!ok || st->failed || lua_gettop(L) != base + 1) {
+    if (!ok || st->failed || st->count == 0) {
         char why[160];
         if (st->failed)
             snprintf(why, sizeof why, "nested deeper than %d or out of memory",
@@ -141,6 +175,14 @@ static int xml_parse(lua_State *L)
         return 2;
     }
     xml_state_clean_up(st);
+    lua_createtable(L, 0, 5);
+    static const char *const names[] = {"tag", "text", "first", "next"};
+    for (int slot = SLOT_TAG; slot <= SLOT_NEXT; slot++) {
+        lua_pushvalue(L, slot);
+        lua_setfield(L, -2, names[slot - SLOT_TAG]);
+    }
+    lua_pushinteger(L, st->count);
+    lua_setfield(L, -2, "count");
     return 1;
 }
 

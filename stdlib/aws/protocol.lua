@@ -61,13 +61,13 @@ function xml_protocol.answer(model, op, status, headers, body)
     return parse.output(model, op, root)
   end
   if not root then return nil, unexpected(status, body, why) end
-  if not root[1] then return nil, unexpected(status, body, "no error element") end
+  if not parse.has_children(root) then return nil, unexpected(status, body, "no error element") end
   local code, message, request_id, node = parse.error_fields(root)
   if not code then return nil, unexpected(status, body, "no error code") end
   local err = {code = code, message = message, status = status,
                request_id = request_id or request_id_header(headers)}
   local shape = error_shape(model, op, code)
-  if shape then err.data = parse.structure(model, shape, node) end
+  if shape then err.data = parse.structure(model, shape, root, node) end
   return nil, err
 end
 

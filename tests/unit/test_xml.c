@@ -1,4 +1,4 @@
-/* aws.xml: expat documents to Lua trees ({tag, text, children...}). */
+/* aws.xml: expat documents to flat Lua arrays (tag, text, first, next). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,26 +38,28 @@ static void expect(lua_State *L, const char *chunk, const char *want)
     lua_pop(L, 1);
 }
 
-static void test_tree_shape(void **state)
+static void test_arrays(void **state)
 {
     expect(*state,
-           "local r = xml.parse('<ns:R xmlns:ns=\"u\" a=\"1\"><B>x &amp; y</B><C><D>1</D><D>2</D></C><E/></ns:R>')\n"
-           "return table.concat({r.tag, #r, r[1].tag, r[1].text, r[2][2].text, r[3].tag, tostring(r[3].text)}, '|')",
-           "R|3|B|x & y|2|E|nil");
+           "local d = xml.parse('<ns:R xmlns:ns=\"u\" a=\"1\"><B>x &amp; y</B><C><D>1</D><D>2</D></C><E/></ns:R>')\n"
+           "local out = {d.count}\n"
+           "for i = 1, d.count do out[#out + 1] = table.concat({d.tag[i], tostring(d.text[i]), d.first[i], d.next[i]}, ',') end\n"
+           "return table.concat(out, ' ')",
+           "6 R,false,2,0 B,x & y,0,3 C,false,4,6 D,1,0,5 D,2,0,0 E,false,0,0");
 }
 
 static void test_text_around_children(void **state)
 {
     expect(*state,
-           "local r = xml.parse('<a>one<b>two</b>three</a>')\n"
-           "return r.text .. '|' .. r[1].text",
+           "local d = xml.parse('<a>one<b>two</b>three</a>')\n"
+           "return d.text[1] .. '|' .. d.text[2]",
            "onethree|two");
 }
 
 static void test_entities_and_utf8(void **state)
 {
     expect(*state,
-           "return xml.parse('<a>&lt;&#x48;&#233;\\226\\130\\172&gt;</a>').text",
+           "return xml.parse('<a>&lt;&#x48;&#233;\\226\\130\\172&gt;</a>').text[1]",
            "<H\xc3\xa9\xe2\x82\xac>");
 }
 
@@ -77,8 +79,8 @@ static void test_depth_limit(void **state)
            "return tostring(r) .. '|' .. e",
            "nil|nested deeper than 200 or out of memory");
     expect(*state,
-           "local r = xml.parse(('<a>'):rep(150) .. 'x' .. ('</a>'):rep(150))\n"
-           "local n, d = r, 1 while n[1] do n = n[1] d = d + 1 end return d .. n.text",
+           "local d = xml.parse(('<a>'):rep(150) .. 'x' .. ('</a>'):rep(150))\n"
+           "local n = 1 while d.first[n] ~= 0 do n = d.first[n] end return n .. d.text[n]",
            "150x");
 }
 
@@ -86,15 +88,15 @@ static void test_large_document(void **state)
 {
     expect(*state,
            "local parts = {'<r>'} for i = 1, 20000 do parts[#parts + 1] = '<i>' .. i .. '</i>' end\n"
-           "parts[#parts + 1] = '</r>' local r = xml.parse(table.concat(parts))\n"
-           "return #r .. ' ' .. r[20000].text",
-           "20000 20000");
+           "parts[#parts + 1] = '</r>' local d = xml.parse(table.concat(parts))\n"
+           "return d.count .. ' ' .. d.text[20001] .. ' ' .. d.next[20001]",
+           "20001 20000 0");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_tree_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_arrays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_around_children, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entities_and_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
