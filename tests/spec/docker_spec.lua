@@ -402,6 +402,44 @@ describe("docker images", function()
     assert.truthy(tostring(err):find("refused", 1, true), tostring(err))
   end)
 
+  -- A registry of its own that wants a password (htpasswd), on a free port.
+  local function start_locked_registry()
+    local dir = tmpdir()
+    local port = sh([[python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])']]):match("%d+")
+    write(dir .. "/htpasswd", "fgrun:$2b$12$mqfWEePsTHq0Iz9/z8kj1ujpHZSezE5EHGc9BqSjpoXesRuQyA6yC\n")
+    write(dir .. "/config.yml", table.concat({
+      "version: 0.1", "log:", "  level: error", "storage:", "  filesystem:",
+      "    rootdirectory: " .. dir .. "/data", "http:", "  addr: 127.0.0.1:" .. port,
+      "auth:", "  htpasswd:", "    realm: fgrun-spec", "    path: " .. dir .. "/htpasswd", ""}, "\n"))
+    local pid = sh("docker-registry serve " .. quote(dir .. "/config.yml") .. " >" .. quote(dir .. "/log")
+                   .. " 2>&1 & echo $!"):match("%d+")
+    for _ = 1, 100 do
+      if sh("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:" .. port .. "/v2/") == "401" then break end
+      sh("sleep 0.1")
+    end
+    return "127.0.0.1:" .. port, function()
+      sh("kill " .. pid .. "; sleep 0.2; rm -rf " .. quote(dir))
+    end
+  end
+
+  it("surfaces the registry's message when it wants credentials", function()
+    if not (need_engine() and need_busybox()) then return end
+    if not exists("/usr/bin/docker-registry") then return pending("docker-registry is not installed") end
+    local img = ensure_image()
+    local locked, stop = start_locked_registry()
+    local ref = docker.tag(img.id, locked .. "/fgrun-spec/locked", "x")
+    local ok, err = pcall(docker.push, ref, {auth = {username = "fgrun", password = "wrong-secret",
+                                                     serveraddress = locked}})
+    docker.remove_image(ref)
+    stop()
+    assert.is_false(ok)
+    assert.equal("push", err.operation)
+    local text = tostring(err):lower()
+    assert.truthy(text:find("unauthorized", 1, true) or text:find("authentication required", 1, true),
+                  tostring(err))
+    assert.falsy(tostring(err):find("wrong-secret", 1, true))
+  end)
+
   it("maps an ECR host to the local registry with FGRUN_REGISTRY_MAP, and says so", function()
     if not (need_engine() and need_busybox()) then return end
     if not (REGISTRY and FGRUN) then return pending("FGRUN_TEST_REGISTRY or FGRUN is not set") end
