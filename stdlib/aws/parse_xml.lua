@@ -11,8 +11,8 @@ local M = {}
 local pairs, tonumber, tointeger, setmetatable = pairs, tonumber, math.tointeger, setmetatable
 local array_mt, object_mt = json.array_mt, json.object_mt
 
--- element name -> {member name, ref, flattened kind} of a structure's
--- members, cached on the shape.
+-- element name -> {member name, target shape, flattened kind, item shape}
+-- of a structure's members, cached on the shape.
 local function xml_members(model, shape)
   local by_tag = shape._xml_members
   if not by_tag then
@@ -22,8 +22,12 @@ local function xml_members(model, shape)
       local tag = ref.locationName or name
       local flat = (ref.flattened or target.flattened) and (target.type == "list" or target.type == "map")
         and target.type or false
-      if flat == "list" and target.member.locationName then tag = target.member.locationName end
-      by_tag[tag] = {name, ref, flat}
+      local item
+      if flat == "list" then
+        item = model:target(target.member)
+        if target.member.locationName then tag = target.member.locationName end
+      end
+      by_tag[tag] = {name, target, flat, item}
     end
     shape._xml_members = by_tag
   end
@@ -60,15 +64,14 @@ function decoders.structure(model, shape, doc, e)
   while c ~= 0 do
     local member = by_tag[tags[c]]
     if member then
-      local name, ref, flat = member[1], member[2], member[3]
-      local target = model:target(ref)
+      local name, target, flat = member[1], member[2], member[3]
       if flat == "list" then
         local items = out[name]
         if not items then
           items = setmetatable({}, array_mt)
           out[name] = items
         end
-        items[#items + 1] = value(model, model:target(target.member), doc, c)
+        items[#items + 1] = value(model, member[4], doc, c)
       elseif flat == "map" then
         local entries = out[name]
         if not entries then
