@@ -48,8 +48,9 @@ function M.brief(params, limit)
   return text
 end
 
+-- Every line after the first indented by two more spaces.
 local function indent(text)
-  return (tostring(text):gsub("\n", "\n    "))
+  return (tostring(text):gsub("\n", "\n  "))
 end
 
 WaitError.__tostring = function(e)

@@ -1,0 +1,238 @@
+-- fg.wait_until and fg.wait_for_deployment (stdlib/fg/wait.lua) on recorded
+-- ECS, ELB and CloudWatch Logs answers, with a virtual clock.
+local fake = dofile("tests/fixtures/fake_client.lua")
+local wait = require "fg.wait"
+local json = require "json"
+
+local services = fake.load("deployment/services")
+local tasks = fake.load("deployment/tasks")
+local target_health = fake.load("deployment/target_health")
+local task_definition = fake.load("deployment/task_definition")
+local log_events = fake.load("deployment/log_events")
+
+local function catch(f, ...)
+  local ok, e = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  return e
+end
+
+-- A copy of a recorded answer (answers are shared between tests).
+local function copy(v)
+  return json.decode(json.encode(v))
+end
+
+-- The clients of a deployment wait: ecs answers from `script`; elbv2 and
+-- logs from the recorded target health and log events.
+local function clients(script)
+  local ecs, calls = fake.client(script, "ecs")
+  local elbv2, elb_calls = fake.client({describe_target_health = {target_health}}, "elbv2")
+  local logs, log_calls = fake.client({get_log_events = {log_events}}, "logs")
+  return {ecs = ecs, elbv2 = elbv2, logs = logs, calls = calls, elb_calls = elb_calls, log_calls = log_calls}
+end
+
+local function deploy(c, extra)
+  local opts = {cluster = "prod", service = "web", client = c.ecs, elbv2 = c.elbv2, logs = c.logs,
+                progress = false}
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return wait.wait_for_deployment(opts)
+end
+
+describe("fg.wait", function()
+  local clock
+  before_each(function() clock = fake.virtual_clock() end)
+  after_each(function() clock.restore() end)
+
+  describe("wait_until", function()
+    it("polls until the check is done and returns its value", function()
+      local n = 0
+      local value = wait.wait_until(function(attempt)
+        n = n + 1
+        assert.equal(n, attempt)
+        if n < 4 then return false, n .. "/4 ready" end
+        return true, "4/4 ready", {ready = 4}
+      end, {progress = false})
+      assert.same({ready = 4}, value)
+      assert.equal(4, n)
+      assert.same({2, 3, 4.5}, clock.slept) -- delay 2, backoff 1.5
+    end)
+
+    it("caps the backoff at max_delay and returns the status without a value", function()
+      local n = 0
+      local v = wait.wait_until(function()
+        n = n + 1
+        return n == 6 or nil, "step " .. n
+      end, {delay = 4, backoff = 2, max_delay = 10, progress = false})
+      assert.equal("step 6", v)
+      assert.same({4, 8, 10, 10, 10}, clock.slept)
+    end)
+
+    it("fails at once when the check says failed", function()
+      local e = catch(wait.wait_until, function(attempt)
+        if attempt == 2 then return "failed", "the bucket was deleted" end
+        return false, "waiting for the bucket"
+      end, {what = "bucket policy", progress = false})
+      assert.equal("WaiterFailure", e.code)
+      assert.equal("bucket policy", e.waiter)
+      assert.equal("the bucket was deleted", e.message)
+      assert.equal(2, e.attempts)
+    end)
+
+    it("times out with the last status, ending the last pause at the deadline", function()
+      local e = catch(wait.wait_until, function() return false, "3 of 5 in use" end,
+                      {what = "security group free", timeout = 60, delay = 10, backoff = 1,
+                       params = {group = "sg-0123"}, progress = false})
+      assert.equal("WaiterTimeout", e.code)
+      assert.equal(60, e.elapsed)
+      assert.equal(7, e.attempts)
+      local text = tostring(e)
+      assert.matches("^security group free timed out after 1m00s %(7 polls%)", text)
+      assert.matches('parameters: {"group":"sg%-0123"}', text)
+      assert.matches("last state: 3 of 5 in use", text)
+    end)
+
+    it("refuses a check that answers nonsense", function()
+      local e = catch(wait.wait_until, function() return "yes" end, {progress = false})
+      assert.matches("check returned yes", e)
+    end)
+  end)
+
+  describe("wait_for_deployment", function()
+    it("succeeds when the PRIMARY deployment is COMPLETED with running = desired", function()
+      local c = clients{describe_services = {services.in_progress, services.in_progress, services.completed}}
+      local service = deploy(c)
+      assert.equal(services.completed.services[1], service)
+      assert.equal(3, #c.calls)
+      assert.equal(0, fake.count(c.calls, "list_tasks")) -- no failed tasks: nothing more asked
+      assert.same({10, 10}, clock.slept)
+      assert.same({cluster = "prod", services = {"web"}}, c.calls[1].params)
+    end)
+
+    it("ignores a rollback that happened before this deployment", function()
+      -- in_progress carries an old "rolling back" event from the day before
+      local c = clients{describe_services = {services.in_progress, services.completed}}
+      assert.equal(services.completed.services[1], deploy(c, {task_definition = "web:7"}))
+    end)
+
+    it("never reports success for a rolled-back deployment", function()
+      -- the circuit breaker already rolled back: PRIMARY runs web:6, COMPLETED
+      local c = clients{describe_services = {services.previous_only},
+                        list_tasks = {tasks.list_3}, describe_tasks = {tasks.describe_1},
+                        describe_task_definition = {task_definition}}
+      local e = catch(deploy, c, {task_definition = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7"})
+      assert.equal("WaiterFailure", e.code)
+      assert.matches("no deployment runs .*web:7; the PRIMARY one runs .*web:6", e.message)
+      assert.equal(1, fake.count(c.calls, "describe_services"))
+    end)
+
+    it("fails at once on a circuit-breaker rollback, and gathers the cause", function()
+      local c = clients{describe_services = {services.in_progress, services.rolled_back},
+                        list_tasks = {tasks.list_3},
+                        describe_tasks = {{tasks = {tasks.describe_3.tasks[1], tasks.describe_2.tasks[1],
+                                                    tasks.describe_1.tasks[1]}}},
+                        describe_task_definition = {task_definition}}
+      local e = catch(deploy, c)
+      assert.equal("WaiterFailure", e.code)
+      assert.equal(2, fake.count(c.calls, "describe_services"))
+      assert.matches("deployment ecs%-svc/7315624178392561280 failed: ECS deployment circuit breaker: tasks failed to start%.", e.message)
+      local text = tostring(e)
+      -- the service's latest events
+      assert.matches("latest service events:", text)
+      assert.matches("rolling back to deployment ecs%-svc/5520016342788906415", text)
+      -- stopped tasks with their reason and the container's exit code
+      assert.matches("77aa66bb55cc44dd33ee22ff11001234 %(web:7%): Essential container in task exited %[EssentialContainerExited%]", text)
+      assert.matches("container app: exit code 1", text)
+      -- unhealthy targets with their reason codes
+      assert.matches("web%-tg 10%.0%.1%.17:8080 unhealthy Target%.ResponseCodeMismatch: Health checks failed with these codes: %[500%]", text)
+      assert.matches("draining Target%.DeregistrationInProgress", text)
+      assert.is_nil(text:find("10.0.2.99", 1, true)) -- healthy targets are not listed
+      assert.equal("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg/6d0ecf831eec9f09",
+                   c.elb_calls[1].params.TargetGroupArn)
+      -- the newest stopped task's log lines, from its awslogs stream
+      assert.matches("last log lines of 77aa66bb55cc44dd33ee22ff11001234 %(/ecs/web web/app/77aa66bb55cc44dd33ee22ff11001234%)", text)
+      assert.matches("fatal: cannot start without a database", text)
+      assert.same({logGroupName = "/ecs/web", logStreamName = "web/app/77aa66bb55cc44dd33ee22ff11001234",
+                   limit = 10, startFromHead = false}, c.log_calls[1].params)
+      assert.same({cluster = "prod", serviceName = "web", desiredStatus = "STOPPED"},
+                  c.calls[3].params)
+      assert.equal(services.rolled_back.services[1], e.service_state)
+    end)
+
+    it("fails when its deployment is no longer PRIMARY", function()
+      local rolled = copy(services.rolled_back)
+      rolled.services[1].deployments[2].rolloutState = "IN_PROGRESS"
+      local c = clients{describe_services = {services.in_progress, rolled},
+                        list_tasks = {tasks.none}, describe_task_definition = {task_definition}}
+      local e = catch(deploy, c)
+      assert.matches("deployment ecs%-svc/7315624178392561280 is ACTIVE, no longer PRIMARY: rolled back to ecs%-svc/5520016342788906415", e.message)
+    end)
+
+    it("fails when its deployment is gone", function()
+      local c = clients{describe_services = {services.in_progress, services.previous_only},
+                        list_tasks = {tasks.none}}
+      local e = catch(deploy, c)
+      assert.matches("deployment ecs%-svc/7315624178392561280 is gone", e.message)
+    end)
+
+    it("fails on a rolling-back event while its deployment is still PRIMARY", function()
+      local c = clients{describe_services = {services.rolling_back_event}, list_tasks = {tasks.none}}
+      local e = catch(deploy, c)
+      assert.matches("circuit breaker is rolling back", e.message)
+    end)
+
+    it("fails when the same task failure repeats", function()
+      local second, third = copy(services.failing), copy(services.failing)
+      second.services[1].deployments[1].failedTasks = 2
+      third.services[1].deployments[1].failedTasks = 3
+      local c = clients{describe_services = {services.failing, second, third},
+                        list_tasks = {tasks.list_1, tasks.list_2, tasks.list_3},
+                        describe_tasks = {tasks.describe_1, tasks.describe_2, tasks.describe_3},
+                        describe_task_definition = {task_definition}}
+      local e = catch(deploy, c)
+      assert.equal("WaiterFailure", e.code)
+      assert.equal(3, e.attempts)
+      assert.equal("the same task failure repeated 3 times: Essential container in task exited", e.message)
+      -- each stopped task is described once
+      assert.same({"arn:aws:ecs:us-east-1:123456789012:task/prod/4d3c2b1a0f9e4d8c7b6a5f4e3d2c1b0a"},
+                  c.calls[6].params.tasks)
+      assert.equal(3, fake.count(c.calls, "describe_tasks"))
+      local text = tostring(e)
+      assert.matches("77aa66bb55cc44dd33ee22ff11001234 %(web:7%)", text) -- newest first
+      assert.matches("fatal: cannot start without a database", text)
+      assert.matches("web: 0/2 running, 1 pending, rollout IN_PROGRESS, 3 failed tasks", text)
+    end)
+
+    it("explains a task that could not start (no log stream to read)", function()
+      local c = clients{describe_services = {services.failing},
+                        list_tasks = {tasks.list_1}, describe_tasks = {tasks.describe_pull_error},
+                        describe_task_definition = {task_definition}}
+      local e = catch(deploy, c, {timeout = 30})
+      assert.equal("WaiterTimeout", e.code)
+      local text = tostring(e)
+      assert.matches("^deployment of prod/web timed out after 30s", text)
+      assert.matches("CannotPullContainerError: pull image manifest has been retried 5 time%(s%): failed to resolve ref", text)
+      assert.matches("container app: CannotPullContainerError", text)
+      assert.matches("last state: web: 0/2 running, 1 pending", text)
+      assert.matches("PRIMARY ecs%-svc/7315624178392561280 web:7 IN_PROGRESS: 0/2 running, 1 pending, 1 failed", text)
+    end)
+
+    it("still explains what it can when a part cannot be read", function()
+      local errors = require "aws.errors"
+      local c = clients{describe_services = {services.in_progress}, list_tasks = {tasks.none}}
+      c.elbv2.describe_target_health = function()
+        error(errors.new{service = "elbv2", operation = "describe_target_health", code = "AccessDenied",
+                         message = "not allowed", status = 403}, 0)
+      end
+      local e = catch(deploy, c, {timeout = 20})
+      local text = tostring(e)
+      assert.matches("%(could not read target health: elbv2%.describe_target_health: AccessDenied: not allowed", text)
+      assert.matches("latest service events:", text)
+    end)
+
+    it("fails when the service does not exist", function()
+      local missing = {services = {}, failures = {{arn = "arn:aws:ecs:us-east-1:123456789012:service/prod/web", reason = "MISSING"}}}
+      local c = clients{describe_services = {missing}, list_tasks = {tasks.none}}
+      local e = catch(deploy, c)
+      assert.equal("service web not found in cluster prod (MISSING)", e.message)
+    end)
+  end)
+end)
