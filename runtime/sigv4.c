@@ -17,6 +17,7 @@
 /* Requests we sign are small; bodies are hashed, not copied. */
 #define CANONICAL_MAX (1024 * 1024)
 #define MAX_HEADERS 128
+#define RESULT_MT "fg.aws.sigv4.Result"
 
 static const char HEX[] = "0123456789abcdef";
 
@@ -460,13 +461,24 @@ static int sigv4_sign(lua_State *L)
 		lua_pop(L, 1);
 	}
 	req.headers = headers;
+	/* The result is copied into a collectable buffer before any Lua call. */
+	struct fg_aws_buf *out = lua_newuserdatauv(L, sizeof *out, 0);
+	fg_aws_buf_init(out, CANONICAL_MAX);
+	luaL_setmetatable(L, RESULT_MT);
 	char *authz = fg_sigv4_authorization(fg_creds_access_key_id(creds),
 					     fg_creds_secret(creds), &scope, &req);
-	if (!authz)
-		return luaL_error(L, "sigv4.sign: cannot sign (bad date, oversized request or out of memory)");
-	lua_pushstring(L, authz);
+	int failed = !authz || fg_aws_buf_puts(out, authz);
 	free(authz);
+	if (failed)
+		return luaL_error(L, "sigv4.sign: cannot sign (bad date, oversized request or out of memory)");
+	lua_pushlstring(L, out->data, out->len);
 	return 1;
+}
+
+static int result_gc(lua_State *L)
+{
+	fg_aws_buf_clean_up(luaL_checkudata(L, 1, RESULT_MT));
+	return 0;
 }
 
 /* sigv4.sha256_hex(s) -> lowercase hex digest */
@@ -487,6 +499,11 @@ int luaopen_fg_aws_sigv4(lua_State *L)
 		{ "sha256_hex", sigv4_sha256_hex },
 		{ NULL, NULL },
 	};
+	if (luaL_newmetatable(L, RESULT_MT)) {
+		lua_pushcfunction(L, result_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_pop(L, 1);
 	luaL_newlib(L, fns);
 	return 1;
 }
