@@ -23,9 +23,16 @@ end
 
 local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
+local made_dirs = {}
 local function tmpdir()
-  return (sh("mktemp -d /tmp/fgrun-docker-spec.XXXXXX"):gsub("%s+$", ""))
+  local dir = sh("mktemp -d /tmp/fgrun-docker-spec.XXXXXX"):gsub("%s+$", "")
+  made_dirs[#made_dirs + 1] = dir
+  return dir
 end
+
+teardown(function()
+  for _, dir in ipairs(made_dirs) do sh("rm -rf " .. quote(dir)) end
+end)
 
 local function write(path, content)
   sh("mkdir -p " .. quote(path:match("^(.*)/[^/]*$")))
