@@ -1,6 +1,8 @@
 -- Pagination from paginators-1.json: pages follow the output token(s) until
 -- none is left (or more_results is false); all() merges the result keys as
--- the AWS CLI does.
+-- the AWS CLI does. As in boto3, params may hold PaginationConfig =
+-- {PageSize =, MaxItems =, StartingToken =} (StartingToken: the output
+-- token to resume from; a list when the operation has several).
 local json = require "json"
 
 local M = {}
@@ -39,15 +41,45 @@ local function copy(t)
   return out
 end
 
+-- Cuts the result lists of a page so that at most room items remain;
+-- returns how many items the page holds after the cut.
+local function truncate(page, result_keys, room)
+  local held = 0
+  for _, path in ipairs(result_keys) do
+    local items = lookup(page, path)
+    if type(items) == "table" then
+      for i = #items, room + 1, -1 do items[i] = nil end
+      held = math.max(held, #items)
+    end
+  end
+  return held
+end
+
 -- Iterator over the pages of call(params); paginator is the operation's entry.
 function M.pages(call, paginator, params)
   local input_tokens = as_list(paginator.input_token)
   local output_tokens = as_list(paginator.output_token)
+  local result_keys = as_list(paginator.result_key)
   local next_params = copy(params or {})
+  local config = next_params.PaginationConfig or {}
+  next_params.PaginationConfig = nil
+  if config.PageSize and paginator.limit_key then next_params[paginator.limit_key] = config.PageSize end
+  if config.StartingToken then
+    local start = as_list(config.StartingToken)
+    for i, name in ipairs(input_tokens) do next_params[name] = start[i] end
+  end
+  local room = config.MaxItems
   local seen = {}
   return function()
     if not next_params then return nil end
     local page = call(next_params)
+    if room then
+      room = room - truncate(page, result_keys, room)
+      if room <= 0 then
+        next_params = nil
+        return page
+      end
+    end
     local more = true
     if paginator.more_results then more = lookup(page, paginator.more_results) and true or false end
     local tokens, any = {}, false

@@ -294,6 +294,16 @@ describe("aws client against moto", function()
       listed = listed + #page.Policies
     end
     assert.is_true(pages > 1, "expected several pages, got " .. pages)
+    -- boto3's PaginationConfig: page size, an item cap, a starting token
+    local sizes = {}
+    for page in c.iam.paginate("list_policies", {PaginationConfig = {PageSize = 40, MaxItems = 100}}) do
+      sizes[#sizes + 1] = #page.Policies
+    end
+    assert.are.same({40, 40, 20}, sizes)
+    local first = c.iam.list_policies{MaxItems = 10}
+    local rest = c.iam.all("list_policies", {PaginationConfig = {StartingToken = first.Marker, MaxItems = 5}})
+    assert.are.equal(5, #rest.Policies)
+    assert.are_not.equal(first.Policies[1].Arn, rest.Policies[1].Arn)
     local all = c.iam.all("list_policies", {})
     assert.are.equal(listed, #all.Policies)
     assert.is_nil(all.Marker)
