@@ -12,7 +12,8 @@ Actions: "ok", "throttle" (400 ThrottlingException), "500", "503",
 (RequestTimeTooSkewed with a Date that far from now), "denied"
 (400 AccessDeniedException, not retryable), "secret"/"secretxml" (200 with
 secret values in JSON/XML, for the redaction tests).
-GET /__log returns the requests seen (method, path, headers) and clears it.
+GET /__log returns the requests seen (method, path, headers, client_port)
+and clears it.
 Control: POST /__creds sets the credentials document served by /creds and
 IMDS ({"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}).
 
@@ -95,6 +96,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, {"requests": log, "creds_served": served})
         with lock:
             state["log"].append({"method": self.command, "path": path,
+                                 "client_port": self.client_address[1],
                                  "headers": {k.lower(): v for k, v in self.headers.items()}})
         if path.startswith("/creds"):
             if self.headers.get("Authorization") != CONTAINER_TOKEN:

@@ -441,6 +441,14 @@ describe("retries", function()
     end
   end)
 
+  it("reuse one connection per endpoint", function()
+    local t = client()
+    for _ = 1, 3 do assert.equal(200, (call(t))) end
+    local log = stub_log().requests
+    assert.equal(3, #log)
+    assert.equal(log[1].client_port, log[3].client_port)
+  end)
+
   it("fail with the last error when out of attempts", function()
     stub("POST", "/__script", { "503", "throttle", "throttle", "throttle" })
     local status, err, attempts = call(client { max_attempts = 3 })
