@@ -45,13 +45,23 @@ function M.new(model, key, opts)
   local client = {}
   local transport
 
-  local function get_transport()
-    if not transport then
-      local t = {service = key, metadata = model.metadata}
-      for _, name in ipairs(TRANSPORT_OPTIONS) do t[name] = opts[name] end
-      transport = require("aws.transport").new(t)
+  -- Runs fn(transport, ...); a failure the transport raises as a table
+  -- (no region, no credentials) becomes this client's error object.
+  local function with_transport(snake, fn, ...)
+    local ok, a, b, c, d = pcall(function(...)
+      if not transport then
+        local t = {service = key, metadata = model.metadata}
+        for _, name in ipairs(TRANSPORT_OPTIONS) do t[name] = opts[name] end
+        transport = require("aws.transport").new(t)
+      end
+      return fn(transport, ...)
+    end, ...)
+    if ok then return a, b, c, d end
+    if type(a) == "table" and not errors.is_error(a) and a.code then
+      a = errors.new{service = key, operation = snake, code = a.code, message = a.message,
+                     retryable = a.retryable or false}
     end
-    return transport
+    error(a, 0)
   end
 
   local function operation(snake)
@@ -89,10 +99,12 @@ function M.new(model, key, opts)
       result = out
       return err
     end
-    local status, headers_or_err, body = get_transport():send(req, {operation = op.name, classify = classify})
+    local status, headers_or_err, body = with_transport(snake, function(t)
+      return t:send(req, {operation = op.name, classify = classify})
+    end)
     if not status then
       local e = headers_or_err or {code = "Unknown", message = "transport failed"}
-      e.service, e.operation = key, snake
+      e.service, e.operation, e.attempts = key, snake, body
       error(errors.new(e), 2)
     end
     if result == nil then -- the transport took the answer without classify
@@ -119,7 +131,7 @@ function M.new(model, key, opts)
   -- client.build_request(op, params) -> {method, url, headers, body}, signed, not sent
   function methods.build_request(snake, params)
     local op, name = operation(snake)
-    local req = get_transport():sign(prepare(op, name, params))
+    local req = with_transport(name, function(t) return t:sign(prepare(op, name, params)) end)
     return {method = req.method, url = req.url, headers = req.headers, body = req.body}
   end
 

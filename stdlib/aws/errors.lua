@@ -1,7 +1,8 @@
 -- The one error object of every AWS failure: validation, remote errors,
 -- answers that are not the protocol's, connection failures. Raised with
 -- error(); fields: service, operation, code, message, status, request_id,
--- retryable (and data: the modeled error's members, when the model has them).
+-- retryable (and data: the modeled error's members, when the model has them;
+-- attempts: how many times the request was sent).
 local M = {}
 
 local Error = {}

@@ -82,6 +82,16 @@ describe("aws client", function()
     assert.matches("futureSetting", req.body, 1, true)
   end)
 
+  it("raises transport failures as error objects", function()
+    local c = aws.client("ecs", {region = "us-east-1", endpoint_url = NOWHERE, credentials = CREDENTIALS,
+                                 max_attempts = 1})
+    local e = raised(c.list_clusters, {})
+    assert.are.equal("ConnectionError", e.code)
+    assert.are.equal("list_clusters", e.operation)
+    assert.are.equal(1, e.attempts)
+    assert.matches("^ecs.list_clusters: ConnectionError: ", tostring(e))
+  end)
+
   it("rejects an unknown operation clearly", function()
     local e = raised(function() return offline("ecs").describe_everything end)
     assert.are.equal("UnknownOperation", e.code)
