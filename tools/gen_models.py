@@ -28,9 +28,11 @@ STRIPPED = {"documentation", "documentationUrl", "examples", "deprecatedMessage"
 
 
 def find_data_dir(given):
+    if given:  # an explicit folder is the only candidate
+        if os.path.isdir(os.path.join(given, "sts")):
+            return given
+        sys.exit("gen_models.py: %s is not botocore's data folder (no sts/ in it)" % given)
     candidates = []
-    if given:
-        candidates.append(given)
     try:
         import botocore
         candidates.append(os.path.join(os.path.dirname(botocore.__file__), "data"))
