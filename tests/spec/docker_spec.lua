@@ -534,6 +534,50 @@ describe("docker.ecr_login", function()
   end)
 end)
 
+describe("docker with moto's ECR (local mode)", function()
+  local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
+
+  it("logs in with GetAuthorizationToken and pushes the repository's URI to the mapped registry", function()
+    if not (need_engine() and need_busybox()) then return end
+    if not (MOTO and REGISTRY and FGRUN) then
+      return pending("FGRUN_TEST_MOTO_URL, FGRUN_TEST_REGISTRY or FGRUN is not set")
+    end
+    local img = ensure_image()
+    local script = os.tmpname()
+    write(script, [[
+local aws, docker = require "aws", require "docker"
+local creds = require("aws.creds").from_process(
+  [=[printf '{"Version":1,"AccessKeyId":"testing","SecretAccessKey":"testing"}']=])
+local ecr = aws.client("ecr", {region = "us-east-1", endpoint_url = os.getenv("FGRUN_TEST_MOTO_URL"),
+                               credentials = creds})
+local uri = ecr.create_repository{repositoryName = arg[2]}.repository.repositoryUri
+-- (moto's tokens expire in 2015, so ecr_login caches none of them)
+local auth = docker.ecr_login(ecr)
+local ref = docker.tag(arg[1], uri, "v1")
+local r = docker.push(uri .. ":v1", {auth = auth})
+print("URI " .. uri)
+print("AUTH " .. tostring(auth))
+print("REF " .. ref)
+print("DIGEST " .. r.digest)
+]])
+    local name = "fgrun-spec-ecr-" .. RUN_ID
+    -- moto's ECR answers for account 123456789012.
+    local host = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    local out, ok = sh("DOCKER_HOST=" .. quote(DOCKER_HOST) .. " FGRUN_REGISTRY_MAP=" .. quote(host .. "=" .. REGISTRY)
+                       .. " " .. quote(FGRUN) .. " " .. quote(script) .. " " .. quote(img.id) .. " " .. quote(name))
+    os.remove(script)
+    assert.truthy(ok, out)
+    assert.truthy(out:find("URI " .. host .. "/" .. name, 1, true), out)
+    assert.truthy(out:find("AUTH docker registry auth for https://" .. host, 1, true), out)
+    assert.truthy(out:find("registry " .. host .. " is mapped to " .. REGISTRY, 1, true), out)
+    local digest = out:match("DIGEST (sha256:%x+)")
+    local answer = http_get("http://" .. REGISTRY .. "/v2/" .. name .. "/manifests/v1", {
+      "Accept: application/vnd.docker.distribution.manifest.v2+json"})
+    assert.equal(digest, answer:lower():match("docker%-content%-digest: (sha256:%x+)"))
+    docker.remove_image(REGISTRY .. "/" .. name .. ":v1")
+  end)
+end)
+
 describe("docker.run", function()
   local function container_exists(id)
     local conn = assert(engine.connect(DOCKER_HOST))
