@@ -7,7 +7,24 @@ local paginate = require "aws.paginate"
 
 local M = {}
 
-local TRANSPORT_OPTIONS = {"region", "profile", "endpoint_url", "max_attempts", "retry_mode", "credentials"}
+-- Options handed to aws.transport (see stdlib/aws/transport.lua).
+local TRANSPORT_OPTIONS = {"region", "profile", "endpoint_url", "max_attempts", "retry_mode",
+                           "credentials", "connect_timeout_ms", "timeout_ms", "retry_base_delay"}
+-- Options aws.load_model reads itself.
+local MODEL_OPTIONS = {name = true, paginators = true}
+
+local function check_options(opts)
+  local known = {}
+  for _, name in ipairs(TRANSPORT_OPTIONS) do known[name] = true end
+  for name in pairs(opts) do
+    if not known[name] and not MODEL_OPTIONS[name] then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = n end
+      table.sort(names)
+      error("aws: unknown client option " .. tostring(name) .. " (known: " .. table.concat(names, ", ") .. ")", 3)
+    end
+  end
+end
 
 -- Top-level idempotency tokens the caller left out, filled with fresh UUIDs
 -- (params is copied, not changed).
@@ -40,6 +57,7 @@ end
 -- model: an aws.model; key: the client's name ("ecs"); opts: transport options.
 function M.new(model, key, opts)
   opts = opts or {}
+  check_options(opts)
   local protocol, why = protocols.of(model.metadata)
   if not protocol then error("aws: " .. key .. ": " .. why, 3) end
   local client = {}
