@@ -216,6 +216,26 @@ describe("docker push progress", function()
     assert.equal("abc: Pushed", progress.bar_text("abc", "Pushed", {}))
   end)
 
+  it("redraws one bar per layer in place on a terminal", function()
+    if not FGRUN then return pending("FGRUN is not set") end
+    if not exists("/usr/bin/script") then return pending("script(1) is missing (util-linux)") end
+    local script = os.tmpname()
+    write(script, [[
+local view = require("docker.progress").layers("reg/app:v1")
+view.update{id = "aaa", status = "Preparing"}
+view.update{id = "bbb", status = "Preparing"}
+view.update{id = "aaa", status = "Pushing", progressDetail = {current = 5, total = 10}}
+view.update{id = "aaa", status = "Pushed"}
+view.finish()
+]])
+    local out = sh("script -qec " .. quote(quote(FGRUN) .. " " .. quote(script)) .. " /dev/null")
+    os.remove(script)
+    assert.truthy(out:find("aaa: Preparing\r?\nbbb: Preparing\r?\n"), out)
+    -- two lines up, clear, redraw "aaa", two lines down
+    assert.truthy(out:find("\27[2A\r\27[2Kaaa: Pushing [===============>", 1, true), out)
+    assert.truthy(out:find("\27[2A\r\27[2Kaaa: Pushed\27[2B", 1, true), out)
+  end)
+
   it("prints one plain line per layer status when not on a terminal, none with -q", function()
     if not FGRUN then return pending("FGRUN is not set") end
     local script = os.tmpname()
