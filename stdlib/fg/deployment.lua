@@ -257,7 +257,7 @@ end
 function deployment:value(name, make)
   if self.nothing_to_destroy then error(STOP, 0) end
   local v = self.journal.data.values[name]
-  if v ~= nil then return v end
+  if v ~= nil or self.inspecting then return v end
   if self.destroying then error(STOP, 0) end
   v = make()
   journal_mod.check_no_secrets({ [name] = v }, "value")
