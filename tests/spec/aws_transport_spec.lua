@@ -151,6 +151,11 @@ describe("credential chain", function()
     r = child(env, "who()")
     assert.same({ "AKIDCFG", false }, { r.akid, r.token })
     assert.equal("config file " .. cfg .. " [profile cfgonly]", r.source)
+    env.AWS_PROFILE = "sso"
+    write("config", "[profile sso]\nsso_session = corp\nsso_account_id = 1\n")
+    r = child(env, "who()")
+    assert.matches("IAM Identity Center", r.err)
+    assert.matches("export%-credentials %-%-profile sso", r.err)
     env.AWS_PROFILE = "nosuch"
     r = child(env, "who()")
     assert.matches("profile nosuch not found", r.err)

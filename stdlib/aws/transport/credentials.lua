@@ -195,6 +195,14 @@ local function own_credentials(name, settings, in_config, in_creds)
     local c = creds.from_file(config_file, section)
     if c then return c, ("config file %s [%s]"):format(config_file, section) end
   end
+  if settings.sso_session or settings.sso_start_url then
+    fail(("profile %s uses AWS IAM Identity Center (SSO), which fgrun does not sign in to; "
+      .. "add `credential_process = aws configure export-credentials --profile %s --format process` "
+      .. "to a profile of its own and use that"):format(name, name))
+  end
+  if settings.web_identity_token_file then
+    fail(("profile %s: web_identity_token_file (AssumeRoleWithWebIdentity) is not supported"):format(name))
+  end
   return nil, ("shared credentials file %s [%s]; config file %s [%s]"):format(
     cred_file, name, config_file, section)
 end
@@ -287,9 +295,8 @@ function M.get(profile_option)
     end
     error(c, 0)
   end
-  if p.creds and p.creds ~= c then
-    fgrun.log(1, "aws: credentials refreshed from %s", desc)
-  end
+  fgrun.log(1, "aws: credentials %s %s (%s)", p.creds and "refreshed from" or "from", desc,
+    c:access_key_id())
   p.creds, p.source = c, desc
   return c
 end
