@@ -158,6 +158,12 @@ function M.wait_for_deployment(opts)
         ours = find_deployment(service, function(d)
           return same_task_definition(opts.task_definition, d.taskDefinition)
         end)
+        if not ours and primary and same_task_definition(opts.task_definition, service.taskDefinition) then
+          -- The service is set to run it, yet no deployment does: AWS makes
+          -- the deployment in update_service itself (a rollback resets the
+          -- service's task definition too), moto_server keeps the old one.
+          ours = primary
+        end
         if not ours then
           return fail(service, string.format("no deployment runs %s; the PRIMARY one runs %s "
             .. "(rolled back by the circuit breaker, or replaced)", opts.task_definition,

@@ -236,3 +236,59 @@ describe("fg.wait", function()
     end)
   end)
 end)
+
+describe("fg.wait_for_deployment against moto", function()
+  local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
+  if not MOTO then
+    pending("FGRUN_TEST_MOTO_URL is not set (tests/lib/services.sh starts moto_server)")
+    return
+  end
+  local aws = require "aws"
+  local opts = {region = "us-east-1", endpoint_url = MOTO,
+    credentials = require("aws.creds").from_process(
+      [[printf '{"Version":1,"AccessKeyId":"testing","SecretAccessKey":"testing"}']])}
+  local ec2, elbv2, ecs = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
+  local logs = aws.client("logs", opts)
+  local name = "d" .. tostring(os.time() % 100000) .. math.random(100, 999)
+  local function td(image)
+    return ecs.register_task_definition{family = name, containerDefinitions = {
+      {name = "app", image = image, memory = 128, essential = true, portMappings = {{containerPort = 8080}},
+       logConfiguration = {logDriver = "awslogs", options = {["awslogs-group"] = "/ecs/" .. name,
+         ["awslogs-region"] = "us-east-1", ["awslogs-stream-prefix"] = "web"}}}}}.taskDefinition.taskDefinitionArn
+  end
+  local first, second, never
+
+  setup(function()
+    local vpc = ec2.create_vpc{CidrBlock = "10.78.0.0/16"}.Vpc.VpcId
+    local tg = elbv2.create_target_group{Name = name, Protocol = "HTTP", Port = 8080, VpcId = vpc,
+                                         TargetType = "ip"}.TargetGroups[1].TargetGroupArn
+    ecs.create_cluster{clusterName = name}
+    first, second, never = td("scratch:1"), td("scratch:2"), td("scratch:3")
+    ecs.create_service{cluster = name, serviceName = "web", taskDefinition = first, desiredCount = 2,
+      loadBalancers = {{targetGroupArn = tg, containerName = "app", containerPort = 8080}}}
+  end)
+
+  local function deploy(extra)
+    local o = {cluster = name, service = "web", client = ecs, elbv2 = elbv2, logs = logs,
+               delay = 0.2, timeout = 10, progress = false}
+    for k, v in pairs(extra) do o[k] = v end
+    return require("fg.wait").wait_for_deployment(o)
+  end
+
+  it("succeeds once the deployment is complete (MOTO_ECS_SERVICE_RUNNING)", function()
+    local service = deploy{task_definition = first}
+    assert.equal(2, service.runningCount)
+    ecs.update_service{cluster = name, service = "web", taskDefinition = second}
+    assert.equal(second, deploy{task_definition = second}.taskDefinition)
+  end)
+
+  it("fails at once, with a diagnosis, for a task definition the service does not run", function()
+    local ok, e = pcall(deploy, {task_definition = never})
+    assert.is_false(ok)
+    assert.equal("WaiterFailure", e.code)
+    assert.equal(1, e.attempts)
+    assert.matches("no deployment runs", e.message)
+    -- every part of the diagnosis was asked for without error
+    assert.is_nil(tostring(e):find("could not read", 1, true), tostring(e))
+  end)
+end)

@@ -10,6 +10,9 @@ local ecs = fake.load("waiters/ecs")
 
 local quiet = {progress = false}
 
+-- A name part no earlier run against the same moto used.
+local function unique() return tostring(os.time() % 100000) .. math.random(100, 999) end
+
 local function with(opts)
   local t = {progress = false}
   for k, v in pairs(opts) do t[k] = v end
@@ -266,5 +269,62 @@ describe("aws.waiter", function()
       local text = acceptors.observe(a, {output = json.decode('{"imageScanStatus":{"status":"IN_PROGRESS"}}')})
       assert.equal('imageScanStatus.status = "IN_PROGRESS"', text)
     end)
+  end)
+end)
+
+describe("aws waiters against moto", function()
+  local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
+  if not MOTO then
+    pending("FGRUN_TEST_MOTO_URL is not set (tests/lib/services.sh starts moto_server)")
+    return
+  end
+  local aws = require "aws"
+  -- moto takes any key; given explicitly so no real credential is read
+  local opts = {region = "us-east-1", endpoint_url = MOTO,
+    credentials = require("aws.creds").from_process(
+      [[printf '{"Version":1,"AccessKeyId":"testing","SecretAccessKey":"testing"}']])}
+  local ec2, elbv2, ecs = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
+  local suffix = "w" .. unique()
+  local fast = {delay = 0.2, timeout = 10, progress = false}
+  local lb_arn
+
+  it("load_balancer_available after create_load_balancer", function()
+    local vpc = ec2.create_vpc{CidrBlock = "10.77.0.0/16"}.Vpc.VpcId
+    local a = ec2.create_subnet{VpcId = vpc, CidrBlock = "10.77.1.0/24", AvailabilityZone = "us-east-1a"}.Subnet.SubnetId
+    local b = ec2.create_subnet{VpcId = vpc, CidrBlock = "10.77.2.0/24", AvailabilityZone = "us-east-1b"}.Subnet.SubnetId
+    local lb = elbv2.create_load_balancer{Name = suffix, Subnets = {a, b}}.LoadBalancers[1]
+    assert.equal("provisioning", lb.State.Code)
+    lb_arn = lb.LoadBalancerArn
+    local out = elbv2.wait("load_balancer_available", {LoadBalancerArns = {lb_arn}}, fast)
+    assert.equal("active", out.LoadBalancers[1].State.Code)
+  end)
+
+  it("load_balancers_deleted after delete_load_balancer", function()
+    assert.is_string(lb_arn)
+    elbv2.delete_load_balancer{LoadBalancerArn = lb_arn}
+    local out, polls = elbv2.wait("load_balancers_deleted", {LoadBalancerArns = {lb_arn}}, fast)
+    assert.is_nil(out) -- LoadBalancerNotFound is the success
+    assert.equal(1, polls)
+  end)
+
+  it("services_stable with MOTO_ECS_SERVICE_RUNNING, services_inactive after delete_service", function()
+    ecs.create_cluster{clusterName = suffix}
+    local td = ecs.register_task_definition{family = suffix, containerDefinitions = {
+      {name = "app", image = "scratch", memory = 128, essential = true}}}.taskDefinition
+    ecs.create_service{cluster = suffix, serviceName = "web", taskDefinition = td.taskDefinitionArn, desiredCount = 2}
+    local out = ecs.wait("services_stable", {cluster = suffix, services = {"web"}}, fast)
+    assert.equal(2, out.services[1].runningCount)
+    ecs.update_service{cluster = suffix, service = "web", desiredCount = 0}
+    ecs.delete_service{cluster = suffix, service = "web"}
+    out = ecs.wait("services_inactive", {cluster = suffix, services = {"web"}}, fast)
+    assert.equal("INACTIVE", out.services[1].status)
+  end)
+
+  it("fails at once on a service error no acceptor expects", function()
+    local ok, e = pcall(ecs.wait, "services_stable", {cluster = suffix .. "-none", services = {"web"}}, fast)
+    assert.is_false(ok)
+    assert.equal("WaiterFailure", e.code)
+    assert.matches("ClusterNotFoundException", e.message)
+    assert.equal(1, e.attempts)
   end)
 end)

@@ -26,6 +26,12 @@ function M.show(value, limit)
   return text
 end
 
+-- An ARN without its "arn:aws:service:region:account:" prefix.
+local function short(v)
+  v = tostring(v)
+  return v:match("^arn:[^:]*:[^:]*:[^:]*:[^:]*:(.+)$") or v
+end
+
 -- "cluster=c services=web,api": parameters for a progress label, cut at limit.
 function M.brief(params, limit)
   limit = limit or 60
@@ -38,10 +44,10 @@ function M.brief(params, limit)
     local v = params[k]
     if type(v) == "table" then
       local items = {}
-      for i, x in ipairs(v) do items[i] = type(x) == "table" and M.show(x, 40) or tostring(x) end
+      for i, x in ipairs(v) do items[i] = type(x) == "table" and M.show(x, 40) or short(x) end
       v = #items > 0 and table.concat(items, ",") or M.show(v, 40)
     end
-    parts[#parts + 1] = k .. "=" .. tostring(v)
+    parts[#parts + 1] = k .. "=" .. short(v)
   end
   local text = table.concat(parts, " ")
   if #text > limit then text = text:sub(1, limit) .. "..." end
