@@ -20,10 +20,48 @@ local function error_shape(model, op, code)
   end
 end
 
-local function unexpected(status, body, why)
-  local code = status >= 200 and status < 300 and "InvalidResponse" or tostring(status)
-  return {code = code, status = status,
-          message = "unexpected answer (" .. why .. "): " .. errors.excerpt(body)}
+-- Member names that hold secrets where the models do not mark them sensitive.
+local SECRET_MEMBERS = {authorizationToken = true, SecretString = true, SecretBinary = true,
+                        SecretAccessKey = true, SessionToken = true, Password = true, password = true}
+
+local function holds_secrets(model, shape, seen)
+  if seen[shape] then return false end
+  seen[shape] = true
+  if shape.sensitive then return true end
+  local t = shape.type
+  if t == "structure" then
+    for name, ref in pairs(shape.members or {}) do
+      if SECRET_MEMBERS[name] or holds_secrets(model, model:target(ref), seen) then return true end
+    end
+  elseif t == "list" then
+    return holds_secrets(model, model:target(shape.member), seen)
+  elseif t == "map" then
+    return holds_secrets(model, model:target(shape.value), seen)
+  end
+  return false
+end
+
+-- True when a successful answer of op may carry secrets (then no excerpt
+-- of it goes into a message). Walked only on that rare path, then cached.
+local function output_holds_secrets(model, op)
+  local v = op._output_holds_secrets
+  if v == nil then
+    v = op.output and holds_secrets(model, model:target(op.output), {}) or false
+    op._output_holds_secrets = v
+  end
+  return v
+end
+
+local function unexpected(status, body, why, model, op)
+  local success = status >= 200 and status < 300
+  local excerpt
+  if success and model and output_holds_secrets(model, op) then
+    excerpt = "(not shown: this answer may hold secrets)"
+  else
+    excerpt = errors.excerpt(body)
+  end
+  return {code = success and "InvalidResponse" or tostring(status), status = status,
+          message = "unexpected answer (" .. why .. "): " .. excerpt}
 end
 
 local json_protocol = {}
@@ -36,7 +74,7 @@ function json_protocol.answer(model, op, status, headers, body)
   local parse = require "aws.parse_json"
   local tree, why = parse.decode(body)
   if status >= 200 and status < 300 then
-    if not tree then return nil, unexpected(status, body, why) end
+    if not tree then return nil, unexpected(status, body, why, model, op) end
     return parse.output(model, op.output and model:target(op.output), tree)
   end
   local code, message = parse.error_code(headers, tree)
@@ -57,7 +95,7 @@ function xml_protocol.answer(model, op, status, headers, body)
   local parse = require "aws.parse_xml"
   local root, why = parse.decode(body)
   if status >= 200 and status < 300 then
-    if not root then return nil, unexpected(status, body, why) end
+    if not root then return nil, unexpected(status, body, why, model, op) end
     return parse.output(model, op, root)
   end
   if not root then return nil, unexpected(status, body, why) end
@@ -91,7 +129,7 @@ end
 -- answer() with parser failures (a malformed value) turned into errors too.
 function M.answer(protocol, model, op, status, headers, body)
   local ok, result, err = pcall(protocol.answer, model, op, status, headers, body)
-  if not ok then return nil, unexpected(status, body, tostring(result)) end
+  if not ok then return nil, unexpected(status, body, tostring(result), model, op) end
   return result, err
 end
 

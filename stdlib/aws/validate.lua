@@ -26,8 +26,10 @@ local function at(path, what)
   return path .. ": " .. what
 end
 
-local function expected(path, what, v)
-  return at(path, "expected " .. what .. ", got " .. describe(v))
+-- Values of sensitive shapes (passwords, secrets) are never shown.
+local function expected(path, what, v, shape)
+  local got = shape.sensitive and type(v) .. " (sensitive, not shown)" or describe(v)
+  return at(path, "expected " .. what .. ", got " .. got)
 end
 
 -- Sorted member names of a structure, for "valid parameters" messages.
@@ -63,12 +65,12 @@ local checkers = {}
 
 function checkers.structure(model, shape, v, path)
   if shape.document then return end
-  if type(v) ~= "table" then return expected(path, "a table (structure)", v) end
+  if type(v) ~= "table" then return expected(path, "a table (structure)", v, shape) end
   local members = shape.members or {}
   for k, mv in pairs(v) do
     local ref = members[k]
     if not ref then
-      if type(k) ~= "string" then return expected(path, "a table of named members (structure)", v) end
+      if type(k) ~= "string" then return expected(path, "a table of named members (structure)", v, shape) end
       return at(path, format("unknown parameter %q; valid parameters: %s", k, member_list(shape)))
     end
     if mv ~= null then
@@ -88,7 +90,7 @@ function checkers.structure(model, shape, v, path)
 end
 
 function checkers.list(model, shape, v, path)
-  if type(v) ~= "table" or not is_list(v) then return expected(path, "a list", v) end
+  if type(v) ~= "table" or not is_list(v) then return expected(path, "a list", v, shape) end
   local member = model:target(shape.member)
   for i = 1, #v do
     local err = check(model, member, v[i], path .. "[" .. i .. "]")
@@ -98,7 +100,7 @@ function checkers.list(model, shape, v, path)
 end
 
 function checkers.map(model, shape, v, path)
-  if type(v) ~= "table" or json.is_array(v) then return expected(path, "a table (map)", v) end
+  if type(v) ~= "table" or json.is_array(v) then return expected(path, "a table (map)", v, shape) end
   local key_shape, value_shape = model:target(shape.key), model:target(shape.value)
   for k, mv in pairs(v) do
     local kpath = format("%s[%q]", path, tostring(k))
@@ -110,7 +112,7 @@ end
 function checkers.string(_, shape, v, path)
   -- IAM policy documents may be given as tables; they are sent as JSON
   if type(v) == "table" and shape._name == "policyDocumentType" then return end
-  if type(v) ~= "string" then return expected(path, "string", v) end
+  if type(v) ~= "string" then return expected(path, "string", v, shape) end
   return check_length(shape, path, #v, "characters")
 end
 
@@ -125,7 +127,7 @@ end
 
 function checkers.integer(_, shape, v, path)
   if mtype(v) ~= "integer" and not (mtype(v) == "float" and math.tointeger(v)) then
-    return expected(path, "integer", v)
+    return expected(path, "integer", v, shape)
   end
   return check_range(shape, path, v)
 end
@@ -135,24 +137,24 @@ local SPECIAL_FLOATS = {NaN = true, Infinity = true, ["-Infinity"] = true}
 
 function checkers.float(_, shape, v, path)
   if SPECIAL_FLOATS[v] then return end
-  if type(v) ~= "number" then return expected(path, "number", v) end
+  if type(v) ~= "number" then return expected(path, "number", v, shape) end
   return check_range(shape, path, v)
 end
 checkers.double = checkers.float
 
-function checkers.boolean(_, _, v, path)
-  if type(v) ~= "boolean" then return expected(path, "boolean", v) end
+function checkers.boolean(_, shape, v, path)
+  if type(v) ~= "boolean" then return expected(path, "boolean", v, shape) end
 end
 
-function checkers.timestamp(_, _, v, path)
+function checkers.timestamp(_, shape, v, path)
   if type(v) == "number" then return end
   if type(v) ~= "string" or not require("aws.timestamp").parse(v) then
-    return expected(path, "timestamp (ISO-8601 text or epoch seconds)", v)
+    return expected(path, "timestamp (ISO-8601 text or epoch seconds)", v, shape)
   end
 end
 
 function checkers.blob(_, shape, v, path)
-  if type(v) ~= "string" then return expected(path, "string (bytes)", v) end
+  if type(v) ~= "string" then return expected(path, "string (bytes)", v, shape) end
   return check_length(shape, path, #v, "bytes")
 end
 

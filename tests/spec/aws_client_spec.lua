@@ -96,6 +96,11 @@ describe("aws client", function()
     assert.matches("^ecs.list_clusters: ConnectionError: ", tostring(e))
   end)
 
+  it("never shows the values of sensitive members", function()
+    local e = raised(offline("secretsmanager").create_secret, {Name = "n", SecretString = {"hunter2"}})
+    assert.matches("SecretString: expected string, got table (sensitive, not shown)", e.message, 1, true)
+  end)
+
   it("rejects an unknown operation clearly", function()
     local e = raised(function() return offline("ecs").describe_everything end)
     assert.are.equal("UnknownOperation", e.code)
@@ -214,6 +219,16 @@ describe("aws client", function()
       _, err = protocol.answer(json_protocol, ecs, ecs:operation("ListClusters"), 200, {}, "\1\2{not json")
       assert.are.equal("InvalidResponse", err.code)
       assert.matches("\\x01\\x02", err.message, 1, true)
+    end)
+
+    it("keep secrets of a broken answer out of messages", function()
+      local sm = model.embedded("secretsmanager")
+      local op = sm:operation("GetSecretValue")
+      local _, err = protocol.answer(assert(protocol.of(sm.metadata)), sm, op, 200, {},
+        '{"Name":"db","SecretString":"hunter2')
+      assert.are.equal("InvalidResponse", err.code)
+      assert.is_nil(err.message:find("hunter2", 1, true))
+      assert.matches("not shown", err.message, 1, true)
     end)
 
     it("give error objects one line", function()
