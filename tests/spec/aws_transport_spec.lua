@@ -66,6 +66,8 @@ end
 ]]
   parts[#parts + 1] = FGRUN .. " " .. (args or "") .. " -e " .. sh_quote(prelude .. code) .. " 2>&1"
   local output = slurp(table.concat(parts, " "))
+  -- under the sanitizer build (FGRUN=build/asan/fgrun), leaks and errors fail the test
+  assert.is_nil(output:find("Sanitizer", 1, true), output)
   local result = output:match("RESULT:([^\n]*)")
   return result and json.decode(result) or nil, output
 end
