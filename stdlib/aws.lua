@@ -58,7 +58,8 @@ end
 -- aws.load_model(path_or_table [, opts]) -> client of any botocore-format
 -- service-2 model (json, query or ec2 protocol). opts: the transport options
 -- of aws.client, plus name (the client's name in messages) and paginators
--- (a paginators-1 table or path).
+-- (a paginators-1 table or path). A table is used in place: derived facts
+-- are cached in its shapes under keys that start with "_".
 function aws.load_model(source, opts)
   opts = opts or {}
   local t = type(source) == "string" and read_json(source) or source
