@@ -353,6 +353,21 @@ describe("docker build", function()
     docker.remove_image(tag)
   end)
 
+  it("gives up a running build at once on SIGINT", function()
+    if not (need_engine() and need_busybox()) then return end
+    if not FGRUN then return pending("FGRUN is not set") end
+    local script = os.tmpname()
+    write(script, string.format('require("docker").build{context = %q, on_output = function() end}\n',
+                                busybox_context('RUN ["/bin/busybox", "sleep", "8"]')))
+    local t0 = os.time()
+    local out = sh("{ DOCKER_HOST=" .. quote(DOCKER_HOST) .. " timeout --preserve-status -s INT 2 "
+                   .. quote(FGRUN) .. " " .. quote(script) .. "; echo \"exit $?\"; }")
+    os.remove(script)
+    assert.truthy(os.time() - t0 <= 5, out)
+    assert.truthy(out:find("interrupted", 1, true), out)
+    assert.truthy(out:find("exit 130", 1, true), out)
+  end)
+
   it("fails on a bad Dockerfile line with the engine's message", function()
     if not (need_engine() and need_busybox()) then return end
     local dir = tmpdir()
