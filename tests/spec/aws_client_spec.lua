@@ -157,6 +157,30 @@ describe("aws client", function()
     assert.are.equal("Demo.PutThing", req.headers["X-Amz-Target"])
   end)
 
+  it("loads a model and its paginators from files", function()
+    local model_path, pages_path = os.tmpname(), os.tmpname()
+    local f = assert(io.open(model_path, "w"))
+    f:write(json.encode{
+      metadata = {protocol = "query", apiVersion = "2020-01-01", endpointPrefix = "demo"},
+      operations = {ListThings = {name = "ListThings", input = {shape = "In"}}},
+      shapes = {In = {type = "structure", members = {NextToken = {shape = "S"}}}, S = {type = "string"}},
+    })
+    f:close()
+    f = assert(io.open(pages_path, "w"))
+    f:write('{"pagination":{"ListThings":{"input_token":"NextToken","output_token":"NextToken","result_key":"Things"}}}')
+    f:close()
+    local c = aws.load_model(model_path, {paginators = pages_path, name = "demo", region = "us-east-1",
+                                          endpoint_url = NOWHERE, credentials = CREDENTIALS})
+    os.remove(model_path)
+    os.remove(pages_path)
+    assert.are.same({"list_things"}, c.operations())
+    assert.are.equal("Things", c.model():paginator("ListThings").result_key)
+    assert.are.equal("Action=ListThings&Version=2020-01-01&NextToken=t",
+                     c.build_request("list_things", {NextToken = "t"}).body)
+    local e = raised(c.paginate, "nope", {})
+    assert.are.equal("UnknownOperation", e.code)
+  end)
+
   describe("answers", function()
     local ec2 = model.embedded("ec2")
     local ecs = model.embedded("ecs")
