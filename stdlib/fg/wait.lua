@@ -124,7 +124,11 @@ function M.wait_for_deployment(opts)
     local tasks = list(ecs.describe_tasks{cluster = cluster, tasks = new}.tasks)
     for _, t in ipairs(tasks) do
       seen_tasks[t.taskArn] = true
-      if t.startedBy == ours.id or same_task_definition(ours.taskDefinition, t.taskDefinitionArn) then
+      -- A service's tasks are started by their deployment's id.
+      local mine
+      if t.startedBy then mine = t.startedBy == ours.id
+      else mine = same_task_definition(ours.taskDefinition, t.taskDefinitionArn) end
+      if mine then
         table.insert(stopped, 1, t)
         local reason = t.stoppedReason or "stopped without a reason"
         reasons[reason] = (reasons[reason] or 0) + 1
@@ -196,8 +200,11 @@ function M.wait_for_deployment(opts)
         tostring(primary and primary.taskDefinition)))
     end
     for _, e in ipairs(list(service.events)) do
-      local at = epoch(e.createdAt)
-      local recent = (at and ours_created) and at >= ours_created or not baseline[e.id or e.message]
+      -- Only events since our deployment began: by their time when it is
+      -- known, else those that appeared after the first poll.
+      local at, recent = epoch(e.createdAt), nil
+      if at and ours_created then recent = at >= ours_created
+      else recent = not baseline[e.id or e.message] end
       if recent and is_rollback_event(e.message) then
         return fail(service, "the circuit breaker is rolling back: " .. tostring(e.message))
       end

@@ -183,12 +183,18 @@ function Progress:fail(message)
   end
 end
 
--- close(): ends without a verdict (the line is cleared); `local p <close>`
--- does this when an error leaves the block.
+-- close(): ends without a verdict (the line is cleared).
 function Progress:close()
   finish(self, nil)
 end
-Progress.__close = Progress.close
+
+-- `local p <close> = ui.progress(...)`: an error leaving the block is the
+-- verdict ("interrupted", a failed call); a normal exit just closes.
+function Progress:__close(err)
+  if err == nil then return self:close() end
+  local text = tostring(err):match("^[^\n]*")
+  self:fail(text)
+end
 
 -- The innermost progress line on the terminal, if any (ui.note uses it).
 function M.current()

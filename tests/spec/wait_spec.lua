@@ -201,16 +201,33 @@ describe("fg.wait", function()
       assert.matches("web: 0/2 running, 1 pending, rollout IN_PROGRESS, 3 failed tasks", text)
     end)
 
+    it("counts only the failures of its own deployment's tasks", function()
+      local other = copy(tasks.describe_1)
+      other.tasks[1].startedBy = "ecs-svc/2290853215603412880" -- same task definition, older deployment
+      local c = clients{describe_services = {services.failing}, list_tasks = {tasks.list_1},
+                        describe_tasks = {other}, describe_task_definition = {task_definition}}
+      local e = catch(deploy, c, {repeated_failures = 1, timeout = 20})
+      assert.equal("WaiterTimeout", e.code)
+      c = clients{describe_services = {services.failing}, list_tasks = {tasks.list_1},
+                  describe_tasks = {tasks.describe_1}, describe_task_definition = {task_definition}}
+      e = catch(deploy, c, {repeated_failures = 1, timeout = 20})
+      assert.equal("WaiterFailure", e.code)
+      assert.equal(1, e.attempts)
+    end)
+
     it("explains a task that could not start (no log stream to read)", function()
       local c = clients{describe_services = {services.failing},
                         list_tasks = {tasks.list_1}, describe_tasks = {tasks.describe_pull_error},
                         describe_task_definition = {task_definition}}
+      c.logs = fake.client({get_log_events = {{error = {code = "ResourceNotFoundException",
+        message = "The specified log stream does not exist.", status = 400}}}}, "logs")
       local e = catch(deploy, c, {timeout = 30})
       assert.equal("WaiterTimeout", e.code)
       local text = tostring(e)
       assert.matches("^deployment of prod/web timed out after 30s", text)
       assert.matches("CannotPullContainerError: pull image manifest has been retried 5 time%(s%): failed to resolve ref", text)
       assert.matches("container app: CannotPullContainerError", text)
+      assert.matches("no log stream web/app/9c0a7e1f3b2d4c5e8f6a7b8c9d0e1f2a in /ecs/web %(the container may never have started%)", text)
       assert.matches("last state: web: 0/2 running, 1 pending", text)
       assert.matches("PRIMARY ecs%-svc/7315624178392561280 web:7 IN_PROGRESS: 0/2 running, 1 pending, 1 failed", text)
     end)

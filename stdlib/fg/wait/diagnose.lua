@@ -117,8 +117,16 @@ local function log_lines(ctx, tasks, out)
       local group, prefix = o["awslogs-group"], o["awslogs-stream-prefix"]
       if not (group and prefix) then return end
       local stream = prefix .. "/" .. container.name .. "/" .. task_id(task.taskArn)
-      local events = list(ctx.logs().get_log_events{logGroupName = group, logStreamName = stream,
-                                                    limit = LOG_LINES, startFromHead = false}.events)
+      local ok, answer = pcall(ctx.logs().get_log_events, {logGroupName = group, logStreamName = stream,
+                                                           limit = LOG_LINES, startFromHead = false})
+      if not ok and type(answer) == "table" and answer.code == "ResourceNotFoundException" then
+        out[#out + 1] = string.format("no log stream %s in %s (the container may never have started)",
+                                      stream, group)
+        return
+      elseif not ok then
+        error(answer, 0)
+      end
+      local events = list(answer.events)
       out[#out + 1] = string.format("last log lines of %s (%s %s):", task_id(task.taskArn), group, stream)
       if #events == 0 then out[#out + 1] = "  (none)" end
       for i = math.max(1, #events - LOG_LINES + 1), #events do
