@@ -158,7 +158,7 @@ function M.new(model, key, opts)
     local paginator = model:paginator(op.name)
     if not paginator then
       error(errors.new{service = key, operation = name, code = "NotPaginated",
-                       message = key .. "." .. name .. " has no paginator"}, 3)
+                       message = "no paginator for this operation; call it directly"}, 3)
     end
     return paginator, function(params) return call(op, name, params) end
   end
