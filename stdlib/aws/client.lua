@@ -87,8 +87,7 @@ function M.new(model, key, opts)
     local op = name and model:operation(name)
     if not op then
       error(errors.new{service = key, operation = tostring(snake), code = "UnknownOperation",
-                       message = key .. " has no operation " .. tostring(snake)
-                         .. " (client.operations() lists them)"}, 3)
+                       message = "no such operation (client.operations() lists them)"}, 3)
     end
     if not op.name then op.name = name end
     local shown = name == snake and require("aws.model").snake_name(name) or snake
