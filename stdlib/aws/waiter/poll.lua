@@ -60,14 +60,9 @@ local function indent(text)
 end
 
 WaitError.__tostring = function(e)
-  local head
-  if e.code == "WaiterTimeout" then
-    head = string.format("%s timed out after %s (%d polls)", e.waiter,
-                         ui.duration(e.elapsed or 0), e.attempts or 0)
-  else
-    head = string.format("%s failed after %s (%d polls)", e.waiter,
-                         ui.duration(e.elapsed or 0), e.attempts or 0)
-  end
+  local polls = e.attempts == 1 and "1 poll" or tostring(e.attempts or 0) .. " polls"
+  local head = string.format("%s %s after %s (%s)", e.waiter,
+    e.code == "WaiterTimeout" and "timed out" or "failed", ui.duration(e.elapsed or 0), polls)
   local lines = {head .. (e.message and ": " .. e.message or "")}
   if e.params ~= nil then lines[#lines + 1] = "  parameters: " .. M.show(e.params) end
   if e.last_state then lines[#lines + 1] = "  last state: " .. indent(e.last_state) end
