@@ -125,7 +125,8 @@ function M.wait(client, name, params, opts)
     if a then last_matched = a end
     local text = response.error and ("error " .. tostring(out.code))
       or status.of(def.operation, out) or acceptors.observe(accept, response)
-    local r = {status = text, value = ok and out or nil, response = ok and out or out}
+    local r = {status = text, value = ok and out or nil, response = ok and out or nil,
+               cause = response.error, acceptor = a}
     local detail = ok and status.detail(def.operation, out) or text
     r.last_state = detail .. (last_matched and "\n(last matched: " .. acceptors.explain(last_matched) .. ")" or "")
     if a then

@@ -83,6 +83,9 @@ describe("aws.waiter", function()
       assert.matches('failures%[%]%.reason', e.message)
       assert.matches('"MISSING" at least once', e.message)
       assert.matches("service/prod/web: MISSING", e.last_state)
+      assert.same({"pathAny", "failures[].reason", "MISSING", "failure"},
+                  {e.acceptor.matcher, e.acceptor.argument, e.acceptor.expected, e.acceptor.state})
+      assert.equal(ecs.missing, e.response)
     end)
 
     it("fails on a DRAINING service", function()
@@ -160,6 +163,8 @@ describe("aws.waiter", function()
       assert.equal("WaiterFailure", e.code)
       assert.equal(1, #calls)
       assert.matches("An error occurred %(ClusterNotFoundException%): Cluster not found.", e.message)
+      assert.equal("ClusterNotFoundException", e.cause.code) -- for callers that take "not found" as gone
+      assert.is_nil(e.acceptor)
     end)
 
     it("matches the HTTP status (status matcher)", function()

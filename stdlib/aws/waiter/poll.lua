@@ -11,7 +11,9 @@ local M = {}
 -- The error of a wait that failed or ran out of time, raised with error():
 -- code "WaiterFailure" or "WaiterTimeout"; waiter (name), params, elapsed
 -- (seconds), attempts, message (why), last_state (text), diagnosis (text or
--- nil), response (the last answer). tostring() gives the whole story.
+-- nil), response (the last answer), cause (the service's error when the
+-- last answer was one), acceptor (the waiters-2 acceptor that decided, if
+-- any). tostring() gives the whole story.
 local WaitError = {}
 WaitError.__index = WaitError
 WaitError.__name = "aws.WaitError"
@@ -80,7 +82,8 @@ end
 --   what         progress label (default: waiter)
 --   params       shown in errors
 --   check(attempt) -> {state = "success"|"failure"|"retry", status = text,
---                 value = any, reason = text (failure), last_state = text}
+--                 value = any, reason = text (failure), last_state = text,
+--                 response, cause, acceptor (copied into errors)}
 --   delay        seconds between polls; backoff multiplies it after each
 --                poll (default 1) up to max_delay (default: no cap)
 --   timeout      seconds; max_attempts: polls (either, both or neither)
@@ -109,6 +112,7 @@ function M.poll(spec)
       code = code, waiter = spec.waiter, params = spec.params, message = message,
       elapsed = fgrun.monotonic() - started, attempts = attempt,
       last_state = r and (r.last_state or r.status), response = r and r.response,
+      cause = r and r.cause, acceptor = r and r.acceptor,
     }, WaitError)
     p:fail(code == "WaiterTimeout" and "timed out" or message)
     error(e, 0)
