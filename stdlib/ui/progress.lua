@@ -82,16 +82,24 @@ function Progress:line(text)
   self.last_line_at = self.clock()
 end
 
+-- The line: spinner, what, elapsed, bar, status. When it is too wide, `what`
+-- gives way first (down to MIN_WHAT characters), then the line is cut.
+local MIN_WHAT = 20
+
 function Progress:draw()
   self.frame = self.frame % #SPINNER + 1
-  local parts = {SPINNER[self.frame], " ", self.what, "  ", M.duration(self:elapsed())}
+  local rest = {"  ", M.duration(self:elapsed())}
   if self.fraction then
     local full = math.floor(math.max(0, math.min(1, self.fraction)) * BAR_WIDTH + 0.5)
-    parts[#parts + 1] = string.format("  [%s%s] %3d%%", string.rep("#", full),
+    rest[#rest + 1] = string.format("  [%s%s] %3d%%", string.rep("#", full),
       string.rep(" ", BAR_WIDTH - full), math.floor(self.fraction * 100 + 0.5))
   end
-  if self.status then parts[#parts + 1] = "  " .. self.status end
-  self.stream:write("\r\27[K", fit(table.concat(parts), term.width() - 1))
+  if self.status then rest[#rest + 1] = "  " .. self.status end
+  rest = table.concat(rest)
+  local width = term.width() - 1
+  local room = width - 2 - (utf8.len(rest) or #rest)
+  local what = fit(self.what, math.max(room, MIN_WHAT))
+  self.stream:write("\r\27[K", fit(SPINNER[self.frame] .. " " .. what .. rest, width))
   self.stream:flush()
 end
 

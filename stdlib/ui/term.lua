@@ -21,15 +21,29 @@ function M.stderr_is_tty()
 end
 
 -- "quiet" (-q), "tty" (one updating line) or "plain" (timestamped lines).
+-- With -v the log lines of calls go to stderr too, and would land in the
+-- middle of a redrawn line: then progress is plain lines as well.
 function M.mode()
   if fgrun.quiet then return "quiet" end
+  if (fgrun.verbosity or 0) > 0 then return "plain" end
   return M.stderr_is_tty() and "tty" or "plain"
 end
 
--- Columns of the terminal: $COLUMNS when set, else 80.
+local columns -- cached
+
+-- Columns of the terminal: $COLUMNS, else what stty says, else 80.
 function M.width()
-  local n = math.tointeger(tonumber(os.getenv("COLUMNS") or ""))
-  return (n and n > 20) and n or 80
+  if not columns then
+    local n = math.tointeger(tonumber(os.getenv("COLUMNS") or ""))
+    if not n then
+      local p = io.popen("stty size 2>/dev/null </dev/tty")
+      local answer = p and p:read("a") or ""
+      if p then p:close() end
+      n = math.tointeger(tonumber(answer:match("^%d+ (%d+)") or ""))
+    end
+    columns = (n and n > 20) and n or 80
+  end
+  return columns
 end
 
 local CODES = {bold = "1", dim = "2", red = "31", green = "32", yellow = "33",
