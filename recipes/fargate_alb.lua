@@ -178,29 +178,6 @@ end
 local vpc, subnets
 if not d.destroying then vpc, subnets = network() end
 
--- ---- image repository --------------------------------------------------------
-
-local repository = d:step("repository", {
-  inputs = { name = names.repository },
-  find = function(i)
-    local r = lookup(aws.ecr.describe_repositories, { repositoryNames = { i.name } }, { "RepositoryNotFoundException" })
-    r = r and r.repositories[1]
-    return r and { name = r.repositoryName, uri = r.repositoryUri }
-  end,
-  create = function(i, ctx)
-    local r = aws.ecr.create_repository{
-      repositoryName = i.name, tags = ctx.tags,
-      imageScanningConfiguration = { scanOnPush = true },
-      encryptionConfiguration = { encryptionType = "AES256" },
-    }.repository
-    return { name = r.repositoryName, uri = r.repositoryUri }
-  end,
-  undo = function(r)
-    return { { call = "ecr.delete_repository", params = { repositoryName = r.name, force = true } } }
-  end,
-  id = function(r) return r.uri end,
-})
-
 -- ---- the image: build, try, push, scan -------------------------------------
 
 -- Runs the image here and asks its health endpoint; a broken image stops
@@ -217,31 +194,33 @@ local function smoke_test(docker, image)
   end, { what = "smoke test of " .. image, timeout = 20, delay = 0.3, max_delay = 1 })
   if not ok then
     local logs = c:logs() or ""
-    error(("the image %s failed its health probe (%s): nothing was pushed. Its last log lines:\n%s")
-      :format(image, url, logs:sub(-1500)), 0)
+    error(("the image %s failed its health probe at %s (%s): nothing was pushed. Its last log lines:\n%s")
+      :format(image, url, tostring(err), logs:sub(-1500)), 0)
   end
   say("  smoke test passed: %s answered 200", p.health_check_path)
 end
 
 -- With FGRUN_REGISTRY_MAP (local stand-ins) the push went to a local
 -- registry: hand its manifest to the ECR stand-in, as a push to ECR would.
-local function register_with_local_ecr(docker, tag)
+local function register_with_local_ecr(docker, repo, tag)
   local http = require "http"
-  local ref = repository.uri .. ":" .. tag
+  local ref = repo.uri .. ":" .. tag
   local mapped = docker.map_ref(ref)
   if mapped == ref then return end
   local host, name = mapped:match("^([^/]+)/(.-):[^:/]+$")
   local r = http.get(("http://%s/v2/%s/manifests/%s"):format(host, name, tag), { headers = {
     Accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json" } })
   if r.status ~= 200 then error(("local registry %s: manifest %s:%s: HTTP %d"):format(host, name, tag, r.status), 0) end
-  local ok, err = pcall(aws.ecr.put_image, { repositoryName = repository.name, imageTag = tag, imageManifest = r.body })
+  local known = aws.ecr.batch_get_image{ repositoryName = repo.name, imageIds = { { imageTag = tag } } }.images[1]
+  if known and known.imageManifest == r.body then return end
+  local ok, err = pcall(aws.ecr.put_image, { repositoryName = repo.name, imageTag = tag, imageManifest = r.body })
   if not ok and code_of(err) ~= "ImageAlreadyExistsException" then error(err, 0) end
 end
 
 local SEVERITIES = { "CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED" }
 
-local function scan_image(tag)
-  local params = { repositoryName = repository.name, imageId = { imageTag = tag } }
+local function scan_image(repo, tag)
+  local params = { repositoryName = repo.name, imageId = { imageTag = tag } }
   local started = lookup(aws.ecr.describe_image_scan_findings, params, { "ScanNotFoundException" })
   if not started then aws.ecr.start_image_scan(params) end
   aws.ecr.wait("image_scan_complete", params, { timeout = 600, delay = 5, what = "image scan" })
@@ -267,7 +246,8 @@ local function scan_image(tag)
   end
 end
 
-local function build_and_push()
+-- Builds the image and tries it here, before anything is created.
+local function build_image()
   local docker = require "docker"
   local context = p.app_dir:sub(1, 1) == "/" and p.app_dir or (here .. "/" .. p.app_dir)
   if not io.open(context .. "/Dockerfile", "r") then
@@ -277,19 +257,51 @@ local function build_and_push()
   say("building %s from %s", local_image, context)
   docker.build{ context = context, tags = { local_image } }
   if p.smoke_test then smoke_test(docker, local_image) end
+  return local_image
+end
+
+-- Pushes both tags; returns the image by digest, so that each build
+-- deploys exactly what was pushed.
+local function push_image(local_image, repo)
+  local docker = require "docker"
   local auth = docker.ecr_login(aws.ecr)
   local digest
   for _, tag in ipairs({ p.version, "latest" }) do
-    local pushed = docker.push(docker.tag(local_image, repository.uri, tag), { auth = auth })
+    local pushed = docker.push(docker.tag(local_image, repo.uri, tag), { auth = auth })
     digest = digest or pushed.digest
-    register_with_local_ecr(docker, tag)
+    register_with_local_ecr(docker, repo, tag)
   end
-  say("  pushed %s:%s and :latest (%s)", repository.uri, p.version, digest)
-  scan_image(p.version)
-  return repository.uri .. "@" .. digest
+  say("  pushed %s:%s and :latest (%s)", repo.uri, p.version, digest)
+  scan_image(repo, p.version)
+  return repo.uri .. "@" .. digest
 end
 
-local image = not d.destroying and build_and_push() or nil
+local local_image = not d.destroying and build_image() or nil
+
+-- ---- image repository --------------------------------------------------------
+
+local repository = d:step("repository", {
+  inputs = { name = names.repository },
+  find = function(i)
+    local r = lookup(aws.ecr.describe_repositories, { repositoryNames = { i.name } }, { "RepositoryNotFoundException" })
+    r = r and r.repositories[1]
+    return r and { name = r.repositoryName, uri = r.repositoryUri }
+  end,
+  create = function(i, ctx)
+    local r = aws.ecr.create_repository{
+      repositoryName = i.name, tags = ctx.tags,
+      imageScanningConfiguration = { scanOnPush = true },
+      encryptionConfiguration = { encryptionType = "AES256" },
+    }.repository
+    return { name = r.repositoryName, uri = r.repositoryUri }
+  end,
+  undo = function(r)
+    return { { call = "ecr.delete_repository", params = { repositoryName = r.name, force = true } } }
+  end,
+  id = function(r) return r.uri end,
+})
+
+local image = not d.destroying and push_image(local_image, repository) or nil
 
 -- ---- security groups -------------------------------------------------------
 

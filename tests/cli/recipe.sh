@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The Fargate recipe end to end against the local stand-ins: deploy,
+# re-run, a changed app, a changed count, status, logs, url, destroy; and
+# bad input that must stop it before anything is created.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+recipe=$root/recipes/fargate_alb.lua
+for need in FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
+    if [ -z "${!need:-}" ]; then tap_skip "$need is not set: the Docker stand-ins are not running"; tap_done; exit 0; fi
+done
+tmp=$(mktemp -d)
+. "$root/tests/lib/moto.sh"
+# A moto of its own: it reports the original's three tasks running.
+MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { tap_fail "moto for the recipe did not start"; tap_done; exit 0; }
+trap 'stop_moto; rm -rf "$tmp"' EXIT
+export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
+export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
+state=$tmp/state
+journal=$state/fargate-alb.local.json
+MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Start)'
+
+# recipe [options/args...]: sets out, err, rc.
+recipe() {
+    out=$("$FGRUN" --state-dir "$state" --env local "$@" 2>"$tmp/err"); rc=$?
+    err=$(cat "$tmp/err")
+}
+suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$journal"; }
+
+recipe "$recipe"
+expect_eq "deploy succeeds" "0" "$rc"
+expect_eq "deploy creates 22 steps" "22" "$(printf '%s\n' "$out" | grep -c '^  created ')"
+expect_match "the image passed its smoke test before the push" "smoke test passed" "$out"
+expect_match "the image scan is reported" "image scan: " "$out"
+expect_match "HTTP checks say skipped, with the reason" "HTTP checks skipped: .* cannot be reached" "$out"
+expect_match "the summary gives the URL" "url: http://fargate-alb-" "$out"
+sfx=$(suffix)
+expect_match "the suffix is kept in the journal" '^[a-z0-9]{6}$' "$sfx"
+td1=$("$FGRUN" -e "print(require('aws').ecs.describe_services{cluster='fargate-cluster-$sfx', services={'fargate-service-$sfx'}}.services[1].taskDefinition)")
+expect_match "the service runs revision 1" ":1$" "$td1"
+image=$("$FGRUN" -e "print(require('aws').ecs.describe_task_definition{taskDefinition='$td1'}.taskDefinition.containerDefinitions[1].image)")
+expect_match "the task definition names the pushed digest" "fargate-demo-$sfx@sha256:[0-9a-f]{64}$" "$image"
+egress=$("$FGRUN" -e "local g = require('aws').ec2.describe_security_groups{Filters={{Name='group-name',Values={'fargate-sg-$sfx'}}}}.SecurityGroups[1]
+  local t = {} for _, p in ipairs(g.IpPermissionsEgress) do t[#t+1] = p.IpProtocol .. ':' .. tostring(p.FromPort) end table.sort(t) print(table.concat(t, ' '))")
+expect_eq "task egress is 80 and 443 only (no allow-all)" "tcp:443 tcp:80" "$egress"
+
+recipe -v "$recipe"
+expect_eq "re-run succeeds" "0" "$rc"
+expect_eq "re-run: every step unchanged" "22" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
+expect_eq "re-run makes no mutating AWS call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"
+
+cp -r "$root/recipes/app" "$tmp/app2"
+echo "changed" > "$tmp/app2/CHANGED"
+sed -i 's|^COPY bin|COPY CHANGED /CHANGED\nCOPY bin|' "$tmp/app2/Dockerfile"
+recipe -D app_dir="$tmp/app2" "$recipe"
+expect_eq "a changed app deploys" "0" "$rc"
+expect_match "a changed app: new task definition revision" "updated +task_definition +fargate-task-$sfx:2" "$out"
+expect_match "a changed app: the service is updated" "updated +service" "$out"
+td2=$("$FGRUN" -e "print(require('aws').ecs.describe_services{cluster='fargate-cluster-$sfx', services={'fargate-service-$sfx'}}.services[1].taskDefinition)")
+expect_match "the service now runs revision 2" ":2$" "$td2"
+
+recipe -D app_dir="$tmp/app2" -D desired_count=2 "$recipe"
+expect_match "-D desired_count=2 updates the service" "updated +service" "$out"
+count=$("$FGRUN" -e "print(require('aws').ecs.describe_services{cluster='fargate-cluster-$sfx', services={'fargate-service-$sfx'}}.services[1].desiredCount)")
+expect_eq "the service wants 2 tasks" "2" "$count"
+
+recipe "$recipe" status
+expect_eq "status succeeds" "0" "$rc"
+expect_match "status lists the steps" "22 recorded steps" "$out"
+expect_match "status shows the service" "service fargate-service-$sfx: ACTIVE, 2/2 running" "$out"
+check "status changes nothing" test "$(stat -c %Y "$journal")" -le "$(date +%s)"
+
+"$FGRUN" -e "local logs = require('aws').logs
+  logs.create_log_stream{logGroupName='/ecs/fargate-task-$sfx', logStreamName='ecs/app/t1'}
+  logs.put_log_events{logGroupName='/ecs/fargate-task-$sfx', logStreamName='ecs/app/t1',
+    logEvents={{timestamp=math.floor(require('fgrun').now()*1000), message='hello from the task'}}}"
+recipe "$recipe" logs
+expect_match "logs shows the service's log events" "ecs/app/t1 hello from the task" "$out"
+recipe "$recipe" url
+expect_match "url prints the service URL" "^http://fargate-alb-$sfx" "$out"
+recipe "$recipe" bogus
+expect_match "an unknown action is named" 'unknown action "bogus"' "$err"
+
+recipe --destroy "$recipe"
+expect_eq "destroy succeeds" "0" "$rc"
+expect_eq "destroy removes 22 steps" "22" "$(printf '%s\n' "$out" | grep -cE '^  (removed|gone) ')"
+left=$("$FGRUN" "$root/tests/recipe/leftovers.lua" "$sfx")
+expect_eq "after destroy moto holds nothing of the deployment (every list API)" "total 0" "$(printf '%s\n' "$left" | tail -1)"
+check "after destroy the journal is gone" test ! -e "$journal"
+
+# Bad input: a clear error before anything is created.
+before=$("$FGRUN" -e "print(#require('aws').ecr.describe_repositories{}.repositories)")
+subnet=$("$FGRUN" -e "print(require('aws').ec2.describe_subnets{Filters={{Name='default-for-az',Values={'true'}}}}.Subnets[1].SubnetId)")
+recipe -D "subnet_ids=[\"$subnet\"]" "$recipe"
+expect_eq "subnets in one zone: exit 1" "1" "$rc"
+expect_match "subnets in one zone: says the load balancer needs two" "span 1 Availability Zone.*needs two" "$err"
+mkdir -p "$tmp/nodockerfile"
+recipe -D app_dir="$tmp/nodockerfile" "$recipe"
+expect_match "an app folder without a Dockerfile is named" "has no Dockerfile" "$err"
+cp -r "$root/recipes/app" "$tmp/broken"
+# the server prints its version and exits: nothing answers /health
+sed -i 's|^ENTRYPOINT .*|ENTRYPOINT ["/fgrun-demo-app", "--version"]|' "$tmp/broken/Dockerfile"
+catalog() { curl -s "http://$FGRUN_TEST_REGISTRY/v2/_catalog"; }
+catalog_before=$(catalog)
+recipe -D app_dir="$tmp/broken" -D version=broken "$recipe"
+expect_match "an image failing its /health probe stops the deploy" "failed its health probe" "$err"
+expect_match "... and its last log lines are shown" "Its last log lines:.*fgrun-demo-app" "$(echo $err)"
+expect_eq "... and nothing was pushed" "$catalog_before" "$(catalog)"
+recipe -D desired_count=lots "$recipe"
+expect_match "a parameter of the wrong type is named" "desired_count .*expected integer" "$err"
+"$FGRUN" --region ap-south-1 -e 'local ec2 = require("aws").ec2
+  local vpc = ec2.describe_vpcs{Filters={{Name="is-default",Values={"true"}}}}.Vpcs[1].VpcId
+  for _, s in ipairs(ec2.describe_subnets{Filters={{Name="vpc-id",Values={vpc}}}}.Subnets) do ec2.delete_subnet{SubnetId=s.SubnetId} end
+  for _, g in ipairs(ec2.describe_internet_gateways{Filters={{Name="attachment.vpc-id",Values={vpc}}}}.InternetGateways) do
+    ec2.detach_internet_gateway{InternetGatewayId=g.InternetGatewayId, VpcId=vpc}
+    ec2.delete_internet_gateway{InternetGatewayId=g.InternetGatewayId} end
+  ec2.delete_vpc{VpcId=vpc}' >/dev/null 2>&1
+recipe --region ap-south-1 "$recipe"
+expect_match "no default VPC: says to set vpc_id and subnet_ids" "no default VPC: set vpc_id and subnet_ids" "$err"
+after=$("$FGRUN" -e "print(#require('aws').ecr.describe_repositories{}.repositories)")
+expect_eq "bad input created nothing" "$before" "$after"
+check "bad input left no journal" test ! -e "$journal"
+
+tap_done
