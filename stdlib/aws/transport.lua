@@ -1,6 +1,7 @@
 -- The AWS transport: region, endpoint, credentials, SigV4, HTTP, retries
--- and logging for one client. The protocol layer (stdlib/aws.lua) builds
--- requests and parses answers; this module signs and sends them.
+-- and logging for one client. The protocol layer (stdlib/aws/client.lua)
+-- builds requests and parses answers; this module signs and sends them.
+-- Configuration and credential failures are raised as aws.errors objects.
 --
 --   local t = transport.new{service=, metadata=, region=, profile=,
 --                           endpoint_url=, max_attempts=, retry_mode=,
@@ -10,6 +11,7 @@
 --   t:send(req, {operation=, classify=})
 --     -> status, headers, body, attempts | nil, err, attempts
 local fgrun = require "fgrun"
+local errors = require "aws.errors"
 local config = require "aws.transport.config"
 local credentials = require "aws.transport.credentials"
 local endpoint = require "aws.transport.endpoint"
@@ -27,12 +29,12 @@ local function env(name)
   if v and v ~= "" then return v end
 end
 
-local function config_error(code, msg)
-  error(setmetatable({ code = code, message = msg, retryable = false },
-    { __tostring = function(e) return e.code .. ": " .. e.message end }), 0)
+local function config_error(service, code, msg)
+  error(errors.new { service = service, operation = "configuration", code = code,
+    message = msg, retryable = false }, 0)
 end
 
--- resolve_region(profile) -> region | nil, how to set one
+-- resolve_region(profile[, explicit_region]) -> region | nil, how to set one
 function M.resolve_region(profile, explicit_region)
   local region = explicit_region or env("AWS_REGION") or env("AWS_DEFAULT_REGION")
   if region then return region end
@@ -61,7 +63,7 @@ function M.new(o)
     if md.endpointPrefix == "iam" or md.globalEndpoint then
       region = "us-east-1"   -- a global service needs no region
     else
-      config_error("NoRegion", why)
+      config_error(o.service or md.endpointPrefix, "NoRegion", why)
     end
   end
   local ep = endpoint.resolve {

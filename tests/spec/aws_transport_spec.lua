@@ -309,7 +309,7 @@ describe("region", function()
     assert.matches("AWS_REGION", r.why)
     local _, output = child({ AWS_ACCESS_KEY_ID = "A", AWS_SECRET_ACCESS_KEY = "B" },
       "transport.new{ service = 'ecs', metadata = { endpointPrefix = 'ecs', serviceId = 'ECS' } }")
-    assert.matches("NoRegion: no AWS region: set AWS_REGION", output)
+    assert.matches("ecs.configuration: NoRegion: no AWS region: set AWS_REGION", output)
   end)
 end)
 

@@ -7,6 +7,7 @@
 -- aws.creds userdata: their secrets never become Lua strings.
 local creds = require "aws.creds"
 local fgrun = require "fgrun"
+local errors = require "aws.errors"
 local config = require "aws.transport.config"
 local endpoint = require "aws.transport.endpoint"
 local signer = require "aws.transport.signer"
@@ -26,10 +27,9 @@ local function env(name)
 end
 
 local function fail(msg)
-  error(setmetatable({ code = "CredentialsError", message = msg, retryable = false },
-    { __tostring = function(e) return e.code .. ": " .. e.message end }), 0)
+  error(errors.new { service = "aws", operation = "credentials", code = "CredentialsError",
+    message = msg, retryable = false }, 0)
 end
-M.fail = fail
 
 -- Each source: fetch(ctx) -> creds, description | nil, why-not-tried.
 
