@@ -20,6 +20,7 @@ end
 
 local p = fg.params{
   app_dir = "app",                     -- the service's build context, beside this file
+  image = fg.optional "string",        -- deploy this image instead of building app_dir
   version = "v1.0",                    -- image tag, besides "latest"
   container_port = 3000,
   cpu = "256", memory = "512",         -- a Fargate size: 0.25 vCPU, 512 MiB
@@ -255,7 +256,10 @@ local function build_image()
   end
   local local_image = ("fgrun-demo-%s:%s"):format(suffix, p.version)
   say("building %s from %s", local_image, context)
-  docker.build{ context = context, tags = { local_image } }
+  -- the engine's build log only with -v; a failing build says why anyway
+  docker.build{ context = context, tags = { local_image }, on_output = function(line)
+    if fgrun.verbosity > 0 then io.stderr:write("    ", line, "\n") end
+  end }
   if p.smoke_test then smoke_test(docker, local_image) end
   return local_image
 end
@@ -276,7 +280,8 @@ local function push_image(local_image, repo)
   return repo.uri .. "@" .. digest
 end
 
-local local_image = not d.destroying and build_image() or nil
+local building = not d.destroying and not p.image
+local local_image = building and build_image() or nil
 
 -- ---- image repository --------------------------------------------------------
 
@@ -301,7 +306,7 @@ local repository = d:step("repository", {
   id = function(r) return r.uri end,
 })
 
-local image = not d.destroying and push_image(local_image, repository) or nil
+local image = building and push_image(local_image, repository) or p.image
 
 -- ---- security groups -------------------------------------------------------
 
