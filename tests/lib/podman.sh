@@ -4,8 +4,11 @@
 #                       configuration and socket under <dir>; once the socket
 #                       answers /_ping, exports
 #                       FGRUN_TEST_DOCKER_HOST=unix://<dir>/podman.sock
-#   stop_podman         removes the containers it ran, stops the service,
-#                       unmounts its storage.
+#   stop_podman [<dir>] removes the containers it ran, stops the service,
+#                       unmounts its storage (given <dir>, also from
+#                       another shell, through <dir>/podman.pid).
+# The service ends by itself after PODMAN_IDLE_TIMEOUT seconds without a
+# request (default 1800), so one whose caller never stops it goes away.
 # Settings these machines need (no systemd, cgroup v1, no crun): runc as the
 # runtime, cgroupfs as the cgroup manager, events to a file, explicit ulimits
 # (the inherited nofile limit is refused by runc otherwise); registries on
@@ -81,9 +84,10 @@ start_podman() {
 	CONTAINERS_CONF="$dir/containers.conf" \
 	CONTAINERS_STORAGE_CONF="$dir/storage.conf" \
 	CONTAINERS_REGISTRIES_CONF="$dir/registries.conf" \
-		podman system service --time=0 "unix://$dir/podman.sock" \
+		podman system service --time="${PODMAN_IDLE_TIMEOUT:-1800}" "unix://$dir/podman.sock" \
 		>"$dir/podman.log" 2>&1 </dev/null &
 	PODMAN_PID=$!
+	echo "$PODMAN_PID" >"$dir/podman.pid"
 	for i in $(seq 1 300); do # 30 s
 		if [ -S "$dir/podman.sock" ] &&
 		   [ "$(curl -s -m 2 --unix-socket "$dir/podman.sock" http://d/_ping 2>/dev/null)" = OK ]; then
@@ -104,8 +108,12 @@ start_podman() {
 }
 
 stop_podman() {
-	[ -n "$PODMAN_DIR" ] || return 0
 	local i
+	if [ -n "${1:-}" ]; then
+		PODMAN_DIR=$(cd "$1" 2>/dev/null && pwd) || return 0
+		PODMAN_PID=$(cat "$PODMAN_DIR/podman.pid" 2>/dev/null)
+	fi
+	[ -n "$PODMAN_DIR" ] || return 0
 	if [ -n "$PODMAN_PID" ]; then
 		# Containers outlive the service (conmon holds them): remove them first.
 		timeout 60 bash -c "$(declare -f _podman_cli); PODMAN_DIR='$PODMAN_DIR'; _podman_cli rm -a -f -t 0" \
@@ -117,6 +125,7 @@ stop_podman() {
 		done
 		kill -KILL "$PODMAN_PID" 2>/dev/null
 		wait "$PODMAN_PID" 2>/dev/null
+		rm -f "$PODMAN_DIR/podman.pid"
 	fi
 	# Overlay and shm mounts under the private storage, innermost first.
 	awk -v d="$PODMAN_DIR/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r |

@@ -3,7 +3,8 @@
 #   start_registry <dir>  runs `docker-registry serve` with filesystem storage
 #                         in <dir>; once /v2/ answers, exports
 #                         FGRUN_TEST_REGISTRY=127.0.0.1:<port>
-#   stop_registry         stops it.
+#   stop_registry [<dir>] stops it (given <dir>, also from another shell,
+#                         through <dir>/registry.pid).
 
 REGISTRY_DIR=
 REGISTRY_PID=
@@ -46,6 +47,7 @@ http:
 CONF
 		docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
 		REGISTRY_PID=$!
+		echo "$REGISTRY_PID" >"$dir/registry.pid"
 		for i in $(seq 1 200); do # 20 s
 			if [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" = 200 ]; then
 				export FGRUN_TEST_REGISTRY="127.0.0.1:$port"
@@ -72,10 +74,15 @@ stop_registry_process() {
 	done
 	kill -KILL "$REGISTRY_PID" 2>/dev/null
 	wait "$REGISTRY_PID" 2>/dev/null
+	[ -n "$REGISTRY_DIR" ] && rm -f "$REGISTRY_DIR/registry.pid"
 	REGISTRY_PID=
 }
 
 stop_registry() {
+	if [ -n "${1:-}" ]; then
+		REGISTRY_DIR=$(cd "$1" 2>/dev/null && pwd) || return 0
+		REGISTRY_PID=$(cat "$REGISTRY_DIR/registry.pid" 2>/dev/null)
+	fi
 	stop_registry_process
 	unset FGRUN_TEST_REGISTRY
 	REGISTRY_DIR=
