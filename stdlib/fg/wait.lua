@@ -113,8 +113,20 @@ function M.wait_for_deployment(opts)
   local seen_failed = 0
   local seen_tasks, reasons, stopped = {}, {}, {}
 
-  -- Stopped tasks of our deployment not seen before: their reasons counted.
-  local function count_new_failures(ours)
+  -- "task 9c0a7e1f stopped: Essential container in task exited (app: exit code 1)"
+  local function stopped_note(t)
+    local codes = {}
+    for _, c in ipairs(list(t.containers)) do
+      if c.exitCode ~= nil then codes[#codes + 1] = tostring(c.name) .. ": exit code " .. tostring(c.exitCode) end
+    end
+    return string.format("task %s stopped: %s%s", tostring(t.taskArn):match("([^/]+)$"),
+      tostring(t.stoppedReason or "no reason given"),
+      #codes > 0 and " (" .. table.concat(codes, ", ") .. ")" or "")
+  end
+
+  -- Stopped tasks of our deployment not seen before: their reasons counted,
+  -- and a note for each in `notes`.
+  local function count_new_failures(ours, notes)
     local arns = list(ecs.list_tasks{cluster = cluster, serviceName = name, desiredStatus = "STOPPED"}.taskArns)
     local new = {}
     for _, arn in ipairs(arns) do
@@ -132,6 +144,7 @@ function M.wait_for_deployment(opts)
         table.insert(stopped, 1, t)
         local reason = t.stoppedReason or "stopped without a reason"
         reasons[reason] = (reasons[reason] or 0) + 1
+        notes[#notes + 1] = stopped_note(t)
       end
     end
     table.sort(stopped, function(a, b) return tostring(a.stoppedAt or "") > tostring(b.stoppedAt or "") end)
@@ -209,12 +222,15 @@ function M.wait_for_deployment(opts)
         return fail(service, "the circuit breaker is rolling back: " .. tostring(e.message))
       end
     end
+    local notes = {}
     if ours.failedTasks == nil or ours.failedTasks > seen_failed then
       seen_failed = ours.failedTasks or 0
-      count_new_failures(ours)
+      count_new_failures(ours, notes)
       for reason, n in pairs(reasons) do
         if n >= threshold then
-          return fail(service, string.format("the same task failure repeated %d times: %s", n, reason))
+          local r = fail(service, string.format("the same task failure repeated %d times: %s", n, reason))
+          r.notes = notes
+          return r
         end
       end
     end
@@ -226,9 +242,9 @@ function M.wait_for_deployment(opts)
       completed = #list(service.deployments) == 1
     end
     if completed and ours.runningCount == ours.desiredCount then
-      return {state = "success", status = text, value = service}
+      return {state = "success", status = text, value = service, notes = notes}
     end
-    return {state = "retry", status = text, last_state = state_of(service, ours)}
+    return {state = "retry", status = text, last_state = state_of(service, ours), notes = notes}
   end
 
   local what = opts.what or string.format("deployment of %s/%s", cluster, name)

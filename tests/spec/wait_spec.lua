@@ -187,9 +187,15 @@ describe("fg.wait", function()
                         list_tasks = {tasks.list_1, tasks.list_2, tasks.list_3},
                         describe_tasks = {tasks.describe_1, tasks.describe_2, tasks.describe_3},
                         describe_task_definition = {task_definition}}
-      local e = catch(deploy, c)
+      local out = {text = ""}
+      function out:write(...) self.text = self.text .. table.concat({...}) end
+      function out:flush() end
+      local e = catch(deploy, c, {progress = {mode = "plain", stream = out}})
       assert.equal("WaiterFailure", e.code)
       assert.equal(3, e.attempts)
+      -- each stopped task was shown as it was seen
+      local _, shown = out.text:gsub("task %x+ stopped: Essential container in task exited %(app: exit code 1%)", "")
+      assert.equal(3, shown)
       assert.equal("the same task failure repeated 3 times: Essential container in task exited", e.message)
       -- each stopped task is described once
       assert.same({"arn:aws:ecs:us-east-1:123456789012:task/prod/4d3c2b1a0f9e4d8c7b6a5f4e3d2c1b0a"},

@@ -83,7 +83,8 @@ end
 --   params       shown in errors
 --   check(attempt) -> {state = "success"|"failure"|"retry", status = text,
 --                 value = any, reason = text (failure), last_state = text,
---                 response, cause, acceptor (copied into errors)}
+--                 response, cause, acceptor (copied into errors),
+--                 notes = {lines to show above the progress line}}
 --   delay        seconds between polls; backoff multiplies it after each
 --                poll (default 1) up to max_delay (default: no cap)
 --   timeout      seconds; max_attempts: polls (either, both or neither)
@@ -121,6 +122,7 @@ function M.poll(spec)
   while true do
     attempt = attempt + 1
     r = spec.check(attempt)
+    for _, note in ipairs(r.notes or {}) do p:note(note) end
     p:update(r.status)
     if r.state == "success" then
       p:done(r.status)
