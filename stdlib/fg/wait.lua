@@ -262,7 +262,10 @@ function M.wait_for_deployment(opts)
     result.diagnosis = diagnose.diagnose{
       ecs = ecs, cluster = cluster, service = name, last = last, stopped = stopped,
       elbv2 = function() return opts.elbv2 or require("aws").elbv2 end,
-      logs = function() return opts.logs or require("aws").logs end,
+      logs = function(region)
+        if opts.logs then return opts.logs end
+        return region and require("aws").client("logs", {region = region}) or require("aws").logs
+      end,
     }
   end
   error(result, 0)

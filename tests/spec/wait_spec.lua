@@ -238,6 +238,16 @@ describe("fg.wait", function()
       assert.matches("PRIMARY ecs%-svc/7315624178392561280 web:7 IN_PROGRESS: 0/2 running, 1 pending, 1 failed", text)
     end)
 
+    it("says when a stopped task's log stream cannot be named", function()
+      local td = copy(task_definition)
+      td.taskDefinition.containerDefinitions[1].logConfiguration.options["awslogs-stream-prefix"] = nil
+      local c = clients{describe_services = {services.failing}, list_tasks = {tasks.list_1},
+                        describe_tasks = {tasks.describe_1}, describe_task_definition = {td}}
+      local e = catch(deploy, c, {timeout = 10})
+      assert.matches("%(container app logs to awslogs without a stream prefix: its stream cannot be found%)", tostring(e))
+      assert.equal(0, #c.log_calls)
+    end)
+
     it("still explains what it can when a part cannot be read", function()
       local errors = require "aws.errors"
       local c = clients{describe_services = {services.in_progress}, list_tasks = {tasks.none}}

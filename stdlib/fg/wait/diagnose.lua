@@ -115,9 +115,13 @@ local function log_lines(ctx, tasks, out)
     if def.name == container.name and lc and lc.logDriver == "awslogs" then
       local o = lc.options or {}
       local group, prefix = o["awslogs-group"], o["awslogs-stream-prefix"]
-      if not (group and prefix) then return end
+      if not (group and prefix) then
+        out[#out + 1] = string.format("(container %s logs to awslogs without a stream prefix: "
+          .. "its stream cannot be found)", container.name)
+        return
+      end
       local stream = prefix .. "/" .. container.name .. "/" .. task_id(task.taskArn)
-      local ok, answer = pcall(ctx.logs().get_log_events, {logGroupName = group, logStreamName = stream,
+      local ok, answer = pcall(ctx.logs(o["awslogs-region"]).get_log_events, {logGroupName = group, logStreamName = stream,
                                                            limit = LOG_LINES, startFromHead = false})
       if not ok and type(answer) == "table" and answer.code == "ResourceNotFoundException" then
         out[#out + 1] = string.format("no log stream %s in %s (the container may never have started)",
@@ -143,8 +147,8 @@ local function attempt(out, what, fn, ...)
   return ok and err or nil
 end
 
--- diagnose(ctx) -> text (lines). ctx: ecs (client), elbv2() and logs()
--- (functions giving those clients), cluster, service (name), last (the last
+-- diagnose(ctx) -> text (lines). ctx: ecs (client), elbv2() and
+-- logs(region) (functions giving those clients; region: awslogs-region), cluster, service (name), last (the last
 -- described service, may be nil), stopped (tasks already described, newest
 -- first, may be nil).
 function M.diagnose(ctx)
