@@ -31,6 +31,15 @@ expect_eq "four resources created" "4" "$(printf '%s\n' "$out" | grep -c '^  cre
 expect_match "summary names the outputs" "cluster: arn:aws:ecs:" "$out"
 expect_eq "journal is mode 0600" "600" "$(stat -c %a "$state/fgt-a.json")"
 
+fg fgt-a --json
+expect_eq "--json: exit 0" "0" "$rc"
+summary=$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["outcome"], d["counts"]["unchanged"], len(d["steps"]), d["outputs"]["cluster"][:15])' 2>&1)
+expect_eq "--json prints the summary as JSON on stdout" "deployed 4 4 arn:aws:ecs:us-" "$summary"
+expect_match "--json: step lines go to stderr" "unchanged +security_group" "$err"
+fg fgt-a -q
+expect_eq "-q: only the summary" "1" "$(printf '%s\n' "$out" | grep -c 'fgt-a deployed')"
+expect_eq "-q: no step lines" "0" "$(printf '%s\n' "$out" | grep -c '^  unchanged')"
+
 fg fgt-a -v
 expect_eq "re-run succeeds" "0" "$rc"
 expect_eq "re-run: every step unchanged" "4" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
