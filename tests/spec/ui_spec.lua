@@ -1,7 +1,6 @@
 -- Progress output (stdlib/ui): one redrawn line on a terminal, timestamped
 -- lines elsewhere, nothing with -q; and a real fgrun run with stderr in a file.
 local ui = require "ui"
-local progress = require "ui.progress"
 
 -- A stream that keeps what is written.
 local function sink()

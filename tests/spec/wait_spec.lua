@@ -301,7 +301,7 @@ describe("fg.wait_for_deployment against moto", function()
       loadBalancers = {{targetGroupArn = tg, containerName = "app", containerPort = 8080}}}
   end)
 
-  local function deploy(extra)
+  local function deploy_moto(extra)
     local o = {cluster = name, service = "web", client = ecs, elbv2 = elbv2, logs = logs,
                delay = 0.2, timeout = 10, progress = false}
     for k, v in pairs(extra) do o[k] = v end
@@ -309,14 +309,14 @@ describe("fg.wait_for_deployment against moto", function()
   end
 
   it("succeeds once the deployment is complete (MOTO_ECS_SERVICE_RUNNING)", function()
-    local service = deploy{task_definition = first}
+    local service = deploy_moto{task_definition = first}
     assert.equal(2, service.runningCount)
     ecs.update_service{cluster = name, service = "web", taskDefinition = second}
-    assert.equal(second, deploy{task_definition = second}.taskDefinition)
+    assert.equal(second, deploy_moto{task_definition = second}.taskDefinition)
   end)
 
   it("fails at once, with a diagnosis, for a task definition the service does not run", function()
-    local ok, e = pcall(deploy, {task_definition = never})
+    local ok, e = pcall(deploy_moto, {task_definition = never})
     assert.is_false(ok)
     assert.equal("WaiterFailure", e.code)
     assert.equal(1, e.attempts)

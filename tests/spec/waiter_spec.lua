@@ -288,7 +288,7 @@ describe("aws waiters against moto", function()
   local opts = {region = "us-east-1", endpoint_url = MOTO,
     credentials = require("aws.creds").from_process(
       [[printf '{"Version":1,"AccessKeyId":"testing","SecretAccessKey":"testing"}']])}
-  local ec2, elbv2, ecs = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
+  local ec2, lbs, ecs_client = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
   local suffix = "w" .. unique()
   local fast = {delay = 0.2, timeout = 10, progress = false}
   local lb_arn
@@ -297,36 +297,36 @@ describe("aws waiters against moto", function()
     local vpc = ec2.create_vpc{CidrBlock = "10.77.0.0/16"}.Vpc.VpcId
     local a = ec2.create_subnet{VpcId = vpc, CidrBlock = "10.77.1.0/24", AvailabilityZone = "us-east-1a"}.Subnet.SubnetId
     local b = ec2.create_subnet{VpcId = vpc, CidrBlock = "10.77.2.0/24", AvailabilityZone = "us-east-1b"}.Subnet.SubnetId
-    local lb = elbv2.create_load_balancer{Name = suffix, Subnets = {a, b}}.LoadBalancers[1]
+    local lb = lbs.create_load_balancer{Name = suffix, Subnets = {a, b}}.LoadBalancers[1]
     assert.equal("provisioning", lb.State.Code)
     lb_arn = lb.LoadBalancerArn
-    local out = elbv2.wait("load_balancer_available", {LoadBalancerArns = {lb_arn}}, fast)
+    local out = lbs.wait("load_balancer_available", {LoadBalancerArns = {lb_arn}}, fast)
     assert.equal("active", out.LoadBalancers[1].State.Code)
   end)
 
   it("load_balancers_deleted after delete_load_balancer", function()
     assert.is_string(lb_arn)
-    elbv2.delete_load_balancer{LoadBalancerArn = lb_arn}
-    local out, polls = elbv2.wait("load_balancers_deleted", {LoadBalancerArns = {lb_arn}}, fast)
+    lbs.delete_load_balancer{LoadBalancerArn = lb_arn}
+    local out, polls = lbs.wait("load_balancers_deleted", {LoadBalancerArns = {lb_arn}}, fast)
     assert.is_nil(out) -- LoadBalancerNotFound is the success
     assert.equal(1, polls)
   end)
 
   it("services_stable with MOTO_ECS_SERVICE_RUNNING, services_inactive after delete_service", function()
-    ecs.create_cluster{clusterName = suffix}
-    local td = ecs.register_task_definition{family = suffix, containerDefinitions = {
+    ecs_client.create_cluster{clusterName = suffix}
+    local td = ecs_client.register_task_definition{family = suffix, containerDefinitions = {
       {name = "app", image = "scratch", memory = 128, essential = true}}}.taskDefinition
-    ecs.create_service{cluster = suffix, serviceName = "web", taskDefinition = td.taskDefinitionArn, desiredCount = 2}
-    local out = ecs.wait("services_stable", {cluster = suffix, services = {"web"}}, fast)
+    ecs_client.create_service{cluster = suffix, serviceName = "web", taskDefinition = td.taskDefinitionArn, desiredCount = 2}
+    local out = ecs_client.wait("services_stable", {cluster = suffix, services = {"web"}}, fast)
     assert.equal(2, out.services[1].runningCount)
-    ecs.update_service{cluster = suffix, service = "web", desiredCount = 0}
-    ecs.delete_service{cluster = suffix, service = "web"}
-    out = ecs.wait("services_inactive", {cluster = suffix, services = {"web"}}, fast)
+    ecs_client.update_service{cluster = suffix, service = "web", desiredCount = 0}
+    ecs_client.delete_service{cluster = suffix, service = "web"}
+    out = ecs_client.wait("services_inactive", {cluster = suffix, services = {"web"}}, fast)
     assert.equal("INACTIVE", out.services[1].status)
   end)
 
   it("fails at once on a service error no acceptor expects", function()
-    local ok, e = pcall(ecs.wait, "services_stable", {cluster = suffix .. "-none", services = {"web"}}, fast)
+    local ok, e = pcall(ecs_client.wait, "services_stable", {cluster = suffix .. "-none", services = {"web"}}, fast)
     assert.is_false(ok)
     assert.equal("WaiterFailure", e.code)
     assert.matches("ClusterNotFoundException", e.message)

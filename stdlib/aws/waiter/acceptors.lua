@@ -4,6 +4,7 @@
 -- status either way.
 local json = require "json"
 local jmespath = require "jmespath"
+local poll = require "aws.waiter.poll"
 
 local M = {}
 
@@ -119,7 +120,7 @@ function M.observe(acceptors, response)
       seen[a.argument] = true
       local ok, v = pcall(search, a, response.output)
       if ok then
-        local shown = require("aws.waiter.poll").show(v == nil and null or v, 120)
+        local shown = poll.show(v == nil and null or v, 120)
         parts[#parts + 1] = a.argument .. " = " .. shown
       end
     end
