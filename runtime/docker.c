@@ -198,6 +198,11 @@ int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req
 
     req->status = 0;
     req->lua_error_index = 0;
+    if (conn->busy) {
+        snprintf(req->error, sizeof req->error,
+                 "the Docker connection is busy with another request (called from a progress callback?)");
+        return -1;
+    }
     if (!req->unversioned && !conn->api_version[0] &&
         negotiate(conn, req->error, sizeof req->error) != 0)
         return -1;
@@ -264,6 +269,7 @@ int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 
+    conn->busy = true;
     rc = curl_easy_perform(c);
     if (rc == CURLE_OK && t.streaming)
         rc = fg_stream_lines_finish(&t.lines, deliver_line, &t) == 0 ? CURLE_OK : CURLE_WRITE_ERROR;
@@ -286,6 +292,7 @@ int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req
 oom:
     snprintf(req->error, sizeof req->error, "out of memory");
 cleanup:
+    conn->busy = false;
     /* The connection keeps no pointer to this call's buffers. */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
@@ -534,12 +541,15 @@ static int conn_request(lua_State *L)
 static int conn_close(lua_State *L)
 {
     struct fg_docker_conn *conn = luaL_checkudata(L, 1, FG_DOCKER_CONN_MT);
+    if (conn->busy)
+        return luaL_error(L, "docker: cannot close the connection during a request");
     if (conn->curl)
         curl_easy_cleanup(conn->curl);
     conn->curl = NULL;
     return 0;
 }
 
+/* __tostring: "docker engine unix://<socket>" */
 static int conn_tostring(lua_State *L)
 {
     struct fg_docker_conn *conn = luaL_checkudata(L, 1, FG_DOCKER_CONN_MT);

@@ -26,6 +26,7 @@ struct fg_docker_conn {
     char socket_path[108];          /* sun_path's size */
     char api_version[16];           /* negotiated; "" until then */
     char engine_api_version[16];
+    bool busy;                      /* a request is running (callbacks may not reenter) */
 };
 
 /* One request. Inputs are set by the caller; status and body are results. */

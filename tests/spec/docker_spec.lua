@@ -368,6 +368,15 @@ describe("docker build", function()
     assert.truthy(out:find("exit 130", 1, true), out)
   end)
 
+  it("refuses a request from inside its own output callback, and stays usable", function()
+    if not (need_engine() and need_busybox()) then return end
+    local ok, err = pcall(docker.build, {context = busybox_context(),
+                                         on_output = function() docker.inspect("x") end})
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("busy", 1, true), tostring(err))
+    assert.equal("table", type(docker.ping()))
+  end)
+
   it("fails on a bad Dockerfile line with the engine's message", function()
     if not (need_engine() and need_busybox()) then return end
     local dir = tmpdir()
