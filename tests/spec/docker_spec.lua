@@ -353,6 +353,38 @@ describe("docker build", function()
     docker.remove_image(tag)
   end)
 
+  it("passes build args and labels, and stops at the target stage", function()
+    if not (need_engine() and need_busybox()) then return end
+    local dir = tmpdir()
+    write(dir .. "/Dockerfile", table.concat({
+      "FROM scratch AS first", "ARG GREETING", "LABEL stage=first greeting=$GREETING",
+      "FROM scratch AS second", "LABEL stage=second", ""}, "\n"))
+    local tag = "fgrun-spec/target:" .. RUN_ID
+    docker.build{context = dir, tags = {tag}, target = "first", buildargs = {GREETING = "hello"},
+                 labels = {extra = "1"}, nocache = true, on_output = function() end}
+    local labels = assert(docker.inspect(tag)).Config.Labels
+    assert.equal("first", labels.stage)
+    assert.equal("hello", labels.greeting)
+    assert.equal("1", labels.extra)
+    docker.remove_image(tag)
+  end)
+
+  it("sends the engine what .dockerignore leaves, with links as links", function()
+    if not (need_engine() and need_busybox()) then return end
+    local dir = busybox_context(table.concat({
+      "COPY . /ctx/",
+      'RUN ["/bin/busybox", "sh", "-c", "test ! -e /ctx/secret.env && test -e /ctx/keep.txt '
+        .. '&& test -L /ctx/etc-link && test ! -e /ctx/logs"]'}, "\n"))
+    write(dir .. "/secret.env", "KEY=1\n")
+    write(dir .. "/keep.txt", "keep\n")
+    write(dir .. "/logs/a.log", "log\n")
+    write(dir .. "/.dockerignore", "secret.env\nlogs/\n")
+    sh("ln -s /etc " .. quote(dir .. "/etc-link"))
+    local r = docker.build{context = dir, on_output = function() end}
+    assert.truthy(r.id)
+    docker.remove_image(r.id, {force = true})
+  end)
+
   it("gives up a running build at once on SIGINT", function()
     if not (need_engine() and need_busybox()) then return end
     if not FGRUN then return pending("FGRUN is not set") end
