@@ -67,9 +67,20 @@ expect_match "-D desired_count=2 updates the service" "updated +service" "$out"
 count=$("$FGRUN" -e "print(require('aws').ecs.describe_services{cluster='fargate-cluster-$sfx', services={'fargate-service-$sfx'}}.services[1].desiredCount)")
 expect_eq "the service wants 2 tasks" "2" "$count"
 
+secret=$("$FGRUN" -e "print(require('aws').secretsmanager.create_secret{Name='db-$sfx', SecretString='not-in-any-log'}.ARN)")
+recipe -D app_dir="$tmp/app2" -D desired_count=2 -D "secrets={\"DB_PASSWORD\": \"$secret\"}" "$recipe"
+expect_match "secrets: the execution role may read exactly that secret" "created +execution_role_secrets" "$out"
+policy=$("$FGRUN" -e "local d = require('aws').iam.get_role_policy{RoleName='ecsTaskExecutionRole-$sfx', PolicyName='read-secrets'}.PolicyDocument
+  print(d.Statement[1].Resource[1] or d.Statement[1].Resource)")
+expect_eq "secrets: the role policy names the secret's ARN" "$secret" "$policy"
+cs=$("$FGRUN" -e "local td = require('aws').ecs.describe_task_definition{taskDefinition='fargate-task-$sfx'}.taskDefinition
+  print(td.containerDefinitions[1].secrets[1].name, td.containerDefinitions[1].secrets[1].valueFrom)")
+expect_eq "secrets: the container gets it by ARN" "DB_PASSWORD	$secret" "$cs"
+check "secrets: the value is in no journal" bash -c "! grep -q not-in-any-log '$journal'"
+
 recipe "$recipe" status
 expect_eq "status succeeds" "0" "$rc"
-expect_match "status lists the steps" "22 recorded steps" "$out"
+expect_match "status lists the steps" "23 recorded steps" "$out"
 expect_match "status shows the service" "service fargate-service-$sfx: ACTIVE, 2/2 running" "$out"
 check "status changes nothing" test "$(stat -c %Y "$journal")" -le "$(date +%s)"
 
@@ -86,7 +97,7 @@ expect_match "an unknown action is named" 'unknown action "bogus"' "$err"
 
 recipe --destroy "$recipe"
 expect_eq "destroy succeeds" "0" "$rc"
-expect_eq "destroy removes 22 steps" "22" "$(printf '%s\n' "$out" | grep -cE '^  (removed|gone) ')"
+expect_eq "destroy removes 23 steps" "23" "$(printf '%s\n' "$out" | grep -cE '^  (removed|gone) ')"
 left=$("$FGRUN" "$root/tests/recipe/leftovers.lua" "$sfx")
 expect_eq "after destroy moto holds nothing of the deployment (every list API)" "total 0" "$(printf '%s\n' "$left" | tail -1)"
 check "after destroy the journal is gone" test ! -e "$journal"
@@ -109,6 +120,9 @@ recipe -D app_dir="$tmp/broken" -D version=broken "$recipe"
 expect_match "an image failing its /health probe stops the deploy" "failed its health probe" "$err"
 expect_match "... and its last log lines are shown" "Its last log lines:.*fgrun-demo-app" "$(echo $err)"
 expect_eq "... and nothing was pushed" "$catalog_before" "$(catalog)"
+recipe -D fail_on_severity=HIGH "$recipe"
+expect_match "fail_on_severity stops the deploy after the scan" "found HIGH 1 findings at or above HIGH" "$err"
+expect_eq "fail_on_severity: no service ever ran the image" "0" "$(printf '%s\n' "$out" | grep -c 'created +service')"
 recipe -D desired_count=lots "$recipe"
 expect_match "a parameter of the wrong type is named" "desired_count .*expected integer" "$err"
 "$FGRUN" --region ap-south-1 -e 'local ec2 = require("aws").ec2
