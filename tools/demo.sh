@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
 export MOTO_ECS_SERVICE_RUNNING=3
 . tests/lib/services.sh
-trap 'stop_services; rm -rf "$dir"' EXIT
+trap 'set +e; stop_services; rm -rf "$dir"' EXIT
 start_services "$dir" >/dev/null
 for need in FGRUN_TEST_MOTO_URL FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
     [ -n "${!need:-}" ] || { echo "demo: a local service did not start ($need); see above" >&2; exit 1; }
