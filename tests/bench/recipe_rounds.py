@@ -1,0 +1,77 @@
+"""bench-helper: the rounds of recipe_bench.sh. Runs the recipe's AWS work
+three ways against the moto at AWS_ENDPOINT_URL, interleaved, one warm-up
+round (moto loads its backends on first use) and RUNS measured rounds,
+the order rotating each round; counts the calls each made in moto's log.
+
+    python3 recipe_rounds.py FGRUN MOTO_LOG RUNS OUT_JSON
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import measure  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def requests_logged(log):
+    with open(log, errors="replace") as f:
+        return sum(1 for line in f if " HTTP/1.1\" " in line)
+
+
+def run_fgrun(fgrun, state):
+    base = [fgrun, "--state-dir", state, "--env", "local",
+            "-D", "image=public.ecr.aws/nginx/nginx:latest", "-D", "desired_count=3"]
+    recipe = os.path.join(ROOT, "recipes", "fargate_alb.lua")
+    deploy = measure.run(base + [recipe], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    destroy = measure.run(base + ["--destroy", recipe], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    return {
+        "wall_s": deploy["wall_s"] + destroy["wall_s"],
+        "cpu_s": deploy["cpu_s"] + destroy["cpu_s"],
+        "user_s": deploy["user_s"] + destroy["user_s"],
+        "sys_s": deploy["sys_s"] + destroy["sys_s"],
+        "max_rss_kib": max(deploy["max_rss_kib"], destroy["max_rss_kib"]),
+        "rc": deploy["rc"] or destroy["rc"],
+        "deploy_wall_s": deploy["wall_s"],
+        "destroy_wall_s": destroy["wall_s"],
+    }
+
+
+def main():
+    fgrun, log, runs, out_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    state = tempfile.mkdtemp(prefix="fgrun-bench-state.")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    tools = {
+        "fgrun": lambda: run_fgrun(fgrun, state),
+        "cli": lambda: measure.run(["bash", os.path.join(HERE, "recipe_cli.sh")], **quiet),
+        "boto3": lambda: measure.run([sys.executable, os.path.join(HERE, "recipe_boto3.py")], **quiet),
+    }
+    order = list(tools)
+    samples = {name: [] for name in tools}
+    calls = {}
+    for rnd in range(runs + 1):
+        for name in order:
+            before = requests_logged(log)
+            s = tools[name]()
+            if s["rc"] != 0:
+                sys.exit(f"recipe bench: {name} failed (exit {s['rc']}) in round {rnd}")
+            calls[name] = requests_logged(log) - before
+            if rnd > 0:
+                samples[name].append(s)
+            print(f"  round {rnd}{' (warm-up)' if rnd == 0 else ''}: {name:5} "
+                  f"{s['wall_s']:7.3f} s wall {s['cpu_s']:7.3f} s cpu "
+                  f"{s['max_rss_kib'] / 1024:6.1f} MiB {calls[name]} calls", flush=True)
+        order = order[1:] + order[:1]
+    os.rmdir(state) if not os.listdir(state) else None
+    result = {name: dict(measure.summarize(samples[name]), calls=calls[name]) for name in tools}
+    with open(out_path, "w") as f:
+        json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
