@@ -3,13 +3,13 @@
 # recipes/fargate_alb.lua (image steps off: a prebuilt image) then
 # --destroy; the original's AWS CLI commands as a shell script
 # (recipe_cli.sh); one boto3 process making the same calls
-# (recipe_boto3.py). Interleaved rounds, median of RUNS (default 5) each:
+# (recipe_boto3.py). Interleaved rounds, median of RECIPE_RUNS (default 5):
 # wall time, client CPU (user+sys of the client's process tree), peak RSS.
 # Writes build/bench/recipe.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fgrun=$(realpath "${FGRUN:-build/fgrun}")
-runs=${RUNS:-5}
+runs=${RECIPE_RUNS:-5}
 mkdir -p build/bench
 tmp=$(mktemp -d /tmp/fgrun-recipe-bench.XXXXXX)
 . tests/lib/moto.sh

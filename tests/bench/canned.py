@@ -1,0 +1,61 @@
+"""bench-helper: the canned-answer server (canned_server.c) for the
+per-call and cold-start benchmarks.
+
+    with canned.server(build_dir, tmpdir) as srv:
+        srv.url, srv.cpu_s()   # the endpoint; the server's CPU so far
+"""
+import contextlib
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    def __init__(self, proc, port):
+        self.proc, self.url = proc, f"http://127.0.0.1:{port}"
+
+    def cpu_s(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def build(build_dir):
+    exe = os.path.join(build_dir, "canned_server")
+    src = os.path.join(HERE, "canned_server.c")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        subprocess.run([os.environ.get("CC", "cc"), "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra",
+                        "-Werror", "-O2", "-o", exe, src], check=True)
+    return exe
+
+
+@contextlib.contextmanager
+def server(build_dir, tmpdir):
+    exe = build(build_dir)
+    bodies = os.path.join(tmpdir, "bodies")
+    subprocess.run([sys.executable, os.path.join(HERE, "canned_bodies.py"), bodies], check=True)
+    routes = [f"DescribeServices={bodies}/ecs_describe_services.json",
+              f"DescribeSubnets={bodies}/ec2_describe_subnets.xml",
+              f"GetCallerIdentity={bodies}/sts_get_caller_identity.xml",
+              f"{bodies}/ecs_describe_services.json"]
+    proc = subprocess.Popen([exe] + routes, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        yield Server(proc, port)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def client_env(url):
+    """The environment a client needs to talk to the canned server."""
+    env = dict(os.environ)
+    env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
+               AWS_EC2_METADATA_DISABLED="true")
+    env.pop("AWS_PROFILE", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+    return env
