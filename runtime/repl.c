@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 #include <limits.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,8 @@ static int read_char(EditLine *el, wchar_t *wc)
             return 0;
         if (errno != EINTR)
             return -1;
+        if (fg_interrupt_signal() == SIGTERM)
+            return 0;
         if (fg_interrupt_pending()) {
             *wc = REPL_CANCEL_CHAR;
             return 1;
@@ -262,6 +265,8 @@ static int read_line(struct repl *r, const char *prompt)
     r->cancelled = 0;
     el_resize(r->el);
     const char *line = el_gets(r->el, &count);
+    if (fg_interrupt_signal() == SIGTERM)
+        return 0;
     if (r->cancelled || fg_interrupt_pending()) {
         fg_interrupt_reset(r->L);
         fputc('\n', stdout);
@@ -385,6 +390,8 @@ void fg_repl_run(lua_State *L)
                 fputc('\n', stdout); /* after the terminal's "^C" */
             fg_report_error(L);
         }
+        if (fg_interrupt_signal() == SIGTERM)
+            break;
         if (fg_interrupt_pending())
             fg_interrupt_reset(L);
     }

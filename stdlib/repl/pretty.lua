@@ -198,8 +198,15 @@ local function yaml_format(value)
     -- v is a non-empty table; lines start at indent.
     if seen[v] or depth > MAX_DEPTH then out[#out + 1] = indent .. "null  # cycle or too deep\n" return end
     seen[v] = true
-    local function child(x, prefix)
+    local function child(x, prefix, item)
       if type(x) == "table" and not has_tostring(x) and next(x) ~= nil then
+        if item then
+          -- "- key: value": the item's first line shares the dash
+          local first = #out + 1
+          emit(x, indent .. "  ", depth + 1)
+          out[first] = indent .. "- " .. out[first]:sub(#indent + 3)
+          return
+        end
         out[#out + 1] = prefix .. "\n"
         emit(x, indent .. "  ", depth + 1)
       elseif type(x) == "table" and not has_tostring(x) then
@@ -209,7 +216,7 @@ local function yaml_format(value)
       end
     end
     if is_list(v) then
-      for i = 1, #v do child(v[i], indent .. "-") end
+      for i = 1, #v do child(v[i], indent .. "-", true) end
     else
       for _, k in ipairs(sorted_keys(v)) do child(v[k], indent .. yaml_key(k) .. ":") end
     end
