@@ -11,7 +11,10 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) \
              -DFGRUN_VERSION='"$(VERSION)"' -Iruntime -I$(B)/gen \
              $(shell pkg-config --cflags $(PKGS))
-LIBS    = $(shell pkg-config --libs $(PKGS)) -lm
+# libcurl, libarchive and OpenSSL are not linked but opened on first use
+# (runtime/lazy_*.c): with what they pull in they cost milliseconds at every start.
+LINKED_PKGS := lua5.4 libcjson expat libedit
+LIBS    = $(shell pkg-config --libs $(LINKED_PKGS)) -ldl -lm
 
 B := build
 # Fragments (mk/*.mk) append generated C files here and extra targets to ALL_EXTRA.

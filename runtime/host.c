@@ -4,8 +4,9 @@
 #include "interrupt.h"
 #include <errno.h>
 #include <lauxlib.h>
-#include <openssl/rand.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 struct fg_host_options fg_host;
@@ -60,8 +61,15 @@ static int fgrun_sleep(lua_State *L)
 static int fgrun_uuid4(lua_State *L)
 {
     unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1)
-        return luaL_error(L, "uuid4: no random bytes available");
+    /* getrandom(2), not OpenSSL: a UUID should not load libcrypto. */
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t n = getrandom(b + got, sizeof b - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+        else if (errno != EINTR)
+            return luaL_error(L, "uuid4: no random bytes available: %s", strerror(errno));
+    }
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     char s[37];

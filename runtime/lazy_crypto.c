@@ -1,0 +1,50 @@
+/* libcrypto (OpenSSL), opened on first use (see lazy_load.h). */
+#include "lazy_load.h"
+
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+static struct lazy_lib libcrypto = {"libcrypto.so.3", "libssl3", NULL};
+
+/* Wiping a secret must not load libcrypto (buffers are wiped on every
+ * free, in runs that never sign anything); explicit_bzero gives the same
+ * promise as OpenSSL's: the stores are not optimised away. */
+void OPENSSL_cleanse(void *ptr, size_t len)
+{
+    explicit_bzero(ptr, len);
+}
+
+const EVP_MD *EVP_sha256(void)
+{
+    LAZY_RESOLVE(libcrypto, EVP_sha256);
+    return real();
+}
+
+unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md)
+{
+    LAZY_RESOLVE(libcrypto, SHA256);
+    return real(d, n, md);
+}
+
+unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len,
+                    const unsigned char *data, size_t data_len,
+                    unsigned char *md, unsigned int *md_len)
+{
+    LAZY_RESOLVE(libcrypto, HMAC);
+    return real(evp_md, key, key_len, data, data_len, md, md_len);
+}
+
+int EVP_EncodeBlock(unsigned char *t, const unsigned char *f, int n)
+{
+    LAZY_RESOLVE(libcrypto, EVP_EncodeBlock);
+    return real(t, f, n);
+}
+
+int EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n)
+{
+    LAZY_RESOLVE(libcrypto, EVP_DecodeBlock);
+    return real(t, f, n);
+}
