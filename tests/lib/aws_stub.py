@@ -17,7 +17,8 @@ and clears it.
 Control: POST /__creds sets the credentials document served by /creds and
 IMDS ({"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}).
 
-Usage: aws_stub.py PORT_FILE  (writes the port there once listening)
+Usage: aws_stub.py PORT_FILE [PEM]  (writes the port there once listening;
+with PEM, a file holding a key and its certificate, it speaks HTTPS)
 """
 import email.utils
 import json
@@ -170,6 +171,11 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if len(sys.argv) > 2:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[2])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     import os

@@ -97,6 +97,29 @@ local function start_stub()
 end
 
 local control = require("aws.http").new()
+-- An HTTPS stub with a self-signed certificate, for AWS_CA_BUNDLE.
+local function start_tls_stub()
+  local pem = tmp .. "/stub.pem"
+  local cert = tmp .. "/stub-cert.pem"
+  os.execute("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
+    .. " -addext subjectAltName=IP:127.0.0.1 -keyout " .. sh_quote(tmp .. "/stub-key.pem")
+    .. " -out " .. sh_quote(cert) .. " >/dev/null 2>&1 && cat " .. sh_quote(tmp .. "/stub-key.pem")
+    .. " " .. sh_quote(cert) .. " > " .. sh_quote(pem))
+  local port_file = tmp .. "/tls.port"
+  local pid = slurp("python3 tests/lib/aws_stub.py " .. sh_quote(port_file) .. " " .. sh_quote(pem)
+    .. " >" .. sh_quote(tmp .. "/tls.log") .. " 2>&1 & echo $!"):gsub("%s+$", "")
+  for _ = 1, 100 do
+    local f = io.open(port_file)
+    if f then
+      local url = "https://127.0.0.1:" .. f:read("a")
+      f:close()
+      return url, cert, pid
+    end
+    fgrun.sleep(0.05)
+  end
+  error("the HTTPS stub did not start; see " .. tmp .. "/tls.log")
+end
+
 local function stub(method, path, body)
   local status, _, answer = control:request { method = method, url = stub_url .. path,
     headers = { ["Content-Type"] = "application/json" }, body = body and json.encode(body) or nil }
@@ -530,6 +553,32 @@ describe("retries", function()
     assert.same({ max = 2, mode = "standard" }, child({ AWS_CONFIG_FILE = cfg,
       AWS_MAX_ATTEMPTS = "2", AWS_RETRY_MODE = "standard" }, code))
     assert.same({ max = 3, mode = "standard" }, child({ AWS_REGION = "us-east-1" }, code))
+  end)
+
+  it("verify TLS, trusting AWS_CA_BUNDLE", function()
+    if not have_fgrun() then pending("needs " .. FGRUN) return end
+    local url, cert, pid = start_tls_stub()
+    local code = [[
+      local t = transport.new{ service = "ecs", metadata = { endpointPrefix = "ecs", serviceId = "ECS" } }
+      local status, err, attempts = t:send({ method = "POST", path = "/", headers = {}, body = "{}" },
+        { operation = "X" })
+      out{ status = status or false, code = not status and err.code or false,
+           retryable = not status and err.retryable or false, message = not status and err.message or false }
+    ]]
+    local env = { AWS_ACCESS_KEY_ID = "a", AWS_SECRET_ACCESS_KEY = "b", AWS_REGION = "us-east-1",
+      AWS_ENDPOINT_URL = url }
+    local ok, r = pcall(child, env, code)
+    local ok2, r2
+    if ok then
+      env.AWS_CA_BUNDLE = cert
+      ok2, r2 = pcall(child, env, code)
+    end
+    os.execute("kill " .. pid)
+    assert(ok, r)
+    assert(ok2, r2)
+    assert.same({ false, "ConnectionError", false }, { r.status, r.code, r.retryable })
+    assert.matches("certificate", r.message)
+    assert.equal(200, r2.status)
   end)
 
   it("give up on SIGINT, in a transfer or a backoff", function()
