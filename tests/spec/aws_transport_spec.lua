@@ -583,7 +583,7 @@ describe("retries", function()
 
   it("give up on SIGINT, in a transfer or a backoff", function()
     if not have_fgrun() then pending("needs " .. FGRUN) return end
-    for _, case in ipairs { { "stall:10" }, { "500", "500" } } do
+    for _, case in ipairs { { "stall:10" }, { "500", "500", "500", "500", "500" } } do
       stub("POST", "/__script", case)
       local code = "local t = require('aws.transport').new{ service = 'ecs', metadata = { endpointPrefix = 'ecs',"
         .. " serviceId = 'ECS' }, retry_base_delay = 60, max_attempts = 5 }"
