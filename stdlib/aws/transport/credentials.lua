@@ -288,8 +288,10 @@ function M.get(profile_option)
   if p.creds and not expiring(p.creds, REFRESH_MARGIN) then return p.creds end
   local ok, c, desc = pcall(resolve_chain, profile_option)
   if not ok then
-    -- A failed refresh may keep using credentials that are still valid.
-    if p.creds and not expiring(p.creds, 0) then
+    -- A failed refresh may keep using credentials that are still valid
+    -- (but an interruption always goes through).
+    local interrupted = type(c) == "string" and c:match("interrupted$")
+    if p.creds and not expiring(p.creds, 0) and not interrupted then
       fgrun.log(1, "aws: refreshing credentials failed (%s); the current ones are still valid", tostring(c))
       return p.creds
     end
