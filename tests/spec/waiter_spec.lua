@@ -312,6 +312,18 @@ describe("aws waiters against moto", function()
     assert.equal(1, polls)
   end)
 
+  it("target_in_service after register_targets, target_deregistered after deregister_targets", function()
+    local vpc = ec2.create_vpc{CidrBlock = "10.79.0.0/16"}.Vpc.VpcId
+    local tg = lbs.create_target_group{Name = suffix, Protocol = "HTTP", Port = 8080, VpcId = vpc,
+                                       TargetType = "ip"}.TargetGroups[1].TargetGroupArn
+    local targets = {{Id = "10.79.1.10", Port = 8080}}
+    lbs.register_targets{TargetGroupArn = tg, Targets = targets}
+    local out = lbs.wait("target_in_service", {TargetGroupArn = tg}, fast)
+    assert.equal("healthy", out.TargetHealthDescriptions[1].TargetHealth.State)
+    lbs.deregister_targets{TargetGroupArn = tg, Targets = targets}
+    lbs.wait("target_deregistered", {TargetGroupArn = tg, Targets = targets}, fast)
+  end)
+
   it("services_stable with MOTO_ECS_SERVICE_RUNNING, services_inactive after delete_service", function()
     ecs_client.create_cluster{clusterName = suffix}
     local td = ecs_client.register_task_definition{family = suffix, containerDefinitions = {
