@@ -41,8 +41,8 @@ function M.resolve_region(profile, explicit_region)
   local name = config.profile_name(profile)
   local settings = config.profile(name)
   if type(settings.region) == "string" and settings.region ~= "" then return settings.region end
-  return nil, ("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), `region = ...` in profile [%s] of %s, or pass --region / the region option")
-    :format(name, config.config_path())
+  return nil, ("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), `region = ...` in profile [%s] "
+    .. "of %s, or pass --region / the region option"):format(name, config.config_path())
 end
 
 -- credentials_source(profile) -> a short description of where the

@@ -347,7 +347,8 @@ describe("endpoints", function()
       endpoint.resolve { metadata = ecs, region = "cn-north-1" }.url)
     local iam = endpoint.resolve { metadata = { endpointPrefix = "iam", serviceId = "IAM" }, region = "eu-west-1" }
     assert.same({ "https://iam.amazonaws.com", "us-east-1", "iam" }, { iam.url, iam.signing_region, iam.signing_name })
-    local logs = endpoint.resolve { metadata = { endpointPrefix = "logs", serviceId = "CloudWatch Logs" }, region = "us-east-2" }
+    local logs = endpoint.resolve { metadata = { endpointPrefix = "logs", serviceId = "CloudWatch Logs" },
+      region = "us-east-2" }
     assert.equal("https://logs.us-east-2.amazonaws.com", logs.url)
   end)
 
@@ -708,7 +709,8 @@ describe("redaction", function()
       local s1 = call("CreateSecret", '{"Name":"%s","SecretString":"s3cr3t-value-42"}')
       local s2, answer = call("GetSecretValue", '{"SecretId":"%s"}')
       local sts = transport.new{ service = "sts", metadata = { endpointPrefix = "sts", serviceId = "STS" } }
-      local s3 = sts:send({ method = "POST", path = "/", headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
+      local s3 = sts:send({ method = "POST", path = "/",
+        headers = { ["Content-Type"] = "application/x-www-form-urlencoded" },
         body = "Action=GetSessionToken&Version=2011-06-15" }, { operation = "GetSessionToken" })
       out{ s1 = s1, s2 = s2, s3 = s3, got = answer:find("s3cr3t-value-42", 1, true) ~= nil }
     ]]):format(name, name), "-vv")

@@ -173,7 +173,10 @@ local function from_credential_source(name, settings)
   if src == "Environment" then c, desc = from_env()
   elseif src == "EcsContainer" then c, desc = from_container()
   elseif src == "Ec2InstanceMetadata" then c, desc = from_imds()
-  else fail(("profile %s: credential_source %q: expected Environment, EcsContainer or Ec2InstanceMetadata"):format(name, tostring(src))) end
+  else
+    fail(("profile %s: credential_source %q: expected Environment, EcsContainer or Ec2InstanceMetadata")
+      :format(name, tostring(src)))
+  end
   if not c then fail(("profile %s: credential_source %s found nothing: %s"):format(name, src, desc)) end
   return c, desc
 end

@@ -54,7 +54,7 @@ local function redact_json(s)
 end
 
 local function redact_xml(s)
-  return (s:gsub("<([%w_]+)>([^<]*)</%1>", function(name, value)
+  return (s:gsub("<([%w_]+)>[^<]*</%1>", function(name)
     if is_secret(name) then return "<" .. name .. ">" .. REDACTED .. "</" .. name .. ">" end
   end))
 end
@@ -62,7 +62,7 @@ end
 -- key=value&...: a key is secret by its last dotted component
 -- (e.g. Password, or PolicyDocument.member.1.SecretAccessKey).
 local function redact_form(s)
-  return (s:gsub("([%w%._%-]+)=([^&]*)", function(key, value)
+  return (s:gsub("([%w%._%-]+)=[^&]*", function(key)
     local last = key:match("([^%.]+)$") or key
     if is_secret(last) then return key .. "=" .. REDACTED end
   end))
