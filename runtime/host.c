@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 struct fg_host_options fg_host;
 
@@ -78,6 +79,13 @@ static int fgrun_uuid4(lua_State *L)
              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
              b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     lua_pushstring(L, s);
+    return 1;
+}
+
+/* fgrun.isatty(fd) -> true when the descriptor (0, 1, 2) is a terminal. */
+static int fgrun_isatty(lua_State *L)
+{
+    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
     return 1;
 }
 
@@ -157,6 +165,7 @@ int luaopen_fg_fgrun(lua_State *L)
         {"sleep", fgrun_sleep},
         {"uuid4", fgrun_uuid4},
         {"interrupted", fgrun_interrupted},
+        {"isatty", fgrun_isatty},
         {"log", fgrun_log},
         {"atexit", fgrun_atexit},
         {NULL, NULL},

@@ -48,7 +48,11 @@ local function run_one(a)
   local client, waiter = client_and_name(a.wait)
   local ok, err = pcall(client.wait, waiter, a.params or {}, { timeout = a.timeout or 600 })
   if ok then return "done" end
-  if type(err) == "table" and is_gone(err.code, a.gone) then return "gone" end
+  -- a wait for a removal that finds nothing at all has nothing to wait for
+  if type(err) == "table" and (is_gone(err.cause and err.cause.code, a.gone)
+      or (err.acceptor and err.acceptor.expected == "MISSING")) then
+    return "gone"
+  end
   error(err, 0)
 end
 

@@ -60,6 +60,10 @@ function M.new(what, opts)
     clock = clock,
     wall = opts.wall or fgrun.now,
     heartbeat = opts.heartbeat or 60,
+    -- plain mode: a task that ends within this many seconds prints one
+    -- line, its verdict; a longer one shows its start and each status
+    quiet_for = opts.quiet_for or 2,
+    held = {},
     started = clock(),
     frame = 0,
   }, Progress)
@@ -72,14 +76,29 @@ function M.new(what, opts)
   return self
 end
 
+-- Writes the lines held back while the task was young.
+function Progress:release()
+  local held = self.held
+  self.held = nil
+  for _, l in ipairs(held or {}) do
+    self.stream:write(l, "\n")
+  end
+end
+
 function Progress:elapsed()
   return self.clock() - self.started
 end
 
 function Progress:line(text)
-  self.stream:write(timestamp(self.wall()), " ", self.what, ": ", text, "\n")
-  self.stream:flush()
+  local l = timestamp(self.wall()) .. " " .. self.what .. ": " .. text
   self.last_line_at = self.clock()
+  if self.held and self:elapsed() < self.quiet_for then
+    self.held[#self.held + 1] = l
+    return
+  end
+  self:release()
+  self.stream:write(l, "\n")
+  self.stream:flush()
 end
 
 -- The line: spinner, what, elapsed, bar, status. When it is too wide, `what`
@@ -147,6 +166,7 @@ function Progress:note(text)
     if shown[#shown] == self and not self.finished then self:draw() end
     self.stream:flush()
   else
+    self:release()
     self:line(one_line(text))
   end
 end
@@ -167,6 +187,8 @@ local function finish(self, mark, text)
     if outer then outer:draw() end
     self.stream:flush()
   elseif self.mode == "plain" and mark then
+    if mark ~= "done" then self:release() end
+    self.held = nil -- a quick success: its verdict alone
     self:line(text)
   end
 end
@@ -177,7 +199,7 @@ function Progress:done(status)
   if self.mode == "tty" then
     finish(self, term.style("green", "✓"), status)
   else
-    finish(self, true, "done in " .. took .. (status and " (" .. one_line(status) .. ")" or ""))
+    finish(self, "done", "done in " .. took .. (status and " (" .. one_line(status) .. ")" or ""))
   end
 end
 

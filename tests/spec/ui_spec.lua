@@ -110,6 +110,30 @@ describe("ui", function()
       assert.matches(": done in 30s %(active%)$", l[4])
     end)
 
+    it("shows a quick success as its verdict alone", function()
+      local out, c, clock = sink(), fake_clock()
+      local p = ui.progress("scan", {mode = "plain", stream = out, clock = clock})
+      p:update("IN_PROGRESS")
+      c.t = 1
+      p:update("COMPLETE")
+      p:done("COMPLETE")
+      local l = lines(out.text)
+      assert.equal(1, #l, out.text)
+      assert.matches(": done in 1s %(COMPLETE%)$", l[1])
+    end)
+
+    it("shows a quick failure with what led to it", function()
+      local out, c, clock = sink(), fake_clock()
+      local p = ui.progress("scan", {mode = "plain", stream = out, clock = clock})
+      p:update("IN_PROGRESS")
+      c.t = 1
+      p:fail("FAILED")
+      local l = lines(out.text)
+      assert.equal(3, #l, out.text)
+      assert.matches(": waiting$", l[1])
+      assert.matches(": failed after 1s: FAILED$", l[3])
+    end)
+
     it("repeats an unchanged status after the heartbeat", function()
       local out, c, clock = sink(), fake_clock()
       local p = ui.progress("x", {mode = "plain", stream = out, clock = clock, heartbeat = 60})
@@ -181,13 +205,19 @@ print("result")
       local out, err = run("")
       assert.equal("result\n", out)
       local l = lines(err)
-      assert.equal(5, #l, err)
       for _, line in ipairs(l) do assert.matches("^" .. TIMESTAMP .. " ", line) end
-      assert.matches("elbv2 load_balancer_available Names=web: waiting$", l[1])
-      assert.matches("load_balancer_available Names=web: web: provisioning %(", l[2])
-      assert.matches("load_balancer_available Names=web: web: active %(", l[3])
-      assert.matches("load_balancer_available Names=web: done in ", l[4])
-      assert.matches("load balancer web is up$", l[5])
+      -- a wait shorter than two seconds: its verdict alone; a longer one
+      -- shows its start and each status before the verdict
+      if #l == 2 then
+        assert.matches("load_balancer_available Names=web: done in ", l[1])
+      else
+        assert.equal(5, #l, err)
+        assert.matches("elbv2 load_balancer_available Names=web: waiting$", l[1])
+        assert.matches("load_balancer_available Names=web: web: provisioning %(", l[2])
+        assert.matches("load_balancer_available Names=web: web: active %(", l[3])
+        assert.matches("load_balancer_available Names=web: done in ", l[4])
+      end
+      assert.matches("load balancer web is up$", l[#l])
       assert.is_nil(err:find("\27", 1, true))
     end)
 
