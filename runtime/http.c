@@ -181,9 +181,14 @@ int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
 	struct curl_slist *list = NULL;
 	idx = lua_absindex(L, idx);
 	*bad = NULL;
-	/* libcurl would add these on its own; AWS signs neither. */
-	if (append_header(&list, "Expect", "") || append_header(&list, "Accept", ""))
-		goto fail;
+	/* "Name:" stops libcurl adding these on its own; AWS signs neither. */
+	static const char *const removed[] = { "Expect:", "Accept:" };
+	for (size_t i = 0; i < sizeof removed / sizeof removed[0]; i++) {
+		struct curl_slist *next = curl_slist_append(list, removed[i]);
+		if (!next)
+			goto fail;
+		list = next;
+	}
 	if (!lua_istable(L, idx)) {
 		*out = list;
 		return lua_isnoneornil(L, idx) ? 0 : -1;
