@@ -469,6 +469,8 @@ describe("retries", function()
       assert.equal(("attempt=%d; max=4"):format(i), r.headers["amz-sdk-request"])
       assert.equal(log[1].headers["amz-sdk-invocation-id"], r.headers["amz-sdk-invocation-id"])
       assert.matches("^fgrun/", r.headers["user-agent"])
+      assert.is_nil(r.headers.accept)   -- libcurl's own, unsigned headers are not sent
+      assert.is_nil(r.headers.expect)
     end
   end)
 
