@@ -172,6 +172,8 @@ describe("credential chain", function()
     env.AWS_PROFILE = "dev"
     r = child(env, "who()")
     assert.same({ "AKIDDEV", true }, { r.akid, r.token })
+    -- "~/" in the variables is the home directory, as in the CLI
+    assert.equal("AKIDDEFAULT", child({ AWS_SHARED_CREDENTIALS_FILE = "~/credentials" }, "who()").akid)
     env.AWS_PROFILE = "cfgonly"
     r = child(env, "who()")
     assert.same({ "AKIDCFG", false }, { r.akid, r.token })

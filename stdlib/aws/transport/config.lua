@@ -17,12 +17,18 @@ local function env(name)
   if v and v ~= "" then return v end
 end
 
+-- "~/x" -> "$HOME/x", as the CLI expands these variables.
+local function expand_home(path)
+  if path and path:sub(1, 2) == "~/" then return (os.getenv("HOME") or "") .. path:sub(2) end
+  return path
+end
+
 function M.config_path()
-  return env("AWS_CONFIG_FILE") or home_file("config")
+  return expand_home(env("AWS_CONFIG_FILE")) or home_file("config")
 end
 
 function M.credentials_path()
-  return env("AWS_SHARED_CREDENTIALS_FILE") or home_file("credentials")
+  return expand_home(env("AWS_SHARED_CREDENTIALS_FILE")) or home_file("credentials")
 end
 
 -- The profile in use: the explicit option, else AWS_PROFILE (which fgrun's
