@@ -133,8 +133,14 @@ static int parse_options(int argc, char **argv, struct cli *cli)
                 fg_host.state_dir = v;
             else if (strncmp(a, "--region", name_len) == 0)
                 setenv("AWS_REGION", v, 1);
-            else
+            else {
+                /* as the AWS CLI's --profile: the profile wins over keys
+                 * in the environment */
                 setenv("AWS_PROFILE", v, 1);
+                unsetenv("AWS_ACCESS_KEY_ID");
+                unsetenv("AWS_SECRET_ACCESS_KEY");
+                unsetenv("AWS_SESSION_TOKEN");
+            }
         } else if (strcmp(a, "--destroy") == 0) {
             fg_host.destroy = 1;
         } else if (strcmp(a, "--keep") == 0) {

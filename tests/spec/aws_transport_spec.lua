@@ -194,8 +194,8 @@ describe("credential chain", function()
       AWS_SECRET_ACCESS_KEY = SECRET }
     assert.equal("AKIDENV", child(env, "who()").akid)
     assert.equal("AKIDOPS", child(env, "who('ops')").akid)
-    -- AWS_PROFILE (and fgrun's --profile, which sets it) does not hide them
-    assert.equal("AKIDENV", child(env, "who()", "--profile ops").akid)
+    -- fgrun's --profile hides them, as the AWS CLI's does
+    assert.equal("AKIDOPS", child(env, "who()", "--profile ops").akid)
     env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY = nil, nil
     assert.equal("AKIDOPS", child(env, "who()", "--profile ops").akid)
   end)
