@@ -1,13 +1,16 @@
 """bench-helper: the canned-answer server (canned_server.c) for the
 per-call and cold-start benchmarks.
 
-    with canned.server(build_dir, tmpdir) as srv:
+    with canned.server(tmpdir) as srv:
         srv.url, srv.cpu_s()   # the endpoint; the server's CPU so far
 """
 import contextlib
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import measure  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -23,18 +26,9 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def build(build_dir):
-    exe = os.path.join(build_dir, "canned_server")
-    src = os.path.join(HERE, "canned_server.c")
-    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
-        subprocess.run([os.environ.get("CC", "cc"), "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra",
-                        "-Werror", "-O2", "-o", exe, src], check=True)
-    return exe
-
-
 @contextlib.contextmanager
-def server(build_dir, tmpdir):
-    exe = build(build_dir)
+def server(tmpdir):
+    exe = measure.build_tool("canned_server")
     bodies = os.path.join(tmpdir, "bodies")
     subprocess.run([sys.executable, os.path.join(HERE, "canned_bodies.py"), bodies], check=True)
     routes = [f"DescribeServices={bodies}/ecs_describe_services.json",

@@ -43,7 +43,7 @@ def main():
     samples = {name: [] for name, *_ in cases}
     result = {}
     try:
-        with canned.server(out_dir, tmp) as srv:
+        with canned.server(tmp) as srv:
             env = canned.client_env(srv.url)
             for i in range(max(FG_RUNS, PY_RUNS) + 1):
                 for name, _, cmd, runs in cases:

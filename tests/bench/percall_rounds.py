@@ -56,7 +56,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="fgrun-percall-bench.")
     result = {}
     try:
-        with canned.server(out_dir, tmp) as srv:
+        with canned.server(tmp) as srv:
             env = canned.client_env(srv.url)
             fg_cmd = [fgrun, os.path.join(HERE, "percall_loop.lua")]
             py_cmd = [sys.executable, os.path.join(HERE, "percall_loop.py")]
