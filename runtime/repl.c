@@ -227,8 +227,9 @@ static int terminal_open(struct repl *r)
     el_set(r->el, EL_EDITOR, "emacs");
     el_set(r->el, EL_PROMPT, prompt_of);
     el_set(r->el, EL_GETCFN, read_char);
-    el_set(r->el, EL_ADDFN, "fg-complete", "complete a name", complete_word);
-    el_set(r->el, EL_ADDFN, "fg-cancel", "cancel the line", cancel_line);
+    /* The wide call: libedit's narrow EL_ADDFN leaks its copies of the names. */
+    el_wset(r->el, EL_ADDFN, L"fg-complete", L"complete a name", complete_word);
+    el_wset(r->el, EL_ADDFN, L"fg-cancel", L"cancel the line", cancel_line);
     el_set(r->el, EL_BIND, "^I", "fg-complete", NULL);
     el_set(r->el, EL_BIND, "^C", "fg-cancel", NULL);
     history_open(r);

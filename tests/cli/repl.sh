@@ -103,7 +103,7 @@ class Repl:
 
     def close(self):
         self.send("\x04")
-        end = time.time() + 5
+        end = time.time() + 30
         while time.time() < end:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
@@ -208,7 +208,7 @@ else:
 r.send("kept_line = 7\r")
 r.expect(PROMPT)
 rc = r.close()
-report(rc == 0, "Ctrl-D leaves with status 0", "exit %r" % rc)
+report(rc == 0, "Ctrl-D leaves with status 0", "exit %r; output: %r" % (rc, r.raw[-1500:]))
 
 hist = open(os.path.join(home, ".fgrun_history")).read() if os.path.exists(os.path.join(home, ".fgrun_history")) else ""
 hist = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), hist)
