@@ -21,4 +21,4 @@ export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCES
 # its own start-up to every command).
 AWS_CLI=$(pyenv which aws 2>/dev/null || command -v aws)
 export AWS_CLI
-python3 tests/bench/recipe_rounds.py "$fgrun" "$tmp/moto.log" "$runs" build/bench/recipe.json
+python3 tests/bench/recipe_rounds.py "$fgrun" "$tmp/moto.log" "$MOTO_PID" "$runs" build/bench/recipe.json

@@ -3,7 +3,10 @@ three ways against the moto at AWS_ENDPOINT_URL, interleaved, one warm-up
 round (moto loads its backends on first use) and RUNS measured rounds,
 the order rotating each round; counts the calls each made in moto's log.
 
-    python3 recipe_rounds.py FGRUN MOTO_LOG RUNS OUT_JSON
+    python3 recipe_rounds.py FGRUN MOTO_LOG MOTO_PID RUNS OUT_JSON
+
+Each sample also holds moto's CPU during it (server_cpu_s): the part of the
+wall time that is the server's, not the client's.
 """
 import json
 import os
@@ -21,6 +24,16 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 def requests_logged(log):
     with open(log, errors="replace") as f:
         return sum(1 for line in f if " HTTP/1.1\" " in line)
+
+
+def cpu_of(pid):
+    """User+sys seconds of a process so far (0 when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def run_fgrun(fgrun, state):
@@ -43,7 +56,8 @@ def run_fgrun(fgrun, state):
 
 
 def main():
-    fgrun, log, runs, out_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    fgrun, log, moto_pid = sys.argv[1], sys.argv[2], sys.argv[3]
+    runs, out_path = int(sys.argv[4]), sys.argv[5]
     state = tempfile.mkdtemp(prefix="fgrun-bench-state.")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
     tools = {
@@ -56,8 +70,9 @@ def main():
     calls = {}
     for rnd in range(runs + 1):
         for name in order:
-            before = requests_logged(log)
+            before, moto_before = requests_logged(log), cpu_of(moto_pid)
             s = tools[name]()
+            s["server_cpu_s"] = cpu_of(moto_pid) - moto_before
             if s["rc"] != 0:
                 sys.exit(f"recipe bench: {name} failed (exit {s['rc']}) in round {rnd}")
             calls[name] = requests_logged(log) - before
@@ -65,10 +80,13 @@ def main():
                 samples[name].append(s)
             print(f"  round {rnd}{' (warm-up)' if rnd == 0 else ''}: {name:5} "
                   f"{s['wall_s']:7.3f} s wall {s['cpu_s']:7.3f} s cpu "
-                  f"{s['max_rss_kib'] / 1024:6.1f} MiB {calls[name]} calls", flush=True)
+                  f"{s['max_rss_kib'] / 1024:6.1f} MiB {calls[name]} calls, "
+                  f"moto {s['server_cpu_s']:.2f} s cpu", flush=True)
         order = order[1:] + order[:1]
     os.rmdir(state) if not os.listdir(state) else None
-    result = {name: dict(measure.summarize(samples[name]), calls=calls[name]) for name in tools}
+    result = {name: dict(measure.summarize(samples[name]), calls=calls[name],
+                         server_cpu_s=measure.median_of(samples[name], "server_cpu_s"))
+              for name in tools}
     with open(out_path, "w") as f:
         json.dump(result, f, indent=2)
 
