@@ -1,0 +1,3 @@
+-- aws.xml: expat into Lua trees, any bytes.
+local xml = require "aws.xml"
+return function(s) xml.parse(s) end
