@@ -90,6 +90,15 @@ check "status changes nothing" test "$(stat -c %Y "$journal")" -le "$(date +%s)"
     logEvents={{timestamp=math.floor(require('fgrun').now()*1000), message='hello from the task'}}}"
 recipe "$recipe" logs
 expect_match "logs shows the service's log events" "ecs/app/t1 hello from the task" "$out"
+"$FGRUN" --state-dir "$state" --env local "$recipe" logs -f >"$tmp/follow.out" 2>&1 &
+follow=$!
+for _ in $(seq 50); do grep -q "hello from the task" "$tmp/follow.out" && break; sleep 0.1; done
+"$FGRUN" -e "require('aws').logs.put_log_events{logGroupName='/ecs/fargate-task-$sfx', logStreamName='ecs/app/t1',
+    logEvents={{timestamp=math.floor(require('fgrun').now()*1000), message='a later line'}}}"
+for _ in $(seq 80); do grep -q "a later line" "$tmp/follow.out" && break; sleep 0.1; done
+kill -INT "$follow"; wait "$follow"; rc=$?
+expect_match "logs -f follows new events" "a later line" "$(cat "$tmp/follow.out")"
+expect_eq "logs -f ends on Ctrl-C with 130" "130" "$rc"
 recipe "$recipe" url
 expect_match "url prints the service URL" "^http://fargate-alb-$sfx" "$out"
 recipe "$recipe" bogus
