@@ -10,13 +10,16 @@
 #   lost       the answer to every mutating call is lost once (the server
 #              acted): no duplicate resource
 #   stall      an answer that never comes: the request times out and is retried
+#   formats    throttling, 500 and 503 in each protocol's format, for each
+#              of the nine services: recognised and retried
+#   replay     the same seed gives the same faults
 # Sizes come from the environment (tests/cli/reliability.sh sets the short
 # forms, tests/fault/soak.sh the long ones):
 #   REL_SEED (1), REL_CYCLES (fg recipe deploy+destroy cycles under
 #   transient faults, 3), REL_RATE (0.2), REL_KILLS (kills at a request,
 #   10), REL_KILL_ALL (1: at every request instead), REL_TIMED_KILLS (kills
 #   at an instant, 5), REL_OUTAGES (2),
-#   REL_SCENARIOS (all: "transient outage kill lost stall").
+#   REL_SCENARIOS (all: "formats transient outage kill lost stall").
 # Starts its own moto (the Fargate recipe needs MOTO_ECS_SERVICE_RUNNING=3)
 # and proxy; both are stopped on exit. Needs FGRUN.
 set -u
@@ -31,7 +34,7 @@ rate=${REL_RATE:-0.2}
 kills=${REL_KILLS:-10}
 timed_kills=${REL_TIMED_KILLS:-5}
 outages=${REL_OUTAGES:-2}
-scenarios=" ${REL_SCENARIOS:-transient outage kill lost stall} "
+scenarios=" ${REL_SCENARIOS:-formats transient outage kill lost stall} "
 fg_recipe=$root/tests/fg/recipe.lua
 fargate=$root/recipes/fargate_alb.lua
 IMAGE=public.ecr.aws/nginx/nginx:latest
@@ -41,6 +44,8 @@ if ! command -v moto_server >/dev/null 2>&1; then
     tap_skip "moto_server is not installed"; tap_done; exit 0
 fi
 tmp=$(mktemp -d); [ -n "${REL_KEEP:-}" ] && echo "# work files kept in $tmp"
+# a private copy: build/fgrun may be rebuilt while this runs
+cp "$FGRUN" "$tmp/fgrun" && FGRUN=$tmp/fgrun
 trap 'stop_proxy; stop_moto; [ -n "${REL_KEEP:-}" ] || rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { tap_fail "moto did not start"; tap_done; exit 0; }
@@ -292,6 +297,30 @@ if [[ $scenarios == *" stall "* ]]; then
     expect_match "stall: the retry line names the timeout" "attempt 1/3 failed: RequestTimeout" "$(cat "$tmp/stall.err")"
     stop_proxy
     took stall
+fi
+
+# -- formats: each protocol's throttling and server errors are retried ------
+if [[ $scenarios == *" formats "* ]]; then
+    for fault in throttle 500 503; do
+        start_proxy "$tmp/p-formats" "$moto" --seed "$seed" --rate 1 --faults "$fault" --once-per-op
+        AWS_ENDPOINT_URL=$PROXY_URL "$FGRUN" -v -e 'local aws = require "aws"
+          aws.ec2.describe_vpcs{}                                      -- ec2
+          aws.iam.list_roles{}                                         -- query
+          aws.elbv2.describe_load_balancers{}                          -- query
+          aws.sts.get_caller_identity{}                                -- query
+          aws.ecs.list_clusters{}                                      -- json 1.1
+          aws.logs.describe_log_groups{}                               -- json 1.1
+          aws.application_autoscaling.describe_scalable_targets{ ServiceNamespace = "ecs" }
+          aws.secretsmanager.list_secrets{}                            -- json 1.1
+          aws.ecr.describe_repositories{}                              -- json 1.1
+          print("all answered")' >"$tmp/out" 2>"$tmp/err"
+        got=$(grep -o '^aws [a-z0-9_-]*\.[A-Za-z]*: attempt 1/3 failed: [A-Za-z]*' "$tmp/err" | awk '{print $2 $NF}' | tr '\n' ' ')
+        expect_eq "formats: $fault in each protocol's format (ec2, query, json) is retried for all nine services ($(proxy_faults "$tmp/p-formats") faults)" \
+            "all answered 9" "$(cat "$tmp/out") $(retries "$tmp/err")"
+        echo "# $fault: $got"
+    done
+    stop_proxy
+    took formats
 fi
 
 # -- replay: the same seed gives the same decisions ---------------------------
