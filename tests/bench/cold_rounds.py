@@ -56,7 +56,7 @@ def main():
                         samples[name].append(s)
             for name, tool, cmd, _ in cases:
                 entry = dict(measure.summarize(samples[name]), tool=tool)
-                if tool == "fgrun":
+                if tool == "fgrun" and shutil.which("valgrind"):
                     cg = os.path.join(tmp, "cg.out")
                     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}"] + cmd,
                                    env=env, check=True, capture_output=True)

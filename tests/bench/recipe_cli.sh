@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # bench-helper (run by recipe_bench.sh against moto, not by itself).
+# The commands are kept as the original wrote them (unquoted, export $(...)).
+# shellcheck disable=SC2086,SC2155,SC2046,SC2236
 # The original recipe's AWS CLI commands (../shared/spec/fargate-alb-recipe.md):
 # preparation, steps 1 and 4-9, the validation's AWS calls and the cleanup,
 # in order, as written, minus Docker (steps 2-3, the ECR login), curl and
