@@ -102,6 +102,7 @@ class Repl:
         os.write(self.fd, s.encode())
 
     def close(self):
+        time.sleep(0.1)  # the prompt shows before libedit's raw mode: a ^D sooner is lost
         self.send("\x04")
         end = time.time() + 30
         while time.time() < end:
