@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 #include <limits.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,18 +86,36 @@ static const char *prompt_of(EditLine *el)
     return r->prompt;
 }
 
+/* Waits until standard input can be read or a signal arrives: SIGINT and
+ * SIGTERM are blocked except inside ppoll, so one that comes just before
+ * the wait is not missed. Returns 1 when readable, 0 on a signal. */
+static int wait_for_input(void)
+{
+    sigset_t block, saved;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &saved);
+    int ready = 0;
+    if (!fg_interrupt_pending()) {
+        struct pollfd in = {STDIN_FILENO, POLLIN, 0};
+        ready = ppoll(&in, 1, NULL, &saved) > 0 || errno != EINTR;
+    }
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    return ready;
+}
+
 /* libedit's character reader: one (multibyte) character from the terminal.
- * A SIGINT interrupts read(2) (the handler has no SA_RESTART); the cancel
- * character then ends the line. Returns 1, 0 at end of input, -1 on error. */
+ * On SIGINT it hands back the cancel character, which ends the line; on
+ * SIGTERM the end of input. Returns 1, 0 at end of input, -1 on error. */
 static int read_char(EditLine *el, wchar_t *wc)
 {
-    struct repl *r;
-    el_get(el, EL_CLIENTDATA, &r);
+    (void)el;
     mbstate_t state;
     memset(&state, 0, sizeof state);
     for (;;) {
         char byte;
-        ssize_t got = read(STDIN_FILENO, &byte, 1);
+        ssize_t got = wait_for_input() ? read(STDIN_FILENO, &byte, 1) : -1;
         if (got == 1) {
             size_t n = mbrtowc(wc, &byte, 1, &state);
             if (n == (size_t)-2)
@@ -109,14 +128,14 @@ static int read_char(EditLine *el, wchar_t *wc)
         }
         if (got == 0)
             return 0;
-        if (errno != EINTR)
-            return -1;
         if (fg_interrupt_signal() == SIGTERM)
             return 0;
         if (fg_interrupt_pending()) {
             *wc = REPL_CANCEL_CHAR;
             return 1;
         }
+        if (errno != EINTR && errno != EAGAIN)
+            return -1;
     }
 }
 
@@ -162,8 +181,11 @@ static unsigned char complete_word(EditLine *el, int ch)
     }
 cleanup:
     lua_settop(L, top);
-    if (fg_interrupt_pending())
-        fg_interrupt_reset(L);
+    if (fg_interrupt_pending()) {
+        /* Ctrl-C during a slow completion cancels the line */
+        r->cancelled = 1;
+        return CC_NEWLINE;
+    }
     return result;
 }
 
