@@ -14,6 +14,8 @@ local CLIENTS = {
 }
 local MODULES = { aws = "aws", docker = "docker", fg = "fg", jmespath = "jmespath", json = "json" }
 
+complete.client_names = CLIENTS
+
 local READY = {}
 for _, name in ipairs(CLIENTS) do READY[name] = true end
 for name in pairs(MODULES) do READY[name] = true end
