@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -228,6 +229,10 @@ static void history_add(struct repl *r, const char *line)
     int fd = open(r->history_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
+    if (fchmod(fd, 0600) != 0) { /* a file made before, by hand */
+        close(fd);
+        return;
+    }
     FILE *f = fdopen(fd, "w");
     if (!f) {
         close(fd);

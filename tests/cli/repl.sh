@@ -237,6 +237,26 @@ for nocolor, what in ((False, "tables are coloured on a terminal"), (True, "NO_C
     report(coloured != nocolor, what, repr(raw[-200:]))
     r.close()
 
+# an endpoint that accepts connections and never answers
+import socket
+stall = socket.socket()
+stall.bind(("127.0.0.1", 0))
+stall.listen(8)
+r = Repl(env={"AWS_ENDPOINT_URL": "http://127.0.0.1:%d" % stall.getsockname()[1],
+              "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+              "AWS_REGION": "us-east-1"})
+r.expect(PROMPT)
+r.send("sts.get_caller_identity()\r")
+time.sleep(1.5)
+start = time.time()
+os.kill(r.pid, signal.SIGINT)
+check("Ctrl-C interrupts an AWS call to an endpoint that stalls", r, r"\nerror: [^\n]*interrupted[^\n]*\n> $", 10)
+report(time.time() - start < 3, "the stalled call gives up at once", "took %.1fs" % (time.time() - start))
+r.send("1 + 2\r")
+check("the REPL goes on after the interrupted call", r, r"\n3\n> $")
+r.close()
+stall.close()
+
 r = Repl()
 r.expect(PROMPT)
 os.kill(r.pid, signal.SIGTERM)
