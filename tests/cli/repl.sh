@@ -18,6 +18,7 @@ expect_eq ":json, :yaml and :fmt table switch the format" \
 out=$(printf 'local t = {} for i = 1, 1000 do t[i] = {id = i} end return t\n' | "$FGRUN" -i 2>&1)
 expect_match "a long list is cut with a count" "… 950 more" "$out"
 expect_eq "a cut list shows 50 items" "50" "$(printf '%s\n' "$out" | grep -c 'id = ')"
+# shellcheck disable=SC2016 # JMESPath literals use backticks
 out=$(printf 'q({services = {{name = "a", n = 1}, {name = "b", n = 2}}}, "services[?n > `1`].name")\n' |
       "$FGRUN" -i 2>&1)
 expect_eq "q() queries with JMESPath" '{ "b" }' "$out"

@@ -1,5 +1,6 @@
 -- The REPL's Lua side: formats, the history filter, completion and help
 -- from the models (the terminal itself is driven by tests/cli/repl.sh).
+-- luacheck: read globals q help ecs docker
 local json = require "json"
 local pretty = require "repl.pretty"
 local repl = require "repl"
