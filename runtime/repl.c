@@ -244,8 +244,11 @@ static void history_add(struct repl *r, const char *line)
 
 static int terminal_open(struct repl *r)
 {
-    /* libedit decodes input by the locale's character set (UTF-8). */
-    setlocale(LC_CTYPE, "");
+    /* libedit decodes input by the locale's character set; without one
+     * (the C locale) it would mangle UTF-8, which terminals send today. */
+    const char *ctype = setlocale(LC_CTYPE, "");
+    if (!ctype || strcmp(ctype, "C") == 0 || strcmp(ctype, "POSIX") == 0)
+        setlocale(LC_CTYPE, "C.UTF-8");
     r->el = el_init("fgrun", stdin, stdout, stderr);
     if (!r->el)
         return 0;

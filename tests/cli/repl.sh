@@ -62,6 +62,8 @@ class Repl:
             e.update(AWS_ENDPOINT_URL=moto, AWS_ACCESS_KEY_ID="testing",
                      AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
         e.update(env or {})
+        for k in [k for k, v in e.items() if v is None]:
+            del e[k]
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.execve(fgrun, [fgrun] + list(args), e)
@@ -237,6 +239,12 @@ for nocolor, what in ((False, "tables are coloured on a terminal"), (True, "NO_C
     coloured = '\x1b[32m"x"' in raw
     report(coloured != nocolor, what, repr(raw[-200:]))
     r.close()
+
+r = Repl(env={"LANG": None, "LC_ALL": None, "LC_CTYPE": None})
+r.expect(PROMPT)
+r.send('#"h\u00e9llo\u2026"\r')
+check("UTF-8 input is kept, also without a locale", r, r"\n9\n> $")
+r.close()
 
 # an endpoint that accepts connections and never answers
 import socket
