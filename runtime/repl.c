@@ -288,6 +288,13 @@ static int read_line(struct repl *r, const char *prompt)
         if (!fgets(line, sizeof line, stdin))
             return 0;
         size_t len = strcspn(line, "\n");
+        if (line[len] != '\n' && !feof(stdin)) {
+            int c;
+            while ((c = getchar()) != EOF && c != '\n')
+                ;
+            fg_report(r->L, "line longer than 64 KiB: skipped");
+            return -1;
+        }
         lua_pushlstring(r->L, line, len);
         return 1;
     }

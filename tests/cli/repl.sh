@@ -36,6 +36,8 @@ expect_eq "scripts get no REPL names" "nil	nil" "$out"
 printf 'answer = 42\n' > "$tmp/script.lua"
 out=$(printf 'answer + 1\n' | "$FGRUN" -i "$tmp/script.lua" 2>&1)
 expect_eq "-i after a script keeps its globals" "43" "$out"
+out=$({ printf 'x = "'; head -c 70000 /dev/zero | tr '\0' a; printf '"\n#"abc"\n'; } | "$FGRUN" -i 2>&1)
+expect_eq "a line over 64 KiB is refused, not split" "$(printf 'error: line longer than 64 KiB: skipped\n3')" "$out"
 out=$(printf '{1, 2}\n' | "$FGRUN" -i 2>&1)
 case "$out" in *$'\033'*) tap_fail "no colour when not on a terminal" "$out" ;;
      *) tap_pass "no colour when not on a terminal" ;; esac
