@@ -86,6 +86,22 @@ local function find_operation(fn)
       if rawequal(v, fn) and type(k) == "string" then return place[2], k, place[1] end
     end
   end
+  -- a client made elsewhere (aws.client("ecs", {...})): its operation
+  -- functions hold the client and the operation's name
+  local client, names = nil, {}
+  for i = 1, 16 do
+    local name, value = debug.getupvalue(fn, i)
+    if not name then break end
+    if model.is_client(value) then client = value end
+    if type(value) == "string" then names[#names + 1] = value end
+  end
+  if client then
+    local ops = {}
+    for _, op in ipairs(model.operations(client)) do ops[op] = true end
+    for _, op in ipairs(names) do
+      if ops[op] then return client, op, tostring(client):match("(%S+)$") end
+    end
+  end
   return nil
 end
 
