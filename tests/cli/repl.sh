@@ -42,6 +42,15 @@ out=$(printf '{1, 2}\n' | "$FGRUN" -i 2>&1)
 case "$out" in *$'\033'*) tap_fail "no colour when not on a terminal" "$out" ;;
      *) tap_pass "no colour when not on a terminal" ;; esac
 
+if command -v valgrind >/dev/null && [ -z "${FGRUN_NO_VALGRIND:-}" ] && ! ldd "$FGRUN" | grep -q libasan; then
+    printf '{a = {1, 2}}\nhelp(ecs.describe_services)\n:yaml\n_\nerror("x")\nq({1, 2}, "[1]")\n' |
+        valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 -q \
+        "$FGRUN" -i >/dev/null 2>"$tmp/vg"; rc=$?
+    expect_eq "valgrind: no leak or memory error in the REPL" "0" "$rc"
+else
+    tap_skip "valgrind not available, or an ASan build"
+fi
+
 # ---- under a pseudo-terminal ----
 cat > "$tmp/drive.py" <<'PY'
 import os, pty, re, select, signal, sys, time
