@@ -15,7 +15,8 @@ start_proxy() {
     PROXY_PID=$!
     for _ in $(seq 1 100); do
         if [ -s "$dir/proxy.port" ]; then
-            export PROXY_URL="http://127.0.0.1:$(cat "$dir/proxy.port")"
+            PROXY_URL="http://127.0.0.1:$(cat "$dir/proxy.port")"
+            export PROXY_URL
             return 0
         fi
         kill -0 "$PROXY_PID" 2>/dev/null || break
