@@ -348,8 +348,29 @@ local function rules(step, group, direction, permissions, revoke_default)
   local authorize = "authorize_security_group_" .. direction
   local revoke = "revoke_security_group_" .. direction
   local all_traffic = { { IpProtocol = "-1", IpRanges = { { CidrIp = "0.0.0.0/0" } } } }
+  local function has(granted, want)
+    for _, g in ipairs(granted) do
+      local pair = g.UserIdGroupPairs and g.UserIdGroupPairs[1]
+      local range = g.IpRanges and g.IpRanges[1]
+      if g.IpProtocol == want.IpProtocol and g.FromPort == want.FromPort and g.ToPort == want.ToPort
+          and ((want.UserIdGroupPairs and pair and pair.GroupId == want.UserIdGroupPairs[1].GroupId)
+            or (want.IpRanges and range and range.CidrIp == want.IpRanges[1].CidrIp)) then
+        return true
+      end
+    end
+  end
   return d:step(step, {
     inputs = { group = group.id, permissions = permissions, revoke_default = revoke_default or false },
+    find = function(i)
+      local r = lookup(aws.ec2.describe_security_groups, { GroupIds = { i.group } }, { "InvalidGroup.NotFound" })
+      local g = r and r.SecurityGroups[1]
+      if not g then return nil end
+      local granted = direction == "ingress" and g.IpPermissions or g.IpPermissionsEgress
+      for _, want in ipairs(i.permissions) do
+        if not has(granted, want) then return nil end
+      end
+      return { group = i.group, permissions = i.permissions }
+    end,
     create = function(i)
       if i.revoke_default then
         local ok, err = pcall(aws.ec2[revoke], { GroupId = i.group, IpPermissions = all_traffic })
@@ -429,6 +450,10 @@ table.sort(secret_arns)
 if #secret_arns > 0 then
   d:step("execution_role_secrets", {
     inputs = { role = execution_role.name, secrets = secret_arns },
+    find = function(i)
+      local r = lookup(aws.iam.get_role_policy, { RoleName = i.role, PolicyName = "read-secrets" }, { "NoSuchEntity" })
+      return r and { role = i.role, secrets = i.secrets } or nil
+    end,
     create = function(i)
       aws.iam.put_role_policy{ RoleName = i.role, PolicyName = "read-secrets", PolicyDocument = json.encode{
         Version = "2012-10-17",
@@ -513,6 +538,10 @@ local log_group = d:step("log_group", {
 -- CreateLogGroup takes no retention: it is a policy of its own.
 d:step("log_retention", {
   inputs = { group = log_group.name, days = p.log_retention_days },
+  find = function(i)
+    local g = find_log_group(i.group)
+    return g and g.retentionInDays == i.days and { group = i.group, days = i.days } or nil
+  end,
   create = function(i)
     aws.logs.put_retention_policy{ logGroupName = i.group, retentionInDays = i.days }
     return { group = i.group, days = i.days }

@@ -223,7 +223,16 @@ function deployment:step(name, spec)
   entry.status = "pending" -- the intent, on disk before the create call
   self.journal:save()
   ctx.token = entry.token
-  local result = spec.create(inputs, ctx)
+  local ok, result = pcall(spec.create, inputs, ctx)
+  if not ok then
+    -- "already exists" right after find saw nothing: a retried call whose
+    -- first answer was lost made it; adopt it as this run's
+    local code = type(result) == "table" and result.code
+    local found = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
+      and spec.find and spec.find(inputs, ctx)
+    if found == nil or found == false then error(result, 0) end
+    result = found
+  end
   self:record(entry, spec, result)
   self.report:step("created", name, describe(spec, result), elapsed())
   self.current_step = nil
