@@ -147,13 +147,9 @@ local function open_braces(line)
   return stack, false
 end
 
--- Parameter names inside an operation's braces, or nil when the cursor is
--- not at a member name there.
-local function parameter_names(line)
-  local partial = line:match("[{,]%s*([%a_]?[%w_]*)$")
-  if not partial then return nil end
-  local stack, in_string = open_braces(line)
-  if in_string or #stack == 0 then return nil end
+-- The operation call whose braces are open (innermost), from open_braces'
+-- stack: the client, the operation and the member path inside; or nil.
+local function call_context(stack)
   local path, call = {}, nil
   for i = #stack, 1, -1 do
     if stack[i].call then
@@ -167,7 +163,35 @@ local function parameter_names(line)
   if not client_expr then return nil end
   local client = resolve(client_expr)
   if not model.is_client(client) then return nil end
+  return client, op, path
+end
+
+-- Parameter names inside an operation's braces, or nil when the cursor is
+-- not at a member name there.
+local function parameter_names(line)
+  local partial = line:match("[{,]%s*([%a_]?[%w_]*)$")
+  if not partial then return nil end
+  local stack, in_string = open_braces(line)
+  if in_string or #stack == 0 then return nil end
+  local client, op, path = call_context(stack)
+  if not client then return nil end
   return partial, model.input_members(client, op, path)
+end
+
+-- A parameter's enum values, inside the string given to it
+-- (launchType = "FAR, or include = {"TA), or nil.
+local function enum_values(line)
+  local before, partial = line:match("^(.-)[\"']([^\"']*)$")
+  if not before then return nil end
+  local key = before:match("([%a_][%w_]*)%s*=%s*$")
+  if not key and not before:match("[{,]%s*$") then return nil end
+  local stack, in_string = open_braces(line)
+  if not in_string then return nil end
+  local client, op, path = call_context(stack)
+  if not client then return nil end
+  path[#path + 1] = key
+  local shape = model.input_shape(client, op, path)
+  return partial, shape and shape.enum or {}
 end
 
 -- complete(text before the cursor, terminal width, ready names) -> text to
@@ -182,6 +206,8 @@ function M.complete(line, width, ready)
   end
   local p, params = parameter_names(line)
   if p then return finish(p, params, width) end
+  local e, values = enum_values(line)
+  if e then return finish(e, values, width) end
   if select(2, open_braces(line)) then return "", nil end -- inside a string
   local start = line:find("[%a_][%w_.:]*$")
   if not start then return "", nil end

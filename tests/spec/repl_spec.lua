@@ -117,6 +117,24 @@ describe("repl completion and help", function()
     assert.equal("", (complete('ecs.describe_services{cluster = "clu')))
   end)
 
+  it("completes enum values inside a parameter's string, when the model has them", function()
+    local client = require("aws").load_model({
+      metadata = { protocol = "json", endpointPrefix = "fake", jsonVersion = "1.1", targetPrefix = "Fake",
+                   signatureVersion = "v4", serviceId = "Fake" },
+      operations = { RunThing = { name = "RunThing", input = { shape = "In" } } },
+      shapes = {
+        In = { type = "structure", members = { mode = { shape = "Mode" }, modes = { shape = "Modes" } } },
+        Mode = { type = "string", enum = { "FARGATE", "FARGATE_SPOT", "EC2" } },
+        Modes = { type = "list", member = { shape = "Mode" } },
+      },
+    }, { name = "fake" })
+    rawset(_G, "fake", client)
+    assert.equal("GATE", (complete('fake.run_thing{mode = "FAR')))
+    assert.equal("2", (complete('fake.run_thing{mode = "EC')))
+    assert.equal("ARGATE", (complete('fake.run_thing{modes = {"EC2", "F')))
+    rawset(_G, "fake", nil)
+  end)
+
   it("completes waiter names inside wait(\"", function()
     local insert, listing = complete('ecs.wait("services_')
     assert.equal("", insert)
