@@ -132,7 +132,14 @@ describe("repl completion and help", function()
     assert.equal("GATE", (complete('fake.run_thing{mode = "FAR')))
     assert.equal("2", (complete('fake.run_thing{mode = "EC')))
     assert.equal("ARGATE", (complete('fake.run_thing{modes = {"EC2", "F')))
+    local printed
+    local real_print = print
+    _G.print = function(s) printed = s end
+    local ok, err = pcall(help, client.run_thing)
+    _G.print = real_print
     rawset(_G, "fake", nil)
+    assert.is_true(ok, err)
+    assert.matches("mode: string %(FARGATE | FARGATE_SPOT | EC2%)", printed)
   end)
 
   it("completes waiter names inside wait(\"", function()
