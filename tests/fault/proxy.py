@@ -234,7 +234,8 @@ class Handler(BaseHTTPRequestHandler):
         if decision == "truncate":
             status, headers, data = self.forward(body)
             self.send_raw(status, headers, data, send_bytes=len(data) // 2)
-            return self.reset()
+            self.close_connection = True   # an orderly close, short of the length
+            return None
         if decision == "hold":
             self.forward(body)
             self.injector.note("held %d" % self.injector.requests)
