@@ -194,6 +194,9 @@ local function enum_values(line)
   return partial, shape and shape.enum or {}
 end
 
+-- Client methods whose first argument is an operation name.
+local OPERATION_ARGUMENT = { paginate = true, all = true, help = true, build_request = true }
+
 -- complete(text before the cursor, terminal width, ready names) -> text to
 -- insert, listing (or nil).
 function M.complete(line, width, ready)
@@ -202,6 +205,13 @@ function M.complete(line, width, ready)
   if client_expr then
     local client = resolve(client_expr)
     if model.is_client(client) then return finish(partial, model.waiter_names(client), width) end
+    return "", nil
+  end
+  local method
+  client_expr, method, partial = line:match("([%a_][%w_.:]*)[.:]([%a_]+)%s*%(%s*[\"']([%w_]*)$")
+  if OPERATION_ARGUMENT[method] then
+    local client = resolve(client_expr)
+    if model.is_client(client) then return finish(partial, model.operations(client), width) end
     return "", nil
   end
   local p, params = parameter_names(line)

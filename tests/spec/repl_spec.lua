@@ -142,6 +142,12 @@ describe("repl completion and help", function()
     assert.matches("mode: string %(FARGATE | FARGATE_SPOT | EC2%)", printed)
   end)
 
+  it("completes operation names inside paginate(\", all(\" and help(\"", function()
+    assert.equal("olicies", (complete('iam.paginate("list_attached_role_p')))
+    assert.equal("ters", (complete('ecs.all("list_clus')))
+    assert.equal("ribe_", (complete('ecs.help("desc')))
+  end)
+
   it("completes waiter names inside wait(\"", function()
     local insert, listing = complete('ecs.wait("services_')
     assert.equal("", insert)
