@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 KNOWN = {"recipe.json", "percall.json", "cold.json", "startup.json", "docker_context.json",
-         "jmespath.json", "waiter.json", "summary.json"}
+         "jmespath.json", "waiter.json", "repl.json", "summary.json"}
 
 
 def load(d, name):
@@ -182,6 +182,21 @@ def rows_waiter(w):
     return out
 
 
+def rows_repl(r):
+    if not r:
+        return []
+    return [
+        (f"REPL: start to the first prompt (pty, median of {r.get('runs', '?')})",
+         f"{r['first_prompt_ms']:.1f} ms", "", "", "", "< 20 ms", yes(r["first_prompt_ms"] < 20)),
+        ("REPL: Tab completion, first use of each of the 9 models (median / worst)",
+         f"{r['completion_cold_median_ms']:.2f} / {r['completion_cold_max_ms']:.2f} ms", "", "", "",
+         "< 10 ms", yes(r["completion_cold_max_ms"] < 10)),
+        ("REPL: Tab completion, models loaded (median / worst)",
+         f"{r['completion_warm_median_ms']:.3f} / {r['completion_warm_max_ms']:.3f} ms", "", "", "",
+         "< 10 ms", yes(r["completion_warm_max_ms"] < 10)),
+    ]
+
+
 def rows_other(d):
     out = []
     for name in sorted(os.listdir(d)):
@@ -204,7 +219,7 @@ def main():
     rows = (rows_recipe(load(d, "recipe.json")) + rows_percall(load(d, "percall.json"))
             + rows_cold(load(d, "cold.json"), load(d, "startup.json"))
             + rows_docker(load(d, "docker_context.json")) + rows_jmespath(load(d, "jmespath.json"))
-            + rows_waiter(load(d, "waiter.json")) + rows_other(d))
+            + rows_waiter(load(d, "waiter.json")) + rows_repl(load(d, "repl.json")) + rows_other(d))
     failed = [n for n in os.environ.get("BENCH_FAILED", "").split() if n]
     lines = [
         "| what | fgrun | AWS CLI | boto3 | ratio | target | met? |",
