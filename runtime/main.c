@@ -371,8 +371,7 @@ int main(int argc, char **argv)
     else if (status == LUA_OK && !cli.has_code && !cli.interactive && !isatty(STDIN_FILENO))
         status = run_script(L, NULL, argc, argc, argv);
     if (status == LUA_OK && (cli.interactive || (!script && !cli.has_code && isatty(STDIN_FILENO)))) {
-        fg_repl_run(L);
-        fg_interrupt_reset(L);
+        fg_repl_run(L); /* a SIGTERM that ended it still makes the status 130 */
     }
     status = run_exit_handlers(L, status);
     rc = exit_code(L, status);

@@ -19,10 +19,11 @@ import sys
 
 SERVICES = ["sts", "secretsmanager", "ec2", "ecr", "iam", "ecs", "logs",
             "elbv2", "application-autoscaling"]
-# Keys the runtime never reads: prose, and constraints AWS itself does not
-# hold clients to (enum values grow; patterns are server-side).
+# Keys the runtime never reads: prose, and patterns (server-side). Enum
+# values stay: validation does not enforce them (AWS adds values), but the
+# REPL's help() and completion show them.
 STRIPPED = {"documentation", "documentationUrl", "examples", "deprecatedMessage",
-            "deprecatedSince", "enum", "pattern", "contextParam",
+            "deprecatedSince", "pattern", "contextParam",
             "staticContextParams", "clientContextParams", "operationContextParams",
             "requestcompression", "httpChecksum", "unauthenticatedApiOperations"}
 
