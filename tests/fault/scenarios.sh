@@ -12,6 +12,8 @@
 #   stall      an answer that never comes: the request times out and is retried
 #   formats    throttling, 500 and 503 in each protocol's format, a body cut
 #              short, a reset, for each of the nine services: retried
+#   secrets    planted credentials, a Secrets Manager value and the registry
+#              password appear nowhere fgrun writes (-vv, journal, HOME)
 #   replay     the same seed gives the same faults
 # Sizes come from the environment (tests/cli/reliability.sh sets the short
 # forms, tests/fault/soak.sh the long ones):
@@ -19,7 +21,7 @@
 #   transient faults, 3), REL_RATE (0.2), REL_KILLS (kills at a request,
 #   10), REL_KILL_ALL (1: at every request instead), REL_TIMED_KILLS (kills
 #   at an instant, 5), REL_OUTAGES (2),
-#   REL_SCENARIOS (all: "formats transient outage kill lost stall").
+#   REL_SCENARIOS (all: "formats transient outage kill lost stall secrets").
 # Starts its own moto (the Fargate recipe needs MOTO_ECS_SERVICE_RUNNING=3)
 # and proxy; both are stopped on exit. Needs FGRUN.
 set -u
@@ -34,7 +36,7 @@ rate=${REL_RATE:-0.2}
 kills=${REL_KILLS:-10}
 timed_kills=${REL_TIMED_KILLS:-5}
 outages=${REL_OUTAGES:-2}
-scenarios=" ${REL_SCENARIOS:-formats transient outage kill lost stall} "
+scenarios=" ${REL_SCENARIOS:-formats transient outage kill lost stall secrets} "
 fg_recipe=$root/tests/fg/recipe.lua
 fargate=$root/recipes/fargate_alb.lua
 IMAGE=public.ecr.aws/nginx/nginx:latest
@@ -327,6 +329,62 @@ if [[ $scenarios == *" formats "* ]]; then
     done
     stop_proxy
     took formats
+fi
+
+# -- secrets: nothing fgrun writes holds a planted secret ---------------------
+if [[ $scenarios == *" secrets "* ]]; then
+    # Known values planted in the credentials (environment, then a shared
+    # credentials file), a Secrets Manager secret the container reads, and
+    # (with the Docker stand-ins) the registry password from ECR; a deploy,
+    # status and destroy at -vv; then every byte written is searched.
+    plant_key=FGPLANTKEY$seed$RANDOM plant_token=FGPLANTTOKEN$seed$RANDOM
+    plant_key2=FGPLANTFILEKEY$seed$RANDOM plant_token2=FGPLANTFILETOKEN$seed$RANDOM
+    plant_value=FGPLANTSECRETVALUE$seed$RANDOM
+    home=$tmp/home st=$tmp/s-secrets out_all=$tmp/secrets-written
+    mkdir -p "$home" "$out_all"
+    arn=$("$FGRUN" -e "print(require('aws').secretsmanager.create_secret{Name = 'rel-db-$seed', SecretString = '$plant_value'}.ARN)")
+    docker_args=(-D image=$IMAGE) planted=("$plant_key" "$plant_token" "$plant_key2" "$plant_token2" "$plant_value")
+    how="prebuilt image"
+    if [ -n "${FGRUN_TEST_DOCKER_HOST:-}" ] && [ -n "${FGRUN_TEST_REGISTRY:-}" ]; then
+        export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
+        export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
+        registry_password=$("$FGRUN" -e 'local t = require("aws").ecr.get_authorization_token{}.authorizationData[1].authorizationToken
+          print((require("aws.base64").decode(t):gsub("^[^:]*:", "")))')
+        [ -n "$registry_password" ] && planted+=("$registry_password")
+        docker_args=() how="image built and pushed"
+    fi
+    HOME=$home AWS_SECRET_ACCESS_KEY=$plant_key AWS_SESSION_TOKEN=$plant_token \
+        run "$out_all/deploy.out" "$out_all/deploy.err" -vv --state-dir "$st" --env local "${docker_args[@]}" \
+        -D secrets="{\"DB_PASSWORD\": \"$arn\"}" "$fargate"
+    deploy_rc=$rc
+    cp "$st"/*.json "$out_all/" 2>/dev/null
+    : >"$tmp/empty"
+    printf '[default]\naws_access_key_id = AKIDPLANT\naws_secret_access_key = %s\naws_session_token = %s\n' \
+        "$plant_key2" "$plant_token2" >"$tmp/credentials"
+    for action in status destroy; do
+        set -- "$fargate"
+        [ "$action" = status ] && set -- "$fargate" status
+        [ "$action" = destroy ] && set -- --destroy "$fargate"
+        HOME=$home AWS_SHARED_CREDENTIALS_FILE=$tmp/credentials AWS_CONFIG_FILE=$tmp/empty \
+            env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$FGRUN" -vv --state-dir "$st" --env local \
+            "${docker_args[@]}" -D secrets="{\"DB_PASSWORD\": \"$arn\"}" "$@" \
+            >"$out_all/$action.out" 2>"$out_all/$action.err"
+    done
+    destroy_rc=$?
+    cp -r "$home" "$st" "$out_all/" 2>/dev/null
+    unset DOCKER_HOST FGRUN_REGISTRY_MAP
+    bytes=$(cat "$out_all"/* "$out_all"/*/* 2>/dev/null | wc -c)
+    found=""
+    for v in "${planted[@]}"; do
+        grep -rqaF -- "$v" "$out_all" && found="$found ${v:0:14}..."
+    done
+    expect_eq "secrets: deploy ($how) with planted credentials and secret exits 0" "0" "$deploy_rc"
+    expect_match "secrets: the -vv log is on (the signing header is shown redacted)" "[Aa]uthorization: <redacted>" "$(cat "$out_all/deploy.err")"
+    expect_match "secrets: status and destroy signed with the planted file's credentials (destroy exit $destroy_rc)" \
+        "credentials from .*$tmp/credentials" "$(cat "$out_all/destroy.err")"
+    expect_eq "secrets: destroy leaves nothing" "0 0" "$destroy_rc $(fargate_left "$(suffix_of "$out_all/fargate-alb.local.json")")"
+    expect_eq "secrets: ${#planted[@]} planted values in none of the $bytes bytes written (stdout, stderr at -vv, journal, HOME)" "" "$found"
+    took secrets
 fi
 
 # -- replay: the same seed gives the same decisions ---------------------------
