@@ -227,7 +227,8 @@ def main():
     ] + ["| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |" for r in rows]
     lines.append("")
     lines.append(f"Machine: {m['nproc']} cores, {m['cpu']}, Linux {m['kernel']}, {m['date']} "
-                 f"(load average {m['load_average']:.1f} at the end); {m['aws_cli']}, "
+                 f"(load average {os.environ.get('BENCH_LOAD_START', '?')} at the start, "
+                 f"{m['load_average']:.1f} at the end); {m['aws_cli']}, "
                  f"boto3 {m['boto3']}, Python {m['python']}.")
     if failed:
         lines.append("")
