@@ -10,6 +10,7 @@ wall time that is the server's, not the client's.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,31 @@ def run_fgrun(fgrun, state):
     }
 
 
+def callgrind_profile(fgrun, state, out_dir):
+    """One deploy and destroy under callgrind: instructions of each, and the
+    top functions (inclusive, fgrun's own and the loader's) in
+    recipe_profile.txt. None without valgrind."""
+    if not shutil.which("valgrind"):
+        return None
+    base = [fgrun, "--state-dir", state, "--env", "local",
+            "-D", "image=public.ecr.aws/nginx/nginx:latest", "-D", "desired_count=3"]
+    recipe = os.path.join(ROOT, "recipes", "fargate_alb.lua")
+    result = {}
+    with open(os.path.join(out_dir, "recipe_profile.txt"), "w") as report:
+        for name, extra in (("deploy", []), ("destroy", ["--destroy"])):
+            cg = os.path.join(out_dir, f"callgrind.recipe_{name}.out")
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}"] + base + extra
+                           + [recipe], check=True, capture_output=True)
+            out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", cg],
+                                 capture_output=True, text=True).stdout
+            rows = [l for l in out.splitlines() if l.strip()[:1].isdigit() and "'2" not in l]
+            result[name] = int(rows[0].split()[0].replace(",", ""))
+            mine = [l for l in rows if "fgrun]" in l or "dlopen@" in l or "luaL_loadbufferx" in l]
+            report.write(f"-- {name}: fgrun's functions and the loader, inclusive --\n")
+            report.write("\n".join(mine[:30]) + "\n\n")
+    return result
+
+
 def main():
     fgrun, log, moto_pid = sys.argv[1], sys.argv[2], sys.argv[3]
     runs, out_path = int(sys.argv[4]), sys.argv[5]
@@ -83,10 +109,13 @@ def main():
                   f"{s['max_rss_kib'] / 1024:6.1f} MiB {calls[name]} calls, "
                   f"moto {s['server_cpu_s']:.2f} s cpu", flush=True)
         order = order[1:] + order[:1]
-    os.rmdir(state) if not os.listdir(state) else None
     result = {name: dict(measure.summarize(samples[name]), calls=calls[name],
                          server_cpu_s=measure.median_of(samples[name], "server_cpu_s"))
               for name in tools}
+    instructions = callgrind_profile(fgrun, state, os.path.dirname(os.path.abspath(out_path)))
+    if instructions:
+        result["fgrun"]["instructions"] = instructions
+    shutil.rmtree(state, ignore_errors=True)
     with open(out_path, "w") as f:
         json.dump(result, f, indent=2)
 

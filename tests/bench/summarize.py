@@ -82,7 +82,12 @@ def rows_recipe(r):
          "< 20 MiB", yes(f["max_rss_kib"] < 20 * 1024)),
         ("Recipe: AWS calls made (moto's log)", str(f["calls"]), str(c["calls"]), str(b["calls"]),
          "", "", ""),
-    ]
+        ("Recipe: client CPU per AWS call (whole run / calls)",
+         ms(f["cpu_s"] / f["calls"]), ms(c["cpu_s"] / c["calls"]), ms(b["cpu_s"] / b["calls"]),
+         "", "< 0.5 ms (issue 3)", yes(f["cpu_s"] / f["calls"] < 0.0005)),
+    ] + ([("Recipe: instructions, deploy + destroy (callgrind)",
+           f"{f['instructions']['deploy'] / 1e6:.0f} M + {f['instructions']['destroy'] / 1e6:.0f} M",
+           "", "", "", "", "")] if "instructions" in f else [])
 
 
 def rows_percall(p):
