@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 fgrun=$(realpath "${FGRUN:-build/fgrun}")
 mkdir -p build/bench
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in tests/bench
 # The aws program itself, not pyenv's shim (a shell script of its own).
 AWS_CLI=$(pyenv which aws 2>/dev/null || command -v aws)
 export AWS_CLI

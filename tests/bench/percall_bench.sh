@@ -10,4 +10,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 fgrun=$(realpath "${FGRUN:-build/fgrun}")
 mkdir -p build/bench
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in tests/bench
 python3 tests/bench/percall_rounds.py "$fgrun" build/bench

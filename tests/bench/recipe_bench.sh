@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.."
 fgrun=$(realpath "${FGRUN:-build/fgrun}")
 runs=${RECIPE_RUNS:-5}
 mkdir -p build/bench
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in tests/bench
 tmp=$(mktemp -d /tmp/fgrun-recipe-bench.XXXXXX)
 . tests/lib/moto.sh
 trap 'stop_moto; rm -rf "$tmp"' EXIT
