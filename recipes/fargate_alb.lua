@@ -578,6 +578,10 @@ local function register_task_definition(i)
   }.taskDefinition.taskDefinitionArn
 end
 
+local function active_revisions(family)
+  return aws.ecs.all("list_task_definitions", { familyPrefix = family, status = "ACTIVE" }).taskDefinitionArns
+end
+
 local task_definition = d:step("task_definition", {
   inputs = {
     family = names.family, image = image, port = p.container_port, cpu = p.cpu, memory = p.memory,
@@ -588,19 +592,17 @@ local task_definition = d:step("task_definition", {
     local r = lookup(aws.ecs.describe_task_definition, { taskDefinition = i.family }, { "ClientException" })
     local td = r and r.taskDefinition
     if td and td.status == "ACTIVE" and td.containerDefinitions[1].image == i.image then
-      return { arn = td.taskDefinitionArn, revisions = { td.taskDefinitionArn } }
+      return { arn = td.taskDefinitionArn, revisions = active_revisions(i.family) }
     end
   end,
+  -- Every active revision of the family is recorded for removal: a retried
+  -- RegisterTaskDefinition whose first answer was lost made one more.
   create = function(i)
-    local arn = register_task_definition(i)
-    return { arn = arn, revisions = { arn } }
+    return { arn = register_task_definition(i), revisions = active_revisions(i.family) }
   end,
   -- a new revision; the older ones stay registered for the service's rollback
-  update = function(i, previous)
-    local arn = register_task_definition(i)
-    local revisions = { table.unpack(previous.revisions) }
-    revisions[#revisions + 1] = arn
-    return { arn = arn, revisions = revisions }
+  update = function(i)
+    return { arn = register_task_definition(i), revisions = active_revisions(i.family) }
   end,
   undo = function(r)
     local list = {}
