@@ -17,6 +17,8 @@ Faults (--faults, comma-separated, one drawn at random per faulted request):
   reset         the connection is reset before the request is forwarded
   reset-after   the request is forwarded (the server acts), then the
                 connection is reset: the answer is lost
+  503-after     the request is forwarded (the server acts), then 503 is
+                answered in the protocol's format instead of its answer
   stall         no answer for --stall seconds, then the connection closes
   truncate      the answer's headers announce the whole body, half is sent
   latency       the answer is forwarded after --latency seconds
@@ -48,7 +50,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("throttle", "500", "503", "reset", "reset-after", "stall", "truncate", "latency")
+FAULTS = ("throttle", "500", "503", "reset", "reset-after", "503-after", "stall", "truncate", "latency")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "content-length"}
 UPSTREAM_TIMEOUT_S = 60
@@ -225,6 +227,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_raw(status, [("Content-Type", ctype)], data)
         if decision == "reset":
             return self.reset()
+        if decision == "503-after":
+            self.forward(body)
+            status, ctype, data = error_answer(protocol, "503")
+            return self.send_raw(status, [("Content-Type", ctype)], data)
         if decision == "reset-after":
             self.forward(body)
             return self.reset()
