@@ -37,7 +37,7 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(ALL_SRCS))
 
 $(B)/tools/embed: tools/embed.c
 	@mkdir -p $(@D)
-	$(CC) -std=c11 $(WARN) -O2 -o $@ $<
+	$(CC) -std=c11 $(WARN) -O2 $(shell pkg-config --cflags lua5.4) -o $@ $< $(shell pkg-config --libs lua5.4)
 
 # File lists, rewritten only when they change, so that adding or removing a
 # file rebuilds what embeds or registers it.

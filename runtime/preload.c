@@ -1,5 +1,6 @@
-/* Registers the host's modules in package.preload. Lua sources are compiled
- * only when first required, so startup costs one closure per module. */
+/* Registers the host's modules in package.preload. The stdlib is embedded
+ * precompiled (tools/embed.c) and loaded only when first required, so
+ * startup costs one closure per module. */
 #include "preload.h"
 #include "embedded.h"
 #include <lauxlib.h>
@@ -9,7 +10,7 @@
 static int preload_stdlib(lua_State *L)
 {
     const struct fg_embedded *e = &fg_stdlib[lua_tointeger(L, lua_upvalueindex(1))];
-    if (luaL_loadbufferx(L, e->data, e->size, e->chunkname, "t") != LUA_OK)
+    if (luaL_loadbufferx(L, e->data, e->size, e->chunkname, "b") != LUA_OK)
         return lua_error(L);
     lua_pushstring(L, e->name);
     lua_call(L, 1, 1);
