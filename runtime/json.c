@@ -303,67 +303,109 @@ static void encode_array(struct encoder *e, int t, int depth, lua_Integer n)
     put(e, "]", 1);
 }
 
+/* A key of the object being written: its text and, for sorting, where the
+ * key itself is. String keys point into the table's own strings (alive
+ * while the table is); number keys are written into num. */
 struct key_ref {
-    const char *s;
+    const char *s;   /* NULL for a number key: its text is num */
     size_t len;
-    lua_Integer index; /* into the table of original keys */
+    char num[48];
 };
+
+static const char *key_chars(const struct key_ref *k)
+{
+    return k->s ? k->s : k->num;
+}
 
 static int compare_key_refs(const void *a, const void *b)
 {
     const struct key_ref *x = a, *y = b;
-    int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+    int c = memcmp(key_chars(x), key_chars(y), x->len < y->len ? x->len : y->len);
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Sets ref to the text of the key at idx (which stays as it is). */
+static void key_text(lua_State *L, int idx, struct key_ref *ref)
+{
+    int type = lua_type(L, idx);
+    if (type == LUA_TSTRING) {
+        ref->s = lua_tolstring(L, idx, &ref->len);
+    } else if (type == LUA_TNUMBER) {
+        if (lua_isinteger(L, idx))
+            snprintf(ref->num, sizeof ref->num, "%lld", (long long)lua_tointeger(L, idx));
+        else
+            snprintf(ref->num, sizeof ref->num, "%.17g", (double)lua_tonumber(L, idx));
+        ref->s = NULL;
+        ref->len = strlen(ref->num);
+    } else {
+        luaL_error(L, "json: cannot encode a table key of type %s", lua_typename(L, type));
+    }
+}
+
+static void put_member(struct encoder *e, const struct key_ref *key, int value, int depth, int first)
+{
+    if (!first)
+        put(e, ",", 1);
+    put_newline(e, depth + 1);
+    put_quoted(e, key_chars(key), key->len);
+    put_str(e, e->indent ? ": " : ":");
+    encode_value(e, value, depth + 1);
+}
+
 /* Objects: keys are strings, or numbers written as strings. With
- * sort_keys they come out in byte order, so output is reproducible. */
+ * sort_keys they come out in byte order, so output is reproducible. No Lua
+ * value is made per object: this runs for every journal write. */
 static void encode_object(struct encoder *e, int t, int depth)
 {
     lua_State *L = e->L;
-    lua_newtable(L); /* original keys */
-    int keys = lua_gettop(L);
-    lua_newtable(L); /* their string forms */
-    int names = keys + 1;
-    lua_Integer count = 0;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        lua_pop(L, 1);
-        int type = lua_type(L, -1);
-        if (type != LUA_TSTRING && type != LUA_TNUMBER)
-            luaL_error(L, "json: cannot encode a table key of type %s", lua_typename(L, type));
-        count++;
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, keys, count);
-        lua_pushvalue(L, -1);
-        lua_tostring(L, -1);
-        lua_rawseti(L, names, count);
-    }
-    struct key_ref *refs = lua_newuserdatauv(L, sizeof *refs * (size_t)(count ? count : 1), 0);
-    for (lua_Integer i = 1; i <= count; i++) {
-        lua_rawgeti(L, names, i);
-        refs[i - 1].s = lua_tolstring(L, -1, &refs[i - 1].len); /* anchored in names */
-        refs[i - 1].index = i;
-        lua_pop(L, 1);
-    }
-    if (e->sort_keys)
-        qsort(refs, (size_t)count, sizeof *refs, compare_key_refs);
     put(e, "{", 1);
-    for (lua_Integer i = 0; i < count; i++) {
-        if (i > 0)
-            put(e, ",", 1);
-        put_newline(e, depth + 1);
-        put_quoted(e, refs[i].s, refs[i].len);
-        put_str(e, e->indent ? ": " : ":");
-        lua_rawgeti(L, keys, refs[i].index);
-        lua_rawget(L, t);
-        encode_value(e, lua_gettop(L), depth + 1);
-        lua_pop(L, 1);
+    size_t count = 0;
+    if (!e->sort_keys) {
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            struct key_ref key;
+            key_text(L, -2, &key);
+            put_member(e, &key, lua_gettop(L), depth, count++ == 0);
+            lua_pop(L, 1);
+        }
+    } else {
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            lua_pop(L, 1);
+            count++;
+        }
+        struct key_ref small[32];
+        struct key_ref *refs = small;
+        if (count > sizeof small / sizeof small[0])
+            refs = lua_newuserdatauv(L, sizeof *refs * count, 0); /* freed by the GC */
+        size_t n = 0;
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            lua_pop(L, 1);
+            key_text(L, -1, &refs[n++]);
+        }
+        qsort(refs, n, sizeof *refs, compare_key_refs);
+        for (size_t i = 0; i < n; i++) {
+            /* the member's value: by the string key, or by the number read
+             * back from its text (exact: %.17g round-trips a double) */
+            if (!refs[i].s) {
+                if (strpbrk(refs[i].num, ".eEn"))
+                    lua_pushnumber(L, strtod(refs[i].num, NULL));
+                else
+                    lua_pushinteger(L, (lua_Integer)strtoll(refs[i].num, NULL, 10));
+            } else {
+                lua_pushlstring(L, refs[i].s, refs[i].len);
+            }
+            lua_rawget(L, t);
+            put_member(e, &refs[i], lua_gettop(L), depth, i == 0);
+            lua_pop(L, 1);
+        }
+        if (refs != small)
+            lua_pop(L, 1);
     }
     if (count > 0)
         put_newline(e, depth);
     put(e, "}", 1);
-    lua_settop(L, keys - 1);
 }
 
 static void encode_value(struct encoder *e, int idx, int depth)

@@ -73,6 +73,21 @@ describe("json.encode", function()
     assert.are.equal('{\n  "a": null,\n  "b": [\n    1,\n    2\n  ],\n  "c": {}\n}', s)
   end)
 
+  it("sorts number keys and many keys alike", function()
+    assert.are.equal('{"-7":1,"1":"a","2.5":"b","x":{"3":2,"y":1}}',
+      json.encode({ [1] = "a", [2.5] = "b", x = { y = 1, [3] = 2 }, [-7] = 1 }, { sort_keys = true }))
+    local t, keys = {}, {}
+    for i = 1, 100 do t["k" .. i] = i keys[#keys + 1] = "k" .. i end
+    table.sort(keys)
+    local back = json.decode(json.encode(t, { sort_keys = true }))
+    assert.are.equal(100, #(function() local n = {} for k in pairs(back) do n[#n + 1] = k end return n end)())
+    local s = json.encode(t, { sort_keys = true })
+    local pos, order = 1, {}
+    for k in s:gmatch('"(k%d+)"') do order[#order + 1] = k end
+    assert.are.same(keys, order)
+    assert.is_truthy(pos)
+  end)
+
   it("refuses what JSON cannot hold", function()
     assert.has_error(function() json.encode({f = print}) end)
     assert.has_error(function() json.encode(0/0) end)
