@@ -79,13 +79,9 @@ describe("json.encode", function()
     local t, keys = {}, {}
     for i = 1, 100 do t["k" .. i] = i keys[#keys + 1] = "k" .. i end
     table.sort(keys)
-    local back = json.decode(json.encode(t, { sort_keys = true }))
-    assert.are.equal(100, #(function() local n = {} for k in pairs(back) do n[#n + 1] = k end return n end)())
-    local s = json.encode(t, { sort_keys = true })
-    local pos, order = 1, {}
-    for k in s:gmatch('"(k%d+)"') do order[#order + 1] = k end
+    local order = {}
+    for k in json.encode(t, { sort_keys = true }):gmatch('"(k%d+)"') do order[#order + 1] = k end
     assert.are.same(keys, order)
-    assert.is_truthy(pos)
   end)
 
   it("refuses what JSON cannot hold", function()
