@@ -1,107 +1,29 @@
--- Responses of the json protocol: the decoded body, walked by the output
--- shape into Lua values (see aws.lua for the value conventions).
+-- Responses of the json protocol. decode() parses the body; output() builds
+-- the Lua values of a structure shape from it in one pass, in C
+-- (runtime/shape_json.c: see aws.lua for the value conventions).
+local shapejson = require "aws.shapejson"
 local json = require "json"
-local base64 = require "aws.base64"
-local timestamp = require "aws.timestamp"
 
 local M = {}
 
-local pairs, type, tointeger, setmetatable = pairs, type, math.tointeger, setmetatable
-local null, array_mt, object_mt = json.null, json.array_mt, json.object_mt
+local setmetatable, type = setmetatable, type
+local object_mt = json.object_mt
 
--- wire name -> {name, ref} of a structure's members, cached on the shape.
-local function wire_members(shape)
-  local by_wire = shape._json_members
-  if not by_wire then
-    by_wire = {}
-    for name, ref in pairs(shape.members or {}) do
-      by_wire[ref.locationName or name] = {name, ref}
-    end
-    shape._json_members = by_wire
-  end
-  return by_wire
-end
-
-local value
-
-local decoders = {}
-
-function decoders.structure(model, shape, v)
-  if shape.document then return v end
-  if type(v) ~= "table" then return nil end
-  local out = setmetatable({}, object_mt)
-  local by_wire = wire_members(shape)
-  for k, mv in pairs(v) do
-    local member = by_wire[k]
-    if member and mv ~= null then
-      local ref = member[2]
-      out[member[1]] = value(model, model:target(ref), mv, ref)
-    end
-  end
-  return out
-end
-
-function decoders.list(model, shape, v)
-  if type(v) ~= "table" then return nil end
-  local out = setmetatable({}, array_mt)
-  local ref = shape.member
-  local item = model:target(ref)
-  for i = 1, #v do
-    local mv = v[i]
-    if mv == null then out[i] = null else out[i] = value(model, item, mv, ref) end
-  end
-  return out
-end
-
-function decoders.map(model, shape, v)
-  if type(v) ~= "table" then return nil end
-  local out = setmetatable({}, object_mt)
-  local ref = shape.value
-  local item = model:target(ref)
-  for k, mv in pairs(v) do
-    if mv ~= null then out[k] = value(model, item, mv, ref) end
-  end
-  return out
-end
-
-function decoders.timestamp(_, _, v) return timestamp.normalize(v) end
-
-function decoders.blob(_, _, v)
-  return type(v) == "string" and (base64.decode(v) or v) or v
-end
-
-function decoders.integer(_, _, v) return tointeger(v) or v end
-decoders.long = decoders.integer
-
-local SPECIAL = {NaN = 0 / 0, Infinity = math.huge, ["-Infinity"] = -math.huge}
-function decoders.float(_, _, v)
-  if type(v) == "string" then return SPECIAL[v] or tonumber(v) end
-  return v + 0.0
-end
-decoders.double = decoders.float
-
-value = function(model, shape, v, ref)
-  local decode = decoders[shape.type]
-  if decode then return decode(model, shape, v, ref) end
-  return v
-end
-
--- The output of a decoded body (a table, or nil for an empty body).
-function M.output(model, shape, body)
+-- The output of a parsed body (from decode) read as a structure shape.
+function M.output(model, shape, tree)
   if not shape then return setmetatable({}, object_mt) end
-  return decoders.structure(model, shape, body or {}) or setmetatable({}, object_mt)
+  return shapejson.output(model, shape, tree)
 end
 
+-- The parsed body (a blank one is an empty object), or nil and why.
 function M.decode(body)
-  if body == nil or body:find("^%s*$") then return {} end
-  local ok, v = pcall(json.decode, body)
-  if ok and type(v) == "table" then return v end
-  return nil, ok and "not a JSON object" or tostring(v)
+  return shapejson.parse(body)
 end
 
 -- code, message of an error answer (botocore's rules: x-amzn-ErrorType,
 -- then __type or code in the body; "ns#Name:uri" becomes "Name").
-function M.error_code(headers, body)
+function M.error_code(headers, tree)
+  local body = tree and shapejson.value(tree)
   local code = headers["x-amzn-errortype"]
   if (code == nil or code == "") and type(body) == "table" then
     code = body.__type or body.code
