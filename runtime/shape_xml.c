@@ -1,0 +1,719 @@
+/* require "aws.shapexml": answers of the AWS query and ec2 protocols,
+ * decoded in one pass. expat builds a compact tree in C memory (no Lua value
+ * per element), then the tree is walked by the output shape (the model's
+ * tables, see stdlib/aws/model.lua) into the final Lua values, with the
+ * conventions of aws.lua (lists carry json.array_mt, structures and maps
+ * json.object_mt, timestamps are ISO-8601 UTC text, blobs are decoded).
+ *
+ * Elements are numbered in document order, the root is 1. An element's
+ * text is its own character data (that of its children not included);
+ * attributes are dropped: neither protocol gives them meaning. The document
+ * lives in a userdata (freed by its __gc), so an error raised mid-walk
+ * cannot leak it. */
+#include <ctype.h>
+#include <expat.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aws_scalar.h"
+
+#define XML_MAX_DEPTH 200
+static const char DOC_MT[] = "fg.aws.shapexml.doc";
+static const char ARRAY_MT_KEY[] = "fg.json.array";   /* runtime/json.c's marks */
+static const char OBJECT_MT_KEY[] = "fg.json.object";
+
+/* Upvalues of the module's functions. */
+#define JSON_DECODE lua_upvalueindex(1) /* json.decode, for policy documents */
+
+struct element {
+    size_t tag, tag_len;   /* local name (prefix dropped), in names */
+    size_t text, text_len; /* character data, in texts */
+    int has_text;          /* 0 when the element has no character data */
+    uint32_t first, next;  /* first child, next sibling; 0 when none */
+};
+
+/* Growable byte buffer. */
+struct bytes {
+    char *p;
+    size_t n, cap;
+};
+
+struct doc {
+    struct element *el; /* el[1 .. count] */
+    size_t count, cap;
+    struct bytes names, texts;
+};
+
+/* Parsing state, on the C stack while XML_Parse runs. */
+struct builder {
+    XML_Parser parser;
+    struct doc *d;
+    struct bytes open_text; /* character data of the open elements, stacked */
+    struct {
+        uint32_t element, last_child;
+        size_t text_start;
+    } open[XML_MAX_DEPTH];
+    int depth;
+    int failed; /* too deep, too large or out of memory */
+};
+
+static void doc_free(struct doc *d)
+{
+    free(d->el);
+    free(d->names.p);
+    free(d->texts.p);
+    memset(d, 0, sizeof *d);
+}
+
+static int doc_gc(lua_State *L)
+{
+    doc_free(luaL_checkudata(L, 1, DOC_MT));
+    return 0;
+}
+
+static int bytes_add(struct bytes *b, const char *s, size_t len)
+{
+    if (len > b->cap - b->n) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap - b->n < len) {
+            if (cap > SIZE_MAX / 2)
+                return 0;
+            cap *= 2;
+        }
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return 0;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, len);
+    b->n += len;
+    return 1;
+}
+
+/* Adds an element named name (NUL-terminated); returns its number, or 0. */
+static uint32_t doc_add(struct doc *d, const char *name, size_t len)
+{
+    if (d->count + 1 >= d->cap) {
+        if (d->count >= UINT32_MAX - 1)
+            return 0;
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        struct element *el = realloc(d->el, cap * sizeof *el);
+        if (!el)
+            return 0;
+        d->el = el;
+        d->cap = cap;
+    }
+    uint32_t n = (uint32_t)++d->count;
+    struct element *e = &d->el[n];
+    memset(e, 0, sizeof *e);
+    e->tag = d->names.n;
+    e->tag_len = len;
+    if (!bytes_add(&d->names, name, len))
+        return 0;
+    return n;
+}
+
+static void stop(struct builder *b)
+{
+    b->failed = 1;
+    XML_StopParser(b->parser, XML_FALSE);
+}
+
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+    struct builder *b = ud;
+    (void)attrs;
+    if (b->failed)
+        return;
+    if (b->depth >= XML_MAX_DEPTH) {
+        stop(b);
+        return;
+    }
+    const char *colon = strrchr(name, ':');
+    const char *local = colon ? colon + 1 : name;
+    uint32_t n = doc_add(b->d, local, strlen(local));
+    if (!n) {
+        stop(b);
+        return;
+    }
+    if (b->depth > 0) {
+        uint32_t parent = b->open[b->depth - 1].element;
+        uint32_t last = b->open[b->depth - 1].last_child;
+        if (last)
+            b->d->el[last].next = n;
+        else
+            b->d->el[parent].first = n;
+        b->open[b->depth - 1].last_child = n;
+    }
+    b->open[b->depth].element = n;
+    b->open[b->depth].last_child = 0;
+    b->open[b->depth].text_start = b->open_text.n;
+    b->depth++;
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+    struct builder *b = ud;
+    (void)name;
+    if (b->failed)
+        return;
+    b->depth--;
+    size_t start = b->open[b->depth].text_start;
+    struct element *e = &b->d->el[b->open[b->depth].element];
+    if (b->open_text.n > start) {
+        e->has_text = 1;
+        e->text = b->d->texts.n;
+        e->text_len = b->open_text.n - start;
+        if (!bytes_add(&b->d->texts, b->open_text.p + start, e->text_len))
+            stop(b);
+        b->open_text.n = start;
+    }
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
+{
+    struct builder *b = ud;
+    if (b->failed || b->depth == 0)
+        return;
+    if (!bytes_add(&b->open_text, s, (size_t)len))
+        stop(b);
+}
+
+/* ---- reading the tree ---------------------------------------------------- */
+
+struct walk {
+    lua_State *L;
+    const struct doc *d;
+    int model; /* stack index of the model */
+};
+
+static int tag_is(const struct doc *d, uint32_t e, const char *tag, size_t len)
+{
+    return d->el[e].tag_len == len && memcmp(d->names.p + d->el[e].tag, tag, len) == 0;
+}
+
+/* The first child of element e named tag (any, when tag is NULL), or 0. */
+static uint32_t child(const struct doc *d, uint32_t e, const char *tag, size_t len)
+{
+    for (uint32_t c = d->el[e].first; c; c = d->el[c].next)
+        if (!tag || tag_is(d, c, tag, len))
+            return c;
+    return 0;
+}
+
+/* Pushes the text of element e, or "" when it has none. */
+static void push_text(lua_State *L, const struct doc *d, uint32_t e)
+{
+    if (d->el[e].has_text)
+        lua_pushlstring(L, d->texts.p + d->el[e].text, d->el[e].text_len);
+    else
+        lua_pushliteral(L, "");
+}
+
+static void push_shaped(struct walk *w, int shape, uint32_t e);
+
+/* Pushes model:target(ref) for the reference at index ref (cached on it). */
+static void push_target(struct walk *w, int ref)
+{
+    lua_State *L = w->L;
+    if (lua_getfield(L, ref, "_target") != LUA_TNIL)
+        return;
+    lua_pop(L, 1);
+    lua_getfield(L, w->model, "target");
+    lua_pushvalue(L, w->model);
+    lua_pushvalue(L, ref);
+    lua_call(L, 2, 1);
+}
+
+static int type_is(lua_State *L, int shape, const char *type)
+{
+    lua_getfield(L, shape, "type");
+    const char *t = lua_tostring(L, -1);
+    int is = t && strcmp(t, type) == 0;
+    lua_pop(L, 1);
+    return is;
+}
+
+/* Pushes the table element name -> {member name, target shape, flattened
+ * kind ("list", "map" or false), item shape} of the structure at index
+ * shape, cached on it as _xml_members. */
+static void push_xml_members(struct walk *w, int shape)
+{
+    lua_State *L = w->L;
+    if (lua_getfield(L, shape, "_xml_members") == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    int by_tag = lua_gettop(L);
+    if (lua_getfield(L, shape, "members") == LUA_TTABLE) {
+        int members = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, members)) {
+            int name = lua_gettop(L) - 1, ref = lua_gettop(L);
+            push_target(w, ref);
+            int target = lua_gettop(L);
+            if (lua_getfield(L, ref, "locationName") == LUA_TNIL) {
+                lua_pop(L, 1);
+                lua_pushvalue(L, name);
+            }
+            int tag = lua_gettop(L);
+            lua_getfield(L, ref, "flattened");
+            int flattened = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            lua_getfield(L, target, "flattened");
+            flattened = flattened || lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            const char *flat = NULL;
+            if (flattened && type_is(L, target, "list"))
+                flat = "list";
+            else if (flattened && type_is(L, target, "map"))
+                flat = "map";
+            lua_createtable(L, 4, 0);
+            lua_pushvalue(L, name);
+            lua_rawseti(L, -2, 1);
+            lua_pushvalue(L, target);
+            lua_rawseti(L, -2, 2);
+            if (flat)
+                lua_pushstring(L, flat);
+            else
+                lua_pushboolean(L, 0);
+            lua_rawseti(L, -2, 3);
+            if (flat && flat[0] == 'l') {
+                lua_getfield(L, target, "member");
+                int item_ref = lua_gettop(L);
+                push_target(w, item_ref);
+                lua_rawseti(L, -3, 4);
+                if (lua_getfield(L, item_ref, "locationName") != LUA_TNIL)
+                    lua_replace(L, tag);
+                else
+                    lua_pop(L, 1);
+                lua_pop(L, 1);
+            }
+            lua_pushvalue(L, tag);
+            lua_insert(L, -2);
+            lua_settable(L, by_tag);
+            lua_settop(L, ref - 1);
+        }
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, by_tag);
+    lua_setfield(L, shape, "_xml_members");
+}
+
+/* The locationName of shape[ref_field] or fallback: pushed. */
+static void push_location(lua_State *L, int shape, const char *ref_field, const char *fallback)
+{
+    lua_getfield(L, shape, ref_field);
+    if (lua_type(L, -1) == LUA_TTABLE)
+        lua_getfield(L, -1, "locationName");
+    else
+        lua_pushnil(L);
+    lua_remove(L, -2);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushstring(L, fallback);
+    }
+}
+
+/* Sets out[key] = value from a map entry element (<key>, <value> children,
+ * or the names the map's key and value references give). */
+static void map_entry(struct walk *w, int shape, uint32_t entry, int out)
+{
+    lua_State *L = w->L;
+    const struct doc *d = w->d;
+    push_location(L, shape, "key", "key");
+    push_location(L, shape, "value", "value");
+    size_t key_len, value_len;
+    const char *key_tag = lua_tolstring(L, -2, &key_len);
+    const char *value_tag = lua_tolstring(L, -1, &value_len);
+    lua_pushnil(L); /* k */
+    lua_pushnil(L); /* v */
+    int k = lua_gettop(L) - 1;
+    for (uint32_t part = d->el[entry].first; part; part = d->el[part].next) {
+        const char *field = tag_is(d, part, key_tag, key_len) ? "key"
+                          : tag_is(d, part, value_tag, value_len) ? "value" : NULL;
+        if (!field)
+            continue;
+        lua_getfield(L, shape, field);
+        push_target(w, lua_gettop(L));
+        push_shaped(w, lua_gettop(L), part);
+        lua_replace(L, field[0] == 'k' ? k : k + 1);
+        lua_pop(L, 2);
+    }
+    if (!lua_isnil(L, k))
+        lua_settable(L, out);
+    lua_settop(L, k - 3);
+}
+
+static void push_structure(struct walk *w, int shape, uint32_t e)
+{
+    lua_State *L = w->L;
+    const struct doc *d = w->d;
+    luaL_checkstack(L, 12, "aws: answer nested too deep");
+    lua_newtable(L);
+    luaL_setmetatable(L, OBJECT_MT_KEY);
+    int out = lua_gettop(L);
+    push_xml_members(w, shape);
+    int by_tag = out + 1;
+    for (uint32_t c = d->el[e].first; c; c = d->el[c].next) {
+        lua_pushlstring(L, d->names.p + d->el[c].tag, d->el[c].tag_len);
+        if (lua_rawget(L, by_tag) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            continue;
+        }
+        int member = lua_gettop(L);
+        lua_rawgeti(L, member, 1); /* name */
+        lua_rawgeti(L, member, 3); /* flattened kind */
+        const char *flat = lua_toboolean(L, -1) ? lua_tostring(L, -1) : NULL;
+        lua_pop(L, 1);
+        if (!flat) {
+            lua_rawgeti(L, member, 2);
+            push_shaped(w, lua_gettop(L), c);
+            lua_remove(L, -2);
+            lua_rawset(L, out);
+        } else {
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, out) == LUA_TNIL) {
+                lua_pop(L, 1);
+                lua_newtable(L);
+                luaL_setmetatable(L, flat[0] == 'l' ? ARRAY_MT_KEY : OBJECT_MT_KEY);
+                lua_pushvalue(L, -2);
+                lua_pushvalue(L, -2);
+                lua_rawset(L, out);
+            }
+            int items = lua_gettop(L);
+            if (flat[0] == 'l') {
+                lua_rawgeti(L, member, 4);
+                push_shaped(w, lua_gettop(L), c);
+                lua_rawseti(L, items, (lua_Integer)lua_rawlen(L, items) + 1);
+                lua_pop(L, 1);
+            } else {
+                lua_rawgeti(L, member, 2);
+                map_entry(w, lua_gettop(L), c, items);
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 2);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static void push_list(struct walk *w, int shape, uint32_t e)
+{
+    lua_State *L = w->L;
+    const struct doc *d = w->d;
+    lua_newtable(L);
+    luaL_setmetatable(L, ARRAY_MT_KEY);
+    lua_getfield(L, shape, "member");
+    push_target(w, lua_gettop(L));
+    int item = lua_gettop(L);
+    lua_Integer n = 0;
+    for (uint32_t c = d->el[e].first; c; c = d->el[c].next) {
+        push_shaped(w, item, c);
+        lua_rawseti(L, item - 2, ++n);
+    }
+    lua_pop(L, 2);
+}
+
+static void push_map(struct walk *w, int shape, uint32_t e)
+{
+    lua_State *L = w->L;
+    const struct doc *d = w->d;
+    lua_newtable(L);
+    luaL_setmetatable(L, OBJECT_MT_KEY);
+    int out = lua_gettop(L);
+    for (uint32_t c = d->el[e].first; c; c = d->el[c].next)
+        map_entry(w, shape, c, out);
+}
+
+/* IAM answers policy documents URL-encoded; like botocore (and the AWS
+ * CLI), they are handed over decoded, as tables. Replaces the text at the
+ * top with the table, or with the URL-decoded text when it is not JSON. */
+static void policy_document(lua_State *L)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) {
+        char hex[3] = {0};
+        if (s[i] == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1])
+            && isxdigit((unsigned char)s[i + 2])) {
+            hex[0] = s[i + 1];
+            hex[1] = s[i + 2];
+            luaL_addchar(&b, (char)strtol(hex, NULL, 16));
+            i += 2;
+        } else {
+            luaL_addchar(&b, s[i]);
+        }
+    }
+    luaL_pushresult(&b);
+    lua_remove(L, -2);
+    lua_pushvalue(L, JSON_DECODE);
+    lua_pushvalue(L, -2);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TTABLE)
+        lua_remove(L, -2);
+    else
+        lua_pop(L, 1);
+}
+
+/* Pushes the value of element e read as the shape at index shape. */
+static void push_shaped(struct walk *w, int shape, uint32_t e)
+{
+    lua_State *L = w->L;
+    const struct doc *d = w->d;
+    const struct element *el = &d->el[e];
+    luaL_checkstack(L, 12, "aws: answer nested too deep");
+    lua_getfield(L, shape, "type");
+    const char *type = lua_tostring(L, -1);
+    if (!type)
+        type = "";
+    lua_pop(L, 1); /* type stays alive: the shape holds it */
+    switch (type[0]) { /* one strcmp per value: a shape's type is known by its letters */
+    case 's':
+        if (strcmp(type, "structure") == 0) {
+            push_structure(w, shape, e);
+            return;
+        }
+        break;
+    case 'l':
+        if (strcmp(type, "list") == 0) {
+            push_list(w, shape, e);
+            return;
+        }
+        if (strcmp(type, "long") == 0)
+            goto integer;
+        break;
+    case 'm':
+        if (strcmp(type, "map") == 0) {
+            push_map(w, shape, e);
+            return;
+        }
+        break;
+    case 'i':
+        if (strcmp(type, "integer") == 0) {
+        integer:
+            push_text(L, d, e);
+            if (!el->has_text || !lua_stringtonumber(L, lua_tostring(L, -1))) {
+                lua_pop(L, 1);
+                lua_pushnil(L);
+                return;
+            }
+            lua_remove(L, -2);
+            int is_integer;
+            lua_Integer n = lua_tointegerx(L, -1, &is_integer);
+            if (is_integer) {
+                lua_pop(L, 1);
+                lua_pushinteger(L, n);
+            }
+            return;
+        }
+        break;
+    case 'f':
+    case 'd':
+        if (strcmp(type, "float") == 0 || strcmp(type, "double") == 0) {
+            if (!el->has_text) {
+                lua_pushnil(L);
+                return;
+            }
+            push_text(L, d, e);
+            const char *s = lua_tostring(L, -1);
+            lua_Number n;
+            if (strcmp(s, "NaN") == 0)
+                n = NAN;
+            else if (strcmp(s, "Infinity") == 0)
+                n = HUGE_VAL;
+            else if (strcmp(s, "-Infinity") == 0)
+                n = -HUGE_VAL;
+            else if (lua_stringtonumber(L, s)) {
+                n = lua_tonumber(L, -1);
+                lua_pop(L, 1);
+            } else {
+                lua_pop(L, 1);
+                lua_pushnil(L);
+                return;
+            }
+            lua_pop(L, 1);
+            lua_pushnumber(L, n);
+            return;
+        }
+        break;
+    case 'b':
+        if (strcmp(type, "boolean") == 0) {
+            lua_pushboolean(L, el->has_text && el->text_len == 4
+                                   && memcmp(d->texts.p + el->text, "true", 4) == 0);
+            return;
+        }
+        if (strcmp(type, "blob") == 0) {
+            push_text(L, d, e);
+            if (!fg_aws_decode_base64(L)) {
+                lua_pop(L, 1);
+                lua_pushnil(L);
+            }
+            return;
+        }
+        break;
+    case 't':
+        if (strcmp(type, "timestamp") == 0) {
+            push_text(L, d, e);
+            fg_aws_normalize_timestamp(L);
+            return;
+        }
+        break;
+    }
+    /* strings, and any other type, as text */
+    push_text(L, d, e);
+    lua_getfield(L, shape, "_name");
+    const char *name = lua_tostring(L, -1);
+    int policy = name && strcmp(name, "policyDocumentType") == 0;
+    lua_pop(L, 1);
+    if (policy)
+        policy_document(L);
+}
+
+/* ---- module functions ---------------------------------------------------- */
+
+/* shapexml.parse(body) -> doc, or nil and where and why it is not
+ * well-formed XML. A blank body is an empty <Response>.
+ * Stack in: body (string); out: doc userdata. */
+static int shapexml_parse(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    struct doc *d = lua_newuserdatauv(L, sizeof *d, 0);
+    memset(d, 0, sizeof *d);
+    luaL_setmetatable(L, DOC_MT);
+    if (strspn(text, " \t\r\n\f\v") == len) {
+        if (!doc_add(d, "Response", 8))
+            return luaL_error(L, "aws: out of memory");
+        return 1;
+    }
+    struct builder *b = calloc(1, sizeof *b);
+    if (!b)
+        return luaL_error(L, "aws: out of memory");
+    b->d = d;
+    b->parser = XML_ParserCreate("UTF-8");
+    char why[160] = "";
+    if (!b->parser) {
+        snprintf(why, sizeof why, "out of memory");
+        goto cleanup;
+    }
+    XML_SetUserData(b->parser, b);
+    XML_SetElementHandler(b->parser, on_start, on_end);
+    XML_SetCharacterDataHandler(b->parser, on_text);
+    int ok = len <= (size_t)INT32_MAX &&
+             XML_Parse(b->parser, text, (int)len, XML_TRUE) == XML_STATUS_OK;
+    if (!ok || b->failed || d->count == 0) {
+        if (b->failed)
+            snprintf(why, sizeof why, "nested deeper than %d or out of memory", XML_MAX_DEPTH);
+        else if (len > (size_t)INT32_MAX)
+            snprintf(why, sizeof why, "document too large");
+        else
+            snprintf(why, sizeof why, "%s at line %lu, column %lu",
+                     XML_ErrorString(XML_GetErrorCode(b->parser)),
+                     (unsigned long)XML_GetCurrentLineNumber(b->parser),
+                     (unsigned long)XML_GetCurrentColumnNumber(b->parser));
+    }
+cleanup:
+    if (b->parser)
+        XML_ParserFree(b->parser);
+    free(b->open_text.p);
+    free(b);
+    if (why[0]) {
+        doc_free(d);
+        lua_pushnil(L);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    return 1;
+}
+
+/* Checks that argument arg is an element number of the doc at index 1. */
+static uint32_t check_element(lua_State *L, const struct doc *d, int arg)
+{
+    lua_Integer e = luaL_checkinteger(L, arg);
+    luaL_argcheck(L, e >= 1 && (size_t)e <= d->count, arg, "no such element");
+    return (uint32_t)e;
+}
+
+/* shapexml.child(doc, e [, tag]) -> the first child element of e (named
+ * tag when given), or nil. */
+static int shapexml_child(lua_State *L)
+{
+    const struct doc *d = luaL_checkudata(L, 1, DOC_MT);
+    uint32_t e = check_element(L, d, 2);
+    size_t len = 0;
+    const char *tag = luaL_optlstring(L, 3, NULL, &len);
+    uint32_t c = child(d, e, tag, len);
+    if (c)
+        lua_pushinteger(L, c);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* shapexml.tag(doc, e) -> the element's local name. */
+static int shapexml_tag(lua_State *L)
+{
+    const struct doc *d = luaL_checkudata(L, 1, DOC_MT);
+    uint32_t e = check_element(L, d, 2);
+    lua_pushlstring(L, d->names.p + d->el[e].tag, d->el[e].tag_len);
+    return 1;
+}
+
+/* shapexml.text(doc, e) -> the element's character data, or false when it
+ * has none. */
+static int shapexml_text(lua_State *L)
+{
+    const struct doc *d = luaL_checkudata(L, 1, DOC_MT);
+    uint32_t e = check_element(L, d, 2);
+    if (d->el[e].has_text)
+        push_text(L, d, e);
+    else
+        lua_pushboolean(L, 0);
+    return 1;
+}
+
+/* shapexml.structure(model, shape, doc, e) -> the Lua value of element e
+ * read as the structure shape. Stack in: model, shape, doc, element. */
+static int shapexml_structure(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    const struct doc *d = luaL_checkudata(L, 3, DOC_MT);
+    uint32_t e = check_element(L, d, 4);
+    lua_settop(L, 4);
+    struct walk w = {L, d, 1};
+    push_structure(&w, 2, e);
+    return 1;
+}
+
+int luaopen_fg_aws_shapexml(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        {"parse", shapexml_parse},
+        {"child", shapexml_child},
+        {"tag", shapexml_tag},
+        {"text", shapexml_text},
+        {"structure", shapexml_structure},
+        {NULL, NULL},
+    };
+    luaL_newmetatable(L, DOC_MT);
+    lua_pushcfunction(L, doc_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "json"); /* its marking metatables and decode */
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, "decode");
+    lua_remove(L, -2);
+    luaL_newlibtable(L, funcs);
+    lua_insert(L, -2);
+    luaL_setfuncs(L, funcs, 1);
+    return 1;
+}
