@@ -55,6 +55,8 @@ struct builder {
     struct {
         uint32_t element, last_child;
         size_t text_start;
+        const char *qname; /* the start tag's name in the text (plain reader) */
+        size_t qname_len;
     } open[XML_MAX_DEPTH];
     int depth;
     int failed; /* too deep, too large or out of memory */
@@ -76,6 +78,8 @@ static int doc_gc(lua_State *L)
 
 static int bytes_add(struct bytes *b, const char *s, size_t len)
 {
+    if (len == 0)
+        return 1;
     if (len > b->cap - b->n) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap - b->n < len) {
@@ -120,22 +124,24 @@ static uint32_t doc_add(struct doc *d, const char *name, size_t len)
 static void stop(struct builder *b)
 {
     b->failed = 1;
-    XML_StopParser(b->parser, XML_FALSE);
+    if (b->parser)
+        XML_StopParser(b->parser, XML_FALSE);
 }
 
-static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+/* Opens an element whose qualified name is qname (len bytes). */
+static void start_element(struct builder *b, const char *qname, size_t len)
 {
-    struct builder *b = ud;
-    (void)attrs;
     if (b->failed)
         return;
     if (b->depth >= XML_MAX_DEPTH) {
         stop(b);
         return;
     }
-    const char *colon = strrchr(name, ':');
-    const char *local = colon ? colon + 1 : name;
-    uint32_t n = doc_add(b->d, local, strlen(local));
+    const char *local = qname;
+    for (size_t i = 0; i < len; i++)
+        if (qname[i] == ':')
+            local = qname + i + 1;
+    uint32_t n = doc_add(b->d, local, len - (size_t)(local - qname));
     if (!n) {
         stop(b);
         return;
@@ -152,7 +158,15 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     b->open[b->depth].element = n;
     b->open[b->depth].last_child = 0;
     b->open[b->depth].text_start = b->open_text.n;
+    b->open[b->depth].qname = qname;
+    b->open[b->depth].qname_len = len;
     b->depth++;
+}
+
+static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
+{
+    (void)attrs;
+    start_element(ud, name, strlen(name));
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
@@ -181,6 +195,191 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
         return;
     if (!bytes_add(&b->open_text, s, (size_t)len))
         stop(b);
+}
+
+/* ---- plain documents, without expat -------------------------------------
+ * AWS answers are plain: an XML declaration, elements with few attributes,
+ * ASCII text with the five predefined entities. read_plain reads those
+ * several times faster than expat. Anything else (comments, CDATA,
+ * character references, non-ASCII bytes, CR, a DOCTYPE, any error) makes
+ * it give up, and expat reads the document instead: what is accepted, and
+ * every error message, stay expat's. */
+
+static int is_name_start(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':';
+}
+
+static int is_name_char(unsigned char c)
+{
+    return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* Length of the (ASCII) name at p, 0 when there is none. */
+static size_t name_length(const char *p, const char *end)
+{
+    if (p >= end || !is_name_start((unsigned char)*p))
+        return 0;
+    const char *q = p + 1;
+    while (q < end && is_name_char((unsigned char)*q))
+        q++;
+    return (size_t)(q - p);
+}
+
+/* Is c a character plain text may hold as it is? */
+static int is_plain_char(unsigned char c)
+{
+    return (c >= 0x20 && c < 0x80) || c == '\t' || c == '\n';
+}
+
+/* Adds the character data [p, end) (no '<' in it) to the open element,
+ * the predefined entities replaced; returns 0 to give up. */
+static int plain_text(struct builder *b, const char *p, const char *end)
+{
+    static const struct {
+        const char *ref, *ch;
+        size_t len;
+    } entities[] = {{"&lt;", "<", 4}, {"&gt;", ">", 4}, {"&amp;", "&", 5},
+                    {"&quot;", "\"", 6}, {"&apos;", "'", 6}};
+    const char *run = p;
+    for (const char *q = p; q < end; q++) {
+        unsigned char c = (unsigned char)*q;
+        if (c == '&') {
+            on_text(b, run, (int)(q - run));
+            size_t i = 0;
+            while (i < 5 && !((size_t)(end - q) >= entities[i].len
+                              && memcmp(q, entities[i].ref, entities[i].len) == 0))
+                i++;
+            if (i == 5)
+                return 0;
+            on_text(b, entities[i].ch, 1);
+            q += entities[i].len - 1;
+            run = q + 1;
+        } else if (!is_plain_char(c) || (c == '>' && q - p >= 2 && q[-1] == ']' && q[-2] == ']')) {
+            return 0;
+        }
+    }
+    on_text(b, run, (int)(end - run));
+    return !b->failed;
+}
+
+/* Reads a start tag's attributes from *pp up to its '>' or "/>" (which is
+ * left at *pp); returns 0 to give up. Attributes are checked, not kept. */
+static int plain_attributes(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    const char *names[8];
+    size_t lens[8];
+    int count = 0;
+    for (;;) {
+        const char *before = p;
+        while (p < end && is_space(*p))
+            p++;
+        if (p >= end)
+            return 0;
+        if (*p == '>' || *p == '/')
+            break;
+        size_t n = name_length(p, end);
+        if (p == before || !n || count == 8)
+            return 0;
+        for (int i = 0; i < count; i++)
+            if (lens[i] == n && memcmp(names[i], p, n) == 0)
+                return 0; /* a duplicate attribute: expat's error */
+        names[count] = p;
+        lens[count++] = n;
+        p += n;
+        while (p < end && is_space(*p))
+            p++;
+        if (p >= end || *p != '=')
+            return 0;
+        p++;
+        while (p < end && is_space(*p))
+            p++;
+        if (p >= end || (*p != '"' && *p != '\''))
+            return 0;
+        const char *close = memchr(p + 1, *p, (size_t)(end - p - 1));
+        if (!close)
+            return 0;
+        for (const char *q = p + 1; q < close; q++)
+            if (*q == '<' || *q == '&' || !is_plain_char((unsigned char)*q))
+                return 0;
+        p = close + 1;
+    }
+    *pp = p;
+    return 1;
+}
+
+/* Reads a plain document into b; returns 0 to give up (then b holds a
+ * partial tree, to be thrown away). */
+static int read_plain(struct builder *b, const char *s, size_t len)
+{
+    static const char *const declarations[] = {
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<?xml version=\"1.0\"?>"};
+    const char *p = s, *end = s + len;
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(declarations[i]);
+        if (len >= n && memcmp(s, declarations[i], n) == 0) {
+            p += n;
+            break;
+        }
+    }
+    int root_done = 0;
+    while (p < end) {
+        if (*p != '<') {
+            const char *lt = memchr(p, '<', (size_t)(end - p));
+            if (!lt)
+                lt = end;
+            if (b->depth == 0) {
+                for (; p < lt; p++)
+                    if (!is_space(*p))
+                        return 0;
+            } else if (!plain_text(b, p, lt)) {
+                return 0;
+            }
+            p = lt;
+            continue;
+        }
+        p++;
+        if (p < end && *p == '/') { /* an end tag */
+            p++;
+            size_t n = name_length(p, end);
+            if (!n || b->depth == 0 || n != b->open[b->depth - 1].qname_len
+                || memcmp(p, b->open[b->depth - 1].qname, n) != 0)
+                return 0;
+            p += n;
+            while (p < end && is_space(*p))
+                p++;
+            if (p >= end || *p != '>')
+                return 0;
+            p++;
+            on_end(b, NULL);
+            root_done = b->depth == 0;
+            continue;
+        }
+        size_t n = name_length(p, end); /* a start tag; "<!" and "<?" give up here */
+        if (!n || root_done)
+            return 0;
+        const char *qname = p;
+        p += n;
+        if (!plain_attributes(&p, end))
+            return 0;
+        int empty = *p == '/';
+        if (empty && (p + 1 >= end || p[1] != '>'))
+            return 0;
+        p += empty ? 2 : 1;
+        start_element(b, qname, n);
+        if (empty)
+            on_end(b, NULL);
+        if (b->failed)
+            return 0;
+        root_done = b->depth == 0;
+    }
+    return root_done && !b->failed;
 }
 
 /* ---- reading the tree ---------------------------------------------------- */
@@ -597,8 +796,14 @@ static int shapexml_parse(lua_State *L)
     if (!b)
         return luaL_error(L, "aws: out of memory");
     b->d = d;
-    b->parser = XML_ParserCreate("UTF-8");
     char why[160] = "";
+    if (read_plain(b, text, len))
+        goto cleanup;
+    doc_free(d); /* what read_plain left; expat reads it all again */
+    free(b->open_text.p);
+    memset(b, 0, sizeof *b);
+    b->d = d;
+    b->parser = XML_ParserCreate("UTF-8");
     if (!b->parser) {
         snprintf(why, sizeof why, "out of memory");
         goto cleanup;
