@@ -29,7 +29,7 @@ static const char OBJECT_MT_KEY[] = "fg.json.object";
 #define JSON_DECODE lua_upvalueindex(1) /* json.decode, for policy documents */
 
 struct element {
-    size_t tag, tag_len;   /* local name (prefix dropped), in names */
+    uint32_t tag;          /* local name (prefix dropped): index in tags */
     size_t text, text_len; /* character data, in texts */
     int has_text;          /* 0 when the element has no character data */
     uint32_t first, next;  /* first child, next sibling; 0 when none */
@@ -41,10 +41,22 @@ struct bytes {
     size_t n, cap;
 };
 
+/* A distinct element name, in names. */
+struct tag_name {
+    size_t at, len;
+};
+
+/* Each distinct name is kept once (tags), so that the walk gets its Lua
+ * string from an array (the doc's user value) instead of hashing it again
+ * for every element. slots is the hash index of tags while parsing. */
 struct doc {
     struct element *el; /* el[1 .. count] */
     size_t count, cap;
     struct bytes names, texts;
+    struct tag_name *tags;
+    uint32_t ntags, tags_cap;
+    uint32_t *slots; /* tag index + 1, 0 when free */
+    size_t nslots;
 };
 
 /* Parsing state, on the C stack while XML_Parse runs. */
@@ -67,6 +79,8 @@ static void doc_free(struct doc *d)
     free(d->el);
     free(d->names.p);
     free(d->texts.p);
+    free(d->tags);
+    free(d->slots);
     memset(d, 0, sizeof *d);
 }
 
@@ -98,7 +112,59 @@ static int bytes_add(struct bytes *b, const char *s, size_t len)
     return 1;
 }
 
-/* Adds an element named name (NUL-terminated); returns its number, or 0. */
+static size_t name_hash(const char *s, size_t len)
+{
+    size_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* Rebuilds the hash index of tags with n slots (a power of two). */
+static int index_tags(struct doc *d, size_t n)
+{
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return 0;
+    for (uint32_t t = 0; t < d->ntags; t++) {
+        size_t i = name_hash(d->names.p + d->tags[t].at, d->tags[t].len) & (n - 1);
+        while (slots[i])
+            i = (i + 1) & (n - 1);
+        slots[i] = t + 1;
+    }
+    free(d->slots);
+    d->slots = slots;
+    d->nslots = n;
+    return 1;
+}
+
+/* The index in tags of a name, added when new; UINT32_MAX when out of memory. */
+static uint32_t intern_tag(struct doc *d, const char *name, size_t len)
+{
+    if (2 * ((size_t)d->ntags + 1) > d->nslots && !index_tags(d, d->nslots ? 2 * d->nslots : 64))
+        return UINT32_MAX;
+    size_t i = name_hash(name, len) & (d->nslots - 1);
+    for (; d->slots[i]; i = (i + 1) & (d->nslots - 1)) {
+        const struct tag_name *t = &d->tags[d->slots[i] - 1];
+        if (t->len == len && memcmp(d->names.p + t->at, name, len) == 0)
+            return d->slots[i] - 1;
+    }
+    if (d->ntags == d->tags_cap) {
+        uint32_t cap = d->tags_cap ? 2 * d->tags_cap : 32;
+        struct tag_name *tags = realloc(d->tags, cap * sizeof *tags);
+        if (!tags)
+            return UINT32_MAX;
+        d->tags = tags;
+        d->tags_cap = cap;
+    }
+    d->tags[d->ntags] = (struct tag_name){d->names.n, len};
+    if (!bytes_add(&d->names, name, len))
+        return UINT32_MAX;
+    d->slots[i] = d->ntags + 1;
+    return d->ntags++;
+}
+
+/* Adds an element named name (len bytes); returns its number, or 0. */
 static uint32_t doc_add(struct doc *d, const char *name, size_t len)
 {
     if (d->count + 1 >= d->cap) {
@@ -111,13 +177,13 @@ static uint32_t doc_add(struct doc *d, const char *name, size_t len)
         d->el = el;
         d->cap = cap;
     }
+    uint32_t tag = intern_tag(d, name, len);
+    if (tag == UINT32_MAX)
+        return 0;
     uint32_t n = (uint32_t)++d->count;
     struct element *e = &d->el[n];
     memset(e, 0, sizeof *e);
-    e->tag = d->names.n;
-    e->tag_len = len;
-    if (!bytes_add(&d->names, name, len))
-        return 0;
+    e->tag = tag;
     return n;
 }
 
@@ -205,14 +271,27 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
  * it give up, and expat reads the document instead: what is accepted, and
  * every error message, stay expat's. */
 
+/* ASCII name characters: 1 may start a name, 2 may only follow. */
+static const unsigned char NAME_CHAR[128] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['_'] = 1, [':'] = 1,
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2,
+    ['8'] = 2, ['9'] = 2, ['-'] = 2, ['.'] = 2,
+};
+
 static int is_name_start(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':';
+    return c < 128 && NAME_CHAR[c] == 1;
 }
 
 static int is_name_char(unsigned char c)
 {
-    return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    return c < 128 && NAME_CHAR[c] != 0;
 }
 
 static int is_space(char c)
@@ -387,12 +466,14 @@ static int read_plain(struct builder *b, const char *s, size_t len)
 struct walk {
     lua_State *L;
     const struct doc *d;
-    int model; /* stack index of the model */
+    int model;       /* stack index of the model */
+    int tag_strings; /* stack index of the names of tags as Lua strings */
 };
 
 static int tag_is(const struct doc *d, uint32_t e, const char *tag, size_t len)
 {
-    return d->el[e].tag_len == len && memcmp(d->names.p + d->el[e].tag, tag, len) == 0;
+    const struct tag_name *t = &d->tags[d->el[e].tag];
+    return t->len == len && memcmp(d->names.p + t->at, tag, len) == 0;
 }
 
 /* The first child of element e named tag (any, when tag is NULL), or 0. */
@@ -413,7 +494,35 @@ static void push_text(lua_State *L, const struct doc *d, uint32_t e)
         lua_pushliteral(L, "");
 }
 
-static void push_shaped(struct walk *w, int shape, uint32_t e);
+/* What a shape reads as, worked out once per structure member or list
+ * rather than once per value. */
+enum kind { K_STRING, K_POLICY, K_STRUCTURE, K_LIST, K_MAP, K_INTEGER, K_FLOAT,
+            K_BOOLEAN, K_BLOB, K_TIMESTAMP };
+
+static enum kind shape_kind(lua_State *L, int shape)
+{
+    static const struct {
+        const char *type;
+        enum kind kind;
+    } kinds[] = {{"structure", K_STRUCTURE}, {"list", K_LIST}, {"map", K_MAP},
+                 {"integer", K_INTEGER}, {"long", K_INTEGER}, {"float", K_FLOAT},
+                 {"double", K_FLOAT}, {"boolean", K_BOOLEAN}, {"blob", K_BLOB},
+                 {"timestamp", K_TIMESTAMP}};
+    enum kind kind = K_STRING; /* strings, and any other type, read as text */
+    lua_getfield(L, shape, "type");
+    const char *type = lua_tostring(L, -1);
+    for (size_t i = 0; type && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(type, kinds[i].type) == 0)
+            kind = kinds[i].kind;
+    lua_getfield(L, shape, "_name");
+    const char *name = lua_tostring(L, -1);
+    if (kind == K_STRING && name && strcmp(name, "policyDocumentType") == 0)
+        kind = K_POLICY;
+    lua_pop(L, 2);
+    return kind;
+}
+
+static void push_shaped(struct walk *w, int shape, enum kind kind, uint32_t e);
 
 /* Pushes model:target(ref) for the reference at index ref (cached on it). */
 static void push_target(struct walk *w, int ref)
@@ -438,8 +547,8 @@ static int type_is(lua_State *L, int shape, const char *type)
 }
 
 /* Pushes the table element name -> {member name, target shape, flattened
- * kind ("list", "map" or false), item shape} of the structure at index
- * shape, cached on it as _xml_members. */
+ * ("list", "map" or false), item shape, kind of the target, kind of the
+ * item} of the structure at index shape, cached on it as _xml_members. */
 static void push_xml_members(struct walk *w, int shape)
 {
     lua_State *L = w->L;
@@ -471,7 +580,7 @@ static void push_xml_members(struct walk *w, int shape)
                 flat = "list";
             else if (flattened && type_is(L, target, "map"))
                 flat = "map";
-            lua_createtable(L, 4, 0);
+            lua_createtable(L, 6, 0);
             lua_pushvalue(L, name);
             lua_rawseti(L, -2, 1);
             lua_pushvalue(L, target);
@@ -481,10 +590,14 @@ static void push_xml_members(struct walk *w, int shape)
             else
                 lua_pushboolean(L, 0);
             lua_rawseti(L, -2, 3);
+            lua_pushinteger(L, shape_kind(L, target));
+            lua_rawseti(L, -2, 5);
             if (flat && flat[0] == 'l') {
                 lua_getfield(L, target, "member");
                 int item_ref = lua_gettop(L);
                 push_target(w, item_ref);
+                lua_pushinteger(L, shape_kind(L, lua_gettop(L)));
+                lua_rawseti(L, -4, 6);
                 lua_rawseti(L, -3, 4);
                 if (lua_getfield(L, item_ref, "locationName") != LUA_TNIL)
                     lua_replace(L, tag);
@@ -518,34 +631,55 @@ static void push_location(lua_State *L, int shape, const char *ref_field, const 
     }
 }
 
+/* A map shape's entries: element names and shapes of keys and values. */
+struct map_reader {
+    const char *key_tag, *value_tag;
+    size_t key_len, value_len;
+    int key_shape, value_shape; /* stack indices */
+    enum kind key_kind, value_kind;
+};
+
+/* Sets up m for the map shape at index shape; pushes 4 values. */
+static void map_reader_init(struct walk *w, int shape, struct map_reader *m)
+{
+    lua_State *L = w->L;
+    push_location(L, shape, "key", "key");
+    m->key_tag = lua_tolstring(L, -1, &m->key_len);
+    push_location(L, shape, "value", "value");
+    m->value_tag = lua_tolstring(L, -1, &m->value_len);
+    lua_getfield(L, shape, "key");
+    push_target(w, lua_gettop(L));
+    lua_remove(L, -2);
+    m->key_shape = lua_gettop(L);
+    m->key_kind = shape_kind(L, m->key_shape);
+    lua_getfield(L, shape, "value");
+    push_target(w, lua_gettop(L));
+    lua_remove(L, -2);
+    m->value_shape = lua_gettop(L);
+    m->value_kind = shape_kind(L, m->value_shape);
+}
+
 /* Sets out[key] = value from a map entry element (<key>, <value> children,
  * or the names the map's key and value references give). */
-static void map_entry(struct walk *w, int shape, uint32_t entry, int out)
+static void map_entry(struct walk *w, const struct map_reader *m, uint32_t entry, int out)
 {
     lua_State *L = w->L;
     const struct doc *d = w->d;
-    push_location(L, shape, "key", "key");
-    push_location(L, shape, "value", "value");
-    size_t key_len, value_len;
-    const char *key_tag = lua_tolstring(L, -2, &key_len);
-    const char *value_tag = lua_tolstring(L, -1, &value_len);
     lua_pushnil(L); /* k */
     lua_pushnil(L); /* v */
     int k = lua_gettop(L) - 1;
     for (uint32_t part = d->el[entry].first; part; part = d->el[part].next) {
-        const char *field = tag_is(d, part, key_tag, key_len) ? "key"
-                          : tag_is(d, part, value_tag, value_len) ? "value" : NULL;
-        if (!field)
-            continue;
-        lua_getfield(L, shape, field);
-        push_target(w, lua_gettop(L));
-        push_shaped(w, lua_gettop(L), part);
-        lua_replace(L, field[0] == 'k' ? k : k + 1);
-        lua_pop(L, 2);
+        if (tag_is(d, part, m->key_tag, m->key_len)) {
+            push_shaped(w, m->key_shape, m->key_kind, part);
+            lua_replace(L, k);
+        } else if (tag_is(d, part, m->value_tag, m->value_len)) {
+            push_shaped(w, m->value_shape, m->value_kind, part);
+            lua_replace(L, k + 1);
+        }
     }
     if (!lua_isnil(L, k))
         lua_settable(L, out);
-    lua_settop(L, k - 3);
+    lua_settop(L, k - 1);
 }
 
 static void push_structure(struct walk *w, int shape, uint32_t e)
@@ -559,7 +693,7 @@ static void push_structure(struct walk *w, int shape, uint32_t e)
     push_xml_members(w, shape);
     int by_tag = out + 1;
     for (uint32_t c = d->el[e].first; c; c = d->el[c].next) {
-        lua_pushlstring(L, d->names.p + d->el[c].tag, d->el[c].tag_len);
+        lua_rawgeti(L, w->tag_strings, (lua_Integer)d->el[c].tag + 1);
         if (lua_rawget(L, by_tag) != LUA_TTABLE) {
             lua_pop(L, 1);
             continue;
@@ -571,7 +705,10 @@ static void push_structure(struct walk *w, int shape, uint32_t e)
         lua_pop(L, 1);
         if (!flat) {
             lua_rawgeti(L, member, 2);
-            push_shaped(w, lua_gettop(L), c);
+            lua_rawgeti(L, member, 5);
+            enum kind kind = (enum kind)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            push_shaped(w, lua_gettop(L), kind, c);
             lua_remove(L, -2);
             lua_rawset(L, out);
         } else {
@@ -587,13 +724,18 @@ static void push_structure(struct walk *w, int shape, uint32_t e)
             int items = lua_gettop(L);
             if (flat[0] == 'l') {
                 lua_rawgeti(L, member, 4);
-                push_shaped(w, lua_gettop(L), c);
+                lua_rawgeti(L, member, 6);
+                enum kind kind = (enum kind)lua_tointeger(L, -1);
+                lua_pop(L, 1);
+                push_shaped(w, lua_gettop(L), kind, c);
                 lua_rawseti(L, items, (lua_Integer)lua_rawlen(L, items) + 1);
                 lua_pop(L, 1);
             } else {
                 lua_rawgeti(L, member, 2);
-                map_entry(w, lua_gettop(L), c, items);
-                lua_pop(L, 1);
+                struct map_reader m;
+                map_reader_init(w, lua_gettop(L), &m);
+                map_entry(w, &m, c, items);
+                lua_pop(L, 5);
             }
             lua_pop(L, 2);
         }
@@ -611,9 +753,10 @@ static void push_list(struct walk *w, int shape, uint32_t e)
     lua_getfield(L, shape, "member");
     push_target(w, lua_gettop(L));
     int item = lua_gettop(L);
+    enum kind kind = shape_kind(L, item);
     lua_Integer n = 0;
     for (uint32_t c = d->el[e].first; c; c = d->el[c].next) {
-        push_shaped(w, item, c);
+        push_shaped(w, item, kind, c);
         lua_rawseti(L, item - 2, ++n);
     }
     lua_pop(L, 2);
@@ -626,8 +769,11 @@ static void push_map(struct walk *w, int shape, uint32_t e)
     lua_newtable(L);
     luaL_setmetatable(L, OBJECT_MT_KEY);
     int out = lua_gettop(L);
+    struct map_reader m;
+    map_reader_init(w, shape, &m);
     for (uint32_t c = d->el[e].first; c; c = d->el[c].next)
-        map_entry(w, shape, c, out);
+        map_entry(w, &m, c, out);
+    lua_pop(L, 4);
 }
 
 /* IAM answers policy documents URL-encoded; like botocore (and the AWS
@@ -661,121 +807,107 @@ static void policy_document(lua_State *L)
         lua_pop(L, 1);
 }
 
-/* Pushes the value of element e read as the shape at index shape. */
-static void push_shaped(struct walk *w, int shape, uint32_t e)
+/* Pushes the value of element e read as the shape at index shape, whose
+ * kind is kind. */
+static void push_shaped(struct walk *w, int shape, enum kind kind, uint32_t e)
 {
     lua_State *L = w->L;
     const struct doc *d = w->d;
     const struct element *el = &d->el[e];
     luaL_checkstack(L, 12, "aws: answer nested too deep");
-    lua_getfield(L, shape, "type");
-    const char *type = lua_tostring(L, -1);
-    if (!type)
-        type = "";
-    lua_pop(L, 1); /* type stays alive: the shape holds it */
-    switch (type[0]) { /* one strcmp per value: a shape's type is known by its letters */
-    case 's':
-        if (strcmp(type, "structure") == 0) {
-            push_structure(w, shape, e);
-            return;
-        }
-        break;
-    case 'l':
-        if (strcmp(type, "list") == 0) {
-            push_list(w, shape, e);
-            return;
-        }
-        if (strcmp(type, "long") == 0)
-            goto integer;
-        break;
-    case 'm':
-        if (strcmp(type, "map") == 0) {
-            push_map(w, shape, e);
-            return;
-        }
-        break;
-    case 'i':
-        if (strcmp(type, "integer") == 0) {
-        integer:
-            push_text(L, d, e);
-            if (!el->has_text || !lua_stringtonumber(L, lua_tostring(L, -1))) {
-                lua_pop(L, 1);
-                lua_pushnil(L);
-                return;
-            }
-            lua_remove(L, -2);
-            int is_integer;
-            lua_Integer n = lua_tointegerx(L, -1, &is_integer);
-            if (is_integer) {
-                lua_pop(L, 1);
-                lua_pushinteger(L, n);
-            }
-            return;
-        }
-        break;
-    case 'f':
-    case 'd':
-        if (strcmp(type, "float") == 0 || strcmp(type, "double") == 0) {
-            if (!el->has_text) {
-                lua_pushnil(L);
-                return;
-            }
-            push_text(L, d, e);
-            const char *s = lua_tostring(L, -1);
-            lua_Number n;
-            if (strcmp(s, "NaN") == 0)
-                n = NAN;
-            else if (strcmp(s, "Infinity") == 0)
-                n = HUGE_VAL;
-            else if (strcmp(s, "-Infinity") == 0)
-                n = -HUGE_VAL;
-            else if (lua_stringtonumber(L, s)) {
-                n = lua_tonumber(L, -1);
-                lua_pop(L, 1);
-            } else {
-                lua_pop(L, 1);
-                lua_pushnil(L);
-                return;
-            }
+    switch (kind) {
+    case K_STRUCTURE:
+        push_structure(w, shape, e);
+        return;
+    case K_LIST:
+        push_list(w, shape, e);
+        return;
+    case K_MAP:
+        push_map(w, shape, e);
+        return;
+    case K_INTEGER: {
+        push_text(L, d, e);
+        if (!el->has_text || !lua_stringtonumber(L, lua_tostring(L, -1))) {
             lua_pop(L, 1);
-            lua_pushnumber(L, n);
+            lua_pushnil(L);
             return;
         }
-        break;
-    case 'b':
-        if (strcmp(type, "boolean") == 0) {
-            lua_pushboolean(L, el->has_text && el->text_len == 4
-                                   && memcmp(d->texts.p + el->text, "true", 4) == 0);
-            return;
+        lua_remove(L, -2);
+        int is_integer;
+        lua_Integer n = lua_tointegerx(L, -1, &is_integer);
+        if (is_integer) {
+            lua_pop(L, 1);
+            lua_pushinteger(L, n);
         }
-        if (strcmp(type, "blob") == 0) {
-            push_text(L, d, e);
-            if (!fg_aws_decode_base64(L)) {
-                lua_pop(L, 1);
-                lua_pushnil(L);
-            }
-            return;
-        }
-        break;
-    case 't':
-        if (strcmp(type, "timestamp") == 0) {
-            push_text(L, d, e);
-            fg_aws_normalize_timestamp(L);
-            return;
-        }
-        break;
+        return;
     }
-    /* strings, and any other type, as text */
-    push_text(L, d, e);
-    lua_getfield(L, shape, "_name");
-    const char *name = lua_tostring(L, -1);
-    int policy = name && strcmp(name, "policyDocumentType") == 0;
-    lua_pop(L, 1);
-    if (policy)
+    case K_FLOAT: {
+        if (!el->has_text) {
+            lua_pushnil(L);
+            return;
+        }
+        push_text(L, d, e);
+        const char *s = lua_tostring(L, -1);
+        lua_Number n;
+        if (strcmp(s, "NaN") == 0) {
+            n = NAN;
+        } else if (strcmp(s, "Infinity") == 0) {
+            n = HUGE_VAL;
+        } else if (strcmp(s, "-Infinity") == 0) {
+            n = -HUGE_VAL;
+        } else if (lua_stringtonumber(L, s)) {
+            n = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        } else {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+            return;
+        }
+        lua_pop(L, 1);
+        lua_pushnumber(L, n);
+        return;
+    }
+    case K_BOOLEAN:
+        lua_pushboolean(L, el->has_text && el->text_len == 4
+                               && memcmp(d->texts.p + el->text, "true", 4) == 0);
+        return;
+    case K_BLOB:
+        push_text(L, d, e);
+        if (!fg_aws_decode_base64(L)) {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+        }
+        return;
+    case K_TIMESTAMP:
+        push_text(L, d, e);
+        fg_aws_normalize_timestamp(L);
+        return;
+    case K_POLICY:
+        push_text(L, d, e);
         policy_document(L);
+        return;
+    case K_STRING:
+        push_text(L, d, e);
+        return;
+    }
 }
 
 /* ---- module functions ---------------------------------------------------- */
+
+/* Sets the user value of the doc at the top: its tag names as Lua strings
+ * (index + 1), made once per distinct name. */
+static void set_tag_strings(lua_State *L, struct doc *d)
+{
+    free(d->slots); /* the names are all in: their index is done with */
+    d->slots = NULL;
+    d->nslots = 0;
+    lua_createtable(L, (int)d->ntags, 0);
+    for (uint32_t t = 0; t < d->ntags; t++) {
+        lua_pushlstring(L, d->names.p + d->tags[t].at, d->tags[t].len);
+        lua_rawseti(L, -2, (lua_Integer)t + 1);
+    }
+    lua_setiuservalue(L, -2, 1);
+}
 
 /* shapexml.parse(body) -> doc, or nil and where and why it is not
  * well-formed XML. A blank body is an empty <Response>.
@@ -784,12 +916,13 @@ static int shapexml_parse(lua_State *L)
 {
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
-    struct doc *d = lua_newuserdatauv(L, sizeof *d, 0);
+    struct doc *d = lua_newuserdatauv(L, sizeof *d, 1);
     memset(d, 0, sizeof *d);
     luaL_setmetatable(L, DOC_MT);
     if (strspn(text, " \t\r\n\f\v") == len) {
         if (!doc_add(d, "Response", 8))
             return luaL_error(L, "aws: out of memory");
+        set_tag_strings(L, d);
         return 1;
     }
     struct builder *b = calloc(1, sizeof *b);
@@ -835,6 +968,7 @@ cleanup:
         lua_pushstring(L, why);
         return 2;
     }
+    set_tag_strings(L, d);
     return 1;
 }
 
@@ -867,7 +1001,8 @@ static int shapexml_tag(lua_State *L)
 {
     const struct doc *d = luaL_checkudata(L, 1, DOC_MT);
     uint32_t e = check_element(L, d, 2);
-    lua_pushlstring(L, d->names.p + d->el[e].tag, d->el[e].tag_len);
+    const struct tag_name *t = &d->tags[d->el[e].tag];
+    lua_pushlstring(L, d->names.p + t->at, t->len);
     return 1;
 }
 
@@ -893,7 +1028,8 @@ static int shapexml_structure(lua_State *L)
     const struct doc *d = luaL_checkudata(L, 3, DOC_MT);
     uint32_t e = check_element(L, d, 4);
     lua_settop(L, 4);
-    struct walk w = {L, d, 1};
+    lua_getiuservalue(L, 3, 1);
+    struct walk w = {L, d, 1, 5};
     push_structure(&w, 2, e);
     return 1;
 }
