@@ -9,7 +9,7 @@
 #
 #   tests/fuzz/run.sh SECONDS [TARGET...]
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 seconds=${1:?usage: run.sh SECONDS [TARGET...]}; shift
 targets=${*:-xml json jmespath response sigv4 docker_stream config_file}
