@@ -92,6 +92,7 @@ deps:
 test: deps
 	$(MAKE) all unit-tests
 	$(MAKE) asan
+	$(MAKE) fuzz-build
 	bash tests/run
 
 demo: deps

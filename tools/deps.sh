@@ -4,7 +4,7 @@
 set -e
 need="gcc make pkg-config liblua5.4-dev libcjson-dev libcurl4-openssl-dev libssl-dev
 libexpat1-dev libarchive-dev libedit-dev libcmocka-dev lua-busted curl jq
-podman runc docker-registry busybox-static
+podman runc docker-registry busybox-static clang libclang-rt-14-dev
 python3"
 missing=""
 for p in $need; do
