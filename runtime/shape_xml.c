@@ -112,6 +112,12 @@ static int bytes_add(struct bytes *b, const char *s, size_t len)
     return 1;
 }
 
+/* The characters of tag t (names is NULL while only empty names were seen). */
+static const char *tag_chars(const struct doc *d, uint32_t t)
+{
+    return d->tags[t].len ? d->names.p + d->tags[t].at : "";
+}
+
 static size_t name_hash(const char *s, size_t len)
 {
     size_t h = 2166136261u;
@@ -127,7 +133,7 @@ static int index_tags(struct doc *d, size_t n)
     if (!slots)
         return 0;
     for (uint32_t t = 0; t < d->ntags; t++) {
-        size_t i = name_hash(d->names.p + d->tags[t].at, d->tags[t].len) & (n - 1);
+        size_t i = name_hash(tag_chars(d, t), d->tags[t].len) & (n - 1);
         while (slots[i])
             i = (i + 1) & (n - 1);
         slots[i] = t + 1;
@@ -146,7 +152,7 @@ static uint32_t intern_tag(struct doc *d, const char *name, size_t len)
     size_t i = name_hash(name, len) & (d->nslots - 1);
     for (; d->slots[i]; i = (i + 1) & (d->nslots - 1)) {
         const struct tag_name *t = &d->tags[d->slots[i] - 1];
-        if (t->len == len && memcmp(d->names.p + t->at, name, len) == 0)
+        if (t->len == len && (len == 0 || memcmp(d->names.p + t->at, name, len) == 0))
             return d->slots[i] - 1;
     }
     if (d->ntags == d->tags_cap) {
@@ -472,8 +478,8 @@ struct walk {
 
 static int tag_is(const struct doc *d, uint32_t e, const char *tag, size_t len)
 {
-    const struct tag_name *t = &d->tags[d->el[e].tag];
-    return t->len == len && memcmp(d->names.p + t->at, tag, len) == 0;
+    uint32_t t = d->el[e].tag;
+    return d->tags[t].len == len && memcmp(tag_chars(d, t), tag, len) == 0;
 }
 
 /* The first child of element e named tag (any, when tag is NULL), or 0. */
@@ -903,7 +909,7 @@ static void set_tag_strings(lua_State *L, struct doc *d)
     d->nslots = 0;
     lua_createtable(L, (int)d->ntags, 0);
     for (uint32_t t = 0; t < d->ntags; t++) {
-        lua_pushlstring(L, d->names.p + d->tags[t].at, d->tags[t].len);
+        lua_pushlstring(L, tag_chars(d, t), d->tags[t].len);
         lua_rawseti(L, -2, (lua_Integer)t + 1);
     }
     lua_setiuservalue(L, -2, 1);
@@ -1001,8 +1007,8 @@ static int shapexml_tag(lua_State *L)
 {
     const struct doc *d = luaL_checkudata(L, 1, DOC_MT);
     uint32_t e = check_element(L, d, 2);
-    const struct tag_name *t = &d->tags[d->el[e].tag];
-    lua_pushlstring(L, d->names.p + t->at, t->len);
+    uint32_t t = d->el[e].tag;
+    lua_pushlstring(L, tag_chars(d, t), d->tags[t].len);
     return 1;
 }
 
