@@ -1,3 +1,4 @@
--- aws.xml: expat into Lua trees, any bytes.
-local xml = require "aws.xml"
+-- aws.shapexml: the XML reader of query and ec2 answers (its own fast
+-- reader, expat for anything unusual), any bytes.
+local xml = require "aws.shapexml"
 return function(s) xml.parse(s) end
