@@ -1,8 +1,8 @@
 -- A containerized service on AWS Fargate behind an Application Load Balancer.
 --
---   fgrun recipes/fargate_alb.lua [--env NAME] [-D key=value ...]   deploy or update
---   fgrun recipes/fargate_alb.lua status | url | logs [-f]          look at it
---   fgrun --destroy recipes/fargate_alb.lua [--env NAME]            remove it all
+--   fgrun [--env NAME] [-D key=value ...] recipes/fargate_alb.lua   deploy or update
+--   fgrun [--env NAME] recipes/fargate_alb.lua status | url | logs [-f]
+--   fgrun [--env NAME] --destroy recipes/fargate_alb.lua            remove it all
 --
 -- Every resource is a step: fgrun records what each one created and how to
 -- remove it, so a failure rolls back, a re-run changes only what changed,
@@ -15,7 +15,8 @@ local fgrun = require "fgrun"
 local action = arg[1] or "deploy"
 local ACTIONS = { deploy = true, status = true, url = true, logs = true }
 if not ACTIONS[action] then
-  error(("unknown action %q: use deploy (the default), status, url or logs [-f]"):format(action), 0)
+  local hint = action:match("^%-") and " (fgrun's options go before the recipe: fgrun --env prod recipes/fargate_alb.lua)" or ""
+  error(("unknown action %q: use deploy (the default), status, url or logs [-f]%s"):format(action, hint), 0)
 end
 
 local p = fg.params{
