@@ -1,15 +1,14 @@
 /* require "json": JSON in and out.
  *
- * Decoding goes through cJSON. cJSON keeps every number as a double, so the
- * decoder walks the source text alongside the tree to read integer literals
- * exactly (int64), the way Lua 5.4 keeps integers apart from floats.
+ * Decoding goes through cJSON; integer literals are read exactly (int64)
+ * from the source text beside the tree (json_number.c).
  * Encoding is written here: cJSON can neither indent by a chosen width, nor
  * sort keys, nor print int64 exactly.
  *
  * Arrays and objects are told apart by metatables (json.array_mt,
  * json.object_mt) which decoding sets and encoding honours; see HACKING.md. */
+#include "json_number.h"
 #include <cJSON.h>
-#include <errno.h>
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,56 +23,16 @@ static const char OBJECT_MT_KEY[] = "fg.json.object";
 
 /* ---- decoding ---------------------------------------------------------- */
 
-/* Walks the source text in step with the tree to find number tokens. */
-struct number_cursor {
-    const char *p, *end;
-};
-
-/* Advances to the next number token (outside strings); returns its start
- * and sets *len. Numbers appear in the text in the order cJSON built them. */
-static const char *next_number(struct number_cursor *c, size_t *len)
+static void push_number(lua_State *L, const cJSON *item, struct fg_json_number_cursor *c)
 {
-    while (c->p < c->end) {
-        char ch = *c->p;
-        if (ch == '"') {
-            for (c->p++; c->p < c->end && *c->p != '"'; c->p++)
-                if (*c->p == '\\')
-                    c->p++;
-            c->p++;
-        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-            const char *start = c->p;
-            while (c->p < c->end && strchr("+-0123456789.eE", *c->p))
-                c->p++;
-            *len = (size_t)(c->p - start);
-            return start;
-        } else {
-            c->p++;
-        }
-    }
-    *len = 0;
-    return NULL;
+    long long v;
+    if (fg_json_next_integer(c, &v))
+        lua_pushinteger(L, (lua_Integer)v);
+    else
+        lua_pushnumber(L, item->valuedouble);
 }
 
-static void push_number(lua_State *L, const cJSON *item, struct number_cursor *c)
-{
-    size_t len;
-    const char *tok = next_number(c, &len);
-    if (tok && len < 32 && !memchr(tok, '.', len) && !memchr(tok, 'e', len)
-        && !memchr(tok, 'E', len)) {
-        char buf[32];
-        memcpy(buf, tok, len);
-        buf[len] = '\0';
-        errno = 0;
-        long long v = strtoll(buf, NULL, 10);
-        if (errno == 0) {
-            lua_pushinteger(L, (lua_Integer)v);
-            return;
-        }
-    }
-    lua_pushnumber(L, item->valuedouble);
-}
-
-static void push_value(lua_State *L, const cJSON *item, struct number_cursor *c)
+static void push_value(lua_State *L, const cJSON *item, struct fg_json_number_cursor *c)
 {
     luaL_checkstack(L, 4, "json: nesting too deep");
     if (cJSON_IsNull(item)) {
@@ -109,7 +68,7 @@ static int decode_tree(lua_State *L)
     const cJSON *root = lua_touserdata(L, 1);
     size_t len;
     const char *s = lua_tolstring(L, 2, &len);
-    struct number_cursor c = {s, s + len};
+    struct fg_json_number_cursor c = {s, s + len};
     push_value(L, root, &c);
     return 1;
 }

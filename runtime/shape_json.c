@@ -9,12 +9,12 @@
  * raised mid-walk (out of memory, a model that cannot be loaded) cannot leak
  * it. Values read as json.decode reads them (see "preparing the tree"). */
 #include <cJSON.h>
-#include <errno.h>
 #include <lauxlib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aws_scalar.h"
+#include "json_number.h"
 
 static const char TREE_MT[] = "fg.aws.shapejson.tree";
 static const char ARRAY_MT_KEY[] = "fg.json.array";   /* runtime/json.c's marks */
@@ -25,12 +25,6 @@ static const char OBJECT_MT_KEY[] = "fg.json.object";
 
 struct tree {
     cJSON *root; /* NULL for an empty body (an empty object) */
-};
-
-/* Walks the source text in step with the tree to find number tokens:
- * numbers appear in the text in the order cJSON built them. */
-struct number_cursor {
-    const char *p, *end;
 };
 
 struct walk {
@@ -48,64 +42,17 @@ struct walk {
 
 #define INTEGER_LITERAL 1
 
-static const char *next_number(struct number_cursor *c, size_t *len)
+static void mark_number(cJSON *item, struct fg_json_number_cursor *c)
 {
-    const char *p = c->p, *end = c->end;
-    while (p < end) {
-        char ch = *p;
-        if (ch == '"') {
-            /* to the closing quote: one not escaped by an odd run of '\\' */
-            for (;;) {
-                const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
-                if (!q) {
-                    p = end;
-                    break;
-                }
-                const char *b = q;
-                while (b > p + 1 && b[-1] == '\\')
-                    b--;
-                p = q;
-                if ((q - b) % 2 == 0)
-                    break;
-            }
-            p++;
-        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-            const char *start = p;
-            while (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e'
-                               || *p == 'E' || *p == '+' || *p == '-'))
-                p++;
-            c->p = p;
-            *len = (size_t)(p - start);
-            return start;
-        } else {
-            p++;
-        }
-    }
-    c->p = p;
-    *len = 0;
-    return NULL;
-}
-
-static void mark_number(cJSON *item, struct number_cursor *c)
-{
-    size_t len;
-    const char *tok = next_number(c, &len);
+    long long v;
     item->valueint = 0;
-    if (tok && len < 32 && !memchr(tok, '.', len) && !memchr(tok, 'e', len)
-        && !memchr(tok, 'E', len)) {
-        char buf[32];
-        memcpy(buf, tok, len);
-        buf[len] = '\0';
-        errno = 0;
-        long long v = strtoll(buf, NULL, 10);
-        if (errno == 0) {
-            item->valueint = INTEGER_LITERAL;
-            memcpy(&item->valuedouble, &v, sizeof v);
-        }
+    if (fg_json_next_integer(c, &v)) {
+        item->valueint = INTEGER_LITERAL;
+        memcpy(&item->valuedouble, &v, sizeof v);
     }
 }
 
-static void mark_numbers(cJSON *item, struct number_cursor *c)
+static void mark_numbers(cJSON *item, struct fg_json_number_cursor *c)
 {
     if (cJSON_IsNumber(item))
         mark_number(item, c);
@@ -515,7 +462,7 @@ static int shapejson_parse(lua_State *L)
         lua_pushliteral(L, "not a JSON object");
         return 2;
     }
-    struct number_cursor c = {s, s + len};
+    struct fg_json_number_cursor c = {s, s + len};
     mark_numbers(t->root, &c);
     if (!drop_repeated(t->root))
         return luaL_error(L, "aws: out of memory");
