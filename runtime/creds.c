@@ -3,6 +3,7 @@
 #define _GNU_SOURCE  /* timegm, malloc_usable_size */
 #endif
 #include "creds.h"
+#include "handle.h"
 #include "aws_buf.h"
 #include "config_file.h"
 #include "http.h"
@@ -509,17 +510,7 @@ int luaopen_fg_aws_creds(lua_State *L)
 		{ "from_http", creds_from_http },
 		{ NULL, NULL },
 	};
-	if (luaL_newmetatable(L, CREDS_MT)) {
-		luaL_newlib(L, methods);
-		lua_setfield(L, -2, "__index");
-		lua_pushcfunction(L, creds_close);
-		lua_setfield(L, -2, "__gc");
-		lua_pushcfunction(L, creds_close);
-		lua_setfield(L, -2, "__close");
-		lua_pushcfunction(L, creds_tostring);
-		lua_setfield(L, -2, "__tostring");
-	}
-	lua_pop(L, 1);
+	fg_handle_type(L, CREDS_MT, methods, creds_close, creds_tostring);
 	luaL_newlib(L, fns);
 	return 1;
 }

@@ -3,6 +3,7 @@
  * read, build contexts streamed from docker_context.c, progress streams
  * decoded line by line by docker_stream.c). */
 #include "docker.h"
+#include "handle.h"
 #include "docker_auth.h"
 #include "docker_container.h"
 #include "docker_context.h"
@@ -683,17 +684,7 @@ int luaopen_fg_docker_engine(lua_State *L)
         { "context_write", docker_context_write }, { "urlencode", docker_urlencode },
         { "isatty", docker_isatty }, { NULL, NULL },
     };
-    if (luaL_newmetatable(L, FG_DOCKER_CONN_MT)) {
-        luaL_newlib(L, conn_methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, conn_close);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, conn_close);
-        lua_setfield(L, -2, "__close");
-        lua_pushcfunction(L, conn_tostring);
-        lua_setfield(L, -2, "__tostring");
-    }
-    lua_pop(L, 1);
+    fg_handle_type(L, FG_DOCKER_CONN_MT, conn_methods, conn_close, conn_tostring);
     luaL_newlib(L, module);
     lua_pushstring(L, CLIENT_MAX_API);
     lua_setfield(L, -2, "client_api_version");

@@ -2,6 +2,7 @@
  * its published ports (user value 2). */
 #include "docker_container.h"
 #include "docker.h"
+#include "handle.h"
 
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
@@ -233,17 +234,7 @@ void fg_docker_container_open(lua_State *L)
         { "id", container_id }, { "port", container_port }, { "logs", container_logs },
         { "stop", container_stop }, { "remove", container_remove }, { NULL, NULL },
     };
-    if (luaL_newmetatable(L, FG_DOCKER_CONTAINER_MT)) {
-        luaL_newlib(L, methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, container_close);
-        lua_setfield(L, -2, "__close");
-        lua_pushcfunction(L, container_close);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, container_tostring);
-        lua_setfield(L, -2, "__tostring");
-    }
-    lua_pop(L, 1);
+    fg_handle_type(L, FG_DOCKER_CONTAINER_MT, methods, container_close, container_tostring);
     lua_pushcfunction(L, docker_container);
     lua_setfield(L, -2, "container");
 }

@@ -1,6 +1,7 @@
 /* require "fgrun.fs": the few file operations a deployment journal needs
  * and Lua's io library lacks: atomic replacement with fsync and a chosen
  * mode, advisory locks that die with the process, folders. */
+#include "handle.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -193,15 +194,7 @@ int luaopen_fg_fgrun_fs(lua_State *L)
         {"release", lock_release},
         {NULL, NULL},
     };
-    if (luaL_newmetatable(L, LOCK_MT)) {
-        luaL_newlib(L, lock_methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, lock_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, lock_gc);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_pop(L, 1);
+    fg_handle_type(L, LOCK_MT, lock_methods, lock_gc, NULL);
     luaL_newlib(L, funcs);
     return 1;
 }

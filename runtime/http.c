@@ -1,6 +1,7 @@
 /* libcurl transport for AWS calls. See http.h. */
 #include "http.h"
 #include "creds.h"
+#include "handle.h"
 #include "interrupt.h"
 
 #include <stdlib.h>
@@ -358,15 +359,7 @@ int luaopen_fg_aws_http(lua_State *L)
 		{ "close", conn_close },
 		{ NULL, NULL },
 	};
-	if (luaL_newmetatable(L, CONN_MT)) {
-		luaL_newlib(L, conn_methods);
-		lua_setfield(L, -2, "__index");
-		lua_pushcfunction(L, conn_close);
-		lua_setfield(L, -2, "__gc");
-		lua_pushcfunction(L, conn_close);
-		lua_setfield(L, -2, "__close");
-	}
-	lua_pop(L, 1);
+	fg_handle_type(L, CONN_MT, conn_methods, conn_close, NULL);
 	if (luaL_newmetatable(L, RESPONSE_MT)) {
 		lua_pushcfunction(L, response_gc);
 		lua_setfield(L, -2, "__gc");
