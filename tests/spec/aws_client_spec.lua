@@ -7,10 +7,7 @@ local model = require "aws.model"
 local protocol = require "aws.protocol"
 
 local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
--- moto takes any key; given explicitly (as an aws.creds object, the
--- transport's credentials option) so no real credential is ever read
-local CREDENTIALS = require("aws.creds").from_process(
-  [[printf '{"Version":1,"AccessKeyId":"testing","SecretAccessKey":"testing"}']])
+local CREDENTIALS = dofile("tests/fixtures/moto.lua").credentials
 local NOWHERE = "http://127.0.0.1:9" -- discard port: nothing listens, nothing is sent
 
 local function offline(name)

@@ -277,9 +277,7 @@ describe("fg.wait_for_deployment against moto", function()
     return
   end
   local aws = require "aws"
-  local opts = {region = "us-east-1", endpoint_url = MOTO,
-    credentials = require("aws.creds").from_process(
-      [[printf '{"Version":1,"AccessKeyId":"testing","SecretAccessKey":"testing"}']])}
+  local opts = dofile("tests/fixtures/moto.lua").options(MOTO)
   local ec2, elbv2, ecs = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
   local logs = aws.client("logs", opts)
   local name = "d" .. tostring(os.time() % 100000) .. math.random(100, 999)

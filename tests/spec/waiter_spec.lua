@@ -284,10 +284,7 @@ describe("aws waiters against moto", function()
     return
   end
   local aws = require "aws"
-  -- moto takes any key; given explicitly so no real credential is read
-  local opts = {region = "us-east-1", endpoint_url = MOTO,
-    credentials = require("aws.creds").from_process(
-      [[printf '{"Version":1,"AccessKeyId":"testing","SecretAccessKey":"testing"}']])}
+  local opts = dofile("tests/fixtures/moto.lua").options(MOTO)
   local ec2, lbs, ecs_client = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
   local suffix = "w" .. unique()
   local fast = {delay = 0.2, timeout = 10, progress = false}
