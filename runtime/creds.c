@@ -400,40 +400,36 @@ cleanup:
 }
 
 /* creds.from_http(conn, req, format) -> creds | nil, message
- * Sends req ({method, url, headers, body, connect_timeout_ms, timeout_ms})
- * on conn and reads credentials from the answer, in C: format "json" (the
- * container and EC2 metadata document) or "sts" (an AssumeRole answer).
- * The message never quotes the body, except an STS error's Code/Message.
- * Raises "interrupted" on SIGINT/SIGTERM. */
+ * Sends req (as conn:request takes it; the body may hold secrets) on conn
+ * and reads credentials from the answer, in C: format "json" (the
+ * container and EC2 metadata document) or "sts" (an AssumeRole or
+ * AssumeRoleWithWebIdentity answer). The message never quotes the body,
+ * except an STS error's Code/Message. Raises "interrupted" on SIGINT/SIGTERM. */
 static int creds_from_http(lua_State *L)
 {
 	struct fg_http_conn *conn = fg_http_conn_check(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	static const char *const formats[] = { "json", "sts", NULL };
 	int format = luaL_checkoption(L, 3, NULL, formats);
-	struct fg_http_request req = {0};
-	lua_getfield(L, 2, "method");
-	lua_getfield(L, 2, "url");
-	lua_getfield(L, 2, "body");
-	lua_getfield(L, 2, "connect_timeout_ms");
-	lua_getfield(L, 2, "timeout_ms");
-	req.method = luaL_optstring(L, -5, "GET");
-	req.url = luaL_checkstring(L, -4);
-	req.body = luaL_optlstring(L, -3, NULL, &req.body_len);
-	req.connect_timeout_ms = (long)luaL_optinteger(L, -2, 0);
-	req.timeout_ms = (long)luaL_optinteger(L, -1, 0);
-	req.max_body = DOCUMENT_MAX;
 	struct fg_creds *c = push_empty(L);
-	lua_getfield(L, 2, "headers");
-	const char *bad;
-	if (fg_http_headers_from_lua(L, -1, &req.headers, &bad))
-		return luaL_error(L, "credentials request: bad header %s", bad ? bad : "table");
-	lua_pop(L, 1);
+	struct fg_http_request req;
+	struct fg_aws_buf body;
+	fg_aws_buf_init(&body, DOCUMENT_MAX);
+	const char *bad = NULL;
+	int bad_rc = fg_http_request_from_lua(L, 2, &req, &body, &bad);
+	if (bad_rc) {
+		fg_http_headers_free(req.headers);
+		fg_aws_buf_clean_up(&body);
+		return luaL_error(L, bad_rc == -2 ? "credentials request: bad header %s"
+				  : "credentials %s", bad);
+	}
+	req.max_body = DOCUMENT_MAX;
 
 	struct fg_http_response r;
 	char err[512] = "";
 	enum fg_http_error e = fg_http_perform(conn, &req, &r);
 	fg_http_headers_free(req.headers);
+	fg_aws_buf_clean_up(&body);
 	if (e == FG_HTTP_INTERRUPTED) {
 		fg_http_response_clean_up(&r);
 		return luaL_error(L, "interrupted");

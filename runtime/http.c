@@ -3,9 +3,11 @@
 #include "creds.h"
 #include "handle.h"
 #include "interrupt.h"
+#include "secret.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/crypto.h>
 #include <lauxlib.h>
 
@@ -13,7 +15,7 @@
 #define RESPONSE_MT "fg.aws.http.Response"
 #define HEADERS_MAX (64 * 1024)
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define DEFAULT_TIMEOUT_MS 60000
+#define DEFAULT_READ_TIMEOUT_MS 60000
 #define DEFAULT_MAX_BODY (64 * 1024 * 1024)
 
 struct fg_http_conn {
@@ -52,12 +54,79 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+/* What the progress callback watches: bytes moving, for the read timeout. */
+struct transfer {
+	CURL *h;
+	long read_timeout_ms;      /* <= 0: none */
+	curl_off_t dl, ul;         /* byte counts at the last movement */
+	struct timespec moved;     /* when they last moved (or the connection came up) */
+	int connected;
+	int idle;                  /* set when the read timeout ended the transfer */
+};
+
+static double ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+}
+
 /* libcurl calls this at least once a second, even on a stalled transfer. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
-	(void)ud, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-	return fg_interrupt_pending();
+	struct transfer *t = ud;
+	(void)dltotal, (void)ultotal;
+	if (fg_interrupt_pending())
+		return 1;
+	if (t->read_timeout_ms <= 0)
+		return 0;
+	if (!t->connected) {
+		/* The connect timeout covers the time before the request is sent. */
+		curl_off_t pre = 0;
+		curl_easy_getinfo(t->h, CURLINFO_PRETRANSFER_TIME_T, &pre);
+		if (pre <= 0)
+			return 0;
+		t->connected = 1;
+		clock_gettime(CLOCK_MONOTONIC, &t->moved);
+	}
+	if (dlnow != t->dl || ulnow != t->ul) {
+		t->dl = dlnow;
+		t->ul = ulnow;
+		clock_gettime(CLOCK_MONOTONIC, &t->moved);
+	} else if (ms_since(&t->moved) >= (double)t->read_timeout_ms) {
+		t->idle = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* "https://host:port" of a URL: what a timeout message names (the path and
+ * query may carry a presigned signature). */
+static void origin(const char *url, char *out, size_t n)
+{
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	size_t len = (size_t)(p - url) + strcspn(p, "/?#");
+	snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), url);
+}
+
+static void timeout_message(struct fg_http_response *r, const struct transfer *t,
+			    const char *url, long connect_ms, long total_ms)
+{
+	char where[160];
+	origin(url, where, sizeof where);
+	curl_off_t pre = 0;
+	curl_easy_getinfo(t->h, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	if (t->idle)
+		snprintf(r->message, sizeof r->message, "%s: no data for %.3g s (read timeout)",
+			 where, t->read_timeout_ms / 1e3);
+	else if (pre <= 0 && !t->connected)
+		snprintf(r->message, sizeof r->message, "%s: no connection within %.3g s (connect timeout)",
+			 where, connect_ms / 1e3);
+	else
+		snprintf(r->message, sizeof r->message, "%s: no complete answer within %.3g s (timeout)",
+			 where, total_ms / 1e3);
 }
 
 static enum fg_http_error classify_curl(CURLcode rc)
@@ -96,15 +165,16 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	fg_aws_buf_init(&r->headers, HEADERS_MAX);
 	fg_aws_buf_init(&r->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
 
+	long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	struct transfer t = { .h = h, .read_timeout_ms = req->read_timeout_ms ? req->read_timeout_ms
+								      : DEFAULT_READ_TIMEOUT_MS };
 	/* Reset keeps the live connection, the DNS and TLS session caches. */
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-			 req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->message);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -112,6 +182,7 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	const char *ca = getenv("AWS_CA_BUNDLE");
 	if (ca && *ca)
@@ -131,8 +202,10 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK && r->error == FG_HTTP_OK)
-		r->error = classify_curl(rc);
-	if (r->error == FG_HTTP_TOO_LARGE)
+		r->error = t.idle ? FG_HTTP_TIMEOUT : classify_curl(rc);
+	if (r->error == FG_HTTP_TIMEOUT)
+		timeout_message(r, &t, req->url, connect_ms, req->timeout_ms);
+	else if (r->error == FG_HTTP_TOO_LARGE)
 		snprintf(r->message, sizeof r->message, "response over %zu bytes", r->body.max);
 	else if (r->error != FG_HTTP_OK && !r->message[0])
 		snprintf(r->message, sizeof r->message, "%s", curl_easy_strerror(rc));
@@ -199,8 +272,11 @@ int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
 		const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
 		const char *value = NULL;
 		struct fg_creds *c = fg_creds_test(L, -1);
+		struct fg_secret *secret = fg_secret_test(L, -1);
 		if (c)
 			value = fg_creds_token(c);
+		else if (secret)
+			value = fg_secret_data(secret, NULL);
 		else if (lua_type(L, -1) == LUA_TSTRING)
 			value = lua_tostring(L, -1);
 		if (!name || strpbrk(name, ":\r\n") || (!value && !c) ||
@@ -262,20 +338,66 @@ static void push_headers(lua_State *L, const struct fg_aws_buf *raw)
 	}
 }
 
-static lua_Integer opt_field_integer(lua_State *L, int t, const char *key, lua_Integer def)
-{
-	lua_getfield(L, t, key);
-	lua_Integer v = luaL_optinteger(L, -1, def);
-	lua_pop(L, 1);
-	return v;
-}
-
 static const char *field_string(lua_State *L, int t, const char *key, size_t *len)
 {
 	lua_getfield(L, t, key);
 	const char *s = lua_tolstring(L, -1, len);
 	lua_pop(L, 1);  /* the table keeps the string alive */
 	return s;
+}
+
+int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
+			     struct fg_aws_buf *body, const char **bad)
+{
+	idx = lua_absindex(L, idx);
+	memset(req, 0, sizeof *req);
+	req->method = field_string(L, idx, "method", NULL);
+	req->url = field_string(L, idx, "url", NULL);
+	if (!req->method || !req->url) {
+		*bad = "request: method and url are required";
+		return -1;
+	}
+	static const char *const limits[] = { "connect_timeout_ms", "read_timeout_ms", "timeout_ms", "max_body" };
+	lua_Integer v[4];
+	for (int i = 0; i < 4; i++) {
+		lua_getfield(L, idx, limits[i]);
+		int ok = 1;
+		v[i] = lua_isnil(L, -1) ? 0 : lua_tointegerx(L, -1, &ok);
+		lua_pop(L, 1);
+		if (!ok) {
+			*bad = "request: a limit is not an integer";
+			return -1;
+		}
+	}
+	req->connect_timeout_ms = (long)v[0];
+	req->read_timeout_ms = (long)v[1];
+	req->timeout_ms = (long)v[2];
+	req->max_body = v[3] > 0 ? (size_t)v[3] : 0;
+	lua_getfield(L, idx, "body");
+	int rc = 0;
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		req->body = lua_tolstring(L, -1, &req->body_len);   /* the table keeps it */
+	} else if (!lua_isnil(L, -1)) {
+		rc = fg_secret_append_lua(L, -1, body) || fg_aws_buf_append(body, "", 0);
+		req->body = body->data ? body->data : "";
+		req->body_len = body->len;
+		if (rc)
+			*bad = "request body: expected a string, or a list of strings and secrets";
+	}
+	lua_pop(L, 1);
+	if (rc)
+		return -1;
+	lua_getfield(L, idx, "headers");
+	const char *bad_header;
+	rc = fg_http_headers_from_lua(L, -1, &req->headers, &bad_header);
+	lua_pop(L, 1);
+	if (rc && bad_header) {
+		*bad = bad_header;
+		return -2;
+	}
+	if (rc)
+		*bad = "request headers: expected a table";
+	return rc;
 }
 
 static int response_gc(lua_State *L)
@@ -292,28 +414,24 @@ static int conn_request(lua_State *L)
 {
 	struct fg_http_conn *conn = fg_http_conn_check(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
-	struct fg_http_request req = {0};
-	req.method = field_string(L, 2, "method", NULL);
-	req.url = field_string(L, 2, "url", NULL);
-	req.body = field_string(L, 2, "body", &req.body_len);
-	if (!req.method || !req.url)
-		return luaL_error(L, "http request needs method and url");
-	req.connect_timeout_ms = (long)opt_field_integer(L, 2, "connect_timeout_ms", 0);
-	req.timeout_ms = (long)opt_field_integer(L, 2, "timeout_ms", 0);
-	req.max_body = (size_t)opt_field_integer(L, 2, "max_body", 0);
 
 	/* The response lives in a userdata so that a failed push cannot leak it. */
 	struct fg_http_response *r = lua_newuserdatauv(L, sizeof *r, 0);
 	memset(r, 0, sizeof *r);
 	luaL_setmetatable(L, RESPONSE_MT);
-
-	lua_getfield(L, 2, "headers");
-	const char *bad;
-	if (fg_http_headers_from_lua(L, -1, &req.headers, &bad))
-		return luaL_error(L, "http request: bad header %s", bad ? bad : "table");
-	lua_pop(L, 1);
+	struct fg_http_request req;
+	const char *bad = NULL;
+	struct fg_aws_buf body;
+	fg_aws_buf_init(&body, DEFAULT_MAX_BODY);
+	int rc = fg_http_request_from_lua(L, 2, &req, &body, &bad);
+	if (rc) {
+		fg_http_headers_free(req.headers);
+		fg_aws_buf_clean_up(&body);
+		return luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
+	}
 	enum fg_http_error err = fg_http_perform(conn, &req, r);
 	fg_http_headers_free(req.headers);
+	fg_aws_buf_clean_up(&body);
 
 	if (err == FG_HTTP_INTERRUPTED)
 		return luaL_error(L, "interrupted");

@@ -135,11 +135,14 @@ static int parse_options(int argc, char **argv, struct cli *cli)
                 setenv("AWS_REGION", v, 1);
             else {
                 /* as the AWS CLI's --profile: the profile wins over keys
-                 * in the environment */
+                 * and web identity settings in the environment */
                 setenv("AWS_PROFILE", v, 1);
                 unsetenv("AWS_ACCESS_KEY_ID");
                 unsetenv("AWS_SECRET_ACCESS_KEY");
                 unsetenv("AWS_SESSION_TOKEN");
+                unsetenv("AWS_ROLE_ARN");
+                unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+                unsetenv("AWS_ROLE_SESSION_NAME");
             }
         } else if (strcmp(a, "--destroy") == 0) {
             fg_host.destroy = 1;

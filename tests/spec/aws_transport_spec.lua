@@ -13,87 +13,23 @@ local retry = require "aws.transport.retry"
 local wire_log = require "aws.transport.wire_log"
 local signer = require "aws.transport.signer"
 
-local FGRUN = os.getenv("FGRUN") or "build/fgrun"
+local sandbox = dofile("tests/fixtures/sandbox.lua")
+local FGRUN = sandbox.FGRUN
 local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
 
 local SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYSECRETKEY"
 local TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKENvalue0123456789"
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
-local tmp = slurp("mktemp -d"):gsub("%s+$", "")
-
-local function write(name, text, mode)
-  local path = tmp .. "/" .. name
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  if mode then os.execute("chmod " .. mode .. " " .. sh_quote(path)) end
-  return path
-end
-
--- A port nothing listens on: metadata lookups there fail at once.
-local CLOSED = "http://127.0.0.1:9"
-
--- Runs `code` in a child fgrun with only the given environment (plus PATH,
--- a HOME without ~/.aws, and metadata lookups pointed at a closed port).
--- Returns the value it passed to out(...), and the whole output.
-local function child(env, code, args)
-  local parts = { "env -i", "PATH=" .. sh_quote(os.getenv("PATH")), "HOME=" .. sh_quote(tmp),
-    "AWS_CONFIG_FILE=" .. sh_quote(tmp .. "/none"), "AWS_SHARED_CREDENTIALS_FILE=" .. sh_quote(tmp .. "/none"),
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT=" .. CLOSED }
-  for k, v in pairs(env) do parts[#parts + 1] = k .. "=" .. sh_quote(v) end
-  local prelude = [[
-local json = require "json"
-local transport = require "aws.transport"
-local credentials = require "aws.transport.credentials"
-local function out(v) io.stdout:write("RESULT:", json.encode(v), "\n") end
-local function who(profile)
-  local ok, c = pcall(credentials.get, profile)
-  if not ok then return out{ err = tostring(c) } end
-  out{ akid = c:access_key_id(), token = c:has_token(), exp = c:expiration() or false,
-       source = transport.credentials_source(profile) }
-end
-]]
-  parts[#parts + 1] = FGRUN .. " " .. (args or "") .. " -e " .. sh_quote(prelude .. code) .. " 2>&1"
-  local output = slurp(table.concat(parts, " "))
-  -- under the sanitizer build (FGRUN=build/asan/fgrun), leaks and errors fail the test
-  assert.is_nil(output:find("Sanitizer", 1, true), output)
-  local result = output:match("RESULT:([^\n]*)")
-  return result and json.decode(result) or nil, output
-end
-
-local function have_fgrun()
-  local f = io.open(FGRUN, "rb")
-  if f then f:close() return true end
-end
+local sh_quote, slurp, have_fgrun = sandbox.sh_quote, sandbox.slurp, sandbox.have_fgrun
+local CLOSED = sandbox.CLOSED
+local box = sandbox.new()
+local tmp, write, child = box.tmp, box.write, box.child
 
 -- The stub server, started once for this file.
-local stub_url, stub_pid
+local stub_url
 
 local function start_stub()
-  local port_file = tmp .. "/stub.port"
-  stub_pid = slurp("python3 tests/lib/aws_stub.py " .. sh_quote(port_file)
-    .. " >" .. sh_quote(tmp .. "/stub.log") .. " 2>&1 & echo $!"):gsub("%s+$", "")
-  for _ = 1, 100 do
-    local f = io.open(port_file)
-    if f then
-      stub_url = "http://127.0.0.1:" .. f:read("a")
-      f:close()
-      return
-    end
-    fgrun.sleep(0.05)
-  end
-  error("aws_stub.py did not start; see " .. tmp .. "/stub.log")
+  stub_url = "http://" .. box.server("tests/lib/aws_stub.py")
 end
 
 local control = require("aws.http").new()
@@ -105,19 +41,8 @@ local function start_tls_stub()
     .. " -addext subjectAltName=IP:127.0.0.1 -keyout " .. sh_quote(tmp .. "/stub-key.pem")
     .. " -out " .. sh_quote(cert) .. " >/dev/null 2>&1 && cat " .. sh_quote(tmp .. "/stub-key.pem")
     .. " " .. sh_quote(cert) .. " > " .. sh_quote(pem))
-  local port_file = tmp .. "/tls.port"
-  local pid = slurp("python3 tests/lib/aws_stub.py " .. sh_quote(port_file) .. " " .. sh_quote(pem)
-    .. " >" .. sh_quote(tmp .. "/tls.log") .. " 2>&1 & echo $!"):gsub("%s+$", "")
-  for _ = 1, 100 do
-    local f = io.open(port_file)
-    if f then
-      local url = "https://127.0.0.1:" .. f:read("a")
-      f:close()
-      return url, cert, pid
-    end
-    fgrun.sleep(0.05)
-  end
-  error("the HTTPS stub did not start; see " .. tmp .. "/tls.log")
+  local addr, pid = box.server("tests/lib/aws_stub.py", pem)
+  return "https://" .. addr, cert, pid
 end
 
 local function stub(method, path, body)
@@ -136,10 +61,7 @@ local function iso8601(t)
 end
 
 lazy_setup(function() start_stub() end)
-lazy_teardown(function()
-  if stub_pid and stub_pid:match("^%d+$") then os.execute("kill " .. stub_pid) end
-  os.execute("rm -rf " .. sh_quote(tmp))
-end)
+lazy_teardown(function() box.close() end)
 
 describe("credential chain", function()
   before_each(function()

@@ -1,11 +1,15 @@
 -- The credential chain, in the AWS CLI's order: environment variables
 -- (unless a profile was named explicitly); the profile (role_arn with
--- source_profile or credential_source through STS AssumeRole, the
--- credentials file's keys, credential_process, the config file's keys);
--- container credentials; EC2 instance metadata (IMDSv2). Credentials
--- that expire are refreshed 5 minutes before they do. The objects are
--- aws.creds userdata: their secrets never become Lua strings.
+-- source_profile or credential_source through STS AssumeRole; web
+-- identity through STS AssumeRoleWithWebIdentity, from the profile or
+-- AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE; the credentials file's keys,
+-- credential_process, the config file's keys); container credentials; EC2
+-- instance metadata (IMDSv2). Credentials that expire are refreshed 5
+-- minutes before they do: every signed request asks for them, so a long
+-- wait's polls refresh them too. The objects are aws.creds userdata and
+-- tokens aws.secret userdata: their secrets never become Lua strings.
 local creds = require "aws.creds"
+local secret = require "aws.secret"
 local fgrun = require "fgrun"
 local errors = require "aws.errors"
 local config = require "aws.transport.config"
@@ -64,9 +68,20 @@ local function read_token_file(path)
   return (s:gsub("%s+$", ""))
 end
 
+-- What -vv shows of a request whose body holds secrets (a list of strings
+-- and aws.secret objects).
+local function shown(req)
+  if type(req.body) ~= "table" then return req end
+  local parts = {}
+  for i, part in ipairs(req.body) do
+    parts[i] = type(part) == "string" and part or "<redacted>"
+  end
+  return { method = req.method, url = req.url, headers = req.headers, body = table.concat(parts) }
+end
+
 local function fetch_http(req, format)
   local t0 = fgrun.monotonic()
-  wire_log.request(req)
+  wire_log.request(shown(req))
   local c, err = creds.from_http(pool.get(req.url), req, format)
   if fgrun.verbosity >= 2 then
     fgrun.log(2, "< %s (%d ms, credentials body not shown)", c and "ok" or tostring(err),
@@ -136,33 +151,85 @@ local function form_escape(s)
   return (tostring(s):gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
 end
 
--- STS AssumeRole over the query protocol, signed with the source credentials.
-local function assume_role(settings, profile, source, source_desc)
+-- {{name, value}, ...} -> "name=value&..." (query protocol form body)
+local function form_body(params)
+  local body = {}
+  for i, p in ipairs(params) do body[i] = p[1] .. "=" .. form_escape(p[2]) end
+  return table.concat(body, "&")
+end
+
+local function sts_endpoint(settings)
   local region = env("AWS_REGION") or env("AWS_DEFAULT_REGION")
     or (type(settings.region) == "string" and settings.region) or "us-east-1"
-  local ep = endpoint.resolve {
+  return endpoint.resolve {
     metadata = { endpointPrefix = "sts", serviceId = "STS", signingName = "sts" },
     region = region, settings = settings, services = config.services(settings),
   }
+end
+
+local function session_name(name)
+  return name or ("fgrun-" .. math.floor(fgrun.now()))
+end
+
+-- STS AssumeRole over the query protocol, signed with the source credentials.
+local function assume_role(settings, profile, source, source_desc)
+  local ep = sts_endpoint(settings)
   local params = {
     { "Action", "AssumeRole" }, { "Version", "2011-06-15" },
     { "RoleArn", settings.role_arn },
-    { "RoleSessionName", settings.role_session_name or ("fgrun-" .. math.floor(fgrun.now())) },
+    { "RoleSessionName", session_name(settings.role_session_name) },
   }
   if settings.external_id then params[#params + 1] = { "ExternalId", settings.external_id } end
   if settings.duration_seconds then params[#params + 1] = { "DurationSeconds", settings.duration_seconds } end
-  local body = {}
-  for i, p in ipairs(params) do body[i] = p[1] .. "=" .. form_escape(p[2]) end
   local req = signer.sign({
     method = "POST", path = "/", query = "",
     headers = { ["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8" },
-    body = table.concat(body, "&"),
+    body = form_body(params),
   }, source, { base_url = ep.url, region = ep.signing_region, service = "sts", time = fgrun.now() })
   local c, err = fetch_http(req, "sts")
   if not c then
     fail(("profile %s: assuming role %s with %s: %s"):format(profile, settings.role_arn, source_desc, err))
   end
   return c, ("assumed role %s (profile %s, from %s)"):format(settings.role_arn, profile, source_desc)
+end
+
+-- STS AssumeRoleWithWebIdentity, as botocore's provider: each of
+-- web_identity_token_file, role_arn and role_session_name from its
+-- environment variable (unless a profile was named explicitly) or the
+-- profile. The call is unsigned (the token is the proof); the token file
+-- is read at every refresh, as the token is rotated behind it. nil when
+-- no token file is configured.
+local function from_web_identity(name, settings, use_env)
+  local function setting(key, var)
+    local v = use_env and env(var) or settings[key]
+    if type(v) == "string" and v ~= "" then return v end
+  end
+  local token_file = setting("web_identity_token_file", "AWS_WEB_IDENTITY_TOKEN_FILE")
+  if not token_file then return nil end
+  local role_arn = setting("role_arn", "AWS_ROLE_ARN")
+  if not role_arn then
+    fail(("web identity token file %s is configured (profile %s or AWS_WEB_IDENTITY_TOKEN_FILE) "
+      .. "but no role: set role_arn in the profile or AWS_ROLE_ARN"):format(token_file, name))
+  end
+  local ok, token = pcall(secret.read_file, config.expand_home(token_file))
+  if not ok then fail("web identity token: " .. tostring(token)) end
+  local ep = sts_endpoint(settings)
+  local form = form_body {
+    { "Action", "AssumeRoleWithWebIdentity" }, { "Version", "2011-06-15" },
+    { "RoleArn", role_arn },
+    { "RoleSessionName", session_name(setting("role_session_name", "AWS_ROLE_SESSION_NAME")) },
+  }
+  local encoded = token:form()
+  token:close()
+  local c, err = fetch_http({ method = "POST", url = ep.url .. "/",
+    headers = { ["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8",
+      ["User-Agent"] = signer.USER_AGENT },
+    body = { form .. "&WebIdentityToken=", encoded } }, "sts")
+  encoded:close()
+  if not c then
+    fail(("web identity: assuming role %s with the token in %s: %s"):format(role_arn, token_file, err))
+  end
+  return c, ("web identity (role %s, token file %s)"):format(role_arn, token_file)
 end
 
 local resolve_profile
@@ -181,11 +248,14 @@ local function from_credential_source(name, settings)
   return c, desc
 end
 
--- A profile's own credentials, ignoring role_arn: the credentials file's
--- keys, credential_process, the config file's keys. nil plus what was tried.
-local function own_credentials(name, settings, in_config, in_creds)
+-- A profile's own credentials, in botocore's order: web identity (with
+-- the environment's variables when use_env), the credentials file's keys,
+-- credential_process, the config file's keys. nil plus what was tried.
+local function own_credentials(name, settings, in_config, in_creds, use_env)
   local cred_file, config_file = config.credentials_path(), config.config_path()
   local section = config.config_section_name(name)
+  local c, desc = from_web_identity(name, settings, use_env)
+  if c then return c, desc end
   if in_creds then
     local c = creds.from_file(cred_file, name)
     if c then return c, ("shared credentials file %s [%s]"):format(cred_file, name) end
@@ -203,16 +273,14 @@ local function own_credentials(name, settings, in_config, in_creds)
       .. "add `credential_process = aws configure export-credentials --profile %s --format process` "
       .. "to a profile of its own and use that"):format(name, name))
   end
-  if settings.web_identity_token_file then
-    fail(("profile %s: web_identity_token_file (AssumeRoleWithWebIdentity) is not supported"):format(name))
-  end
-  return nil, ("shared credentials file %s [%s]; config file %s [%s]"):format(
-    cred_file, name, config_file, section)
+  return nil, ("web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set; shared credentials file %s [%s]; "
+    .. "config file %s [%s]"):format(cred_file, name, config_file, section)
 end
 
 -- Credentials of a profile, or nil plus what was tried. `visited` guards
--- against source_profile loops.
-resolve_profile = function(name, visited)
+-- against source_profile loops; use_env lets the web identity variables
+-- count (not for a profile named explicitly, nor a source_profile).
+resolve_profile = function(name, visited, use_env)
   visited = visited or {}
   if visited[name] then fail("source_profile loop through profile " .. name) end
   visited[name] = true
@@ -220,8 +288,9 @@ resolve_profile = function(name, visited)
   if not found and name ~= "default" then
     fail(("profile %s not found in %s or %s"):format(name, config.config_path(), config.credentials_path()))
   end
-  if not settings.role_arn then
-    return own_credentials(name, settings, in_config, in_creds)
+  -- role_arn beside web_identity_token_file is the web identity's role
+  if not settings.role_arn or settings.web_identity_token_file then
+    return own_credentials(name, settings, in_config, in_creds, use_env)
   end
   local source, desc
   local src_name = settings.source_profile
@@ -231,9 +300,9 @@ resolve_profile = function(name, visited)
       fail(("profile %s: source_profile %s not found"):format(name, src_name))
     end
     if src_settings.role_arn and src_name ~= name then
-      source, desc = resolve_profile(src_name, visited)   -- role chaining
+      source, desc = resolve_profile(src_name, visited, false)   -- role chaining
     else
-      source, desc = own_credentials(src_name, src_settings, src_in_config, src_in_creds)
+      source, desc = own_credentials(src_name, src_settings, src_in_config, src_in_creds, false)
     end
     if not source then
       fail(("profile %s: source_profile %s has no credentials (tried %s)"):format(name, src_name, desc))
@@ -255,7 +324,7 @@ local function resolve_chain(profile_option)
     if c then return c, why end
     tried[#tried + 1] = why
   end
-  local c, why = resolve_profile(name)
+  local c, why = resolve_profile(name, nil, not explicit)
   if c then return c, why end
   tried[#tried + 1] = why
   c, why = from_container()
