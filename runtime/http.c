@@ -119,10 +119,10 @@ static void timeout_message(struct fg_http_response *r, const struct transfer *t
 	curl_off_t pre = 0;
 	curl_easy_getinfo(t->h, CURLINFO_PRETRANSFER_TIME_T, &pre);
 	if (t->idle)
-		snprintf(r->message, sizeof r->message, "%s: no data for %.3g s (read timeout)",
+		snprintf(r->message, sizeof r->message, "%s: no data for %.3g s (read_timeout)",
 			 where, t->read_timeout_ms / 1e3);
 	else if (pre <= 0 && !t->connected)
-		snprintf(r->message, sizeof r->message, "%s: no connection within %.3g s (connect timeout)",
+		snprintf(r->message, sizeof r->message, "%s: no connection within %.3g s (connect_timeout)",
 			 where, connect_ms / 1e3);
 	else
 		snprintf(r->message, sizeof r->message, "%s: no complete answer within %.3g s (timeout)",

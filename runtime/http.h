@@ -28,7 +28,8 @@ struct fg_http_request {
 	const char *body;
 	size_t body_len;
 	long connect_timeout_ms;      /* 0: the default, 10 s */
-	long read_timeout_ms;         /* no byte either way for this long; 0: 60 s; <0: none */
+	long read_timeout_ms;         /* no byte either way for this long (checked
+	                               * about once a second); 0: 60 s; <0: none */
 	long timeout_ms;              /* the whole exchange; 0: none */
 	size_t max_body;
 };

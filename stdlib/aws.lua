@@ -26,7 +26,8 @@ local SERVICES = {
 
 local loaded = {} -- botocore name -> model, shared by the clients of a service
 
--- aws.client(name, {region=, profile=, endpoint_url=, max_attempts=, retry_mode=})
+-- aws.client(name, {region=, profile=, endpoint_url=, max_attempts=, retry_mode=,
+--                    connect_timeout=, read_timeout=, operation_timeout=})
 function aws.client(name, opts)
   local key = type(name) == "string" and name:gsub("-", "_") or nil
   local service = SERVICES[key]

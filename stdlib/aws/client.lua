@@ -9,7 +9,8 @@ local M = {}
 
 -- Options handed to aws.transport (see stdlib/aws/transport.lua).
 local TRANSPORT_OPTIONS = {"region", "profile", "endpoint_url", "max_attempts", "retry_mode",
-                           "credentials", "connect_timeout_ms", "timeout_ms", "retry_base_delay"}
+                           "credentials", "connect_timeout", "read_timeout", "operation_timeout",
+                           "retry_base_delay"}
 -- Options aws.load_model reads itself.
 local MODEL_OPTIONS = {name = true, paginators = true}
 

@@ -6,7 +6,8 @@
 --   local t = transport.new{service=, metadata=, region=, profile=,
 --                           endpoint_url=, max_attempts=, retry_mode=,
 --                           -- optional: credentials (an aws.creds object),
---                           -- connect_timeout_ms, timeout_ms, retry_base_delay}
+--                           -- connect_timeout, read_timeout, operation_timeout
+--                           -- (seconds: transport/timeouts.lua), retry_base_delay}
 --   t:sign(req)  -> req (url and signing headers set)
 --   t:send(req, {operation=, classify=})
 --     -> status, headers, body, attempts | nil, err, attempts
@@ -17,6 +18,7 @@ local credentials = require "aws.transport.credentials"
 local endpoint = require "aws.transport.endpoint"
 local retry = require "aws.transport.retry"
 local signer = require "aws.transport.signer"
+local timeouts = require "aws.transport.timeouts"
 local pool = require "aws.transport.http_pool"
 local wire_log = require "aws.transport.wire_log"
 
@@ -70,12 +72,14 @@ function M.new(o)
     metadata = md, region = region, endpoint_url = o.endpoint_url,
     settings = settings, services = config.services(settings),
   }
+  local limits, bad = timeouts.resolve(o, settings)
+  if not limits then config_error(o.service or md.endpointPrefix, "InvalidTimeout", bad) end
   local t = setmetatable({
     service = o.service or md.endpointPrefix,
     metadata = md, region = region, endpoint = ep.url, endpoint_source = ep.source,
     signing_region = ep.signing_region, signing_name = ep.signing_name,
     profile = profile, clock_offset = 0, fixed_credentials = o.credentials,
-    connect_timeout_ms = o.connect_timeout_ms, timeout_ms = o.timeout_ms,
+    timeouts = limits,
   }, T)
   t.retry = retry.new {
     mode = o.retry_mode or env("AWS_RETRY_MODE") or settings.retry_mode,
@@ -126,6 +130,8 @@ function T:send(req, opts)
   req.headers = req.headers or {}
   signer.set_header(req.headers, "amz-sdk-invocation-id", fgrun.uuid4())
   local start = fgrun.monotonic()
+  local limit = self.timeouts.operation_timeout
+  local deadline = limit > 0 and start + limit or nil
   local taken
   local attempt = 0
   while true do
@@ -136,16 +142,18 @@ function T:send(req, opts)
     self:sign(req)
     wire_log.request(req)
     local t0 = fgrun.monotonic()
-    local status, headers, body = pool.get(req.url):request {
-      method = req.method, url = req.url, headers = req.headers, body = req.body,
-      connect_timeout_ms = self.connect_timeout_ms, timeout_ms = self.timeout_ms,
-    }
+    local exchange = timeouts.request_limits(self.timeouts, deadline and deadline - t0)
+    exchange.method, exchange.url, exchange.headers, exchange.body = req.method, req.url, req.headers, req.body
+    local status, headers, body = pool.get(req.url):request(exchange)
     wire_log.response(status, status and headers or body, status and body or nil, now_ms(t0))
     local err
     if status then
       err = classify(status, headers, body)
     else
       local kind, message = headers, body
+      if deadline and kind == "timeout" and message:match("%(timeout%)$") then
+        message = message:gsub("%(timeout%)$", ("(operation_timeout %g s)"):format(limit))
+      end
       err = {
         code = kind == "timeout" and "RequestTimeout" or "ConnectionError",
         message = message, retryable = kind == "timeout" or kind == "connection",
@@ -161,7 +169,12 @@ function T:send(req, opts)
       err.retryable = true
     end
     local delay = self.retry:delay(attempt)
-    if not err.retryable or attempt >= max then
+    local out_of_time = deadline and fgrun.monotonic() + delay >= deadline
+    if not err.retryable or attempt >= max or out_of_time then
+      if out_of_time and err.retryable and attempt < max and not tostring(err.message):match("operation_timeout") then
+        err.message = tostring(err.message or "") .. (" (no time left for a retry within operation_timeout %g s)")
+          :format(limit)
+      end
       wire_log.call(name, status, attempt, now_ms(start), err)
       return nil, err, attempt
     end

@@ -108,13 +108,34 @@ local function from_container()
   fail(("container credentials from %s: %s"):format(url, err))
 end
 
-local function imds_request(method, url, headers)
+-- botocore's metadata_service_timeout (seconds, default 1) and
+-- metadata_service_num_attempts (default 1), for instance metadata: from
+-- AWS_METADATA_SERVICE_TIMEOUT / _NUM_ATTEMPTS or the profile.
+local function imds_limits()
+  local settings = config.profile((config.profile_name()))
+  local timeout = env("AWS_METADATA_SERVICE_TIMEOUT") or settings.metadata_service_timeout or 1
+  local attempts = env("AWS_METADATA_SERVICE_NUM_ATTEMPTS") or settings.metadata_service_num_attempts or 1
+  local t, n = tonumber(timeout), math.tointeger(tonumber(attempts))
+  if not t or t <= 0 or t ~= t or t == math.huge then
+    fail(("metadata_service_timeout %q: expected a number of seconds above 0"):format(tostring(timeout)))
+  end
+  if not n or n < 1 then
+    fail(("metadata_service_num_attempts %q: expected a whole number of at least 1"):format(tostring(attempts)))
+  end
+  return { connect_timeout_ms = math.ceil(t * 1000), timeout_ms = math.ceil(t * 1000), attempts = n }
+end
+
+local function imds_request(method, url, headers, limits)
   local req = { method = method, url = url, headers = headers,
-    connect_timeout_ms = METADATA_TIMEOUT_MS, timeout_ms = METADATA_TIMEOUT_MS }
-  wire_log.request(req)
-  local t0 = fgrun.monotonic()
-  local status, h, body = pool.get(url):request(req)
-  wire_log.response(status, status and h or body, status and "" or nil, (fgrun.monotonic() - t0) * 1000)
+    connect_timeout_ms = limits.connect_timeout_ms, timeout_ms = limits.timeout_ms }
+  local status, h, body
+  for _ = 1, limits.attempts do
+    wire_log.request(req)
+    local t0 = fgrun.monotonic()
+    status, h, body = pool.get(url):request(req)
+    wire_log.response(status, status and h or body, status and "" or nil, (fgrun.monotonic() - t0) * 1000)
+    if status and status < 500 then break end
+  end
   return status, status and body or h, body
 end
 
@@ -123,8 +144,9 @@ local function from_imds()
     return nil, "EC2 instance metadata: AWS_EC2_METADATA_DISABLED=true"
   end
   local base = (env("AWS_EC2_METADATA_SERVICE_ENDPOINT") or IMDS_DEFAULT):gsub("/+$", "")
+  local limits = imds_limits()
   local status, body, why = imds_request("PUT", base .. "/latest/api/token",
-    { ["X-aws-ec2-metadata-token-ttl-seconds"] = "21600" })
+    { ["X-aws-ec2-metadata-token-ttl-seconds"] = "21600" }, limits)
   local headers = {}
   if status == 200 then
     headers["X-aws-ec2-metadata-token"] = body
@@ -134,15 +156,19 @@ local function from_imds()
     return nil, ("EC2 instance metadata (%s): token request answered HTTP %d"):format(base, status)
   end   -- 403/404/405: IMDSv1 only
   local list = base .. "/latest/meta-data/iam/security-credentials/"
-  status, body, why = imds_request("GET", list, headers)
+  status, body, why = imds_request("GET", list, headers, limits)
   if status ~= 200 then
     return nil, ("EC2 instance metadata (%s): %s"):format(base,
       status and ("no instance role (HTTP %d)"):format(status) or why)
   end
   local role = body:match("^%s*([^\r\n]+)")
   if not role then return nil, ("EC2 instance metadata (%s): no instance role"):format(base) end
-  local c, err = fetch_http({ method = "GET", url = list .. role, headers = headers,
-    connect_timeout_ms = METADATA_TIMEOUT_MS, timeout_ms = METADATA_TIMEOUT_MS }, "json")
+  local c, err
+  for _ = 1, limits.attempts do
+    c, err = fetch_http({ method = "GET", url = list .. role, headers = headers,
+      connect_timeout_ms = limits.connect_timeout_ms, timeout_ms = limits.timeout_ms }, "json")
+    if c then break end
+  end
   if not c then fail(("EC2 instance metadata role %s: %s"):format(role, err)) end
   return c, ("EC2 instance metadata (role %s)"):format(role)
 end
