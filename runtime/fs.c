@@ -2,6 +2,7 @@
  * and Lua's io library lacks: atomic replacement with fsync and a chosen
  * mode, advisory locks that die with the process, folders. */
 #include "handle.h"
+#include "secret.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -13,6 +14,9 @@
 #include <unistd.h>
 
 static const char LOCK_MT[] = "fg.fs.Lock";
+/* The joined parts of write_atomic's data: wiped when collected. */
+static const char JOINED_MT[] = "fg.fs.Joined";
+#define JOINED_MAX (16 * 1024 * 1024)
 
 struct file_lock {
     int fd;           /* -1 once released */
@@ -40,23 +44,46 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+static int joined_gc(lua_State *L)
+{
+    fg_aws_buf_clean_up(luaL_checkudata(L, 1, JOINED_MT));
+    return 0;
+}
+
 /* fs.write_atomic(path, data [, mode]) -> true | nil, message.
  * Writes a temporary file beside path, fsyncs it, renames it over path
- * and fsyncs the folder: a reader sees the old or the new file, whole. */
+ * and fsyncs the folder: a reader sees the old or the new file, whole.
+ * data may be a list of strings and secrets (aws.secret), joined in a
+ * buffer that is wiped afterwards. */
 static int fs_write_atomic(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     size_t len;
-    const char *data = luaL_checklstring(L, 2, &len);
+    const char *data;
     mode_t mode = (mode_t)luaL_optinteger(L, 3, 0600);
+    struct fg_aws_buf *joined = NULL;
+    if (lua_istable(L, 2)) {
+        joined = lua_newuserdatauv(L, sizeof *joined, 0);
+        fg_aws_buf_init(joined, JOINED_MAX);
+        luaL_setmetatable(L, JOINED_MT);
+        if (fg_secret_append_lua(L, 2, joined) || fg_aws_buf_append(joined, "", 0))
+            return luaL_argerror(L, 2, "expected strings and secrets, at most 16 MiB");
+        data = joined->data;
+        len = joined->len;
+    } else {
+        data = luaL_checklstring(L, 2, &len);
+    }
     char tmp[4096 + 32];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return luaL_argerror(L, 1, "path too long");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return fail(L, "cannot create", tmp);
-    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        int saved = errno;
+    int written = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
+    int saved = errno;
+    if (joined)
+        fg_aws_buf_clean_up(joined);   /* now, not at the next collection */
+    if (!written) {
         close(fd);
         unlink(tmp);
         errno = saved;
@@ -195,6 +222,11 @@ int luaopen_fg_fgrun_fs(lua_State *L)
         {NULL, NULL},
     };
     fg_handle_type(L, LOCK_MT, lock_methods, lock_gc, NULL);
+    if (luaL_newmetatable(L, JOINED_MT)) {
+        lua_pushcfunction(L, joined_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     luaL_newlib(L, funcs);
     return 1;
 }

@@ -400,6 +400,20 @@ int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
 	return rc;
 }
 
+int fg_http_push_outcome(lua_State *L, enum fg_http_error err, const struct fg_http_response *r)
+{
+	if (err != FG_HTTP_OK) {
+		static const char *const kinds[] = { "ok", "timeout", "connection", "too_large", "other" };
+		lua_pushnil(L);
+		lua_pushstring(L, err < FG_HTTP_INTERRUPTED ? kinds[err] : "interrupted");
+		lua_pushstring(L, r->message);
+		return 3;
+	}
+	lua_pushinteger(L, r->status);
+	push_headers(L, &r->headers);
+	return 2;
+}
+
 static int response_gc(lua_State *L)
 {
 	fg_http_response_clean_up(luaL_checkudata(L, 1, RESPONSE_MT));
@@ -435,15 +449,8 @@ static int conn_request(lua_State *L)
 
 	if (err == FG_HTTP_INTERRUPTED)
 		return luaL_error(L, "interrupted");
-	if (err != FG_HTTP_OK) {
-		static const char *const kinds[] = { "ok", "timeout", "connection", "too_large", "other" };
-		lua_pushnil(L);
-		lua_pushstring(L, kinds[err]);
-		lua_pushstring(L, r->message);
+	if (fg_http_push_outcome(L, err, r) == 3)
 		return 3;
-	}
-	lua_pushinteger(L, r->status);
-	push_headers(L, &r->headers);
 	lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
 	return 3;
 }

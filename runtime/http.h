@@ -64,6 +64,12 @@ void fg_http_response_clean_up(struct fg_http_response *r);
 int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
 			     struct fg_aws_buf *body, const char **bad);
 
+/* Pushes the outcome of fg_http_perform as conn:request gives it, without
+ * the body: status, headers (2 values) | nil, kind, message (3 values;
+ * kind "timeout", "connection", "too_large" or "other"). The caller
+ * raises "interrupted" itself. */
+int fg_http_push_outcome(lua_State *L, enum fg_http_error err, const struct fg_http_response *r);
+
 /* Builds curl headers from the table at idx ({[name] = value}); a value may
  * be a credentials object, standing for its session token, or a secret
  * (aws.secret). Does not raise:

@@ -182,19 +182,18 @@ class Handler(BaseHTTPRequestHandler):
                          and req.get("clientSecret") == sso["client_secret"])
             ok_grant = (req.get("grantType") == "refresh_token"
                         and req.get("refreshToken") == sso["refresh_token"])
-            log({"kind": "oidc", "grant_type": req.get("grantType"), "client_ok": ok_client,
-                 "grant_ok": ok_grant})
-            if not ok_client:
-                return self.error(400, "InvalidClientException", "invalid client",
-                                  {"error": "invalid_client"})
-            if not ok_grant:
-                return self.error(400, "InvalidGrantException", "invalid grant",
-                                  {"error": "invalid_grant", "error_description": "Invalid refresh token"})
-            access = "at-" + secrets.token_hex(12)
-            refresh = "rt-" + secrets.token_hex(12)
-            sso["access_tokens"].append(access)
-            sso["refresh_token"] = refresh
-            expires_in = sso["expires_in"]
+            if ok_client and ok_grant:
+                access = "at-" + secrets.token_hex(12)
+                refresh = "rt-" + secrets.token_hex(12)
+                sso["access_tokens"].append(access)
+                sso["refresh_token"] = refresh
+                expires_in = sso["expires_in"]
+        log({"kind": "oidc", "grant_type": req.get("grantType"), "client_ok": ok_client, "grant_ok": ok_grant})
+        if not ok_client:
+            return self.error(400, "InvalidClientException", "invalid client", {"error": "invalid_client"})
+        if not ok_grant:
+            return self.error(400, "InvalidGrantException", "invalid grant",
+                              {"error": "invalid_grant", "error_description": "Invalid refresh token"})
         return self.answer(200, {"accessToken": access, "tokenType": "Bearer",
                                  "expiresIn": expires_in, "refreshToken": refresh})
 

@@ -103,8 +103,7 @@ describe("credential chain", function()
     env.AWS_PROFILE = "sso"
     write("config", "[profile sso]\nsso_session = corp\nsso_account_id = 1\n")
     r = child(env, "who()")
-    assert.matches("IAM Identity Center", r.err)
-    assert.matches("export%-credentials %-%-profile sso", r.err)
+    assert.matches("profile sso: sso_session corp has no %[sso%-session corp%] section", r.err)
     env.AWS_PROFILE = "nosuch"
     r = child(env, "who()")
     assert.matches("profile nosuch not found", r.err)

@@ -76,6 +76,12 @@ function M.services(settings)
   return config["services " .. name]
 end
 
+-- The [sso-session NAME] section of the config file, or nil.
+function M.sso_session(name)
+  local config = configfile.load(M.config_path()) or {}
+  return config["sso-session " .. name]
+end
+
 -- The config file section name for a profile, as creds.from_file wants it.
 function M.config_section_name(name)
   if name == "default" then

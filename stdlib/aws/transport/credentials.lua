@@ -2,7 +2,8 @@
 -- (unless a profile was named explicitly); the profile (role_arn with
 -- source_profile or credential_source through STS AssumeRole; web
 -- identity through STS AssumeRoleWithWebIdentity, from the profile or
--- AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE; the credentials file's keys,
+-- AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE; IAM Identity Center
+-- (transport/sso.lua); the credentials file's keys,
 -- credential_process, the config file's keys); container credentials; EC2
 -- instance metadata (IMDSv2). Credentials that expire are refreshed 5
 -- minutes before they do: every signed request asks for them, so a long
@@ -17,6 +18,8 @@ local endpoint = require "aws.transport.endpoint"
 local signer = require "aws.transport.signer"
 local pool = require "aws.transport.http_pool"
 local wire_log = require "aws.transport.wire_log"
+local sso = require "aws.transport.sso"
+local url_encode = require("aws.serialize_query").url_encode
 
 local M = {}
 
@@ -68,20 +71,9 @@ local function read_token_file(path)
   return (s:gsub("%s+$", ""))
 end
 
--- What -vv shows of a request whose body holds secrets (a list of strings
--- and aws.secret objects).
-local function shown(req)
-  if type(req.body) ~= "table" then return req end
-  local parts = {}
-  for i, part in ipairs(req.body) do
-    parts[i] = type(part) == "string" and part or "<redacted>"
-  end
-  return { method = req.method, url = req.url, headers = req.headers, body = table.concat(parts) }
-end
-
 local function fetch_http(req, format)
   local t0 = fgrun.monotonic()
-  wire_log.request(shown(req))
+  wire_log.request(req)
   local c, err = creds.from_http(pool.get(req.url), req, format)
   if fgrun.verbosity >= 2 then
     fgrun.log(2, "< %s (%d ms, credentials body not shown)", c and "ok" or tostring(err),
@@ -173,14 +165,10 @@ local function from_imds()
   return c, ("EC2 instance metadata (role %s)"):format(role)
 end
 
-local function form_escape(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
-
 -- {{name, value}, ...} -> "name=value&..." (query protocol form body)
 local function form_body(params)
   local body = {}
-  for i, p in ipairs(params) do body[i] = p[1] .. "=" .. form_escape(p[2]) end
+  for i, p in ipairs(params) do body[i] = p[1] .. "=" .. url_encode(tostring(p[2])) end
   return table.concat(body, "&")
 end
 
@@ -275,13 +263,21 @@ local function from_credential_source(name, settings)
 end
 
 -- A profile's own credentials, in botocore's order: web identity (with
--- the environment's variables when use_env), the credentials file's keys,
--- credential_process, the config file's keys. nil plus what was tried.
+-- the environment's variables when use_env), IAM Identity Center (SSO),
+-- the credentials file's keys, credential_process, the config file's keys.
+-- nil plus what was tried.
 local function own_credentials(name, settings, in_config, in_creds, use_env)
   local cred_file, config_file = config.credentials_path(), config.config_path()
   local section = config.config_section_name(name)
   local c, desc = from_web_identity(name, settings, use_env)
   if c then return c, desc end
+  local sso_cfg, bad = sso.settings(name, settings)
+  if bad then fail(bad) end
+  if sso_cfg then
+    c, desc = sso.credentials(name, sso_cfg, settings)
+    if not c then fail(desc) end
+    return c, desc
+  end
   if in_creds then
     local c = creds.from_file(cred_file, name)
     if c then return c, ("shared credentials file %s [%s]"):format(cred_file, name) end
@@ -293,11 +289,6 @@ local function own_credentials(name, settings, in_config, in_creds, use_env)
   if in_config then
     local c = creds.from_file(config_file, section)
     if c then return c, ("config file %s [%s]"):format(config_file, section) end
-  end
-  if settings.sso_session or settings.sso_start_url then
-    fail(("profile %s uses AWS IAM Identity Center (SSO), which fgrun does not sign in to; "
-      .. "add `credential_process = aws configure export-credentials --profile %s --format process` "
-      .. "to a profile of its own and use that"):format(name, name))
   end
   return nil, ("web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set; shared credentials file %s [%s]; "
     .. "config file %s [%s]"):format(cred_file, name, config_file, section)

@@ -83,7 +83,16 @@ local function printable(s)
   return (s:gsub("[%z\1-\8\11\12\14-\31\127]", "?"))
 end
 
+-- A body given as a list of strings and secrets (aws.secret) shows the
+-- strings and <redacted> for each secret.
+local function joined(body)
+  local parts = {}
+  for i, part in ipairs(body) do parts[i] = type(part) == "string" and part or REDACTED end
+  return table.concat(parts)
+end
+
 local function body_lines(prefix, body)
+  if type(body) == "table" then body = joined(body) end
   if body == nil or body == "" then return end
   local shown = M.redact_body(body)
   local more = ""
