@@ -431,28 +431,9 @@ static int creds_from_http(lua_State *L)
 	static const char *const formats[] = { "json", "sts", NULL };
 	int format = luaL_checkoption(L, 3, NULL, formats);
 	struct fg_creds *c = push_empty(L);
-	struct fg_http_request req;
-	struct fg_aws_buf body;
-	fg_aws_buf_init(&body, DOCUMENT_MAX);
-	const char *bad = NULL;
-	int bad_rc = fg_http_request_from_lua(L, 2, &req, &body, &bad);
-	if (bad_rc) {
-		fg_http_headers_free(req.headers);
-		fg_aws_buf_clean_up(&body);
-		return luaL_error(L, bad_rc == -2 ? "credentials request: bad header %s"
-				  : "credentials %s", bad);
-	}
-	req.max_body = DOCUMENT_MAX;
-
 	struct fg_http_response r;
 	char err[512] = "";
-	enum fg_http_error e = fg_http_perform(conn, &req, &r);
-	fg_http_headers_free(req.headers);
-	fg_aws_buf_clean_up(&body);
-	if (e == FG_HTTP_INTERRUPTED) {
-		fg_http_response_clean_up(&r);
-		return luaL_error(L, "interrupted");
-	}
+	enum fg_http_error e = fg_http_perform_lua(L, conn, 2, DOCUMENT_MAX, &r);
 	if (e != FG_HTTP_OK)
 		snprintf(err, sizeof err, "%s", r.message);
 	else if (format == 1)

@@ -400,6 +400,31 @@ int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
 	return rc;
 }
 
+enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_conn *conn, int idx,
+				       size_t max_body, struct fg_http_response *r)
+{
+	struct fg_http_request req;
+	const char *bad = NULL;
+	struct fg_aws_buf body;
+	fg_aws_buf_init(&body, DEFAULT_MAX_BODY);
+	int rc = fg_http_request_from_lua(L, idx, &req, &body, &bad);
+	if (rc) {
+		fg_http_headers_free(req.headers);
+		fg_aws_buf_clean_up(&body);
+		luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
+	}
+	if (max_body)
+		req.max_body = max_body;
+	enum fg_http_error err = fg_http_perform(conn, &req, r);
+	fg_http_headers_free(req.headers);
+	fg_aws_buf_clean_up(&body);
+	if (err == FG_HTTP_INTERRUPTED) {
+		fg_http_response_clean_up(r);
+		luaL_error(L, "interrupted");
+	}
+	return err;
+}
+
 int fg_http_push_outcome(lua_State *L, enum fg_http_error err, const struct fg_http_response *r)
 {
 	if (err != FG_HTTP_OK) {
@@ -433,22 +458,7 @@ static int conn_request(lua_State *L)
 	struct fg_http_response *r = lua_newuserdatauv(L, sizeof *r, 0);
 	memset(r, 0, sizeof *r);
 	luaL_setmetatable(L, RESPONSE_MT);
-	struct fg_http_request req;
-	const char *bad = NULL;
-	struct fg_aws_buf body;
-	fg_aws_buf_init(&body, DEFAULT_MAX_BODY);
-	int rc = fg_http_request_from_lua(L, 2, &req, &body, &bad);
-	if (rc) {
-		fg_http_headers_free(req.headers);
-		fg_aws_buf_clean_up(&body);
-		return luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
-	}
-	enum fg_http_error err = fg_http_perform(conn, &req, r);
-	fg_http_headers_free(req.headers);
-	fg_aws_buf_clean_up(&body);
-
-	if (err == FG_HTTP_INTERRUPTED)
-		return luaL_error(L, "interrupted");
+	enum fg_http_error err = fg_http_perform_lua(L, conn, 2, 0, r);
 	if (fg_http_push_outcome(L, err, r) == 3)
 		return 3;
 	lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);

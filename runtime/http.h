@@ -64,10 +64,16 @@ void fg_http_response_clean_up(struct fg_http_response *r);
 int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
 			     struct fg_aws_buf *body, const char **bad);
 
+/* fg_http_request_from_lua and fg_http_perform in one, for the functions
+ * that take a request table: raises on a bad table, and "interrupted" on
+ * SIGINT/SIGTERM (r cleaned up first); otherwise r must be cleaned up by
+ * the caller. max_body, when not 0, overrides the table's. */
+enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_conn *conn, int idx,
+				       size_t max_body, struct fg_http_response *r);
+
 /* Pushes the outcome of fg_http_perform as conn:request gives it, without
  * the body: status, headers (2 values) | nil, kind, message (3 values;
- * kind "timeout", "connection", "too_large" or "other"). The caller
- * raises "interrupted" itself. */
+ * kind "timeout", "connection", "too_large" or "other"). */
 int fg_http_push_outcome(lua_State *L, enum fg_http_error err, const struct fg_http_response *r);
 
 /* Builds curl headers from the table at idx ({[name] = value}); a value may

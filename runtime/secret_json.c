@@ -148,25 +148,8 @@ static int secretjson_request(lua_State *L)
 	luaL_checktype(L, 2, LUA_TTABLE);
 	int keys = push_key_set(L, 3);
 	cJSON **doc = push_doc(L);
-	struct fg_http_request req;
-	struct fg_aws_buf body;
-	fg_aws_buf_init(&body, DOCUMENT_MAX);
-	const char *bad = NULL;
-	int rc = fg_http_request_from_lua(L, 2, &req, &body, &bad);
-	if (rc) {
-		fg_http_headers_free(req.headers);
-		fg_aws_buf_clean_up(&body);
-		return luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
-	}
-	req.max_body = DOCUMENT_MAX;
 	struct fg_http_response r;
-	enum fg_http_error e = fg_http_perform(conn, &req, &r);
-	fg_http_headers_free(req.headers);
-	fg_aws_buf_clean_up(&body);
-	if (e == FG_HTTP_INTERRUPTED) {
-		fg_http_response_clean_up(&r);
-		return luaL_error(L, "interrupted");
-	}
+	enum fg_http_error e = fg_http_perform_lua(L, conn, 2, DOCUMENT_MAX, &r);
 	if (e == FG_HTTP_OK)
 		*doc = cJSON_ParseWithLength(r.body.data ? r.body.data : "", r.body.len);
 	int n = fg_http_push_outcome(L, e, &r);

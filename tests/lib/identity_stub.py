@@ -32,14 +32,15 @@ least 900 s and its access tokens about 8 hours.
 Usage: identity_stub.py PORT_FILE MOTO_URL
 """
 import json
-import os
 import secrets
 import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+import stub_server
 
 lock = threading.Lock()
 state = {"sts_duration": None, "log": [], "sso": {
@@ -73,27 +74,7 @@ def xml_text(body, tag):
     return body[start + len(tag) + 2:end] if start >= 0 and end > start else None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def answer(self, status, body, ctype="application/json", headers=None):
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
+class Handler(stub_server.Handler):
     def error(self, status, code, message, extra=None):
         doc = {"message": message}
         doc.update(extra or {})
@@ -205,13 +186,7 @@ def main():
     MOTO = sys.argv[2].rstrip("/")
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    with open(sys.argv[1] + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    stub_server.serve(server, sys.argv[1])
 
 
 if __name__ == "__main__":

@@ -7,10 +7,11 @@
 
 Usage: stalled_server.py PORT_FILE   (writes "SILENT_PORT FULL_PORT")
 """
-import os
 import socket
 import sys
 import threading
+
+import stub_server
 
 
 def hold(conn):
@@ -39,9 +40,7 @@ def main():
         except BlockingIOError:
             pass
         fillers.append(c)
-    with open(sys.argv[1] + ".tmp", "w") as f:
-        f.write("%d %d" % (silent.getsockname()[1], full.getsockname()[1]))
-    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+    stub_server.publish(sys.argv[1], "%d %d" % (silent.getsockname()[1], full.getsockname()[1]))
     held = []
     while True:
         conn, _ = silent.accept()

@@ -8,20 +8,12 @@ local json = require "json"
 local fgrun = require "fgrun"
 local sandbox = dofile("tests/fixtures/sandbox.lua")
 
-local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
 local ACCESS = "aoaAAAAAGcACCESSTOKENsecretvalue000111222333"
 local REFRESH = "aorAAAAAGcREFRESHTOKENsecretvalue444555666"
 local CLIENT_SECRET = "eyJraWQiOiJrZXktY2xpZW50LXNlY3JldCJ9.CLIENTSECRETvalue777888"
 local START_URL = "https://corp.awsapps.com/start"
 
-local box, stub, control
-
-local function stub_call(method, path, body)
-  local status, _, answer = control:request { method = method, url = stub .. path,
-    headers = { ["Content-Type"] = "application/json" }, body = body and json.encode(body) or nil }
-  assert.equal(200, status)
-  return json.decode(answer)
-end
+local box, stub, stub_call
 
 local function iso8601(t)
   return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
@@ -91,12 +83,6 @@ local function env(profile)
     AWS_PROFILE = profile, AWS_REGION = "us-east-1" }
 end
 
-local WHO_AT_MOTO = [[
-  local c = credentials.get()
-  local id = require("aws").sts.get_caller_identity()
-  out{ akid = c:access_key_id(), ttl = c:expiration() - require("fgrun").now(),
-       source = transport.credentials_source(), arn = id.Arn }
-]]
 
 local function no_secrets(text)
   for _, s in ipairs { ACCESS, REFRESH, CLIENT_SECRET } do
@@ -107,26 +93,19 @@ local function no_secrets(text)
 end
 
 local function portal_log(log, kind)
-  local found = {}
-  for _, e in ipairs(log) do
-    if e.kind == kind then found[#found + 1] = e end
-  end
-  return found
+  return sandbox.where(log, "kind", kind)
 end
 
 describe("IAM Identity Center (SSO)", function()
   lazy_setup(function()
     box = sandbox.new()
-    if MOTO then
-      stub = "http://" .. box.server("tests/lib/identity_stub.py", MOTO)
-      control = require("aws.http").new()
-    end
+    stub, stub_call = box.identity_stub()
   end)
   lazy_teardown(function() box.close() end)
 
   before_each(function()
-    if not sandbox.have_fgrun() then pending("needs " .. sandbox.FGRUN) return end
-    if not MOTO then pending("FGRUN_TEST_MOTO_URL not set: moto_server not running") return end
+    local why = sandbox.missing(true)
+    if why then pending(why) return end
     stub_call("POST", "/__config", { sso = { client_id = "client-id-1", client_secret = CLIENT_SECRET,
       refresh_token = REFRESH, access_tokens = { ACCESS }, expires_in = 28800, role_duration = 3600 } })
     stub_call("GET", "/__log")
@@ -136,7 +115,7 @@ describe("IAM Identity Center (SSO)", function()
   it("signs in with the sso-session token from the CLI's cache and GetRoleCredentials", function()
     login("corp", 8 * 3600)
     local before = read_cache("corp")
-    local r, output = box.child(env("dev"), WHO_AT_MOTO, "-vv")
+    local r, output = box.child(env("dev"), "who_at_moto()", "-vv")
     assert.matches("^ASIA", r.akid)
     assert.equal("arn:aws:sts::123456789012:assumed-role/Deployer/sso-user", r.arn)   -- moto's view
     assert.equal("IAM Identity Center role Deployer in account 123456789012 (profile dev, sso-session corp)",
@@ -153,7 +132,7 @@ describe("IAM Identity Center (SSO)", function()
 
   it("signs in with a legacy sso_start_url profile (cache named by the URL)", function()
     login(START_URL, 3600)
-    local r = box.child(env("legacy"), WHO_AT_MOTO)
+    local r = box.child(env("legacy"), "who_at_moto()")
     assert.equal("arn:aws:sts::123456789012:assumed-role/ReadOnly/sso-user", r.arn)
     assert.matches("%(profile legacy, start URL " .. START_URL:gsub("%p", "%%%0") .. "%)$", r.source)
     -- an expired legacy token is refused before any call
@@ -166,7 +145,7 @@ describe("IAM Identity Center (SSO)", function()
 
   it("refreshes a token near expiry through SSO OIDC and writes the cache back as the CLI does", function()
     login("corp", 600, { scopes = { "sso:account:access" } })   -- within the 15-minute window
-    local r, output = box.child(env("dev"), WHO_AT_MOTO, "-vv")
+    local r, output = box.child(env("dev"), "who_at_moto()", "-vv")
     assert.equal("arn:aws:sts::123456789012:assumed-role/Deployer/sso-user", r.arn)
     local state = stub_call("GET", "/__log")
     local oidc, portal = portal_log(state.log, "oidc"), portal_log(state.log, "portal")
@@ -235,7 +214,7 @@ print(token["accessToken"].startswith("at-"), token["refreshToken"].startswith("
     -- within the 15-minute window again 3 s after each refresh
     stub_call("POST", "/__config", { sso = { role_duration = 303, expires_in = 903 } })
     login("corp", 600)
-    local r = box.child(env("chained"), WHO_AT_MOTO)
+    local r = box.child(env("chained"), "who_at_moto()")
     assert.matches("^arn:aws:sts::123456789012:assumed%-role/second/", r.arn)
     assert.matches("from IAM Identity Center role Deployer", r.source)
     stub_call("GET", "/__log")
@@ -253,9 +232,7 @@ print(token["accessToken"].startswith("at-"), token["refreshToken"].startswith("
     for _, p in ipairs(portal) do assert.is_true(p.token_valid) end
     for _, o in ipairs(oidc) do assert.is_true(o.grant_ok) end   -- each rotated refresh token was saved and used
     local keys = {}
-    for _, e in ipairs(state.log) do
-      if e.action == "DescribeInstances" then keys[e.akid] = true end
-    end
+    for _, e in ipairs(sandbox.where(state.log, "action", "DescribeInstances")) do keys[e.akid] = true end
     local n = 0
     for _ in pairs(keys) do n = n + 1 end
     assert.is_true(n >= 3, n .. " keys signed the polls")

@@ -25,14 +25,15 @@ local CLOSED = sandbox.CLOSED
 local box = sandbox.new()
 local tmp, write, child = box.tmp, box.write, box.child
 
--- The stub server, started once for this file.
-local stub_url
+-- The stub server, started once for this file, and JSON calls to its
+-- control paths.
+local stub_url, stub
 
 local function start_stub()
   stub_url = "http://" .. box.server("tests/lib/aws_stub.py")
+  stub = sandbox.control(stub_url)
 end
 
-local control = require("aws.http").new()
 -- An HTTPS stub with a self-signed certificate, for AWS_CA_BUNDLE.
 local function start_tls_stub()
   local pem = tmp .. "/stub.pem"
@@ -45,12 +46,6 @@ local function start_tls_stub()
   return "https://" .. addr, cert, pid
 end
 
-local function stub(method, path, body)
-  local status, _, answer = control:request { method = method, url = stub_url .. path,
-    headers = { ["Content-Type"] = "application/json" }, body = body and json.encode(body) or nil }
-  assert.equal(200, status)
-  return json.decode(answer)
-end
 
 local function stub_log()
   return stub("GET", "/__log")

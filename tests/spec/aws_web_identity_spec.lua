@@ -3,35 +3,22 @@
 -- moto, logs who signed it, and can shorten the sessions so that the
 -- refresh shows within seconds. Each scenario runs in a child fgrun with a
 -- clean environment (tests/fixtures/sandbox.lua).
-local json = require "json"
 local sandbox = dofile("tests/fixtures/sandbox.lua")
 
-local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
 local ROLE = "arn:aws:iam::123456789012:role/ci-deployer"
 local OTHER_ROLE = "arn:aws:iam::123456789012:role/other"
 -- The shape of a GitHub Actions OIDC token; moto does not check it.
 local JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJyZXBvOm9yZy9hcHA6cmVmOnJlZnMvaGVhZHMvbWFpbiJ9."
   .. "c2lnbmF0dXJlLW9mLXRoZS1zZWNyZXQtdG9rZW4"
 
-local box, stub, control
-
-local function stub_call(method, path, body)
-  local status, _, answer = control:request { method = method, url = stub .. path,
-    headers = { ["Content-Type"] = "application/json" }, body = body and json.encode(body) or nil }
-  assert.equal(200, status)
-  return json.decode(answer)
-end
+local box, stub, stub_call
 
 local function stub_log()
   return stub_call("GET", "/__log").log
 end
 
 local function calls(log, action)
-  local found = {}
-  for _, e in ipairs(log) do
-    if e.action == action then found[#found + 1] = e end
-  end
-  return found
+  return sandbox.where(log, "action", action)
 end
 
 -- The child's environment: web identity from variables, every AWS call
@@ -43,33 +30,22 @@ local function web_env(extra)
   return env
 end
 
--- Reports the credentials and the caller moto sees.
-local WHO_AT_MOTO = [[
-  local c = credentials.get()
-  local id = require("aws").sts.get_caller_identity()
-  out{ akid = c:access_key_id(), ttl = c:expiration() - require("fgrun").now(),
-       source = transport.credentials_source(), arn = id.Arn }
-]]
-
 describe("web identity", function()
   lazy_setup(function()
     box = sandbox.new()
-    if MOTO then
-      stub = "http://" .. box.server("tests/lib/identity_stub.py", MOTO)
-      control = require("aws.http").new()
-    end
+    stub, stub_call = box.identity_stub()
   end)
   lazy_teardown(function() box.close() end)
 
   before_each(function()
-    if not sandbox.have_fgrun() then pending("needs " .. sandbox.FGRUN) return end
-    if not MOTO then pending("FGRUN_TEST_MOTO_URL not set: moto_server not running") return end
+    local why = sandbox.missing(true)
+    if why then pending(why) return end
     stub_call("POST", "/__config", { sts_duration = false })
     stub_log()
   end)
 
   it("assumes the role of AWS_ROLE_ARN with the token file, unsigned, and keeps the token out of -vv", function()
-    local r, output = box.child(web_env { AWS_ROLE_SESSION_NAME = "gha-run-42" }, WHO_AT_MOTO, "-vv")
+    local r, output = box.child(web_env { AWS_ROLE_SESSION_NAME = "gha-run-42" }, "who_at_moto()", "-vv")
     assert.matches("^ASIA", r.akid)
     assert.equal("arn:aws:sts::123456789012:assumed-role/ci-deployer/gha-run-42", r.arn)   -- moto's view
     assert.matches("^web identity %(role " .. ROLE:gsub("%p", "%%%0"), r.source)
@@ -88,20 +64,20 @@ describe("web identity", function()
       .. box.write("token-profile", JWT) .. "\nrole_session_name = from-profile\n"
       .. "[profile chained]\nrole_arn = " .. OTHER_ROLE .. "\nsource_profile = ci\n")
     local env = { AWS_CONFIG_FILE = cfg, AWS_ENDPOINT_URL = stub, AWS_REGION = "us-east-1" }
-    local r = box.child(env, WHO_AT_MOTO, "--profile ci")
+    local r = box.child(env, "who_at_moto()", "--profile ci")
     assert.equal("arn:aws:sts::123456789012:assumed-role/ci-deployer/from-profile", r.arn)
     -- a named profile ignores the web identity variables, as the SDKs do
     env.AWS_ROLE_ARN, env.AWS_ROLE_SESSION_NAME = OTHER_ROLE, "from-env"
-    r = box.child(env, WHO_AT_MOTO, "--profile ci")
+    r = box.child(env, "who_at_moto()", "--profile ci")
     assert.equal("arn:aws:sts::123456789012:assumed-role/ci-deployer/from-profile", r.arn)
     -- AWS_PROFILE does not name it explicitly: each variable wins over its key
     env.AWS_PROFILE = "ci"
-    r = box.child(env, WHO_AT_MOTO)
+    r = box.child(env, "who_at_moto()")
     assert.equal("arn:aws:sts::123456789012:assumed-role/other/from-env", r.arn)
     -- a role assumed from a web identity profile: AssumeRole is signed with its credentials
     env.AWS_PROFILE, env.AWS_ROLE_ARN, env.AWS_ROLE_SESSION_NAME = nil, nil, nil
     stub_log()
-    r = box.child(env, WHO_AT_MOTO, "--profile chained")
+    r = box.child(env, "who_at_moto()", "--profile chained")
     assert.matches("^arn:aws:sts::123456789012:assumed%-role/other/", r.arn)
     local log = stub_log()
     local web, role = calls(log, "AssumeRoleWithWebIdentity"), calls(log, "AssumeRole")
