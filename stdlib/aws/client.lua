@@ -105,7 +105,11 @@ function M.new(model, key, opts)
     elseif next(params) ~= nil then
       errors.raise_validation(key, snake, "takes no parameters")
     end
-    return protocol.request(model, op, params)
+    local req = protocol.request(model, op, params)
+    req.host_prefix = op.endpoint and require("aws.rest").host_prefix(op, params)
+    -- an operation that takes no authentication (SSO's GetRoleCredentials)
+    req.unsigned = op.authtype == "none" or nil
+    return req
   end
 
   local function call(op, snake, params)

@@ -91,7 +91,7 @@ function T:credentials()
 end
 
 function T:sign(req)
-  return signer.sign(req, self:credentials(), {
+  return signer.sign(req, not req.unsigned and self:credentials() or nil, {
     base_url = self.endpoint, region = self.signing_region, service = self.signing_name,
     time = fgrun.now() + self.clock_offset,
   })
