@@ -5,7 +5,8 @@ For each service fgrun embeds, from the newest API version in the folder:
 service-2.json with prose and server-side details stripped, paginators-1.json
 and waiters-2.json, written as models/<service>/<name>.json with sorted keys
 and one operation, shape, paginator or waiter per line (so that a refresh
-reads as a diff). The build embeds models/ (tools/gen_models.py) and never
+reads as a diff); the structures of rest-xml services also get memberOrder
+(see with_member_order). The build embeds models/ (tools/gen_models.py) and never
 reads botocore itself. Traits the runtime or other parts read stay:
 `sensitive` (redaction), `httpChecksum` (S3's checksum headers), locations,
 host prefixes, enums (completion and help).
@@ -49,6 +50,18 @@ def strip(node):
     if isinstance(node, list):
         return [strip(v) for v in node]
     return node
+
+
+def with_member_order(model):
+    """rest-xml services: each structure's member names in the model's
+    order, as memberOrder (JSON objects lose it once read): the order of
+    the elements an XML body is written with."""
+    if "rest-xml" not in model["metadata"].get("protocols", [model["metadata"].get("protocol")]):
+        return model
+    for shape in model["shapes"].values():
+        if shape.get("type") == "structure" and len(shape.get("members", {})) > 1:
+            shape["memberOrder"] = list(shape["members"])
+    return model
 
 
 def dump(value):
@@ -106,6 +119,8 @@ def main(argv):
                 if os.path.exists(path):
                     os.remove(path)
                 continue
+            if name == "service-2.json":
+                doc = with_member_order(doc)
             with open(path + ".tmp", "w") as f:
                 f.write(lines(strip(doc), listed))
             os.replace(path + ".tmp", path)

@@ -4,6 +4,7 @@ local errors = require "aws.errors"
 local protocols = require "aws.protocol"
 local validate = require "aws.validate"
 local paginate = require "aws.paginate"
+local customize = require "aws.customize"
 
 local M = {}
 
@@ -99,7 +100,7 @@ function M.new(model, key, opts)
     if params == nil then params = {} end
     local input = op.input and model:target(op.input)
     if input then
-      params = with_tokens(model, input, params)
+      params = customize.input(model, input, with_tokens(model, input, params))
       local problem = validate.check(model, input, params)
       if problem then errors.raise_validation(key, snake, problem) end
     elseif next(params) ~= nil then

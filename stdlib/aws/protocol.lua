@@ -156,8 +156,57 @@ function rest_json.answer(model, op, status, headers, body)
   return nil, err
 end
 
+-- rest-xml: HTTP bindings (aws.rest) around an XML body.
+local rest_xml = {}
+
+local function read_xml_body(model, shape, body)
+  local parse = require "aws.parse_xml"
+  local doc, why = parse.decode(body)
+  if not doc then return nil, why end
+  return parse.structure(model, shape, doc, 1)
+end
+
+local function write_xml_body(model, shape, value, ref)
+  return require("aws.serialize_xml").body(model, shape, value, ref), "application/xml"
+end
+
+function rest_xml.request(model, op, params)
+  local req = require("aws.rest").request(model, op, params, write_xml_body, "")
+  -- a blob payload goes without a type unless the caller gives one (S3
+  -- stores the object's type from it)
+  local content_type = req.content_type
+    or (req.payload_content_type ~= "application/octet-stream" and req.payload_content_type)
+  if content_type and not req.headers["Content-Type"] then req.headers["Content-Type"] = content_type end
+  return req
+end
+
+function rest_xml.answer(model, op, status, headers, body)
+  local rest = require "aws.rest"
+  if status >= 200 and status < 300 then
+    local out, why = rest.answer(model, op, status, headers, body, read_xml_body)
+    if out == nil then return nil, unexpected(status, body, why, model, op) end
+    return out
+  end
+  local request_id = request_id_header(headers)
+  if body == "" then -- HEAD, or an answer without a body: the status is the code
+    return nil, {code = tostring(status), message = "", status = status, request_id = request_id}
+  end
+  local parse = require "aws.parse_xml"
+  local doc, why = parse.decode(body)
+  if not doc then return nil, unexpected(status, body, why) end
+  local code, message, body_request_id, node = parse.error_fields(doc)
+  if not code then return nil, unexpected(status, body, "no error code") end
+  local err = {code = code, message = message, status = status, request_id = body_request_id or request_id}
+  local shape = error_shape(model, op, code)
+  if shape then
+    err.data = parse.structure(model, shape, doc, node)
+    rest.read_headers(model, shape, status, headers, err.data)
+  end
+  return nil, err
+end
+
 local PROTOCOLS = {json = json_protocol, query = xml_protocol, ec2 = xml_protocol,
-                   ["rest-json"] = rest_json}
+                   ["rest-json"] = rest_json, ["rest-xml"] = rest_xml}
 
 -- botocore's order of preference when a model lists several protocols.
 local PREFERRED = {"json", "rest-json", "rest-xml", "smithy-rpc-v2-cbor", "query", "ec2"}

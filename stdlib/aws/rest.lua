@@ -215,7 +215,7 @@ function M.request(model, op, params, write_body, empty_body)
       if v ~= nil and v ~= null then body[m[1]] = v any = true end
     end
     if any then
-      req.body, req.content_type = write_body(model, input, body, nil)
+      req.body, req.content_type = write_body(model, input, body, op.input)
     elseif #parts.body > 0 then
       req.body = empty_body
     end
