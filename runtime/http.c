@@ -4,8 +4,10 @@
 #include "handle.h"
 #include "interrupt.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/crypto.h>
 #include <lauxlib.h>
 
@@ -28,9 +30,24 @@ struct fg_http_conn *fg_http_conn_check(lua_State *L, int idx)
 	return c;
 }
 
+#define PROGRESS_STEP (1024 * 1024)
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct fg_http_response *r = ud;
+	if (r->req->download) {
+		/* only a successful answer goes to the file; an error's body is read */
+		long status = 0;
+		curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			if (fwrite(p, 1, size * n, r->req->download) != size * n) {
+				r->error = FG_HTTP_OTHER;
+				snprintf(r->message, sizeof r->message, "cannot write the downloaded file");
+				return 0;
+			}
+			return size * n;
+		}
+	}
 	if (fg_aws_buf_append(&r->body, p, size * n)) {
 		r->error = FG_HTTP_TOO_LARGE;
 		return 0;  /* aborts the transfer */
@@ -52,11 +69,26 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+static size_t on_upload(char *p, size_t size, size_t n, void *ud)
+{
+	struct fg_http_response *r = ud;
+	return fread(p, 1, size * n, r->req->upload);
+}
+
 /* libcurl calls this at least once a second, even on a stalled transfer. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
-	(void)ud, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	struct fg_http_response *r = ud;
+	const struct fg_http_request *req = r->req;
+	if (req->progress) {
+		long long done = req->upload ? ulnow : dlnow;
+		long long total = req->upload ? ultotal : dltotal;
+		if (done - r->reported >= PROGRESS_STEP || (total > 0 && done == total && done != r->reported)) {
+			r->reported = done;
+			req->progress(req->progress_ud, done, total);
+		}
+	}
 	return fg_interrupt_pending();
 }
 
@@ -91,6 +123,9 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 {
 	CURL *h = conn->curl;
 	r->status = 0;
+	r->req = req;
+	r->curl = h;
+	r->reported = 0;
 	r->error = FG_HTTP_OK;
 	r->message[0] = '\0';
 	fg_aws_buf_init(&r->headers, HEADERS_MAX);
@@ -112,11 +147,18 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	const char *ca = getenv("AWS_CA_BUNDLE");
 	if (ca && *ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
-	if (strcmp(req->method, "GET") == 0 && !req->body_len) {
+	if (req->upload) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload);
+		curl_easy_setopt(h, CURLOPT_READDATA, r);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_length);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	} else if (strcmp(req->method, "GET") == 0 && !req->body_len) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(req->method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -194,9 +236,11 @@ int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
 		*out = list;
 		return lua_isnoneornil(L, idx) ? 0 : -1;
 	}
+	int typed = 0;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		typed = typed || (name && strcasecmp(name, "Content-Type") == 0);
 		const char *value = NULL;
 		struct fg_creds *c = fg_creds_test(L, -1);
 		if (c)
@@ -214,6 +258,14 @@ int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
 			goto fail;
 		}
 		lua_pop(L, 1);
+	}
+	/* a body sent without a type goes without one (libcurl would call it a
+	 * form, and S3 would store that as the object's type) */
+	if (!typed) {
+		struct curl_slist *next = curl_slist_append(list, "Content-Type:");
+		if (!next)
+			goto fail;
+		list = next;
 	}
 	*out = list;
 	return 0;
@@ -278,6 +330,60 @@ static const char *field_string(lua_State *L, int t, const char *key, size_t *le
 	return s;
 }
 
+/* A Lua progress function, called protected from libcurl's callback (an
+ * error there must not unwind through libcurl): its failure stops nothing. */
+struct lua_progress {
+	lua_State *L;
+	int fn; /* stack index */
+};
+
+static void call_lua_progress(void *ud, long long done, long long total)
+{
+	struct lua_progress *p = ud;
+	lua_pushvalue(p->L, p->fn);
+	lua_pushinteger(p->L, done);
+	lua_pushinteger(p->L, total);
+	if (lua_pcall(p->L, 2, 0, 0) != LUA_OK)
+		lua_pop(p->L, 1);
+}
+
+/* Opens the streams a request names (upload_file from upload_offset,
+ * upload_length bytes; download_file, truncated). Returns NULL or why not. */
+static const char *open_streams(lua_State *L, int t, struct fg_http_request *req)
+{
+	const char *up = field_string(L, t, "upload_file", NULL);
+	const char *down = field_string(L, t, "download_file", NULL);
+	if (up) {
+		req->upload = fopen(up, "rb");
+		if (!req->upload)
+			return up;
+		long long offset = (long long)opt_field_integer(L, t, "upload_offset", 0);
+		req->upload_length = (long long)opt_field_integer(L, t, "upload_length", -1);
+		if (req->upload_length < 0) {
+			if (fseeko(req->upload, 0, SEEK_END) != 0)
+				return up;
+			req->upload_length = (long long)ftello(req->upload) - offset;
+		}
+		if (fseeko(req->upload, (off_t)offset, SEEK_SET) != 0)
+			return up;
+	}
+	if (down) {
+		req->download = fopen(down, "wb");
+		if (!req->download)
+			return down;
+	}
+	return NULL;
+}
+
+static void close_streams(struct fg_http_request *req)
+{
+	if (req->upload)
+		fclose(req->upload);
+	if (req->download)
+		fclose(req->download);
+	req->upload = req->download = NULL;
+}
+
 static int response_gc(lua_State *L)
 {
 	fg_http_response_clean_up(luaL_checkudata(L, 1, RESPONSE_MT));
@@ -285,8 +391,13 @@ static int response_gc(lua_State *L)
 }
 
 /* conn:request{method=, url=, headers=, body=, connect_timeout_ms=,
- * timeout_ms=, max_body=} -> status, headers, body
+ * timeout_ms=, max_body=, upload_file=, upload_offset=, upload_length=,
+ * download_file=, progress=} -> status, headers, body
  *                         | nil, kind ("timeout"|"connection"|"too_large"|"other"), message
+ * upload_file: the body is read from the file (upload_length bytes from
+ * upload_offset; the rest of the file by default), in constant memory;
+ * download_file: a 2xx answer's body is written there (body is then "");
+ * progress(done_bytes, total_bytes) is called as they go.
  * Raises "interrupted" on SIGINT/SIGTERM. */
 static int conn_request(lua_State *L)
 {
@@ -307,13 +418,36 @@ static int conn_request(lua_State *L)
 	memset(r, 0, sizeof *r);
 	luaL_setmetatable(L, RESPONSE_MT);
 
+	struct lua_progress progress = {L, 0};
+	if (lua_getfield(L, 2, "progress") == LUA_TFUNCTION) {
+		progress.fn = lua_gettop(L);
+		req.progress = call_lua_progress;
+		req.progress_ud = &progress;
+	} else {
+		lua_pop(L, 1);
+	}
+	const char *unopened = open_streams(L, 2, &req);
+	if (unopened) {
+		close_streams(&req);
+		lua_pushnil(L);
+		lua_pushliteral(L, "other");
+		lua_pushfstring(L, "%s: %s", unopened, strerror(errno));
+		return 3;
+	}
 	lua_getfield(L, 2, "headers");
 	const char *bad;
-	if (fg_http_headers_from_lua(L, -1, &req.headers, &bad))
+	if (fg_http_headers_from_lua(L, -1, &req.headers, &bad)) {
+		close_streams(&req);
 		return luaL_error(L, "http request: bad header %s", bad ? bad : "table");
+	}
 	lua_pop(L, 1);
 	enum fg_http_error err = fg_http_perform(conn, &req, r);
 	fg_http_headers_free(req.headers);
+	if (req.download && fflush(req.download) != 0 && err == FG_HTTP_OK) {
+		err = FG_HTTP_OTHER;
+		snprintf(r->message, sizeof r->message, "cannot write the downloaded file");
+	}
+	close_streams(&req);
 
 	if (err == FG_HTTP_INTERRUPTED)
 		return luaL_error(L, "interrupted");

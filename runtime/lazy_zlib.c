@@ -1,5 +1,5 @@
-/* zlib, opened on first use (see lazy_load.h): only reading a gzipped
- * botocore model (runtime/model_files.c) needs it. */
+/* zlib, opened on first use (see lazy_load.h): reading a gzipped botocore
+ * model (runtime/model_files.c) and CRC32 checksums (runtime/payload_digest.c). */
 #include "lazy_load.h"
 
 #include <zlib.h>
@@ -22,4 +22,10 @@ int inflateEnd(z_streamp strm)
 {
     LAZY_RESOLVE(libz, inflateEnd);
     return real(strm);
+}
+
+uLong crc32(uLong crc, const Bytef *buf, uInt len)
+{
+    LAZY_RESOLVE(libz, crc32);
+    return real(crc, buf, len);
 }

@@ -189,14 +189,16 @@ function rest_xml.answer(model, op, status, headers, body)
   end
   local request_id = request_id_header(headers)
   if body == "" then -- HEAD, or an answer without a body: the status is the code
-    return nil, {code = tostring(status), message = "", status = status, request_id = request_id}
+    return nil, {code = tostring(status), message = "", status = status, request_id = request_id,
+                 bucket_region = headers["x-amz-bucket-region"]}
   end
   local parse = require "aws.parse_xml"
   local doc, why = parse.decode(body)
   if not doc then return nil, unexpected(status, body, why) end
   local code, message, body_request_id, node = parse.error_fields(doc)
   if not code then return nil, unexpected(status, body, "no error code") end
-  local err = {code = code, message = message, status = status, request_id = body_request_id or request_id}
+  local err = {code = code, message = message, status = status, request_id = body_request_id or request_id,
+               bucket_region = headers["x-amz-bucket-region"]}
   local shape = error_shape(model, op, code)
   if shape then
     err.data = parse.structure(model, shape, doc, node)

@@ -83,12 +83,12 @@ function M.sign(req, creds, o)
   M.set_header(h, "Host", host)
   M.set_header(h, "X-Amz-Date", M.amz_date(o.time))
   M.set_header(h, "User-Agent", M.USER_AGENT)
-  if req.unsigned then return req end
+  if req.unsigned or o.unsigned then return req end
   M.set_header(h, "X-Amz-Security-Token", creds:has_token() and creds or nil)
   M.set_header(h, "Authorization", sigv4.sign(creds, {
     method = req.method, path = path, query = req.query, headers = h,
     payload_hash = req.payload_hash or sigv4.sha256_hex(req.body), amz_date = h["X-Amz-Date"],
-    region = o.region, service = o.service,
+    region = o.region, service = o.service, raw_path = req.raw_path,
   }))
   return req
 end
