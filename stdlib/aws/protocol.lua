@@ -231,8 +231,8 @@ function M.of(metadata)
     local names = {}
     for n in pairs(PROTOCOLS) do names[#names + 1] = n end
     table.sort(names)
-    return nil, "protocol " .. tostring(metadata.protocol) .. " is not supported ("
-      .. table.concat(names, ", ") .. " are)"
+    return nil, "protocol " .. tostring(metadata.protocol) .. " is not implemented (fgrun speaks "
+      .. table.concat(names, ", ") .. ")"
   end
   return protocol
 end
