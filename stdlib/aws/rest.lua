@@ -13,15 +13,17 @@ local M = {}
 local format, gsub, tointeger, type, pairs = string.format, string.gsub, math.tointeger, type, pairs
 local null, object_mt, array_mt = json.null, json.object_mt, json.array_mt
 
-local function escape_char(c) return format("%%%02X", c:byte()) end
+local url_encode = require("aws.serialize_query").url_encode
 
 -- RFC 3986 percent-encoding: only unreserved characters stay ("/" too
 -- when keep_slash: a greedy label).
 local function encode(s, keep_slash)
-  return (gsub(s, keep_slash and "[^%w%-._~/]" or "[^%w%-._~]", escape_char))
+  if not keep_slash then return url_encode(s) end
+  return (gsub(s, "[^/]+", url_encode))
 end
 M.encode = encode
 
+-- The text of a float ("NaN", "Infinity", "-Infinity" for the special ones).
 local function number_text(v)
   if type(v) == "string" then return v end -- "NaN", "Infinity", "-Infinity"
   if v ~= v then return "NaN" end
@@ -29,6 +31,7 @@ local function number_text(v)
   if v == -math.huge then return "-Infinity" end
   return tostring(v)
 end
+M.number_text = number_text
 
 -- Text of a timestamp in a format ("iso8601", "rfc822", "unixTimestamp").
 function M.timestamp_text(v, fmt)

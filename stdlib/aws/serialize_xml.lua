@@ -28,13 +28,7 @@ local function scalar_text(ref, shape, v)
   end
   if t == "blob" then return base64.encode(v) end
   if t == "integer" or t == "long" then return tostring(tointeger(v) or v) end
-  if t == "float" or t == "double" then
-    if type(v) == "string" then return v end
-    if v ~= v then return "NaN" end
-    if v == math.huge then return "Infinity" end
-    if v == -math.huge then return "-Infinity" end
-    return tostring(v)
-  end
+  if t == "float" or t == "double" then return rest.number_text(v) end
   return tostring(v)
 end
 
