@@ -5,8 +5,10 @@
 #include "interrupt.h"
 #include "secret.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <openssl/crypto.h>
 #include <lauxlib.h>
@@ -30,9 +32,24 @@ struct fg_http_conn *fg_http_conn_check(lua_State *L, int idx)
 	return c;
 }
 
+#define PROGRESS_STEP (1024 * 1024)
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct fg_http_response *r = ud;
+	if (r->req->download) {
+		/* only a successful answer goes to the file; an error's body is read */
+		long status = 0;
+		curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			if (fwrite(p, 1, size * n, r->req->download) != size * n) {
+				r->error = FG_HTTP_OTHER;
+				snprintf(r->message, sizeof r->message, "cannot write the downloaded file");
+				return 0;
+			}
+			return size * n;
+		}
+	}
 	if (fg_aws_buf_append(&r->body, p, size * n)) {
 		r->error = FG_HTTP_TOO_LARGE;
 		return 0;  /* aborts the transfer */
@@ -54,15 +71,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-/* What the progress callback watches: bytes moving, for the read timeout. */
-struct transfer {
-	CURL *h;
-	long read_timeout_ms;      /* <= 0: none */
-	curl_off_t dl, ul;         /* byte counts at the last movement */
-	struct timespec moved;     /* when they last moved (or the connection came up) */
-	int connected;
-	int idle;                  /* set when the read timeout ended the transfer */
-};
+static size_t on_upload(char *p, size_t size, size_t n, void *ud)
+{
+	struct fg_http_response *r = ud;
+	return fread(p, 1, size * n, r->req->upload);
+}
 
 static double ms_since(const struct timespec *t)
 {
@@ -71,34 +84,48 @@ static double ms_since(const struct timespec *t)
 	return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
 }
 
+/* The read timeout: no byte moved either way for r->read_timeout_ms since
+ * the connection came up (the connect timeout covers the time before). */
+static int read_timed_out(struct fg_http_response *r, curl_off_t dlnow, curl_off_t ulnow)
+{
+	if (r->read_timeout_ms <= 0)
+		return 0;
+	if (!r->connected) {
+		curl_off_t pre = 0;
+		curl_easy_getinfo(r->curl, CURLINFO_PRETRANSFER_TIME_T, &pre);
+		if (pre <= 0)
+			return 0;
+		r->connected = 1;
+		clock_gettime(CLOCK_MONOTONIC, &r->moved);
+	}
+	if (dlnow != r->moved_dl || ulnow != r->moved_ul) {
+		r->moved_dl = dlnow;
+		r->moved_ul = ulnow;
+		clock_gettime(CLOCK_MONOTONIC, &r->moved);
+	} else if (ms_since(&r->moved) >= (double)r->read_timeout_ms) {
+		r->idle = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* libcurl calls this at least once a second, even on a stalled transfer. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
-	struct transfer *t = ud;
-	(void)dltotal, (void)ultotal;
+	struct fg_http_response *r = ud;
+	const struct fg_http_request *req = r->req;
+	if (req->progress) {
+		long long done = req->upload ? ulnow : dlnow;
+		long long total = req->upload ? ultotal : dltotal;
+		if (done - r->reported >= PROGRESS_STEP || (total > 0 && done == total && done != r->reported)) {
+			r->reported = done;
+			req->progress(req->progress_ud, done, total);
+		}
+	}
 	if (fg_interrupt_pending())
 		return 1;
-	if (t->read_timeout_ms <= 0)
-		return 0;
-	if (!t->connected) {
-		/* The connect timeout covers the time before the request is sent. */
-		curl_off_t pre = 0;
-		curl_easy_getinfo(t->h, CURLINFO_PRETRANSFER_TIME_T, &pre);
-		if (pre <= 0)
-			return 0;
-		t->connected = 1;
-		clock_gettime(CLOCK_MONOTONIC, &t->moved);
-	}
-	if (dlnow != t->dl || ulnow != t->ul) {
-		t->dl = dlnow;
-		t->ul = ulnow;
-		clock_gettime(CLOCK_MONOTONIC, &t->moved);
-	} else if (ms_since(&t->moved) >= (double)t->read_timeout_ms) {
-		t->idle = 1;
-		return 1;
-	}
-	return 0;
+	return read_timed_out(r, dlnow, ulnow);
 }
 
 /* "https://host:port" of a URL: what a timeout message names (the path and
@@ -111,17 +138,16 @@ static void origin(const char *url, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), url);
 }
 
-static void timeout_message(struct fg_http_response *r, const struct transfer *t,
-			    const char *url, long connect_ms, long total_ms)
+static void timeout_message(struct fg_http_response *r, const char *url, long connect_ms, long total_ms)
 {
 	char where[160];
 	origin(url, where, sizeof where);
 	curl_off_t pre = 0;
-	curl_easy_getinfo(t->h, CURLINFO_PRETRANSFER_TIME_T, &pre);
-	if (t->idle)
+	curl_easy_getinfo(r->curl, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	if (r->idle)
 		snprintf(r->message, sizeof r->message, "%s: no data for %.3g s (read_timeout)",
-			 where, t->read_timeout_ms / 1e3);
-	else if (pre <= 0 && !t->connected)
+			 where, r->read_timeout_ms / 1e3);
+	else if (pre <= 0 && !r->connected)
 		snprintf(r->message, sizeof r->message, "%s: no connection within %.3g s (connect_timeout)",
 			 where, connect_ms / 1e3);
 	else
@@ -160,19 +186,23 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 {
 	CURL *h = conn->curl;
 	r->status = 0;
+	r->req = req;
+	r->curl = h;
+	r->reported = 0;
+	r->read_timeout_ms = req->read_timeout_ms ? req->read_timeout_ms : DEFAULT_READ_TIMEOUT_MS;
+	r->moved_dl = r->moved_ul = 0;
+	r->connected = r->idle = 0;
 	r->error = FG_HTTP_OK;
 	r->message[0] = '\0';
 	fg_aws_buf_init(&r->headers, HEADERS_MAX);
 	fg_aws_buf_init(&r->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
 
-	long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-	struct transfer t = { .h = h, .read_timeout_ms = req->read_timeout_ms ? req->read_timeout_ms
-								      : DEFAULT_READ_TIMEOUT_MS };
 	/* Reset keeps the live connection, the DNS and TLS session caches. */
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->message);
@@ -182,12 +212,18 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, req->headers);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	const char *ca = getenv("AWS_CA_BUNDLE");
 	if (ca && *ca)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
-	if (strcmp(req->method, "GET") == 0 && !req->body_len) {
+	if (req->upload) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload);
+		curl_easy_setopt(h, CURLOPT_READDATA, r);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_length);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	} else if (strcmp(req->method, "GET") == 0 && !req->body_len) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(req->method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -202,9 +238,9 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK && r->error == FG_HTTP_OK)
-		r->error = t.idle ? FG_HTTP_TIMEOUT : classify_curl(rc);
+		r->error = r->idle ? FG_HTTP_TIMEOUT : classify_curl(rc);
 	if (r->error == FG_HTTP_TIMEOUT)
-		timeout_message(r, &t, req->url, connect_ms, req->timeout_ms);
+		timeout_message(r, req->url, connect_ms, req->timeout_ms);
 	else if (r->error == FG_HTTP_TOO_LARGE)
 		snprintf(r->message, sizeof r->message, "response over %zu bytes", r->body.max);
 	else if (r->error != FG_HTTP_OK && !r->message[0])
@@ -267,9 +303,11 @@ int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
 		*out = list;
 		return lua_isnoneornil(L, idx) ? 0 : -1;
 	}
+	int typed = 0;
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		typed = typed || (name && strcasecmp(name, "Content-Type") == 0);
 		const char *value = NULL;
 		struct fg_creds *c = fg_creds_test(L, -1);
 		struct fg_secret *secret = fg_secret_test(L, -1);
@@ -290,6 +328,14 @@ int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
 			goto fail;
 		}
 		lua_pop(L, 1);
+	}
+	/* a body sent without a type goes without one (libcurl would call it a
+	 * form, and S3 would store that as the object's type) */
+	if (!typed) {
+		struct curl_slist *next = curl_slist_append(list, "Content-Type:");
+		if (!next)
+			goto fail;
+		list = next;
 	}
 	*out = list;
 	return 0;
@@ -338,12 +384,74 @@ static void push_headers(lua_State *L, const struct fg_aws_buf *raw)
 	}
 }
 
+static lua_Integer opt_field_integer(lua_State *L, int t, const char *key, lua_Integer def)
+{
+	lua_getfield(L, t, key);
+	lua_Integer v = luaL_optinteger(L, -1, def);
+	lua_pop(L, 1);
+	return v;
+}
+
 static const char *field_string(lua_State *L, int t, const char *key, size_t *len)
 {
 	lua_getfield(L, t, key);
 	const char *s = lua_tolstring(L, -1, len);
 	lua_pop(L, 1);  /* the table keeps the string alive */
 	return s;
+}
+
+/* A Lua progress function, called protected from libcurl's callback (an
+ * error there must not unwind through libcurl): its failure stops nothing. */
+struct lua_progress {
+	lua_State *L;
+	int fn; /* stack index */
+};
+
+static void call_lua_progress(void *ud, long long done, long long total)
+{
+	struct lua_progress *p = ud;
+	lua_pushvalue(p->L, p->fn);
+	lua_pushinteger(p->L, done);
+	lua_pushinteger(p->L, total);
+	if (lua_pcall(p->L, 2, 0, 0) != LUA_OK)
+		lua_pop(p->L, 1);
+}
+
+/* Opens the streams a request names (upload_file from upload_offset,
+ * upload_length bytes; download_file, truncated). Returns NULL or why not. */
+static const char *open_streams(lua_State *L, int t, struct fg_http_request *req)
+{
+	const char *up = field_string(L, t, "upload_file", NULL);
+	const char *down = field_string(L, t, "download_file", NULL);
+	if (up) {
+		req->upload = fopen(up, "rb");
+		if (!req->upload)
+			return up;
+		long long offset = (long long)opt_field_integer(L, t, "upload_offset", 0);
+		req->upload_length = (long long)opt_field_integer(L, t, "upload_length", -1);
+		if (req->upload_length < 0) {
+			if (fseeko(req->upload, 0, SEEK_END) != 0)
+				return up;
+			req->upload_length = (long long)ftello(req->upload) - offset;
+		}
+		if (fseeko(req->upload, (off_t)offset, SEEK_SET) != 0)
+			return up;
+	}
+	if (down) {
+		req->download = fopen(down, "wb");
+		if (!req->download)
+			return down;
+	}
+	return NULL;
+}
+
+static void close_streams(struct fg_http_request *req)
+{
+	if (req->upload)
+		fclose(req->upload);
+	if (req->download)
+		fclose(req->download);
+	req->upload = req->download = NULL;
 }
 
 int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
@@ -446,8 +554,13 @@ static int response_gc(lua_State *L)
 }
 
 /* conn:request{method=, url=, headers=, body=, connect_timeout_ms=,
- * timeout_ms=, max_body=} -> status, headers, body
+ * read_timeout_ms=, timeout_ms=, max_body=, upload_file=, upload_offset=, upload_length=,
+ * download_file=, progress=} -> status, headers, body
  *                         | nil, kind ("timeout"|"connection"|"too_large"|"other"), message
+ * upload_file: the body is read from the file (upload_length bytes from
+ * upload_offset; the rest of the file by default), in constant memory;
+ * download_file: a 2xx answer's body is written there (body is then "");
+ * progress(done_bytes, total_bytes) is called as they go.
  * Raises "interrupted" on SIGINT/SIGTERM. */
 static int conn_request(lua_State *L)
 {
@@ -458,7 +571,45 @@ static int conn_request(lua_State *L)
 	struct fg_http_response *r = lua_newuserdatauv(L, sizeof *r, 0);
 	memset(r, 0, sizeof *r);
 	luaL_setmetatable(L, RESPONSE_MT);
-	enum fg_http_error err = fg_http_perform_lua(L, conn, 2, 0, r);
+	struct fg_http_request req;
+	struct fg_aws_buf body;
+	fg_aws_buf_init(&body, DEFAULT_MAX_BODY);
+	const char *bad = NULL;
+	int rc = fg_http_request_from_lua(L, 2, &req, &body, &bad);
+	if (rc) {
+		fg_http_headers_free(req.headers);
+		fg_aws_buf_clean_up(&body);
+		return luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
+	}
+
+	struct lua_progress progress = {L, 0};
+	if (lua_getfield(L, 2, "progress") == LUA_TFUNCTION) {
+		progress.fn = lua_gettop(L);
+		req.progress = call_lua_progress;
+		req.progress_ud = &progress;
+	} else {
+		lua_pop(L, 1);
+	}
+	const char *unopened = open_streams(L, 2, &req);
+	enum fg_http_error err = FG_HTTP_OTHER;
+	if (unopened) {
+		lua_pushnil(L);
+		lua_pushliteral(L, "other");
+		lua_pushfstring(L, "%s: %s", unopened, strerror(errno));
+	} else {
+		err = fg_http_perform(conn, &req, r);
+		if (req.download && fflush(req.download) != 0 && err == FG_HTTP_OK) {
+			err = FG_HTTP_OTHER;
+			snprintf(r->message, sizeof r->message, "cannot write the downloaded file");
+		}
+	}
+	fg_http_headers_free(req.headers);
+	fg_aws_buf_clean_up(&body);
+	close_streams(&req);
+	if (unopened)
+		return 3;
+	if (err == FG_HTTP_INTERRUPTED)
+		return luaL_error(L, "interrupted");
 	if (fg_http_push_outcome(L, err, r) == 3)
 		return 3;
 	lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);

@@ -7,6 +7,8 @@
 #define FG_HTTP_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <time.h>
 #include <curl/curl.h>
 #include <lua.h>
 
@@ -32,9 +34,27 @@ struct fg_http_request {
 	                               * about once a second); 0: 60 s; <0: none */
 	long timeout_ms;              /* the whole exchange; 0: none */
 	size_t max_body;
+	/* Streaming (S3): the body read from upload (upload_length bytes from
+	 * its current position) instead of body; a 2xx answer's body written
+	 * to download instead of kept. progress(ud, done, total) is called as
+	 * bytes go, at most every PROGRESS_STEP bytes and at the end. */
+	FILE *upload;
+	long long upload_length;
+	FILE *download;
+	void (*progress)(void *ud, long long done, long long total);
+	void *progress_ud;
 };
 
 struct fg_http_response {
+	const struct fg_http_request *req; /* while performing: its streams */
+	CURL *curl;
+	long long reported;           /* bytes reported to req->progress */
+	/* the read timeout: when bytes last moved (or the connection came up) */
+	long read_timeout_ms;
+	curl_off_t moved_dl, moved_ul;
+	struct timespec moved;
+	int connected;
+	int idle;                     /* the read timeout ended the transfer */
 	long status;
 	struct fg_aws_buf headers;    /* raw header lines of the final response */
 	struct fg_aws_buf body;       /* wiped on clean-up: it may hold secrets */

@@ -54,3 +54,33 @@ int EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n)
     LAZY_RESOLVE(libcrypto, EVP_DecodeBlock);
     return real(t, f, n);
 }
+
+EVP_MD_CTX *EVP_MD_CTX_new(void)
+{
+    LAZY_RESOLVE(libcrypto, EVP_MD_CTX_new);
+    return real();
+}
+
+void EVP_MD_CTX_free(EVP_MD_CTX *ctx)
+{
+    LAZY_RESOLVE(libcrypto, EVP_MD_CTX_free);
+    real(ctx);
+}
+
+int EVP_DigestInit_ex(EVP_MD_CTX *ctx, const EVP_MD *type, ENGINE *impl)
+{
+    LAZY_RESOLVE(libcrypto, EVP_DigestInit_ex);
+    return real(ctx, type, impl);
+}
+
+int EVP_DigestUpdate(EVP_MD_CTX *ctx, const void *d, size_t cnt)
+{
+    LAZY_RESOLVE(libcrypto, EVP_DigestUpdate);
+    return real(ctx, d, cnt);
+}
+
+int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s)
+{
+    LAZY_RESOLVE(libcrypto, EVP_DigestFinal_ex);
+    return real(ctx, md, s);
+}

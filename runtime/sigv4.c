@@ -291,7 +291,8 @@ char *fg_sigv4_canonical_request(const struct fg_sigv4_request *req,
 	fg_aws_buf_init(&names, CANONICAL_MAX);
 	*signed_headers = NULL;
 	if (fg_aws_buf_puts(&out, req->method) || fg_aws_buf_putc(&out, '\n') ||
-	    canonical_uri(&out, req->path) || fg_aws_buf_putc(&out, '\n') ||
+	    (req->raw_path ? fg_aws_buf_puts(&out, req->path) : canonical_uri(&out, req->path)) ||
+	    fg_aws_buf_putc(&out, '\n') ||
 	    canonical_query(&out, req->query ? req->query : "") ||
 	    fg_aws_buf_putc(&out, '\n') ||
 	    canonical_headers(&out, &names, req->headers, req->n_headers) ||
@@ -417,7 +418,7 @@ static const char *field_string(lua_State *L, int t, const char *key, int option
 
 /* sigv4.sign(creds, req) -> authorization
  * req = {method, path, query, headers = {[name] = value}, payload_hash,
- * amz_date, region, service}. A header value may be the credentials object
+ * amz_date, region, service, raw_path (S3: the path signed as it is sent)}. A header value may be the credentials object
  * itself, standing for their session token. */
 static int sigv4_sign(lua_State *L)
 {
@@ -429,6 +430,9 @@ static int sigv4_sign(lua_State *L)
 	req.path = field_string(L, 2, "path", 0);
 	req.query = field_string(L, 2, "query", 1);
 	req.payload_sha256 = field_string(L, 2, "payload_hash", 0);
+	lua_getfield(L, 2, "raw_path");
+	req.raw_path = lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	scope.amz_date = field_string(L, 2, "amz_date", 0);
 	scope.region = field_string(L, 2, "region", 0);
 	scope.service = field_string(L, 2, "service", 0);

@@ -17,6 +17,7 @@ struct fg_sigv4_request {
 	const struct fg_sigv4_header *headers; /* every header to sign */
 	size_t n_headers;
 	const char *payload_sha256;    /* lowercase hex of the body's SHA-256 */
+	int raw_path;                  /* S3: the path as sent, neither normalised nor encoded again */
 };
 
 struct fg_sigv4_scope {

@@ -14,34 +14,51 @@
 local model = require "aws.model"
 local client = require "aws.client"
 local errors = require "aws.errors"
+local catalog = require "aws.catalog"
 
 local aws = {}
 
--- client key (boto3's, "_" for "-") -> botocore service name
-local SERVICES = {
-  sts = "sts", secretsmanager = "secretsmanager", ec2 = "ec2", ecr = "ecr",
-  iam = "iam", ecs = "ecs", logs = "logs", elbv2 = "elbv2",
-  application_autoscaling = "application-autoscaling",
-}
+-- The client key (boto3's name, "_" for "-") of the recipe's services
+-- whose botocore name differs otherwise: none today; any other key names
+-- the botocore service of the same spelling with "-" for "_".
+local function botocore_name(key)
+  return (key:gsub("_", "-"))
+end
 
 local loaded = {} -- botocore name -> model, shared by the clients of a service
+
+-- The model of a botocore service name: embedded, else from a botocore
+-- data folder (aws.catalog), or nil.
+local function service_model(service)
+  local m = loaded[service]
+  if m == nil then
+    m = model.embedded(service)
+    if not m then
+      local folder = catalog.find(service)
+      m = folder and model.from_folder(service, folder) or false
+    end
+    loaded[service] = m
+  end
+  return m or nil
+end
+
+-- aws.services() -> every client key a model exists for, sorted: the
+-- embedded ones and those of the botocore data folders found.
+function aws.services()
+  return catalog.services()
+end
 
 -- aws.client(name, {region=, profile=, endpoint_url=, max_attempts=, retry_mode=,
 --                    connect_timeout=, read_timeout=, operation_timeout=})
 function aws.client(name, opts)
   local key = type(name) == "string" and name:gsub("-", "_") or nil
-  local service = SERVICES[key]
-  if not service then
-    local known = {}
-    for k in pairs(SERVICES) do known[#known + 1] = k end
-    table.sort(known)
-    error("aws: unknown service " .. tostring(name) .. " (known: " .. table.concat(known, ", ")
-          .. "; aws.load_model takes any other)", 2)
-  end
-  local m = loaded[service]
+  local m = key and key:match("^[%w_]+$") and service_model(botocore_name(key))
   if not m then
-    m = model.embedded(service) or error("aws: no embedded model for " .. service, 2)
-    loaded[service] = m
+    local folders = catalog.folders()
+    error("aws: unknown service " .. tostring(name) .. " (aws.services() lists the "
+          .. #aws.services() .. " known; models are embedded or read from "
+          .. (#folders > 0 and table.concat(folders, ", ") or "a botocore data folder in FGRUN_MODELS")
+          .. ")", 2)
   end
   return client.new(m, key, opts)
 end
@@ -57,7 +74,7 @@ local function read_json(path)
 end
 
 -- aws.load_model(path_or_table [, opts]) -> client of any botocore-format
--- service-2 model (json, query or ec2 protocol). opts: the transport options
+-- service-2 model. opts: the transport options
 -- of aws.client, plus name (the client's name in messages) and paginators
 -- (a paginators-1 table or path). A table is used in place: derived facts
 -- are cached in its shapes under keys that start with "_".
@@ -77,10 +94,11 @@ aws.is_error = errors.is_error
 -- -> "describe_db_instances").
 aws.snake_name = model.snake_name
 
--- aws.ecs, aws.ec2, ...: default clients, made on first use.
+-- aws.ecs, aws.s3, ...: default clients of any known service, made on
+-- first use.
 return setmetatable(aws, {
   __index = function(self, key)
-    if SERVICES[key] then
+    if type(key) == "string" and key:match("^%l[%w_]*$") and service_model(botocore_name(key)) then
       local c = aws.client(key)
       rawset(self, key, c)
       return c

@@ -7,18 +7,28 @@ local complete = require "repl.complete"
 
 local M = {}
 
--- REPL global -> where it comes from, loaded on first use.
-local CLIENTS = {
-  "application_autoscaling", "ec2", "ecr", "ecs", "elbv2", "iam", "logs",
-  "secretsmanager", "sts",
-}
+-- REPL globals: these modules, and a client of every AWS service with a
+-- model (aws.services(): embedded, or in a botocore data folder), each
+-- loaded on first use.
 local MODULES = { aws = "aws", docker = "docker", fg = "fg", jmespath = "jmespath", json = "json" }
 
-complete.client_names = CLIENTS
+local client_list, client_set
+local function clients()
+  if not client_list then
+    client_list = require("aws.catalog").services()
+    client_set = {}
+    for _, name in ipairs(client_list) do client_set[name] = true end
+  end
+  return client_list, client_set
+end
 
-local READY = {}
-for _, name in ipairs(CLIENTS) do READY[name] = true end
-for name in pairs(MODULES) do READY[name] = true end
+complete.client_names = clients
+
+local function is_ready(name)
+  if MODULES[name] then return true end
+  if type(name) ~= "string" or not name:match("^%l[%w_]*$") then return false end
+  return select(2, clients())[name] == true
+end
 
 local state = { format = "table", color = false }
 
@@ -65,7 +75,8 @@ end
 -- The ready names, for completion (none loaded by listing them).
 function M.ready_names()
   local names = {}
-  for name in pairs(READY) do names[#names + 1] = name end
+  for name in pairs(MODULES) do names[#names + 1] = name end
+  for _, name in ipairs((clients())) do names[#names + 1] = name end
   table.sort(names)
   return names
 end
@@ -75,11 +86,10 @@ end
 local function find_operation(fn)
   local aws = package.loaded.aws
   local places = {}
-  for _, name in ipairs(CLIENTS) do
-    local c = rawget(_G, name)
-    if model.is_client(c) then places[#places + 1] = {name, c} end
-    c = type(aws) == "table" and rawget(aws, name)
-    if model.is_client(c) then places[#places + 1] = {name, c} end
+  for _, where in ipairs({_G, type(aws) == "table" and aws or {}}) do
+    for name, c in next, where do
+      if type(name) == "string" and model.is_client(c) then places[#places + 1] = {name, c} end
+    end
   end
   for _, place in ipairs(places) do
     for k, v in next, place[2] do
@@ -119,7 +129,11 @@ History: ~/.fgrun_history (lines that look like secrets are not kept).]]
 -- help(), help(client), help(client.operation), help("ecs.describe_services")
 function M.help(what)
   if what == nil then
-    print(string.format(HELP, table.concat(M.ready_names(), " ")))
+    local modules = {}
+    for name in pairs(MODULES) do modules[#modules + 1] = name end
+    table.sort(modules)
+    print(string.format(HELP, table.concat(modules, " ") .. ", and a client of each of the "
+      .. #clients() .. " AWS services of aws.services() (ecs, s3, ...)"))
     return
   end
   if type(what) == "string" then
@@ -170,7 +184,7 @@ function M.setup(opts)
   end
   local previous = mt.__index
   mt.__index = function(t, k)
-    if READY[k] then
+    if is_ready(k) then
       local v = ready_value(k)
       rawset(t, k, v)
       return v

@@ -3,15 +3,13 @@
 # with apt-get, otherwise prints the command to run.
 set -e
 need="gcc make pkg-config liblua5.4-dev libcjson-dev libcurl4-openssl-dev libssl-dev
-libexpat1-dev libarchive-dev libedit-dev libcmocka-dev lua-busted curl jq
+libexpat1-dev zlib1g-dev libarchive-dev libedit-dev libcmocka-dev lua-busted curl jq
 podman runc docker-registry busybox-static clang libclang-rt-14-dev
 python3"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-# The service models: botocore (Python package, or Debian's python3-botocore).
-python3 -c 'import botocore' 2>/dev/null || missing="$missing python3-botocore"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ]; then
     echo "installing:$missing"

@@ -1,70 +1,27 @@
 #!/usr/bin/env python3
-"""Embed the AWS service models that fgrun speaks into a C source file.
+"""Embed the pinned AWS service models (models/, see tools/update_models.py)
+into a C source file.
 
-For each service, from botocore's data folder (the newest API version):
-service-2.json with documentation and unenforced constraints stripped, plus
-paginators-1.json and waiters-2.json, minified. The service model is written
-with sorted keys, and with sorted tables of where each operation and shape
-sits in it, so the runtime decodes one operation or one shape at a time
+For each service folder of models/: service-2.json, minified, plus
+paginators-1.json and waiters-2.json when present. The service model is
+written with sorted keys, and with sorted tables of where each operation and
+shape sits in it, so the runtime decodes one operation or one shape at a time
 instead of the whole model (EC2's is 1 MB of JSON). The text stays
 uncompressed in the binary's read-only data: only the pages a run touches
 are read, and nothing is inflated or copied.
 
-usage: gen_models.py [--data DIR] OUT.c
+usage: gen_models.py MODELS_DIR OUT.c
 """
-import gzip
 import json
 import os
 import sys
 
-SERVICES = ["sts", "secretsmanager", "ec2", "ecr", "iam", "ecs", "logs",
-            "elbv2", "application-autoscaling"]
-# Keys the runtime never reads: prose, and patterns (server-side). Enum
-# values stay: validation does not enforce them (AWS adds values), but the
-# REPL's help() and completion show them.
-STRIPPED = {"documentation", "documentationUrl", "examples", "deprecatedMessage",
-            "deprecatedSince", "pattern", "contextParam",
-            "staticContextParams", "clientContextParams", "operationContextParams",
-            "requestcompression", "httpChecksum", "unauthenticatedApiOperations"}
-
-
-def find_data_dir(given):
-    if given:  # an explicit folder is the only candidate
-        if os.path.isdir(os.path.join(given, "sts")):
-            return given
-        sys.exit("gen_models.py: %s is not botocore's data folder (no sts/ in it)" % given)
-    candidates = []
-    try:
-        import botocore
-        candidates.append(os.path.join(os.path.dirname(botocore.__file__), "data"))
-    except ImportError:
-        pass
-    candidates.append("/usr/lib/python3/dist-packages/botocore/data")
-    for d in candidates:
-        if os.path.isdir(os.path.join(d, "sts")):
-            return d
-    sys.exit("gen_models.py: botocore's data folder not found (tried: %s). "
-             "Install python3-botocore (Debian) or botocore (pip), or run "
-             "make BOTOCORE_DATA=/path/to/botocore/data" % ", ".join(candidates))
-
 
 def read_json(path):
-    """Reads path or path.gz (botocore >= 1.32 ships service models gzipped)."""
-    if os.path.exists(path):
-        with open(path, "rb") as f:
-            return json.loads(f.read())
-    if os.path.exists(path + ".gz"):
-        with gzip.open(path + ".gz") as f:
-            return json.loads(f.read())
-    return None
-
-
-def strip(node):
-    if isinstance(node, dict):
-        return {k: strip(v) for k, v in node.items() if k not in STRIPPED}
-    if isinstance(node, list):
-        return [strip(v) for v in node]
-    return node
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return json.loads(f.read())
 
 
 def dump(value):
@@ -132,27 +89,21 @@ def c_spans(name, spans):
 
 
 def main(argv):
-    args = argv[1:]
-    data = None
-    if len(args) >= 2 and args[0] == "--data":
-        data, args = args[1], args[2:]
-    if len(args) != 1:
+    if len(argv) != 3:
         sys.exit(__doc__.strip().splitlines()[-1])
-    out = args[0]
-    data = find_data_dir(data)
+    models, out = argv[1], argv[2]
+    services = sorted(d for d in os.listdir(models)
+                      if os.path.isdir(os.path.join(models, d)))
+    if not services:
+        sys.exit("gen_models.py: no service models in %s" % models)
 
     arrays, entries = [], []
-    for service in sorted(SERVICES):  # models.list() relies on the order
-        folder = os.path.join(data, service)
-        versions = sorted(v for v in os.listdir(folder)
-                          if os.path.isdir(os.path.join(folder, v)))
-        if not versions:
-            sys.exit("gen_models.py: no API version of %s in %s" % (service, folder))
-        base = os.path.join(folder, versions[-1])
+    for service in services:  # sorted: models.list() relies on the order
+        base = os.path.join(models, service)
         model = read_json(os.path.join(base, "service-2.json"))
         if model is None:
             sys.exit("gen_models.py: %s has no service-2.json" % base)
-        text, meta, operations, shapes = indexed_service(strip(model))
+        text, meta, operations, shapes = indexed_service(model)
         c_name = service.replace("-", "_")
         arrays.append("static const char %s_service[] =\n%s;" % (c_name, c_string(text)))
         arrays.append(c_spans(c_name + "_operations", operations))
@@ -164,7 +115,7 @@ def main(argv):
             if doc is not None:
                 docs[kind] = "%s_%s" % (c_name, kind)
                 arrays.append("static const char %s[] =\n%s;" %
-                              (docs[kind], c_string(dump(strip(doc)))))
+                              (docs[kind], c_string(dump(doc))))
         entries.append(
             '    {"%s", %s_service, sizeof %s_service - 1, {%d, %d},\n'
             '     %s_operations, %d, %s_shapes, %d, %s, %s},' %
@@ -174,7 +125,7 @@ def main(argv):
 
     with open(out + ".tmp", "w") as f:
         f.write("/* Generated by tools/gen_models.py from %s. Do not edit. */\n"
-                % data)
+                % models)
         f.write('#include "model_data.h"\n\n')
         f.write("\n".join(arrays))
         f.write("\n\nconst struct fg_model fg_models[] = {\n")

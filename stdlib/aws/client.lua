@@ -4,6 +4,8 @@ local errors = require "aws.errors"
 local protocols = require "aws.protocol"
 local validate = require "aws.validate"
 local paginate = require "aws.paginate"
+local customize = require "aws.customize"
+local s3 = require "aws.s3"
 
 local M = {}
 
@@ -63,17 +65,34 @@ function M.new(model, key, opts)
   if not protocol then error("aws: " .. key .. ": " .. why, 3) end
   local client = {}
   local transport
+  local is_s3 = s3.is_s3(model)
+  -- S3: buckets found in another region (a redirect said so), and the
+  -- transports of those regions
+  local bucket_region, regional = {}, {}
+
+  local function transport_for(bucket)
+    local region = bucket and bucket_region[bucket]
+    if not region then return transport end
+    if not regional[region] then
+      local t = {service = key, metadata = model.metadata}
+      for _, name in ipairs(TRANSPORT_OPTIONS) do t[name] = opts[name] end
+      t.region = region
+      regional[region] = require("aws.transport").new(t)
+    end
+    return regional[region]
+  end
 
   -- Runs fn(transport, ...); a failure the transport raises as a table
   -- (no region, no credentials) becomes this client's error object.
   local function with_transport(snake, fn, ...)
+    local bucket = ...
     local ok, a, b, c, d = pcall(function(...)
       if not transport then
         local t = {service = key, metadata = model.metadata}
         for _, name in ipairs(TRANSPORT_OPTIONS) do t[name] = opts[name] end
         transport = require("aws.transport").new(t)
       end
-      return fn(transport, ...)
+      return fn(transport_for(bucket), select(2, ...))
     end, ...)
     if ok then return a, b, c, d end
     if type(a) == "table" and not errors.is_error(a) and a.code then
@@ -100,17 +119,24 @@ function M.new(model, key, opts)
     if params == nil then params = {} end
     local input = op.input and model:target(op.input)
     if input then
-      params = with_tokens(model, input, params)
+      params = customize.input(model, input, with_tokens(model, input, params))
       local problem = validate.check(model, input, params)
       if problem then errors.raise_validation(key, snake, problem) end
     elseif next(params) ~= nil then
       errors.raise_validation(key, snake, "takes no parameters")
     end
-    return protocol.request(model, op, params)
+    local req = protocol.request(model, op, params)
+    req.host_prefix = op.endpoint and require("aws.rest").host_prefix(op, params)
+    -- an operation that takes no authentication (SSO's GetRoleCredentials)
+    req.unsigned = op.authtype == "none" or nil
+    if is_s3 then s3.request(model, op, params, req) end
+    return req
   end
 
-  local function call(op, snake, params)
+  -- stream: the transport's stream options (upload, download_file, progress)
+  local function call(op, snake, params, stream)
     local req = prepare(op, snake, params)
+    for k, v in pairs(stream or {}) do req[k] = v end
     local result
     local function classify(status, headers, body)
       local out, err = protocols.answer(protocol, model, op, status, headers, body)
@@ -119,7 +145,14 @@ function M.new(model, key, opts)
     end
     local status, headers_or_err, body = with_transport(snake, function(t)
       return t:send(req, {operation = op.name, classify = classify})
-    end)
+    end, req.s3_bucket)
+    local moved = is_s3 and not status and headers_or_err and headers_or_err.bucket_region
+    if moved and req.s3_bucket and bucket_region[req.s3_bucket] ~= moved
+      and (headers_or_err.status == 301 or headers_or_err.status == 400) then
+      -- the bucket is in another region: once more, there
+      bucket_region[req.s3_bucket] = moved
+      return call(op, snake, params, stream)
+    end
     if not status then
       local e = headers_or_err or {code = "Unknown", message = "transport failed"}
       e.service, e.operation, e.attempts = key, snake, body
@@ -149,8 +182,24 @@ function M.new(model, key, opts)
   -- client.build_request(op, params) -> {method, url, headers, body}, signed, not sent
   function methods.build_request(snake, params)
     local op, name = operation(snake)
-    local req = with_transport(name, function(t) return t:sign(prepare(op, name, params)) end)
+    local req = prepare(op, name, params)
+    req = with_transport(name, function(t) return t:sign(req) end, req.s3_bucket)
     return {method = req.method, url = req.url, headers = req.headers, body = req.body}
+  end
+
+  -- client.presign(op, params [, expires_seconds]) -> a URL that makes the
+  -- call for whoever holds it, until it expires (default 3600 s)
+  function methods.presign(snake, params, expires)
+    local op, name = operation(snake)
+    local req = prepare(op, name, params)
+    return with_transport(name, function(t) return t:presign(req, expires) end, req.s3_bucket)
+  end
+
+  if is_s3 then
+    for k, fn in pairs(s3.methods(function(snake, params, stream)
+      local op, name = operation(snake)
+      return call(op, name, params, stream)
+    end)) do methods[k] = fn end
   end
 
   local function paginator_of(snake)

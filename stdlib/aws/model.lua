@@ -31,6 +31,16 @@ function M.embedded(service)
   }, Model)
 end
 
+-- The model of a service from a botocore data folder's version folder
+-- (aws.catalog.find), read whole; its paginators and waiters on first use.
+function M.from_folder(service, folder)
+  local t = require("aws.catalog").read(folder, "service-2")
+  if not t then error("aws: no service-2.json in " .. folder, 0) end
+  local m = M.from_table(t)
+  m.name, m.folder = service, folder
+  return m
+end
+
 -- A model from a decoded service-2 table (used in place, not copied).
 -- paginators: an optional decoded paginators-1 table.
 function M.from_table(t, paginators)
@@ -100,11 +110,22 @@ function Model:snake_names()
   return map
 end
 
+local DOCUMENT_FILES = {paginators = "paginators-1", waiters = "waiters-2"}
+
+-- The model's "paginators" or "waiters" document, decoded, or nil.
+function Model:document(kind)
+  if self.embedded then
+    local text = self.embedded.get(self.name, kind)
+    return text and json.decode(text) or nil
+  end
+  if self.folder then return require("aws.catalog").read(self.folder, DOCUMENT_FILES[kind]) end
+end
+
 -- The paginator of an operation ({input_token=, output_token=, ...}) or nil.
 function Model:paginator(op_name)
   if self.paginators == nil then
-    local text = self.embedded and self.embedded.get(self.name, "paginators")
-    self.paginators = text and json.decode(text).pagination or false
+    local doc = self:document("paginators")
+    self.paginators = doc and doc.pagination or false
   end
   return self.paginators and self.paginators[op_name] or nil
 end

@@ -109,19 +109,130 @@ function xml_protocol.answer(model, op, status, headers, body)
   return nil, err
 end
 
-local PROTOCOLS = {json = json_protocol, query = xml_protocol, ec2 = xml_protocol}
+-- rest-json: HTTP bindings (aws.rest) around a JSON body.
+local rest_json = {}
 
--- The protocol of a model's metadata, or nil and why.
+local function read_json_body(model, shape, body)
+  if shape.document then -- any JSON value
+    local ok, v = pcall(require("json").decode, body)
+    if not ok then return nil, tostring(v) end
+    return v
+  end
+  local parse = require "aws.parse_json"
+  local tree, why = parse.decode(body)
+  if not tree then return nil, why end
+  return parse.output(model, shape, tree)
+end
+
+local function write_json_body(model, shape, value)
+  return require("aws.serialize_json").body(model, shape, value), "application/json"
+end
+
+function rest_json.request(model, op, params)
+  local req = require("aws.rest").request(model, op, params, write_json_body, "{}")
+  local content_type = req.content_type or (not req.streaming and req.body ~= "" and "application/json")
+    or req.payload_content_type
+  if content_type and not req.headers["Content-Type"] then req.headers["Content-Type"] = content_type end
+  return req
+end
+
+function rest_json.answer(model, op, status, headers, body)
+  local rest = require "aws.rest"
+  if status >= 200 and status < 300 then
+    local out, why = rest.answer(model, op, status, headers, body, read_json_body)
+    if out == nil then return nil, unexpected(status, body, why, model, op) end
+    return out
+  end
+  local parse = require "aws.parse_json"
+  local tree, why = parse.decode(body)
+  local code, message = parse.error_code(headers, tree)
+  if not code then return nil, unexpected(status, body, tree and "no error code" or why) end
+  local err = {code = code, message = message, status = status, request_id = request_id_header(headers)}
+  local shape = error_shape(model, op, code)
+  if shape then
+    err.data = tree and parse.output(model, shape, tree) or setmetatable({}, require("json").object_mt)
+    rest.read_headers(model, shape, status, headers, err.data)
+  end
+  return nil, err
+end
+
+-- rest-xml: HTTP bindings (aws.rest) around an XML body.
+local rest_xml = {}
+
+local function read_xml_body(model, shape, body)
+  local parse = require "aws.parse_xml"
+  local doc, why = parse.decode(body)
+  if not doc then return nil, why end
+  return parse.structure(model, shape, doc, 1)
+end
+
+local function write_xml_body(model, shape, value, ref)
+  return require("aws.serialize_xml").body(model, shape, value, ref), "application/xml"
+end
+
+function rest_xml.request(model, op, params)
+  local req = require("aws.rest").request(model, op, params, write_xml_body, "")
+  -- a blob payload goes without a type unless the caller gives one (S3
+  -- stores the object's type from it)
+  local content_type = req.content_type
+    or (req.payload_content_type ~= "application/octet-stream" and req.payload_content_type)
+  if content_type and not req.headers["Content-Type"] then req.headers["Content-Type"] = content_type end
+  return req
+end
+
+function rest_xml.answer(model, op, status, headers, body)
+  local rest = require "aws.rest"
+  if status >= 200 and status < 300 then
+    local out, why = rest.answer(model, op, status, headers, body, read_xml_body)
+    if out == nil then return nil, unexpected(status, body, why, model, op) end
+    return out
+  end
+  local request_id = request_id_header(headers)
+  if body == "" then -- HEAD, or an answer without a body: the status is the code
+    return nil, {code = tostring(status), message = "", status = status, request_id = request_id,
+                 bucket_region = headers["x-amz-bucket-region"]}
+  end
+  local parse = require "aws.parse_xml"
+  local doc, why = parse.decode(body)
+  if not doc then return nil, unexpected(status, body, why) end
+  local code, message, body_request_id, node = parse.error_fields(doc)
+  if not code then return nil, unexpected(status, body, "no error code") end
+  local err = {code = code, message = message, status = status, request_id = body_request_id or request_id,
+               bucket_region = headers["x-amz-bucket-region"]}
+  local shape = error_shape(model, op, code)
+  if shape then
+    err.data = parse.structure(model, shape, doc, node)
+    rest.read_headers(model, shape, status, headers, err.data)
+  end
+  return nil, err
+end
+
+local PROTOCOLS = {json = json_protocol, query = xml_protocol, ec2 = xml_protocol,
+                   ["rest-json"] = rest_json, ["rest-xml"] = rest_xml}
+
+-- botocore's order of preference when a model lists several protocols.
+local PREFERRED = {"json", "rest-json", "rest-xml", "smithy-rpc-v2-cbor", "query", "ec2"}
+
+-- The protocol of a model's metadata, or nil and why: of the protocols it
+-- lists, the first fgrun speaks in botocore's order of preference (so
+-- CloudWatch, which lists smithy-rpc-v2-cbor, json and query, is json as
+-- in boto3); else its protocol.
 function M.of(metadata)
   local name = metadata.protocol
-  if not PROTOCOLS[name] and metadata.protocols then
-    for _, candidate in ipairs(metadata.protocols) do
-      if PROTOCOLS[candidate] then name = candidate break end
+  if metadata.protocols then
+    local listed = {}
+    for _, candidate in ipairs(metadata.protocols) do listed[candidate] = true end
+    for _, candidate in ipairs(PREFERRED) do
+      if listed[candidate] and PROTOCOLS[candidate] then name = candidate break end
     end
   end
   local protocol = PROTOCOLS[name]
   if not protocol then
-    return nil, "protocol " .. tostring(metadata.protocol) .. " is not supported (json, query, ec2 are)"
+    local names = {}
+    for n in pairs(PROTOCOLS) do names[#names + 1] = n end
+    table.sort(names)
+    return nil, "protocol " .. tostring(metadata.protocol) .. " is not implemented (fgrun speaks "
+      .. table.concat(names, ", ") .. ")"
   end
   return protocol
 end

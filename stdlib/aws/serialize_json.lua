@@ -74,6 +74,11 @@ value = function(model, ref, shape, v)
   return v
 end
 
+-- The JSON text of a structure (a rest-json body or payload).
+function M.body(model, shape, params)
+  return json.encode(encoders.structure(model, shape, params))
+end
+
 -- The request (before signing) of an operation with validated params.
 function M.request(model, op, params)
   local meta = model.metadata
@@ -90,6 +95,8 @@ function M.request(model, op, params)
     headers = {
       ["Content-Type"] = "application/x-amz-json-" .. (meta.jsonVersion or "1.0"),
       ["X-Amz-Target"] = (meta.targetPrefix or "") .. "." .. op.name,
+      -- a service moved from query: its errors keep their query codes
+      ["x-amzn-query-mode"] = meta.awsQueryCompatible and "true" or nil,
     },
     body = body,
   }

@@ -94,11 +94,31 @@ function T:credentials()
   return self.fixed_credentials or credentials.get(self.profile)
 end
 
+local function signing(self)
+  return {base_url = self.endpoint, region = self.signing_region, service = self.signing_name,
+          time = fgrun.now() + self.clock_offset}
+end
+
+-- S3's addressing and payload hashing, once per request.
+local function s3_rules(self, req)
+  if self.metadata.serviceId == "S3" and not req.s3_done then
+    require("aws.s3").before_signing(req, self.endpoint, self.endpoint_source ~= "default")
+    req.s3_done = true
+  end
+end
+
 function T:sign(req)
-  return signer.sign(req, self:credentials(), {
-    base_url = self.endpoint, region = self.signing_region, service = self.signing_name,
-    time = fgrun.now() + self.clock_offset,
-  })
+  s3_rules(self, req)
+  return signer.sign(req, not req.unsigned and self:credentials() or nil, signing(self))
+end
+
+-- The presigned URL of an unsigned request (aws.s3.presign).
+function T:presign(req, expires)
+  s3_rules(self, req)
+  req.payload_hash = "UNSIGNED-PAYLOAD"
+  local o = signing(self)
+  signer.sign(req, nil, {base_url = o.base_url, time = o.time, unsigned = true})
+  return require("aws.s3").presign(req, self:credentials(), o, expires)
 end
 
 local function default_classify(status)
@@ -142,8 +162,12 @@ function T:send(req, opts)
     self:sign(req)
     wire_log.request(req)
     local t0 = fgrun.monotonic()
+    local upload = req.upload
     local exchange = timeouts.request_limits(self.timeouts, deadline and deadline - t0)
     exchange.method, exchange.url, exchange.headers, exchange.body = req.method, req.url, req.headers, req.body
+    exchange.upload_file, exchange.upload_offset = upload and upload.file, upload and upload.offset
+    exchange.upload_length, exchange.download_file = upload and upload.length, req.download_file
+    exchange.progress = req.progress
     local status, headers, body = pool.get(req.url):request(exchange)
     wire_log.response(status, status and headers or body, status and body or nil, now_ms(t0))
     local err

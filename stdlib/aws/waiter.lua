@@ -26,26 +26,37 @@ M.is_wait_error = poll.is_wait_error
 
 -- Waiter definitions given to attach(), by client (weak: clients come and go).
 local attached = setmetatable({}, {__mode = "k"})
--- Embedded waiters-2 documents by botocore service name, decoded once.
+-- The models' waiters-2 documents by botocore service name, decoded once.
 local embedded = {}
 -- snake_case name -> {name = "ServicesStable", def = ...}, per definitions table.
 local indexes = setmetatable({}, {__mode = "k"})
 
-local function service_name(client)
+local function model_of(client)
   local ok, m = pcall(function() return client.model() end)
-  return ok and type(m) == "table" and m.name or nil
+  return ok and type(m) == "table" and m.name and m or nil
+end
+
+local function service_name(client)
+  local m = model_of(client)
+  return m and m.name
 end
 
 local function definitions(client)
   local defs = attached[client]
   if defs then return defs end
-  local service = service_name(client)
-  if not service then return nil end
-  if embedded[service] == nil then
-    local text = require("aws.models").get(service, "waiters")
-    embedded[service] = text and require("json").decode(text) or false
+  local m = model_of(client)
+  if not m then return nil end
+  if embedded[m.name] == nil then
+    local doc
+    if m.document then
+      doc = m:document("waiters")
+    else -- a bare {name = service}: the embedded model's
+      local text = require("aws.models").get(m.name, "waiters")
+      doc = text and require("json").decode(text)
+    end
+    embedded[m.name] = doc or false
   end
-  return embedded[service] or nil
+  return embedded[m.name] or nil
 end
 
 local function index(defs)

@@ -91,8 +91,8 @@ local function fields(value)
   for k in next, value do
     if is_identifier(k) then names[#names + 1] = k end
   end
-  if value == package.loaded.aws then
-    for _, name in ipairs(M.client_names or {}) do names[#names + 1] = name end
+  if value == package.loaded.aws and M.client_names then
+    for _, name in ipairs((M.client_names())) do names[#names + 1] = name end
   end
   if model.is_client(value) then
     for _, op in ipairs(model.operations(value)) do names[#names + 1] = op end

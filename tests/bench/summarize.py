@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 KNOWN = {"recipe.json", "percall.json", "cold.json", "startup.json", "docker_context.json",
-         "jmespath.json", "waiter.json", "repl.json", "summary.json"}
+         "jmespath.json", "waiter.json", "repl.json", "protocols.json", "summary.json"}
 
 
 def load(d, name):
@@ -218,13 +218,46 @@ def rows_other(d):
     return out
 
 
+def rows_protocols(p):
+    """protocols_bench.sh: rest-xml per-call CPU, S3 streaming, start."""
+    if not p:
+        return []
+    out = []
+    names = {"s3": "S3 ListObjectsV2 (rest-xml, 1000 keys)",
+             "route53": "Route 53 ListResourceRecordSets (rest-xml, 100 records)"}
+    for op, entry in p.get("percall", {}).items():
+        ratio = entry["cpu_ratio_boto3_over_fgrun"]
+        out.append((f"Per call, {names.get(op, op)}: client CPU",
+                    f"{entry['fgrun']['cpu_us_per_call']:.0f} µs", "",
+                    f"{entry['boto3']['cpu_us_per_call']:.0f} µs", f"{ratio:.1f}× less",
+                    "≥ 5× less than boto3", "met" if ratio >= 5 else "**missed**"))
+    st = p.get("stream")
+    if st:
+        for way in ("upload", "download"):
+            out.append((f"S3 {way} of {st['mib']} MiB against moto (streamed file)",
+                        f"{st['fgrun'][way + '_mib_s']:.0f} MiB/s", "",
+                        f"{st['boto3'][way + '_mib_s']:.0f} MiB/s", "", "", ""))
+        out.append(("S3 streaming: peak memory (upload and download)",
+                    f"{st['fgrun']['peak_rss_kib'] / 1024:.1f} MiB", "",
+                    f"{st['boto3']['peak_rss_kib'] / 1024:.1f} MiB", "", "", ""))
+    su = p.get("startup", {})
+    if "now" in su:
+        base = su.get("baseline")
+        out.append(("`fgrun -e ''` start / peak memory (protocols_bench.sh)",
+                    f"{su['now']['start_ms']:.2f} ms / {su['now']['peak_rss_kib'] / 1024:.1f} MiB", "", "",
+                    f"before: {base['start_ms']:.2f} ms / {base['peak_rss_kib'] / 1024:.1f} MiB" if base else "",
+                    "no growth", ""))
+    return out
+
+
 def main():
     d = sys.argv[1]
     m = machine()
     rows = (rows_recipe(load(d, "recipe.json")) + rows_percall(load(d, "percall.json"))
             + rows_cold(load(d, "cold.json"), load(d, "startup.json"))
             + rows_docker(load(d, "docker_context.json")) + rows_jmespath(load(d, "jmespath.json"))
-            + rows_waiter(load(d, "waiter.json")) + rows_repl(load(d, "repl.json")) + rows_other(d))
+            + rows_waiter(load(d, "waiter.json")) + rows_repl(load(d, "repl.json"))
+            + rows_protocols(load(d, "protocols.json")) + rows_other(d))
     failed = [n for n in os.environ.get("BENCH_FAILED", "").split() if n]
     lines = [
         "| what | fgrun | AWS CLI | boto3 | ratio | target | met? |",

@@ -187,7 +187,7 @@ check("help(op) shows required inputs and the output", r, r"\* services: list of
 r.send("ecs.help(\"create_service\")\r")
 check("client.help(op) works too", r, r"\* serviceName: string.*\n> $")
 r.send("help()\r")
-check("help() lists what is there", r, r"Ready names:.*secretsmanager.*\n> $")
+check("help() lists what is there", r, r"Ready names: aws docker fg jmespath json, and a client of each of the \d+ AWS services.*\n> $")
 r.send("require(\"fgrun\").sleep(30)\r")
 time.sleep(0.5)
 start = time.time()

@@ -1,5 +1,5 @@
--- AWS protocol conformance: every case of FGRUN_VECTORS/protocols (input:
--- ec2, query, json, json_1_0; output: the same four), read in place. Input
+-- AWS protocol conformance: every case of FGRUN_VECTORS/protocols (input
+-- and output: ec2, query, json, json_1_0, rest-json, rest-xml), read in place. Input
 -- cases go through aws.load_model and build_request; output cases through
 -- the response parser (aws.protocol). botocore's ignore list is honoured;
 -- any other skip prints its reason.
@@ -33,9 +33,10 @@ end
 local ignore = read_json(VECTORS .. "/botocore-ignore-list.json")
 
 -- The reason a case is skipped beyond botocore's list, or nil.
-local function skip_reason(case)
-  if case.given.endpoint and case.given.endpoint.hostPrefix then
-    return "endpoint hostPrefix trait (needs a host prefix in aws.transport): none of the nine services uses it"
+local function skip_reason(proto, direction, case)
+  if proto == "rest-xml" and direction == "output" and case.id:find("^XmlAttributes") then
+    return "xmlAttribute members in answers: the XML reader keeps no attributes, and of the "
+      .. "embedded models only S3's Grantee (xsi:type) has one"
   end
 end
 
@@ -87,6 +88,38 @@ local function form_pairs(body)
   return set
 end
 
+-- A canonical text of an XML document: each element's attributes and
+-- children sorted, whitespace-only text dropped (the vectors' element order
+-- is their parameters' order, which a Lua table does not keep).
+local function xml_canonical(doc)
+  local pos = 1
+  doc = doc:gsub("^%s*<%?xml.-%?>", ""):gsub("^%s+", "")
+  local function element()
+    local name, attrs, closed, e = doc:match("^<([%w_:%-%.]+)(.-)(/?)>()", pos)
+    assert(name, "not XML at " .. pos .. ": " .. doc:sub(pos, pos + 40))
+    pos = e
+    local list = {}
+    for k, v in attrs:gmatch('([%w_:%-]+)%s*=%s*"([^"]*)"') do list[#list + 1] = k .. "=" .. v end
+    table.sort(list)
+    local children, texts = {}, {}
+    if closed == "" then
+      while true do
+        local t, e2 = doc:match("^([^<]*)()", pos)
+        if t:match("%S") then texts[#texts + 1] = t end
+        pos = e2
+        if doc:sub(pos, pos + 1) == "</" then
+          pos = doc:match("^</[^>]*>()", pos)
+          break
+        end
+        children[#children + 1] = element()
+      end
+    end
+    table.sort(children)
+    return "<" .. name .. " " .. table.concat(list, " ") .. ">" .. table.concat(texts) .. table.concat(children) .. "</>"
+  end
+  return element()
+end
+
 local function show(v)
   local ok, text = pcall(json.encode, v, {sort_keys = true})
   return ok and text or tostring(v)
@@ -107,15 +140,29 @@ local function input_case(proto, suite, case)
   local want = case.serialized
   assert.are.equal(want.method, req.method)
   local host, uri = req.url:match("^%a+://([^/]+)(.*)$")
-  assert.are.equal(want.uri, uri)
+  -- the path exactly; the query string's pairs in any order (signing sorts them)
+  local path, query = uri:match("^([^?]*)%??(.*)$")
+  local want_path, want_query = want.uri:match("^([^?]*)%??(.*)$")
+  assert.are.equal(want_path, path)
+  assert.are.same(form_pairs(want_query), form_pairs(query))
   if want.host then assert.are.equal(want.host, host) end
   if want.body and want.body ~= "" then
-    if proto == "json" or proto == "json_1_0" then
+    local content_type = ""
+    for k, v in pairs(req.headers) do
+      if k:lower() == "content-type" then content_type = v end
+    end
+    if proto == "json" or proto == "json_1_0" or (proto == "rest-json" and content_type:find("json")) then
       local got_body, want_body = json.decode(req.body), json.decode(want.body)
       check(same(got_body, want_body), function() return "body " .. req.body .. " ~= " .. want.body end)
-    else
+    elseif proto == "rest-xml" and want.body:match("^%s*<") then
+      assert.are.equal(xml_canonical(want.body), xml_canonical(req.body))
+    elseif proto == "query" or proto == "ec2" then
       assert.are.same(form_pairs(want.body), form_pairs(req.body))
+    else
+      assert.are.equal(want.body, req.body)
     end
+  elseif want.body == "" then
+    assert.are.equal("", req.body)
   end
   for name, value in pairs(want.headers or {}) do
     local got
@@ -149,7 +196,7 @@ local function output_case(suite, case)
   end
 end
 
-local PROTOCOLS = {"ec2", "query", "json", "json_1_0"}
+local PROTOCOLS = {"ec2", "query", "json", "json_1_0", "rest-json", "rest-xml"}
 
 for _, direction in ipairs({"input", "output"}) do
   describe("AWS protocol conformance (" .. direction .. ")", function()
@@ -164,8 +211,8 @@ for _, direction in ipairs({"input", "output"}) do
             local name = proto .. " " .. case.id
             if ignored(proto, direction, suite, case) then
               pending(name .. ": in botocore's ignore list")
-            elseif skip_reason(case) then
-              pending(name .. ": " .. skip_reason(case))
+            elseif skip_reason(proto, direction, case) then
+              pending(name .. ": " .. skip_reason(proto, direction, case))
             else
               it(name, function()
                 if direction == "input" then input_case(proto, suite, case) else output_case(suite, case) end

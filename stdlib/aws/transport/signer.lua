@@ -55,7 +55,16 @@ function M.set_header(headers, name, value)
   headers[name] = value
 end
 
--- sign(req, creds, {base_url=, region=, service=, time=}) -> req
+-- An IP address or localhost: a host that cannot take a host prefix.
+local function is_address(host)
+  local name = host:gsub(":%d+$", "")
+  return name == "localhost" or name:match("^[%d.]+$") ~= nil or name:sub(1, 1) == "["
+end
+
+-- sign(req, creds, {base_url=, region=, service=, time=}) -> req. The
+-- request's own fields: method, path, query, headers, body; host_prefix
+-- (the operation's endpoint trait, put before the host); unsigned (an
+-- operation that takes no authentication: creds may be nil).
 function M.sign(req, creds, o)
   req.headers = req.headers or {}
   req.query = req.query or ""
@@ -63,18 +72,23 @@ function M.sign(req, creds, o)
   local host, prefix = M.split_url(o.base_url)
   local path = prefix .. (req.path or "/")
   if path == "" then path = "/" end
-  req.url = o.base_url:gsub("^(%a[%w+.-]*://[^/]+).*$", "%1") .. path
-    .. (req.query ~= "" and "?" .. req.query or "")
+  local origin = o.base_url:match("^(%a[%w+.-]*://[^/]+)")
+  if req.host_prefix and not is_address(host) then
+    host = req.host_prefix .. host
+    origin = origin:gsub("://", "://" .. req.host_prefix, 1)
+  end
+  req.url = origin .. path .. (req.query ~= "" and "?" .. req.query or "")
   local h = req.headers
   M.set_header(h, "Authorization", nil)
   M.set_header(h, "Host", host)
   M.set_header(h, "X-Amz-Date", M.amz_date(o.time))
-  M.set_header(h, "X-Amz-Security-Token", creds:has_token() and creds or nil)
   M.set_header(h, "User-Agent", M.USER_AGENT)
+  if req.unsigned or o.unsigned then return req end
+  M.set_header(h, "X-Amz-Security-Token", creds:has_token() and creds or nil)
   M.set_header(h, "Authorization", sigv4.sign(creds, {
     method = req.method, path = path, query = req.query, headers = h,
-    payload_hash = sigv4.sha256_hex(req.body), amz_date = h["X-Amz-Date"],
-    region = o.region, service = o.service,
+    payload_hash = req.payload_hash or sigv4.sha256_hex(req.body), amz_date = h["X-Amz-Date"],
+    region = o.region, service = o.service, raw_path = req.raw_path,
   }))
   return req
 end
