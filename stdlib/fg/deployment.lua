@@ -384,9 +384,13 @@ function deployment:finish(ok, err, message)
   self.finished = true
   -- the lock goes however this ends (an S3 lock would outlive the process)
   local _ <close> = setmetatable({}, { __close = function() self:close(false) end })
+  if self.journal and (self.destroying or not ok) then
+    -- before anything is undone: is the journal still this run's? (S3 state)
+    pcall(self.journal.verify, self.journal)
+  end
   if self.journal and self.journal.stale then
-    -- changed behind this run's back (S3 state): another run owns it now
-    io.stderr:write(("%s: nothing rolled back or removed: the journal is no longer this run's\n"):format(self.id))
+    -- changed behind this run's back: another run owns it now
+    io.stderr:write(("%s: nothing rolled back or removed: %s\n"):format(self.id, self.journal.stale))
     return
   end
   if self.destroying then

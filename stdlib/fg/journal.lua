@@ -59,12 +59,18 @@ function journal.open(store, id)
 end
 
 -- A store's refusal (the journal changed behind this run's back) makes
--- the journal stale: it is no longer this run's to act on.
+-- the journal stale (why, in self.stale): no longer this run's to act on.
 function journal:check(ok, why)
   if not ok then
-    self.stale = true
+    self.stale = why
     error(why, 0)
   end
+end
+
+-- Raises (and makes the journal stale) when it changed in its store
+-- since this run read or wrote it.
+function journal:verify()
+  self:check(self.store:unchanged(self.id))
 end
 
 function journal:save()

@@ -9,6 +9,9 @@
 --                             on S3 only if nobody changed it since this run
 --                             read it, else nil and why (nothing written)
 --   store:remove(id)          removes it (with the same condition on S3)
+--   store:unchanged(id)       true, or nil and why when it changed since this
+--                             run last read or wrote it (S3; a folder's
+--                             journal is guarded by its lock alone)
 --   Other failures raise.
 --   store:lock(id)            -> lock (lock:release(remove_file)); raises,
 --                             naming the holder, when another run has it

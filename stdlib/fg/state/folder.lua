@@ -41,6 +41,10 @@ function folder:remove(id)
   return true
 end
 
+function folder:unchanged()
+  return true
+end
+
 function folder:lock(id)
   local ok, err = fs.mkdir(self.dir, 448)
   if not ok then error(err, 0) end

@@ -118,6 +118,14 @@ function store:read(id)
   return text
 end
 
+-- The message for a journal that changed since this run last saw it.
+function store:changed(id, there_now)
+  return ("the journal %s was %s behind this run's back since it read it; nothing was overwritten. "
+    .. "Another run may have cleared this deployment's lock (--force-unlock) and deployed: look at "
+    .. "the journal's versions in the bucket before running again"):format(self:where(id),
+    not there_now and "deleted" or self.etags[id] and "changed" or "created")
+end
+
 function store:write(id, text)
   local etag = self.etags[id]
   local params = { Bucket = self.bucket, Key = self:key(id, ".json"), Body = text,
@@ -134,10 +142,15 @@ function store:write(id, text)
     self.etags[id] = now_etag
     return true
   end
-  return nil, ("the journal %s was %s behind this run's back since it read it; nothing was overwritten. "
-    .. "Another run may have cleared this deployment's lock (--force-unlock) and deployed: look at "
-    .. "the journal's versions in the bucket before running again"):format(self:where(id),
-    not now and "deleted" or etag and "changed" or "created")
+  return nil, self:changed(id, now ~= nil)
+end
+
+function store:unchanged(id)
+  local ok, r = pcall(self:s3().head_object, { Bucket = self.bucket, Key = self:key(id, ".json") })
+  if not ok and not is_missing(r) then self:fail(r, "cannot look at the journal") end
+  local now = ok and r.ETag or nil
+  if now == self.etags[id] then return true end
+  return nil, self:changed(id, now ~= nil)
 end
 
 function store:remove(id)
