@@ -419,7 +419,9 @@ function deployment:finish(ok, err, message)
     end
     self.journal:save()
     self:close(false)
-    self.report:say("kept for inspection (--keep); remove with: fgrun --destroy %s", arg and arg[0] or self.journal.path)
+    local location = self.journal.store.location
+    self.report:say("kept for inspection (--keep); remove with: fgrun %s--destroy %s",
+      state.is_s3(location) and ("--state " .. location .. " ") or "", arg and arg[0] or self.journal.path)
     return
   end
   self:rollback()
