@@ -7,15 +7,9 @@ local aws = require "aws"
 local state = require "fg.state"
 local journal = require "fg.journal"
 local moto = dofile("tests/fixtures/moto.lua")
+local sandbox = dofile("tests/fixtures/sandbox.lua")
 
-local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
-
-local function slurp(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  p:close()
-  return out
-end
+local MOTO = sandbox.MOTO
 
 describe("fg.state", function()
   it("reads a journal's address as a location and an id", function()
@@ -44,8 +38,9 @@ describe("fg.state", function()
   end)
 
   describe("folder store", function()
-    local dir = slurp("mktemp -d"):gsub("%s+$", "") .. "/state"
-    teardown(function() os.execute("rm -rf '" .. dir:gsub("/state$", "") .. "'") end)
+    local box = sandbox.new()
+    local dir = box.tmp .. "/state"
+    teardown(box.close)
 
     it("writes, reads, lists and removes journals", function()
       local s = state.open(dir)
