@@ -185,11 +185,6 @@ check "...and the local journal is kept" test -e "$tmp/local/st-mig.json"
 fg st-mig --state $S3 --destroy
 expect_eq "the migrated deployment destroys from S3" "0 " "$(leftovers st-mig) $(keys team-state fg/st-mig)"
 
-out=$("$FGRUN" --help)
-for opt in "--state LOCATION" "--force-unlock ID" "--migrate-state"; do
-    expect_match "--help lists $opt" "$opt" "$out"
-done
-
 # --- a bucket the credentials cannot write to (moto's IAM checks on) ---
 read -r ro_key ro_secret admin_key admin_secret < <("$FGRUN" -e "local iam = require('aws').iam
   iam.create_user{UserName = 'state-reader'}
