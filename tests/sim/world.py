@@ -39,8 +39,8 @@ class World:
         self.options = dict(options)
         self.log = []
         self.models = {}
-        self._accounts = {}
-        self._clients = {}
+        self._accounts = getattr(self, "_accounts", {})     # moto's identities and clients outlive a reset
+        self._clients = getattr(self, "_clients", {})
         self.switch(behaviours, True)
 
     # --- configuration -------------------------------------------------------------
