@@ -74,6 +74,32 @@ class SimCase(unittest.TestCase):
         subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
         return vpc, sorted(subnets, key=lambda s: s["AvailabilityZone"])
 
+    def task_definition(self, **extra):
+        """A small Fargate task definition; its ARN."""
+        td = dict(family=self.n("f"), networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+                  memory="512", containerDefinitions=[{"name": "app", "image": "nginx", "memory": 512,
+                                                       "portMappings": [{"containerPort": 80}]}])
+        td.update(extra)
+        return self.c("ecs").register_task_definition(**td)["taskDefinition"]["taskDefinitionArn"]
+
+    def service(self, desired=2, target_group=None, group=None, **extra):
+        """A cluster and a Fargate service in the default VPC's first subnets: (cluster, service ARN)."""
+        ecs = self.c("ecs")
+        vpc, subnets = self.network()
+        cluster = self.n("c")
+        ecs.create_cluster(clusterName=cluster)
+        if group is None:
+            group = self.c("ec2").create_security_group(GroupName=self.n("tasks"), Description="t",
+                                                        VpcId=vpc)["GroupId"]
+        params = dict(cluster=cluster, serviceName=self.n("s"), taskDefinition=extra.pop("taskDefinition", None)
+                      or self.task_definition(), desiredCount=desired, launchType="FARGATE",
+                      networkConfiguration={"awsvpcConfiguration": {
+                          "subnets": [s["SubnetId"] for s in subnets[:2]], "securityGroups": [group]}})
+        if target_group:
+            params["loadBalancers"] = [{"targetGroupArn": target_group, "containerName": "app", "containerPort": 80}]
+        params.update(extra)
+        return cluster, ecs.create_service(**params)["service"]["serviceArn"]
+
     def wait_for(self, check, aws_timeout, what):
         """Polls check() until it returns something true; returns (value,
         seconds waited). Fails after twice the scaled aws_timeout."""
