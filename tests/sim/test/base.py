@@ -82,12 +82,14 @@ class SimCase(unittest.TestCase):
         td.update(extra)
         return self.c("ecs").register_task_definition(**td)["taskDefinition"]["taskDefinitionArn"]
 
-    def service(self, desired=2, target_group=None, group=None, **extra):
-        """A cluster and a Fargate service in the default VPC's first subnets: (cluster, service ARN)."""
+    def service(self, desired=2, target_group=None, group=None, cluster=None, **extra):
+        """A Fargate service (in a new cluster unless given one) in the default
+        VPC's first subnets: (cluster, service ARN)."""
         ecs = self.c("ecs")
         vpc, subnets = self.network()
-        cluster = self.n("c")
-        ecs.create_cluster(clusterName=cluster)
+        if cluster is None:
+            cluster = self.n("c")
+            ecs.create_cluster(clusterName=cluster)
         if group is None:
             group = self.c("ec2").create_security_group(GroupName=self.n("tasks"), Description="t",
                                                         VpcId=vpc)["GroupId"]

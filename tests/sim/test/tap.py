@@ -6,6 +6,7 @@ starts both); FGRUN_TEST_REGISTRY and FGRUN are used where a test needs them
 and skipped otherwise. Arguments: test name patterns (unittest -k)."""
 import os
 import sys
+import time
 import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -16,10 +17,17 @@ class Tap(unittest.TestResult):
     def __init__(self):
         super().__init__()
         self.n = 0
+        self.started = None
+
+    def startTest(self, test):
+        super().startTest(test)
+        self.started = time.monotonic()
 
     def _line(self, ok, test, directive="", detail=None):
         self.n += 1
-        print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n, test.id().split(".", 1)[-1], directive))
+        took = time.monotonic() - self.started if self.started else 0.0
+        print("%s %d - %s (%.1f s)%s" % ("ok" if ok else "not ok", self.n, test.id().split(".", 1)[-1], took,
+                                         directive))
         if detail:
             for line in detail.rstrip().splitlines():
                 print("# " + line)

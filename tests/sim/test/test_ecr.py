@@ -90,7 +90,7 @@ class Scans(ScanCase):
                          "LimitExceededException")
 
     def test_not_found_then_in_progress_then_complete(self):
-        self.scale_for(timing.seconds("ecr.scan.start"), real=0.5)
+        self.scale_for(timing.seconds("ecr.scan.start"), real=0.25)
         ecr = self.c("ecr")
         repo = self.repository()
         t0 = time.monotonic()

@@ -115,6 +115,8 @@ class EcsServiceLinkedRole(SimCase):
         self.scale_for(timing.seconds("iam.slr.ecs"))
         cp = dict(capacityProviders=["FARGATE", "FARGATE_SPOT"],
                   defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}])
+        iam.list_roles()                # moto builds its IAM backend on first use: not part of the wait
+        ecs.list_clusters()
         t0 = time.monotonic()
         code, message, _ = self.error(ecs.create_cluster, clusterName="c", **cp)
         self.assertEqual(code, "InvalidParameterException")
