@@ -33,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import rules                    # noqa: E402
 import wire                     # noqa: E402
 from world import World         # noqa: E402
 
@@ -68,20 +69,8 @@ def handle(world, call):
         world.record({"t": round(started - world.started, 4), "service": call.service,
                       "operation": call.operation, "status": answer.status,
                       "code": answer.error_code(), "by": by, "latency": round(latency, 4),
-                      "keys": keys_of(call)})
+                      "keys": rules.log_keys(call, answer)})
     return answer, latency
-
-
-def keys_of(call):
-    """The identifiers a call names, for checking its order against the rules."""
-    keys = {}
-    for name in ("LoadBalancerArn", "TargetGroupArn", "ListenerArn", "GroupId", "cluster", "service",
-                 "serviceName", "clusterName", "RoleName", "PolicyArn", "repositoryName", "logGroupName",
-                 "taskDefinition", "family", "ResourceId"):
-        v = call.params.get(name)
-        if isinstance(v, str):
-            keys[name] = v
-    return keys
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ fi
 tmp=$(mktemp -d)
 trap 'stop_sim; stop_moto; [ -n "${REGISTRY_PID:-}" ] && stop_registry; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
-MOTO_IAM_LOAD_MANAGED_POLICIES=false start_moto "$tmp" || { tap_fail "moto did not start"; tap_done; exit 0; }
+MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { tap_fail "moto did not start"; tap_done; exit 0; }
 # the layers of pushed images: the driver's registry, else one of our own
 [ -n "${FGRUN_TEST_REGISTRY:-}" ] || start_registry "$tmp/registry" >/dev/null 2>&1 || true
 start_sim "$tmp" --scale "${SIM_SCALE:-0.01}" || { tap_fail "the simulator did not start"; tap_done; exit 0; }
