@@ -27,7 +27,9 @@ import struct
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import loopback
 
 CONTAINER_TOKEN = "container-auth-token"
 IMDS_TOKEN = "imds-session-token"
@@ -169,21 +171,13 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    wrap = None
     if len(sys.argv) > 2:
         import ssl
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[2])
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    with open(sys.argv[1] + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    import os
-    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        wrap = lambda sock: context.wrap_socket(sock, server_side=True)  # noqa: E731
+    loopback.serve(Handler, sys.argv[1], wrap)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 # stop_sim ends it. Its calls are logged to DIR/sim.log (JSON lines).
 # shellcheck shell=bash
 sim_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../sim" && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/loopback.sh"
 SIM_PID=
 
 start_sim() {
@@ -18,14 +19,11 @@ start_sim() {
     python3 "$sim_dir/sim.py" --upstream "$FGRUN_TEST_MOTO_URL" --port-file "$dir/sim.port" \
         --log "$dir/sim.log" ${FGRUN_TEST_REGISTRY:+--registry "$FGRUN_TEST_REGISTRY"} "$@" 2>"$dir/sim.err" &
     SIM_PID=$!
-    for _ in $(seq 1 200); do
-        if [ -s "$dir/sim.port" ]; then
-            export FGRUN_TEST_SIM_URL="http://127.0.0.1:$(cat "$dir/sim.port")"
-            return 0
-        fi
-        kill -0 "$SIM_PID" 2>/dev/null || break
-        sleep 0.05
-    done
+    local port
+    if port=$(wait_port_file "$SIM_PID" "$dir/sim.port"); then
+        export FGRUN_TEST_SIM_URL="http://127.0.0.1:$port"
+        return 0
+    fi
     echo "# the AWS simulator did not start: $(cat "$dir/sim.err")" >&2
     stop_sim
     return 1

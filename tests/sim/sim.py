@@ -29,10 +29,12 @@ import sys
 import time
 import traceback
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [here, os.path.join(here, "..", "lib")]
 
+import loopback                 # noqa: E402
 import rules                    # noqa: E402
 import wire                     # noqa: E402
 from world import World         # noqa: E402
@@ -158,15 +160,7 @@ def main():
     except ValueError as e:
         p.error(str(e))
     Handler.world = world
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(args.port_file + ".tmp", args.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    loopback.serve(Handler, args.port_file)
 
 
 if __name__ == "__main__":

@@ -119,4 +119,7 @@ def markdown():
     lines = ["| name | AWS seconds | source |", "|---|---|---|"]
     for name, (value, source) in TABLE.items():
         lines.append("| `%s` | %g | %s |" % (name, value, source))
+    lines += ["", "| the resource's own setting | source |", "|---|---|"]
+    for name, source in settings.items():
+        lines.append("| %s | %s |" % (name, source))
     return "\n".join(lines)

@@ -25,6 +25,18 @@ class Behaviour:
         pass
 
 
+def subnets_and_groups(world, call, subnet_ids, group_ids):
+    """(subnets, security groups) as moto describes them, or (None, None)
+    when moto does not know one of them (its own answer then says so)."""
+    ec2 = world.client("ec2", call)
+    try:
+        subnets = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"] if subnet_ids else []
+        groups = ec2.describe_security_groups(GroupIds=group_ids)["SecurityGroups"] if group_ids else []
+    except Exception:
+        return None, None
+    return subnets, groups
+
+
 def load(world):
     """Registers every behaviour in the order they run: access first, then
     refusals, then the timing model."""

@@ -1,7 +1,7 @@
 """ECS: what CreateService refuses, roles ECS cannot use yet, and the
 deployment state machine (model/ecs.py) answering for moto, which reports
 every deployment finished at once."""
-from behaviours import Behaviour
+from behaviours import Behaviour, subnets_and_groups
 from behaviours.access import access_denied
 from model import ecs
 import wire
@@ -24,13 +24,9 @@ class GroupsInSubnetsVpc(Behaviour):
         net = (call.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
         if not net.get("subnets") or not net.get("securityGroups"):
             return None
-        ec2 = world.client("ec2", call)
-        try:
-            vpcs = {s["VpcId"] for s in ec2.describe_subnets(SubnetIds=net["subnets"])["Subnets"]}
-            groups = ec2.describe_security_groups(GroupIds=net["securityGroups"])["SecurityGroups"]
-        except Exception:
-            return None
-        for g in groups:
+        subnets, groups = subnets_and_groups(world, call, net["subnets"], net["securityGroups"])
+        vpcs = {s["VpcId"] for s in subnets or []}
+        for g in groups or []:
             if g.get("VpcId") not in vpcs:
                 return wire.error(call, "InvalidParameterException", "Security group %s does not appear to "
                                   "belong to the same VPC as the input subnets." % g["GroupId"])

@@ -1,22 +1,12 @@
 """Elastic Load Balancing: what CreateLoadBalancer refuses, a load balancer
 provisioning before it is active, and the health of targets over time."""
-from behaviours import Behaviour
+from behaviours import Behaviour, subnets_and_groups
 from model import elb
 import wire
 
 
 def _subnets_and_groups(world, call):
-    """(subnets as moto describes them, security groups as moto describes
-    them) of a CreateLoadBalancer/SetSubnets call; None where moto does not
-    know them (moto's own answer then says so)."""
-    ec2 = world.client("ec2", call)
-    subnets, groups = call.members("Subnets"), call.members("SecurityGroups")
-    try:
-        subnets = ec2.describe_subnets(SubnetIds=subnets)["Subnets"] if subnets else []
-        groups = ec2.describe_security_groups(GroupIds=groups)["SecurityGroups"] if groups else []
-    except Exception:
-        return None, None
-    return subnets, groups
+    return subnets_and_groups(world, call, call.members("Subnets"), call.members("SecurityGroups"))
 
 
 class OneSubnetPerZone(Behaviour):

@@ -33,9 +33,6 @@ import uuid
 
 from model import elb
 
-ACTIVE_STATES = ("PROVISIONING", "PENDING", "RUNNING")
-
-
 class Task:
     def __init__(self, world, service, deployment, at, subnet, zone):
         self.id = uuid.uuid4().hex
@@ -172,7 +169,7 @@ class Rolling:
                 t.stop(world, at, "Task stopped by ECS deployment %s" % primary.id)
             done = [t for t in mine if t.healthy_at is not None and at >= t.healthy_at]
             if primary.rollout == "IN_PROGRESS" and len(done) >= primary.desired:
-                primary.rollout, primary.completed_at = "COMPLETED", at
+                primary.rollout = "COMPLETED"
                 service.event(world, at, "(service %s) (deployment %s) deployment completed." % (service.name, primary.id))
         for d in list(service.deployments[1:]):
             if all(t.stopped_at is not None and at >= t.stopped_at for t in service.tasks if t.deployment is d):
@@ -192,7 +189,6 @@ class Deployment:
         self.strategy = strategy
         self.created, self.updated = at, at
         self.rollout = "IN_PROGRESS"
-        self.completed_at = None
         self.failed_tasks = 0
 
     def describe(self, world, service, now, primary):

@@ -124,6 +124,15 @@ class SimCase(unittest.TestCase):
                              % (what, observed, expected))
 
 
+def accepted(fn, **kwargs):
+    """Whether fn(**kwargs) succeeds (for waiting until AWS accepts a call)."""
+    try:
+        fn(**kwargs)
+        return True
+    except botocore.exceptions.ClientError:
+        return False
+
+
 def fgrun(snippet, env_url):
     """Runs `fgrun -e snippet` against the simulator; (exit code, stdout, stderr).
     Skips when there is no fgrun binary."""

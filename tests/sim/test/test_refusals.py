@@ -4,7 +4,7 @@ behaviour is off, so the test shows the simulator made the difference)."""
 import time
 
 import timing
-from base import SimCase
+from base import SimCase, accepted
 
 
 class Retention(SimCase):
@@ -91,19 +91,11 @@ class GroupVisibility(SimCase):
         code, message, _ = self.error(ec2.authorize_security_group_ingress, GroupId=sg, IpPermissions=rule)
         self.assertEqual(code, "InvalidGroup.NotFound")
         self.assertIn(sg, message)
-        self.wait_for(lambda: _accepted(ec2.authorize_security_group_ingress, GroupId=sg, IpPermissions=rule),
+        self.wait_for(lambda: accepted(ec2.authorize_security_group_ingress, GroupId=sg, IpPermissions=rule),
                       timing.seconds("ec2.sg_visibility"), "authorize after visibility")
         self.assert_took(time.monotonic() - t0, timing.seconds("ec2.sg_visibility"), "the group visible")
         self.assertEqual(ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]["IpPermissions"][0]
                          ["FromPort"], 80)
-
-
-def _accepted(fn, **kw):
-    try:
-        fn(**kw)
-        return True
-    except Exception:
-        return False
 
 
 class EcsServiceLinkedRole(SimCase):
@@ -125,7 +117,7 @@ class EcsServiceLinkedRole(SimCase):
         roles = iam.list_roles(PathPrefix="/aws-service-role/ecs.amazonaws.com/")["Roles"]
         self.assertEqual(len(roles), 1, "ECS made its service-linked role")
         ecs.create_cluster(clusterName="plain")         # without capacity providers: no role needed
-        self.wait_for(lambda: _accepted(ecs.create_cluster, clusterName="c", **cp), 10, "cluster")
+        self.wait_for(lambda: accepted(ecs.create_cluster, clusterName="c", **cp), 10, "cluster")
         self.assert_took(time.monotonic() - t0, timing.seconds("iam.slr.ecs"), "the role usable")
 
     def test_account_with_the_role_is_not_refused(self):

@@ -5,7 +5,7 @@ import statistics
 import time
 
 import timing
-from base import SimCase
+from base import SimCase, accepted
 
 T = timing.seconds
 
@@ -77,17 +77,9 @@ class LoadBalancers(SimCase):
         self.c("elbv2").delete_load_balancer(LoadBalancerArn=arn)
         t0 = time.monotonic()
         self.assertEqual(self.error(ec2.delete_security_group, GroupId=sg)[0], "DependencyViolation")
-        self.wait_for(lambda: _accepted(ec2.delete_security_group, GroupId=sg), T("elbv2.interfaces_release"),
+        self.wait_for(lambda: accepted(ec2.delete_security_group, GroupId=sg), T("elbv2.interfaces_release"),
                       "the group deleted")
         self.assert_took(time.monotonic() - t0, T("elbv2.interfaces_release"), "the interfaces going")
-
-
-def _accepted(fn, **kw):
-    try:
-        fn(**kw)
-        return True
-    except Exception:
-        return False
 
 
 class Services(SimCase):
@@ -205,7 +197,7 @@ class Iam(SimCase):
         code, message, _ = self.error(self.task_definition, executionRoleArn=arn)
         self.assertEqual(code, "AccessDeniedException")
         self.assertIn("iam:PassRole", message)
-        self.wait_for(lambda: _accepted(self.task_definition, executionRoleArn=arn), T("iam.propagation"),
+        self.wait_for(lambda: accepted(self.task_definition, executionRoleArn=arn), T("iam.propagation"),
                       "the task definition")
         self.assert_took(time.monotonic() - t0, T("iam.propagation"), "propagation")
 
