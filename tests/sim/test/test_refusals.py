@@ -120,6 +120,13 @@ class EcsServiceLinkedRole(SimCase):
         self.wait_for(lambda: accepted(ecs.create_cluster, clusterName="c", **cp), 10, "cluster")
         self.assert_took(time.monotonic() - t0, timing.seconds("iam.slr.ecs"), "the role usable")
 
+
+
+class EcsServiceLinkedRoleThere(SimCase):
+    behaviours = ["ecs.slr"]
+
     def test_account_with_the_role_is_not_refused(self):
-        self.c("iam").create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
-        self.c("ecs").create_cluster(clusterName="c", capacityProviders=["FARGATE"])
+        iam = self.c("iam")
+        if not iam.list_roles(PathPrefix="/aws-service-role/ecs.amazonaws.com/")["Roles"]:
+            iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
+        self.c("ecs").create_cluster(clusterName=self.n("c"), capacityProviders=["FARGATE"])
