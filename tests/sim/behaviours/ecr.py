@@ -39,7 +39,10 @@ def scan_findings(world, call, answer):
                                    "supported."}
         body.pop("imageScanFindings", None)
     elif world.is_on("ecr.enhanced"):
-        body["imageScanStatus"] = {"status": "ACTIVE", "description": "Continuous scan is selected for image."}
+        if world.options.get("ecr_enhanced_status") == "COMPLETE":    # scan on push frequency
+            body["imageScanStatus"] = {"status": "COMPLETE", "description": "The scan was completed successfully."}
+        else:                                                       # continuous scanning
+            body["imageScanStatus"] = {"status": "ACTIVE", "description": "Continuous scan is selected for image."}
         findings = body.get("imageScanFindings") or {}
         arrives = scan.done + world.seconds("ecr.scan.enhanced_findings")
         if world.options.get("ecr_enhanced_findings") == "never" or now < arrives:
@@ -125,8 +128,9 @@ class UnsupportedImage(_ScanAnswer):
 class Enhanced(_ScanAnswer):
     name = "ecr.enhanced"
     profile = False     # a registry setting (PutRegistryScanningConfiguration ENHANCED): the test chooses it
-    what = ("enhanced scanning (Amazon Inspector): the status is ACTIVE, never COMPLETE, and the severity counts "
-            "come ecr.scan.enhanced_findings seconds later (option ecr_enhanced_findings='never': never)")
+    what = ("enhanced scanning (Amazon Inspector): the status is ACTIVE, never COMPLETE (option "
+            "ecr_enhanced_status='COMPLETE': COMPLETE, as with scan-on-push frequency), and the severity counts "
+            "come ecr.scan.enhanced_findings seconds after it (option ecr_enhanced_findings='never': never)")
     source = "ECR user guide, 'Enhanced scanning'; aws-sdk issues 288 (ACTIVE) and 289 (status before findings)"
 
 

@@ -153,6 +153,15 @@ class Enhanced(ScanCase):
         self.assertTrue(counts)
         self.assert_took(time.monotonic() - t0, timing.seconds("ecr.scan.enhanced_findings"), "the counts")
 
+    def test_complete_before_any_counts(self):
+        self.sim.configure(options={"ecr_enhanced_status": "COMPLETE"})
+        repo = self.repository()
+        self.c("ecr").put_image(repositoryName=repo, imageManifest=fake_manifest(self.serial()), imageTag="v1")
+        first, _ = self.wait_for(lambda: self.status(repo, "v1")[0] == "COMPLETE" and self.status(repo, "v1"), 20,
+                                 "COMPLETE")
+        self.assertEqual(first, ("COMPLETE", None), "COMPLETE comes before any counts (aws-sdk issue 289)")
+        self.wait_for(lambda: self.status(repo, "v1")[1], timing.seconds("ecr.scan.enhanced_findings"), "the counts")
+
     def test_counts_that_never_come(self):
         self.sim.configure(options={"ecr_enhanced_findings": "never"})
         repo = self.repository()
