@@ -559,7 +559,7 @@ local function container_secrets()
   return list
 end
 
-local function register_task_definition(i)
+local function register_task_definition(i, ctx)
   local container = {
     name = names.container, image = i.image, essential = true,
     portMappings = { { containerPort = i.port, protocol = "tcp" } },
@@ -575,7 +575,7 @@ local function register_task_definition(i)
     family = i.family, networkMode = "awsvpc", requiresCompatibilities = { "FARGATE" },
     cpu = i.cpu, memory = i.memory,
     executionRoleArn = i.execution_role, taskRoleArn = i.task_role,
-    containerDefinitions = { container },
+    containerDefinitions = { container }, tags = ctx.tags_lower,
   }.taskDefinition.taskDefinitionArn
 end
 
@@ -598,12 +598,12 @@ local task_definition = d:step("task_definition", {
   end,
   -- Every active revision of the family is recorded for removal: a retried
   -- RegisterTaskDefinition whose first answer was lost made one more.
-  create = function(i)
-    return { arn = register_task_definition(i), revisions = active_revisions(i.family) }
+  create = function(i, ctx)
+    return { arn = register_task_definition(i, ctx), revisions = active_revisions(i.family) }
   end,
   -- a new revision; the older ones stay registered for the service's rollback
-  update = function(i)
-    return { arn = register_task_definition(i), revisions = active_revisions(i.family) }
+  update = function(i, _, ctx)
+    return { arn = register_task_definition(i, ctx), revisions = active_revisions(i.family) }
   end,
   undo = function(r)
     local list = {}

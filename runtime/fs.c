@@ -1,6 +1,7 @@
 /* require "fgrun.fs": the few file operations a deployment journal needs
  * and Lua's io library lacks: atomic replacement with fsync and a chosen
  * mode, advisory locks that die with the process, folders. */
+#include "fs_private.h"
 #include "handle.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -188,6 +189,7 @@ int luaopen_fg_fgrun_fs(lua_State *L)
         {"remove", fs_remove},
         {"exists", fs_exists},
         {"lock", fs_lock},
+        {"check_private", fg_fs_check_private},
         {NULL, NULL},
     };
     static const luaL_Reg lock_methods[] = {
