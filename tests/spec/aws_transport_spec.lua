@@ -267,8 +267,8 @@ describe("credential chain", function()
     env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = nil
     r = child(env, "who()")
     assert.matches("container credentials from .*: HTTP 401", r.err)
-    r = child({ AWS_CONTAINER_CREDENTIALS_FULL_URI = "http://example.com/creds" }, "who()")
-    assert.matches("must be https or a loopback", r.err)
+    r = child({ AWS_CONTAINER_CREDENTIALS_FULL_URI = "http://10.0.0.9/creds" }, "who()")
+    assert.matches("is http to 10.0.0.9 %(10.0.0.9%), which is neither loopback", r.err)
     local req = stub_log().requests[1]
     assert.equal("/creds", req.path)
   end)
