@@ -43,8 +43,10 @@ local d = fg.deployment("fargate-alb", { inspect = action ~= "deploy" })
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
 local region = require("aws.transport").resolve_region()
 
+-- what AWS answers may hold control bytes: they are escaped
+local escape = require("fgrun.text").escape
 local function say(fmt, ...)
-  if not fgrun.quiet then io.stdout:write(fmt:format(...), "\n") io.stdout:flush() end
+  if not fgrun.quiet then io.stdout:write(escape(fmt:format(...), true), "\n") io.stdout:flush() end
 end
 
 local function code_of(err) return type(err) == "table" and err.code or nil end
@@ -107,7 +109,8 @@ local function show_logs(follow)
     for _, e in ipairs(page.events or {}) do
       if not seen[e.eventId] then
         seen[e.eventId] = true
-        io.stdout:write(os.date("!%Y-%m-%dT%H:%M:%SZ", e.timestamp // 1000), " ", e.logStreamName, " ", e.message, "\n")
+        io.stdout:write(os.date("!%Y-%m-%dT%H:%M:%SZ", e.timestamp // 1000), " ", escape(e.logStreamName), " ",
+          escape(e.message, true), "\n")
         start = math.max(start, e.timestamp)
       end
     end

@@ -7,13 +7,15 @@
 local engine = require "docker.engine"
 local json = require "json"
 local progress = require "docker.progress"
+local escape = require("fgrun.text").escape
 
 local M = {}
 
 local Error = {}
 Error.__index = Error
+-- the message often quotes the Engine: its control bytes are escaped
 Error.__tostring = function(e)
-  local line = "docker." .. tostring(e.operation) .. ": " .. tostring(e.message)
+  local line = "docker." .. tostring(e.operation) .. ": " .. escape(e.message, true)
   if e.status then line = line .. " (HTTP " .. e.status .. ")" end
   return line
 end

@@ -9,6 +9,7 @@ local journal_mod = require "fg.journal"
 local actions = require "fg.actions"
 local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
+local escape = require("fgrun.text").escape
 
 local deployment = {}
 deployment.__index = deployment
@@ -415,7 +416,7 @@ function deployment:finish(ok, err, message)
   self.finished = true
   if self.destroying then
     if not ok and err ~= STOP then
-      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(message))
+      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(escape(message, true)))
     end
     self:destroy_all()
     return err == STOP
@@ -430,7 +431,7 @@ function deployment:finish(ok, err, message)
     return
   end
   local where = self.current_step and (" in step " .. self.current_step) or ""
-  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, message))
+  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, escape(message, true)))
   if self.keep then
     for _, entry in ipairs(self.journal:steps()) do
       if entry.created_run == self.run_id or entry.updated_run == self.run_id then

@@ -79,10 +79,6 @@ function M.redact_header(name, value)
   return value
 end
 
-local function printable(s)
-  return (s:gsub("[%z\1-\8\11\12\14-\31\127]", "?"))
-end
-
 local function body_lines(prefix, body)
   if body == nil or body == "" then return end
   local shown = M.redact_body(body)
@@ -91,7 +87,7 @@ local function body_lines(prefix, body)
     more = (" ... (%d more bytes)"):format(#shown - BODY_SHOWN)
     shown = shown:sub(1, BODY_SHOWN)
   end
-  fgrun.log(2, "%s%s%s", prefix, printable(shown), more)
+  fgrun.log(2, "%s%s%s", prefix, shown, more)
 end
 
 local function header_lines(prefix, headers)
@@ -99,7 +95,7 @@ local function header_lines(prefix, headers)
   for k in pairs(headers or {}) do names[#names + 1] = k end
   table.sort(names, function(a, b) return a:lower() < b:lower() end)
   for _, k in ipairs(names) do
-    fgrun.log(2, "%s%s: %s", prefix, k, printable(M.redact_header(k, headers[k])))
+    fgrun.log(2, "%s%s: %s", prefix, k, M.redact_header(k, headers[k]))
   end
 end
 
@@ -129,7 +125,7 @@ local function describe(err)
   local s = tostring(err.code or "error")
   if err.status then s = s .. (" (HTTP %d)"):format(err.status) end
   if err.message and err.message ~= "" then s = s .. ": " .. tostring(err.message) end
-  return printable(s)
+  return s
 end
 M.describe = describe
 
