@@ -68,11 +68,12 @@ local log = (function()
 end)()
 
 -- Sends a request; raises on a transport failure, returns status, body.
--- With -vv each call is logged (never its headers: they may hold auth).
+-- With -vv each call is logged (never its headers: they may hold auth; nor
+-- build arguments, which often carry tokens).
 local function request(operation, method, path, opts)
   local status, body = connection(operation):request(method, path, opts)
   if not status then fail(operation, body) end
-  log(2, "docker: %s %s -> %d", method, path, status)
+  log(2, "docker: %s %s -> %d", method, (path:gsub("([?&]buildargs=)[^&]*", "%1<redacted>")), status)
   return status, body
 end
 

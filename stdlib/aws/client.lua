@@ -4,6 +4,7 @@ local errors = require "aws.errors"
 local protocols = require "aws.protocol"
 local validate = require "aws.validate"
 local paginate = require "aws.paginate"
+local sensitive = require "aws.sensitive"
 
 local M = {}
 
@@ -108,6 +109,18 @@ function M.new(model, key, opts)
     return protocol.request(model, op, params)
   end
 
+  -- For -vv: the request's and the answer's wire text with the values of
+  -- sensitive shapes masked (the answer once classify has decoded it).
+  local function wire_masks(op, params, answer)
+    if require("fgrun").verbosity < 2 then return nil end
+    local input = op.input and model:target(op.input)
+    local output = op.output and model:target(op.output)
+    return {
+      request = function(text) return sensitive.mask(text, sensitive.values(model, input, params)) end,
+      answer = function(text) return sensitive.mask(text, sensitive.values(model, output, answer())) end,
+    }
+  end
+
   local function call(op, snake, params)
     local req = prepare(op, snake, params)
     local result
@@ -116,8 +129,9 @@ function M.new(model, key, opts)
       result = out
       return err
     end
+    local masks = wire_masks(op, params, function() return result end)
     local status, headers_or_err, body = with_transport(snake, function(t)
-      return t:send(req, {operation = op.name, classify = classify})
+      return t:send(req, {operation = op.name, classify = classify, masks = masks})
     end)
     if not status then
       local e = headers_or_err or {code = "Unknown", message = "transport failed"}

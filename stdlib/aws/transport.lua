@@ -134,17 +134,20 @@ function T:send(req, opts)
     if wait > 0 then fgrun.sleep(wait) end
     signer.set_header(req.headers, "amz-sdk-request", ("attempt=%d; max=%d"):format(attempt, max))
     self:sign(req)
-    wire_log.request(req)
+    wire_log.request(req, opts.masks and opts.masks.request)
     local t0 = fgrun.monotonic()
     local status, headers, body = pool.get(req.url):request {
       method = req.method, url = req.url, headers = req.headers, body = req.body,
       connect_timeout_ms = self.connect_timeout_ms, timeout_ms = self.timeout_ms,
     }
-    wire_log.response(status, status and headers or body, status and body or nil, now_ms(t0))
+    local ms = now_ms(t0)
     local err
     if status then
       err = classify(status, headers, body)
+      -- logged once decoded, so that its sensitive values can be masked
+      wire_log.response(status, headers, body, ms, opts.masks and opts.masks.answer)
     else
+      wire_log.response(nil, body, nil, ms)
       local kind, message = headers, body
       err = {
         code = kind == "timeout" and "RequestTimeout" or "ConnectionError",

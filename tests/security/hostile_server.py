@@ -5,6 +5,9 @@ tests/security/terminal_escapes.sh. Two modes:
                                        other call an error; both carry escapes
   hostile_server.py docker SOCKET      a Docker Engine on a Unix socket whose
                                        build output carries escapes
+  hostile_server.py canned PORT_FILE BODY_FILE   answers every POST on loopback
+                                       with BODY_FILE (XML), for operations moto
+                                       does not implement
 The escapes: set the window title (OSC 0 ... BEL), red text (CSI 31 m),
 a carriage return and the 8-bit CSI (U+009B)."""
 import http.server
@@ -75,13 +78,20 @@ class Docker(Common):
             self.send(500, json.dumps({"message": "engine " + EVIL}), "application/json")
 
 
+class Canned(Common):
+    def do_POST(self):
+        self.read_body()
+        with open(sys.argv[3]) as f:
+            self.send(200, f.read(), "text/xml")
+
+
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
 mode, where = sys.argv[1], sys.argv[2]
-if mode == "aws":
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Aws)
+if mode in ("aws", "canned"):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Aws if mode == "aws" else Canned)
     with open(where + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     os.rename(where + ".tmp", where)
