@@ -10,7 +10,8 @@ local M = {}
 
 -- Options handed to aws.transport (see stdlib/aws/transport.lua).
 local TRANSPORT_OPTIONS = {"region", "profile", "endpoint_url", "max_attempts", "retry_mode",
-                           "credentials", "connect_timeout_ms", "timeout_ms", "retry_base_delay"}
+                           "credentials", "connect_timeout_ms", "timeout_ms", "retry_base_delay",
+                           "allow_http_endpoint"}
 -- Options aws.load_model reads itself.
 local MODEL_OPTIONS = {name = true, paginators = true}
 

@@ -69,6 +69,7 @@ function M.new(o)
   local ep = endpoint.resolve {
     metadata = md, region = region, endpoint_url = o.endpoint_url,
     settings = settings, services = config.services(settings),
+    allow_http = o.allow_http_endpoint or env("FGRUN_ALLOW_HTTP_ENDPOINT") == "1",
   }
   local t = setmetatable({
     service = o.service or md.endpointPrefix,

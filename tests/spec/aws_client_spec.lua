@@ -48,7 +48,7 @@ describe("aws client", function()
     assert.has_error(function() aws.client("nosuch") end)
     local ok, e = pcall(aws.client, "ecs", {regoin = "us-east-1"})
     assert.is_false(ok)
-    assert.matches("aws: unknown client option regoin (known: connect_timeout_ms, credentials, endpoint_url, "
+    assert.matches("aws: unknown client option regoin (known: allow_http_endpoint, connect_timeout_ms, credentials, endpoint_url, "
       .. "max_attempts, profile, region, retry_base_delay, retry_mode, timeout_ms)", e, 1, true)
   end)
 

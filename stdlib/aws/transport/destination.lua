@@ -45,4 +45,32 @@ function M.container(text)
     u.path or "/", u.query and ("?" .. u.query) or ""), ("%s:%d"):format(u.host, u.port)
 end
 
+-- M.endpoint(text, source, allowed) -> true | nil, why. An endpoint
+-- override over plain http sends the session token and every call's data
+-- unencrypted: fine on this machine (moto, a proxy), refused elsewhere
+-- unless the user opts in (allowed: FGRUN_ALLOW_HTTP_ENDPOINT=1 or the
+-- client option allow_http_endpoint).
+function M.endpoint(text, source, allowed)
+  local u, err = url.parse(text)
+  if not u then return nil, ("endpoint URL %q (%s) is not a URL (%s)"):format(text, source, err) end
+  if u.userinfo then
+    return nil, ("endpoint URL %q (%s) has a user name or password before the host; AWS endpoints take none")
+      :format(text, source)
+  end
+  if u.scheme:lower() ~= "http" or allowed then return true end
+  local addresses, why = url.resolve(u.host)
+  for _, a in ipairs(addresses or {}) do
+    if not M.is_loopback(a) then
+      return nil, ("endpoint URL %s (%s) is plain http to %s (%s), which is not this machine: the session "
+        .. "token and every call's data would cross the network unencrypted. Use https, or set "
+        .. "FGRUN_ALLOW_HTTP_ENDPOINT=1 (or the client option allow_http_endpoint = true) to send them anyway")
+        :format(text, source, u.host, a)
+    end
+  end
+  if not addresses or #addresses == 0 then
+    return nil, ("endpoint URL %s (%s): %s"):format(text, source, why or "no address")
+  end
+  return true
+end
+
 return M
