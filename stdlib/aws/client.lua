@@ -5,6 +5,7 @@ local protocols = require "aws.protocol"
 local validate = require "aws.validate"
 local paginate = require "aws.paginate"
 local sensitive = require "aws.sensitive"
+local answer_limits = require "aws.answer_limits"
 
 local M = {}
 
@@ -124,6 +125,7 @@ function M.new(model, key, opts)
 
   local function call(op, snake, params)
     local req = prepare(op, snake, params)
+    req.max_body = answer_limits.max_body(key, op.name)
     local result
     local function classify(status, headers, body)
       local out, err = protocols.answer(protocol, model, op, status, headers, body)

@@ -140,6 +140,7 @@ function T:send(req, opts)
     local status, headers, body = pool.get(req.url):request {
       method = req.method, url = req.url, headers = req.headers, body = req.body,
       connect_timeout_ms = self.connect_timeout_ms, timeout_ms = self.timeout_ms,
+      max_body = req.max_body,
     }
     local ms = now_ms(t0)
     local err
@@ -151,7 +152,8 @@ function T:send(req, opts)
       wire_log.response(nil, body, nil, ms)
       local kind, message = headers, body
       err = {
-        code = kind == "timeout" and "RequestTimeout" or "ConnectionError",
+        code = kind == "timeout" and "RequestTimeout" or kind == "too_large" and "ResponseTooLarge"
+          or "ConnectionError",
         message = message, retryable = kind == "timeout" or kind == "connection",
       }
     end

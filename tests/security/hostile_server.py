@@ -44,6 +44,12 @@ class Common(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the client hung up on an answer it refused
+
     def address_string(self):
         return "client"
 
