@@ -53,7 +53,7 @@ out=$("$FGRUN" -e 'local sj = require "aws.shapejson"
 expect_eq "repeated keys: the last one wins, colliding ones stay apart" "312" "$out"
 
 # The canned answers, through a client.
-python3 "$here/hostile_server.py" canned "$tmp/port" "$tmp/answer" & pids+=($!)
+python3 "$here/../lib/fake_server.py" canned "$tmp/port" "$tmp/answer" & pids+=($!)
 for _ in $(seq 1 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 export AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$tmp/port") AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1

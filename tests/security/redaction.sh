@@ -41,7 +41,7 @@ vv 'local token = "eyJ.web/identity+token=&x" .. string.rep("y", 20)
     io.write(token)'
 expect_hidden "STS AssumeRoleWithWebIdentity: WebIdentityToken (request, form-encoded)" "WebIdentityToken=<redacted>"
 
-python3 "$here/hostile_server.py" canned "$tmp/canned.port" "$tmp/answer.xml" & pids+=($!)
+python3 "$here/../lib/fake_server.py" canned "$tmp/canned.port" "$tmp/answer.xml" & pids+=($!)
 cat >"$tmp/answer.xml" <<'XML'
 <CreateServiceSpecificCredentialResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
   <CreateServiceSpecificCredentialResult><ServiceSpecificCredential>
@@ -71,7 +71,7 @@ expect_hidden "Secrets Manager CreateSecret: SecretString (request)" '"SecretStr
 expect_match "  other fields are still shown" '"Name": ?"sec-redact-s"' "$(cat "$tmp/err")"
 
 # Docker build arguments in the -vv line.
-python3 "$here/hostile_server.py" docker "$tmp/docker.sock" & pids+=($!)
+python3 "$here/../lib/fake_server.py" docker "$tmp/docker.sock" & pids+=($!)
 for _ in $(seq 1 50); do [ -S "$tmp/docker.sock" ] && break; sleep 0.1; done
 mkdir "$tmp/ctx"; printf 'FROM scratch\n' >"$tmp/ctx/Dockerfile"
 DOCKER_HOST=unix://$tmp/docker.sock vv 'require("docker").build{ context = "'"$tmp/ctx"'", tags = { "x:1" },

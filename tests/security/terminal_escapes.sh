@@ -13,8 +13,8 @@ tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
-python3 "$here/hostile_server.py" aws "$tmp/aws.port" & pids+=($!)
-python3 "$here/hostile_server.py" docker "$tmp/docker.sock" & pids+=($!)
+python3 "$here/../lib/fake_server.py" aws "$tmp/aws.port" & pids+=($!)
+python3 "$here/../lib/fake_server.py" docker "$tmp/docker.sock" & pids+=($!)
 for _ in $(seq 1 50); do [ -s "$tmp/aws.port" ] && [ -S "$tmp/docker.sock" ] && break; sleep 0.1; done
 export AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$tmp/aws.port") AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1 DOCKER_HOST=unix://$tmp/docker.sock

@@ -1,13 +1,13 @@
-"""A server that answers with terminal escape sequences, for
-tests/security/terminal_escapes.sh. Two modes:
-  hostile_server.py aws PORT_FILE      AWS json protocol on loopback: CloudWatch
+"""Fake servers for the tests of hostile or missing answers. Modes:
+  fake_server.py aws PORT_FILE         AWS json protocol on loopback: CloudWatch
                                        Logs FilterLogEvents answers events, every
                                        other call an error; both carry escapes
-  hostile_server.py docker SOCKET      a Docker Engine on a Unix socket whose
+  fake_server.py docker SOCKET         a Docker Engine on a Unix socket whose
                                        build output carries escapes
-  hostile_server.py canned PORT_FILE BODY_FILE   answers every POST on loopback
-                                       with BODY_FILE (XML), for operations moto
-                                       does not implement
+  fake_server.py canned PORT_FILE BODY_FILE   answers every POST on loopback
+                                       with BODY_FILE as it is at that moment (an
+                                       answer moto cannot give), appending a line
+                                       to BODY_FILE.log for each request
 The escapes: set the window title (OSC 0 ... BEL), red text (CSI 31 m),
 a carriage return and the 8-bit CSI (U+009B)."""
 import http.server
@@ -87,8 +87,11 @@ class Docker(Common):
 class Canned(Common):
     def do_POST(self):
         self.read_body()
+        with open(sys.argv[3] + ".log", "a") as log:
+            log.write(self.headers.get("X-Amz-Target", self.path) + "\n")
         with open(sys.argv[3]) as f:
-            self.send(200, f.read(), "text/xml")
+            body = f.read()
+        self.send(200, body, "application/x-amz-json-1.1" if body.startswith("{") else "text/xml")
 
 
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
