@@ -4,6 +4,10 @@
                                        other call an error; both carry escapes
   fake_server.py docker SOCKET         a Docker Engine on a Unix socket whose
                                        build output carries escapes
+  fake_server.py listen ADDRESS PORT LOG PORT_FILE   logs every request
+                                       (method, path, Host, Authorization) as a
+                                       JSON line to LOG and answers container
+                                       credentials; port 0 picks a free one
   fake_server.py canned PORT_FILE BODY_FILE   answers every POST on loopback
                                        with BODY_FILE as it is at that moment (an
                                        answer moto cannot give), appending a line
@@ -94,16 +98,33 @@ class Canned(Common):
         self.send(200, body, "application/x-amz-json-1.1" if body.startswith("{") else "text/xml")
 
 
+class Listen(Common):
+    def answer(self):
+        with open(sys.argv[4], "a") as f:
+            f.write(json.dumps({"method": self.command, "path": self.path,
+                                "host": self.headers.get("Host"),
+                                "authorization": self.headers.get("Authorization")}) + "\n")
+        self.send(200, json.dumps({"AccessKeyId": "ASIALISTENER", "SecretAccessKey": "listener-secret",
+                                   "Token": "listener-token", "Expiration": "2099-01-01T00:00:00Z"}),
+                  "application/json")
+
+    do_GET = do_PUT = do_POST = answer
+
+
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
 mode, where = sys.argv[1], sys.argv[2]
+if mode == "listen":
+    server = http.server.ThreadingHTTPServer((where, int(sys.argv[3])), Listen)
+    where = sys.argv[5]
 if mode in ("aws", "canned"):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Aws if mode == "aws" else Canned)
+if mode in ("aws", "canned", "listen"):
     with open(where + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     os.rename(where + ".tmp", where)
-else:
+elif mode == "docker":
     server = UnixServer(where, Docker)
 server.serve_forever()

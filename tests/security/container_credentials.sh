@@ -6,7 +6,7 @@
 # the test's own; it must receive nothing.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
-. "$(dirname "$0")/netns.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
@@ -55,7 +55,7 @@ expect_eq "  and never the token" "0" "$(grep -c "$TOKEN" "$tmp/other.log")"
 
 # What stays allowed: loopback by name, the connection made to the checked
 # address with the name in the Host header.
-python3 "$here/listener.py" 127.0.0.1 0 "$tmp/local.log" "$tmp/local.port" &
+python3 "$here/../lib/fake_server.py" listen 127.0.0.1 0 "$tmp/local.log" "$tmp/local.port" &
 local_pid=$!
 for _ in $(seq 1 50); do [ -s "$tmp/local.port" ] && break; sleep 0.1; done
 port=$(cat "$tmp/local.port")

@@ -6,7 +6,7 @@
 # listener in a network namespace of the test's own.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
-. "$(dirname "$0")/netns.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 tmp=$(mktemp -d)
 trap 'netns_down; rm -rf "$tmp"' EXIT

@@ -30,7 +30,7 @@ expect_hidden() {
     else tap_pass "$1"; fi
 }
 
-vv 'io.write(require("aws").ec2.create_key_pair{ KeyName = "sec-redact" }.KeyMaterial)'
+vv 'io.write(require("aws").ec2.create_key_pair{ KeyName = "sec-redact-'"$$"'" }.KeyMaterial)'
 expect_hidden "EC2 CreateKeyPair: keyMaterial (answer, XML)" "<keyMaterial><redacted></keyMaterial>"
 # the name list knows none of these three: only the model's trait hides them
 vv 'io.write(require("aws").secretsmanager.get_random_password{ PasswordLength = 40 }.RandomPassword)'
@@ -59,16 +59,16 @@ expect_hidden "IAM CreateServiceSpecificCredential: ServicePassword, XML-escaped
 
 # A sensitive structure hides all it holds: ECS repositoryCredentials.
 vv 'local arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-login-AbCdEf"
-    require("aws").ecs.register_task_definition{ family = "sec-redact", containerDefinitions = { {
+    require("aws").ecs.register_task_definition{ family = "sec-redact-'"$$"'", containerDefinitions = { {
       name = "c", image = "i", memory = 128, repositoryCredentials = { credentialsParameter = arn } } } }
     io.write(arn)'
 expect_hidden "ECS RegisterTaskDefinition: a sensitive structure (repositoryCredentials) in request and answer" '"repositoryCredentials": ?\{"credentialsParameter": ?"<redacted>"\}'
 
 # The names stay as a backstop, and what is not secret is still shown.
-vv 'io.write(select(2, pcall(function() require("aws").secretsmanager.create_secret{ Name = "sec-redact-s",
+vv 'io.write(select(2, pcall(function() require("aws").secretsmanager.create_secret{ Name = "sec-redact-'"$$"'",
       SecretString = "backstop-secret-value" } return "backstop-secret-value" end)))'
 expect_hidden "Secrets Manager CreateSecret: SecretString (request)" '"SecretString": ?"<redacted>"'
-expect_match "  other fields are still shown" '"Name": ?"sec-redact-s"' "$(cat "$tmp/err")"
+expect_match "  other fields are still shown" '"Name": ?"sec-redact-'"$$"'"' "$(cat "$tmp/err")"
 
 # Docker build arguments in the -vv line.
 python3 "$here/../lib/fake_server.py" docker "$tmp/docker.sock" & pids+=($!)

@@ -2,7 +2,7 @@
 # network namespace joined to this one by a veth pair with private
 # addresses. Nothing it carries leaves the machine. Needs root and ip(8).
 #   netns_up        sets NETNS, NETNS_ADDR (inside) and NETNS_PEER (this side)
-#   netns_listen LOG [PORT]   runs listener.py inside on NETNS_ADDR; sets NETNS_PORT
+#   netns_listen LOG [PORT]   runs fake_server.py listen inside on NETNS_ADDR; sets NETNS_PORT
 #   netns_down      removes it all (call it from the test's EXIT trap)
 # shellcheck shell=bash
 
@@ -28,7 +28,7 @@ netns_listen() {
     local log=$1 port=${2:-18082}
     : >"$log"
     rm -f "$log.port"
-    ip netns exec "$NETNS" python3 "$(dirname "${BASH_SOURCE[0]}")/listener.py" "$NETNS_ADDR" "$port" "$log" "$log.port" &
+    ip netns exec "$NETNS" python3 "$(dirname "${BASH_SOURCE[0]}")/fake_server.py" listen "$NETNS_ADDR" "$port" "$log" "$log.port" &
     NETNS_LISTENER=$!
     for _ in $(seq 1 50); do
         [ -s "$log.port" ] && { NETNS_PORT=$(cat "$log.port"); return 0; }
