@@ -6,13 +6,15 @@ local validate = require "aws.validate"
 local paginate = require "aws.paginate"
 local customize = require "aws.customize"
 local s3 = require "aws.s3"
+local sensitive = require "aws.sensitive"
+local answer_limits = require "aws.answer_limits"
 
 local M = {}
 
 -- Options handed to aws.transport (see stdlib/aws/transport.lua).
 local TRANSPORT_OPTIONS = {"region", "profile", "endpoint_url", "max_attempts", "retry_mode",
                            "credentials", "connect_timeout", "read_timeout", "operation_timeout",
-                           "retry_base_delay"}
+                           "retry_base_delay", "allow_http_endpoint"}
 -- Options aws.load_model reads itself.
 local MODEL_OPTIONS = {name = true, paginators = true}
 
@@ -133,18 +135,32 @@ function M.new(model, key, opts)
     return req
   end
 
+  -- For -vv: the request's and the answer's wire text with the values of
+  -- sensitive shapes masked (the answer once classify has decoded it).
+  local function wire_masks(op, params, answer)
+    if require("fgrun").verbosity < 2 then return nil end
+    local input = op.input and model:target(op.input)
+    local output = op.output and model:target(op.output)
+    return {
+      request = function(text) return sensitive.mask(text, sensitive.values(model, input, params)) end,
+      answer = function(text) return sensitive.mask(text, sensitive.values(model, output, answer())) end,
+    }
+  end
+
   -- stream: the transport's stream options (upload, download_file, progress)
   local function call(op, snake, params, stream)
     local req = prepare(op, snake, params)
     for k, v in pairs(stream or {}) do req[k] = v end
+    req.max_body = answer_limits.max_body(key, op.name)
     local result
     local function classify(status, headers, body)
       local out, err = protocols.answer(protocol, model, op, status, headers, body)
       result = out
       return err
     end
+    local masks = wire_masks(op, params, function() return result end)
     local status, headers_or_err, body = with_transport(snake, function(t)
-      return t:send(req, {operation = op.name, classify = classify})
+      return t:send(req, {operation = op.name, classify = classify, masks = masks})
     end, req.s3_bucket)
     local moved = is_s3 and not status and headers_or_err and headers_or_err.bucket_region
     if moved and req.s3_bucket and bucket_region[req.s3_bucket] ~= moved
