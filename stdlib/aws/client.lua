@@ -141,9 +141,17 @@ function M.new(model, key, opts)
     if require("fgrun").verbosity < 2 then return nil end
     local input = op.input and model:target(op.input)
     local output = op.output and model:target(op.output)
+    local request_values, answered, answer_values = nil, nil, {}
     return {
-      request = function(text) return sensitive.mask(text, sensitive.values(model, input, params)) end,
-      answer = function(text) return sensitive.mask(text, sensitive.values(model, output, answer())) end,
+      request = function(text)
+        request_values = request_values or sensitive.values(model, input, params)
+        return sensitive.mask(text, request_values)
+      end,
+      answer = function(text)
+        local out = answer()
+        if out ~= answered then answered, answer_values = out, sensitive.values(model, output, out) end
+        return sensitive.mask(text, answer_values)
+      end,
     }
   end
 

@@ -7,6 +7,7 @@
 -- wire_log's list of secret-looking field names stays as a backstop.
 local json = require "json"
 local base64 = require "aws.base64"
+local percent_encode = require("aws.rest").encode
 
 local M = {}
 
@@ -57,16 +58,15 @@ local function xml_escape(s, quotes)
   return s
 end
 
-local function url_escape(s)
-  return (s:gsub("[^%w%-._~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
-
--- The forms a value takes on the wire, longest first.
+-- The forms a value takes on the wire, longest first: as it is (a header),
+-- JSON- and XML-escaped (bodies), percent-encoded (a query string, a URI
+-- label, a greedy one keeping its slashes).
 local function forms(v)
   local json_text = json.encode(v):sub(2, -2)
   local list, seen = {}, {}
   for _, f in ipairs{ v, json_text, (json_text:gsub("/", "\\/")), xml_escape(v), xml_escape(v, true),
-                      (xml_escape(v, true):gsub("&apos;", "&#39;")), url_escape(v) } do
+                      (xml_escape(v, true):gsub("&apos;", "&#39;")), percent_encode(v),
+                      percent_encode(v, true) } do
     if f ~= "" and not seen[f] then seen[f] = true list[#list + 1] = f end
   end
   table.sort(list, function(a, b) return #a > #b end)

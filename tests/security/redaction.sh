@@ -70,6 +70,77 @@ vv 'io.write(select(2, pcall(function() require("aws").secretsmanager.create_sec
 expect_hidden "Secrets Manager CreateSecret: SecretString (request)" '"SecretString": ?"<redacted>"'
 expect_match "  other fields are still shown" '"Name": ?"sec-redact-'"$$"'"' "$(cat "$tmp/err")"
 
+# rest-xml (S3 against moto): sensitive members that travel as headers,
+# in the request (SSECustomerKey, SSEKMSKeyId) and in the answer (SSEKMSKeyId).
+vv 'local s3, key = require("aws").s3, "arn:aws:kms:us-east-1:123456789012:key/sec-kms-'"$$"'-Zq81"
+    s3.create_bucket{ Bucket = "sec-redact-'"$$"'" }
+    local out = s3.put_object{ Bucket = "sec-redact-'"$$"'", Key = "kms", Body = "x",
+      ServerSideEncryption = "aws:kms", SSEKMSKeyId = key }
+    assert(out.SSEKMSKeyId == key, "moto did not answer the key id")
+    io.write(key)'
+expect_hidden "S3 PutObject: SSEKMSKeyId in a request header and an answer header (rest-xml)" \
+    "^< x-amz-server-side-encryption-aws-kms-key-id: <redacted>"
+expect_match "  the request header is masked too" \
+    "^> x-amz-server-side-encryption-aws-kms-key-id: <redacted>" "$(cat "$tmp/err")"
+vv 'require("aws").s3.put_object{ Bucket = "sec-redact-'"$$"'", Key = "ssec", Body = "x",
+      SSECustomerAlgorithm = "AES256", SSECustomerKey = "sec-customer-key-'"$$"'-Zq81xyz" }
+    io.write("sec-customer-key-'"$$"'-Zq81xyz")'
+expect_hidden "S3 PutObject: SSECustomerKey in a request header (rest-xml)" \
+    "^> x-amz-server-side-encryption-customer-key: <redacted>"
+
+# rest-json: sensitive members in a URI label, a greedy label, the query
+# string, a header and the answer body, of a service loaded from a
+# botocore data folder (FGRUN_MODELS) and answered by a canned server.
+mkdir -p "$tmp/models/fgrun-redact/2024-01-01" "$tmp/models/sts/2011-06-15"
+echo '{}' >"$tmp/models/sts/2011-06-15/service-2.json"   # what marks a data folder
+cat >"$tmp/models/fgrun-redact/2024-01-01/service-2.json" <<'JSON'
+{"version": "2.0",
+ "metadata": {"apiVersion": "2024-01-01", "endpointPrefix": "redact", "protocol": "rest-json",
+              "protocols": ["rest-json"], "serviceId": "Redact", "signatureVersion": "v4"},
+ "operations": {"OpenThing": {"name": "OpenThing", "http": {"method": "POST", "requestUri": "/things/{Name}/{Path+}"},
+   "input": {"shape": "OpenThingRequest"}, "output": {"shape": "OpenThingResponse"}}},
+ "shapes": {
+   "OpenThingRequest": {"type": "structure", "required": ["Name", "Path"], "members": {
+     "Name": {"shape": "Secret", "location": "uri", "locationName": "Name"},
+     "Path": {"shape": "Secret", "location": "uri", "locationName": "Path"},
+     "Key": {"shape": "Secret", "location": "querystring", "locationName": "key"},
+     "Token": {"shape": "Secret", "location": "header", "locationName": "x-redact-token"},
+     "Label": {"shape": "Plain", "location": "querystring", "locationName": "label"}}},
+   "OpenThingResponse": {"type": "structure", "members": {"Answer": {"shape": "Secret"}}},
+   "Secret": {"type": "string", "sensitive": true},
+   "Plain": {"type": "string"}}}
+JSON
+printf '{"Answer": "sec-answer-%s-Zq81"}' $$ >"$tmp/answer.json"
+python3 "$here/../lib/fake_server.py" canned "$tmp/rest.port" "$tmp/answer.json" & pids+=($!)
+for _ in $(seq 1 50); do [ -s "$tmp/rest.port" ] && break; sleep 0.1; done
+FGRUN_MODELS=$tmp/models AWS_ENDPOINT_URL=http://127.0.0.1:$(cat "$tmp/rest.port") "$FGRUN" -vv -e '
+  local p = "'"$$"'"
+  local params = { Name = "sec label " .. p .. "+Zq", Path = "dir one/sec path " .. p .. "&Zq",
+    Key = "sec query " .. p .. "=&Zq/", Token = "sec-header-" .. p .. "-Zq81", Label = "shown-" .. p }
+  local out = require("aws").client("fgrun-redact").open_thing(params)
+  print(params.Name) print(params.Path) print(params.Key) print(params.Token) print(out.Answer)' \
+  >"$tmp/secrets" 2>"$tmp/err"
+leaked=
+while IFS= read -r secret; do
+    grep -qF -- "$secret" "$tmp/err" && leaked="$leaked [$secret]"
+    for form in "$(printf '%s' "$secret" | jq -sRr @uri)" "$(printf '%s' "$secret" | sed 's/ /%20/g')"; do
+        grep -qF -- "$form" "$tmp/err" && leaked="$leaked [$form]"
+    done
+done <"$tmp/secrets"
+if [ "$(wc -l <"$tmp/secrets")" -ne 5 ]; then
+    tap_fail "rest-json: sensitive URI labels, query string, header and answer" "the call failed" "$(tail -3 "$tmp/err")"
+elif [ -n "$leaked" ]; then
+    tap_fail "rest-json: sensitive URI labels, query string, header and answer" "in the -vv output:$leaked" \
+        "$(grep -E '^[<>]' "$tmp/err" | cut -c1-300)"
+else
+    tap_pass "rest-json: sensitive URI labels, query string, header and answer"
+fi
+expect_match "  the URL shows the marks and the member that is not sensitive" \
+    "^> POST http://127\.0\.0\.1:[0-9]+/things/<redacted>/<redacted>\?.*key=<redacted>.*label=shown-$$" "$(cat "$tmp/err")"
+expect_match "  the header and the answer are masked" \
+    "^> x-redact-token: <redacted>" "$(cat "$tmp/err")"
+expect_match "  the answer body is masked" '^< \{"Answer": ?"<redacted>"\}' "$(cat "$tmp/err")"
+
 # Docker build arguments in the -vv line.
 python3 "$here/../lib/fake_server.py" docker "$tmp/docker.sock" & pids+=($!)
 for _ in $(seq 1 50); do [ -S "$tmp/docker.sock" ] && break; sleep 0.1; done

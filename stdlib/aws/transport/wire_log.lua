@@ -101,21 +101,26 @@ local function body_lines(prefix, body, mask)
   fgrun.log(2, "%s%s%s", prefix, shown, more)
 end
 
-local function header_lines(prefix, headers)
+-- (rest-json and rest-xml put members in headers: a sensitive one is
+-- masked there as in a body)
+local function header_lines(prefix, headers, mask)
   local names = {}
   for k in pairs(headers or {}) do names[#names + 1] = k end
   table.sort(names, function(a, b) return a:lower() < b:lower() end)
   for _, k in ipairs(names) do
-    fgrun.log(2, "%s%s: %s", prefix, k, M.redact_header(k, headers[k]))
+    local value = M.redact_header(k, headers[k])
+    fgrun.log(2, "%s%s: %s", prefix, k, mask and mask(value) or value)
   end
 end
 
--- -vv: the request as sent; mask(text) masks its sensitive values.
+-- -vv: the request as sent; mask(text) masks its sensitive values (in the
+-- whole URL: rest protocols put members in its path and query string).
 function M.request(req, mask)
   if fgrun.verbosity < 2 then return end
-  local url = req.url:gsub("%?(.*)$", function(q) return "?" .. M.redact_body(mask and mask(q) or q) end)
+  local url = mask and mask(req.url) or req.url
+  url = url:gsub("%?(.*)$", function(q) return "?" .. M.redact_body(q) end)
   fgrun.log(2, "> %s %s", req.method, url)
-  header_lines("> ", req.headers)
+  header_lines("> ", req.headers, mask)
   body_lines("> ", req.body, mask)
 end
 
@@ -128,7 +133,7 @@ function M.response(status, headers, body, ms, mask)
     return
   end
   fgrun.log(2, "< %d (%d ms)", status, ms)
-  header_lines("< ", headers)
+  header_lines("< ", headers, mask)
   body_lines("< ", body, mask)
 end
 
