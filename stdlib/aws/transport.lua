@@ -74,7 +74,7 @@ function M.new(o)
   local ep = endpoint.resolve {
     metadata = md, region = region, endpoint_url = o.endpoint_url,
     settings = settings, services = config.services(settings),
-    allow_http = o.allow_http_endpoint or env("FGRUN_ALLOW_HTTP_ENDPOINT") == "1",
+    allow_http = o.allow_http_endpoint,
   }
   local limits, bad = timeouts.resolve(o, settings)
   if not limits then config_error(o.service or md.endpointPrefix, "InvalidTimeout", bad) end

@@ -57,8 +57,9 @@ end
 
 -- resolve{metadata=, region=, endpoint_url=, settings=, services=,
 -- allow_http=} -> {url=, signing_region=, signing_name=, source=}. An
--- override over http to another machine is refused unless allow_http
--- (see aws.transport.destination).
+-- override over http to another machine is refused unless allow_http or
+-- FGRUN_ALLOW_HTTP_ENDPOINT=1 (see aws.transport.destination): read here,
+-- so that the credential chain's own STS and SSO calls follow it too.
 function M.resolve(o)
   local md = o.metadata or {}
   local prefix = md.endpointPrefix or error("service metadata lacks endpointPrefix", 2)
@@ -76,7 +77,7 @@ function M.resolve(o)
     if not url:match("^https?://[^/]") then
       error(("endpoint URL %q (%s) must start with http:// or https://"):format(url, source), 0)
     end
-    local ok, why = destination.endpoint(url, source, o.allow_http)
+    local ok, why = destination.endpoint(url, source, o.allow_http or env("FGRUN_ALLOW_HTTP_ENDPOINT") == "1")
     if not ok then error(why, 0) end
     return { url = strip_slash(url), signing_region = signing_region,
              signing_name = signing_name, source = source }
