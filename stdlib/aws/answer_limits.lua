@@ -1,7 +1,9 @@
--- How large an answer may be, per operation: what AWS sends at most, with
--- room, rather than one cap for every call. A larger answer is cut off
--- while it arrives ("response over N bytes"), before it is decoded; the
--- JSON decoder has its own memory budget besides (runtime/answer_budget.c).
+-- How large an answer kept in memory may be, per operation: what AWS sends
+-- at most, with room, rather than one cap for every call. A larger answer
+-- is cut off while it arrives ("response over N bytes"), before it is
+-- decoded; the JSON decoder has its own memory budget besides
+-- (runtime/answer_budget.c). A body streamed to a file (download_file) is
+-- not kept, and the cap counts none of it.
 local M = {}
 
 local MiB = 1024 * 1024
@@ -30,6 +32,9 @@ local BY_OPERATION = {
   ["secretsmanager.GetSecretValue"] = 1 * MiB,
   -- a token of a few KB
   ["ecr.GetAuthorizationToken"] = 1 * MiB,
+  -- an object held in memory (S3 sends up to 5 TB): the cap every call
+  -- had before; s3.download_file streams to a file, which no cap limits
+  ["s3.GetObject"] = 64 * MiB,
 }
 
 -- M.max_body(service, operation) -> bytes. service: the client's name

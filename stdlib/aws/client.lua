@@ -159,6 +159,7 @@ function M.new(model, key, opts)
   local function call(op, snake, params, stream)
     local req = prepare(op, snake, params)
     for k, v in pairs(stream or {}) do req[k] = v end
+    -- the cap of an answer kept in memory (a body streamed to a file is not)
     req.max_body = answer_limits.max_body(key, op.name)
     local result
     local function classify(status, headers, body)
@@ -180,6 +181,9 @@ function M.new(model, key, opts)
     if not status then
       local e = headers_or_err or {code = "Unknown", message = "transport failed"}
       e.service, e.operation, e.attempts = key, snake, body
+      if is_s3 and e.code == "ResponseTooLarge" and not req.download_file then
+        e.message = tostring(e.message) .. " in memory (s3.download_file streams an object to a file)"
+      end
       error(errors.new(e), 2)
     end
     if result == nil then -- the transport took the answer without classify
