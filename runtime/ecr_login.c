@@ -7,20 +7,12 @@
  * wiped before it is freed. */
 #include "docker_auth.h"
 #include "http.h"
+#include "secret_json.h"
 
-#include <cJSON.h>
 #include <lauxlib.h>
-#include <openssl/crypto.h>
 #include <string.h>
 
-static void wipe_tree(cJSON *item)
-{
-    for (; item; item = item->next) {
-        if (item->valuestring)
-            OPENSSL_cleanse(item->valuestring, strlen(item->valuestring));
-        wipe_tree(item->child);
-    }
-}
+#define ANSWER_MAX (1024 * 1024)   /* a token of a few KB */
 
 static void push_failure(lua_State *L, long status, const char *code, const char *message)
 {
@@ -86,27 +78,8 @@ static int ecrlogin_fetch(lua_State *L)
 {
     struct fg_http_conn *conn = fg_http_conn_check(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
-    struct fg_http_request req = {0};
-    lua_getfield(L, 2, "method");
-    lua_getfield(L, 2, "url");
-    lua_getfield(L, 2, "body");
-    req.method = luaL_optstring(L, -3, "POST");
-    req.url = luaL_checkstring(L, -2);
-    req.body = luaL_optlstring(L, -1, NULL, &req.body_len);
-    req.max_body = 1024 * 1024;  /* a token of a few KB */
-    lua_getfield(L, 2, "headers");
-    const char *bad;
-    if (fg_http_headers_from_lua(L, -1, &req.headers, &bad))
-        return luaL_error(L, "GetAuthorizationToken: bad header %s", bad ? bad : "table");
-    lua_pop(L, 1);
-
     struct fg_http_response r;
-    enum fg_http_error e = fg_http_perform(conn, &req, &r);
-    fg_http_headers_free(req.headers);
-    if (e == FG_HTTP_INTERRUPTED) {
-        fg_http_response_clean_up(&r);
-        return luaL_error(L, "interrupted");
-    }
+    enum fg_http_error e = fg_http_perform_lua(L, conn, 2, ANSWER_MAX, &r);
     if (e != FG_HTTP_OK) {
         push_failure(L, 0, e == FG_HTTP_TIMEOUT ? "RequestTimeout" : "ConnectionError", r.message);
         fg_http_response_clean_up(&r);
@@ -114,7 +87,7 @@ static int ecrlogin_fetch(lua_State *L)
     }
     cJSON *doc = r.body.data ? cJSON_ParseWithLength(r.body.data, r.body.len) : NULL;
     int n = read_answer(L, r.status, doc);
-    wipe_tree(doc);
+    fg_secret_json_wipe(doc);
     cJSON_Delete(doc);
     fg_http_response_clean_up(&r);
     return n;
