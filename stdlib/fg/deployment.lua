@@ -7,7 +7,9 @@ local fs = require "fgrun.fs"
 local json = require "json"
 local journal_mod = require "fg.journal"
 local actions = require "fg.actions"
+local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
+local escape = require("fgrun.text").escape
 
 local deployment = {}
 deployment.__index = deployment
@@ -85,6 +87,7 @@ function deployment.new(name, opts)
   end
   local ok, err = fs.mkdir(dir, 448)
   if not ok then error(err, 0) end
+  journal_mod.check_private(dir, "state folder")
   local lock, holder = fs.lock(base .. ".lock", holder_text())
   if not lock then
     error(("deployment %s is in use by another run (%s); wait for it to finish")
@@ -298,11 +301,11 @@ function deployment:recorded_steps()
   return names
 end
 
--- Removes one journaled step, reporting it; raises on failure with the
--- journal still holding the step.
-function deployment:remove_step(entry)
+-- Removes one journaled step (by undo, default the journaled one),
+-- reporting it; raises on failure with the journal still holding the step.
+function deployment:remove_step(entry, undo)
   local started = fgrun.monotonic()
-  local ok, outcome = pcall(actions.run, entry.undo or {})
+  local ok, outcome = pcall(actions.run, undo or entry.undo or {})
   if not ok then
     error(("removing step %s failed: %s. The journal %s keeps what is left; fix the cause and run "
       .. "--destroy again"):format(entry.name, tostring(outcome), self.journal.path), 0)
@@ -333,6 +336,19 @@ function deployment:destroy_all()
   end
   self.report:say("destroying %s", self.id)
   local steps = self.journal:steps()
+  -- the recipe's own undo where the recipe ran that step; the journal's
+  -- otherwise, which must pass journal_undo's checks first
+  local undo, from_journal = {}, {}
+  for _, entry in ipairs(steps) do
+    local spec = self.specs[entry.name]
+    if entry.status ~= "pending" and spec then
+      undo[entry] = spec.undo(entry.result)
+      actions.check(undo[entry], "step " .. entry.name)
+    elseif entry.status ~= "pending" then
+      from_journal[#from_journal + 1] = entry
+    end
+  end
+  journal_undo.check(from_journal, self.id, self.journal.path)
   local left = {}
   for i = #steps, 1, -1 do
     local entry = steps[i]
@@ -340,7 +356,7 @@ function deployment:destroy_all()
       left[#left + 1] = entry.name
       self.report:step("left", entry.name, "interrupted before its result was recorded")
     else
-      self:remove_step(entry)
+      self:remove_step(entry, undo[entry])
     end
   end
   if #left > 0 then
@@ -400,7 +416,7 @@ function deployment:finish(ok, err, message)
   self.finished = true
   if self.destroying then
     if not ok and err ~= STOP then
-      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(message))
+      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(escape(message, true)))
     end
     self:destroy_all()
     return err == STOP
@@ -415,7 +431,7 @@ function deployment:finish(ok, err, message)
     return
   end
   local where = self.current_step and (" in step " .. self.current_step) or ""
-  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, message))
+  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, escape(message, true)))
   if self.keep then
     for _, entry in ipairs(self.journal:steps()) do
       if entry.created_run == self.run_id or entry.updated_run == self.run_id then
