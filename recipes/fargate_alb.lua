@@ -43,8 +43,10 @@ local d = fg.deployment("fargate-alb", { inspect = action ~= "deploy" })
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
 local region = require("aws.transport").resolve_region()
 
+-- what AWS answers may hold control bytes: they are escaped
+local escape = require("fgrun.text").escape
 local function say(fmt, ...)
-  if not fgrun.quiet then io.stdout:write(fmt:format(...), "\n") io.stdout:flush() end
+  if not fgrun.quiet then io.stdout:write(escape(fmt:format(...), true), "\n") io.stdout:flush() end
 end
 
 local function code_of(err) return type(err) == "table" and err.code or nil end
@@ -107,7 +109,8 @@ local function show_logs(follow)
     for _, e in ipairs(page.events or {}) do
       if not seen[e.eventId] then
         seen[e.eventId] = true
-        io.stdout:write(os.date("!%Y-%m-%dT%H:%M:%SZ", e.timestamp // 1000), " ", e.logStreamName, " ", e.message, "\n")
+        io.stdout:write(os.date("!%Y-%m-%dT%H:%M:%SZ", e.timestamp // 1000), " ", escape(e.logStreamName), " ",
+          escape(e.message, true), "\n")
         start = math.max(start, e.timestamp)
       end
     end
@@ -559,7 +562,7 @@ local function container_secrets()
   return list
 end
 
-local function register_task_definition(i)
+local function register_task_definition(i, ctx)
   local container = {
     name = names.container, image = i.image, essential = true,
     portMappings = { { containerPort = i.port, protocol = "tcp" } },
@@ -575,7 +578,7 @@ local function register_task_definition(i)
     family = i.family, networkMode = "awsvpc", requiresCompatibilities = { "FARGATE" },
     cpu = i.cpu, memory = i.memory,
     executionRoleArn = i.execution_role, taskRoleArn = i.task_role,
-    containerDefinitions = { container },
+    containerDefinitions = { container }, tags = ctx.tags_lower,
   }.taskDefinition.taskDefinitionArn
 end
 
@@ -598,12 +601,12 @@ local task_definition = d:step("task_definition", {
   end,
   -- Every active revision of the family is recorded for removal: a retried
   -- RegisterTaskDefinition whose first answer was lost made one more.
-  create = function(i)
-    return { arn = register_task_definition(i), revisions = active_revisions(i.family) }
+  create = function(i, ctx)
+    return { arn = register_task_definition(i, ctx), revisions = active_revisions(i.family) }
   end,
   -- a new revision; the older ones stay registered for the service's rollback
-  update = function(i)
-    return { arn = register_task_definition(i), revisions = active_revisions(i.family) }
+  update = function(i, _, ctx)
+    return { arn = register_task_definition(i, ctx), revisions = active_revisions(i.family) }
   end,
   undo = function(r)
     local list = {}

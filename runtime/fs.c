@@ -1,6 +1,7 @@
 /* require "fgrun.fs": the few file operations a deployment journal needs
  * and Lua's io library lacks: atomic replacement with fsync and a chosen
  * mode, advisory locks that die with the process, folders. */
+#include "fs_private.h"
 #include "handle.h"
 #include "secret.h"
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,12 +75,27 @@ static int fs_write_atomic(lua_State *L)
     } else {
         data = luaL_checklstring(L, 2, &len);
     }
-    char tmp[4096 + 32];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return luaL_argerror(L, 1, "path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
+    char tmp[4096 + 48];
+    /* a new file, never one already there (a planted link is left alone):
+     * O_EXCL, and a random name so that a leftover does not block */
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 8; attempt++) {
+        unsigned rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+            rnd = (unsigned)attempt;
+        if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%08x", path, (long)getpid(), rnd) >= (int)sizeof tmp)
+            return luaL_argerror(L, 1, "path too long");
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        int saved = errno;
+        if (joined)
+            fg_aws_buf_clean_up(joined);
+        errno = saved;
         return fail(L, "cannot create", tmp);
+    }
     int written = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
     int saved = errno;
     if (joined)
@@ -156,7 +173,8 @@ static int fs_exists(lua_State *L)
 /* fs.lock(path, holder) -> lock | nil, holder_of_the_lock.
  * Takes an exclusive advisory lock on path (created 0600) without
  * waiting, and writes holder (a line naming this run) into it. When
- * another process holds it, returns nil and what that process wrote. The
+ * another process holds it, returns nil and what that process wrote; a
+ * lock file that cannot be used (a link, another user's) is an error. The
  * lock goes with the process, even on kill -9. */
 static int fs_lock(lua_State *L)
 {
@@ -168,9 +186,18 @@ static int fs_lock(lua_State *L)
     struct file_lock *lock = lua_newuserdatauv(L, sizeof *lock, 0);
     lock->fd = -1;
     luaL_setmetatable(L, LOCK_MT);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* never through a link, and only a file of this user's: the lock is
+     * truncated and written */
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ELOOP)
+        return luaL_error(L, "cannot open lock %s: it is a symbolic link, not followed (remove it)", path);
     if (fd < 0)
-        return fail(L, "cannot open lock", path);
+        return luaL_error(L, "cannot open lock %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+        close(fd);
+        return luaL_error(L, "cannot use lock %s: not a regular file of yours with one link (remove it)", path);
+    }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         char who[512];
         ssize_t n = pread(fd, who, sizeof who - 1, 0);
@@ -215,6 +242,7 @@ int luaopen_fg_fgrun_fs(lua_State *L)
         {"remove", fs_remove},
         {"exists", fs_exists},
         {"lock", fs_lock},
+        {"check_private", fg_fs_check_private},
         {NULL, NULL},
     };
     static const luaL_Reg lock_methods[] = {

@@ -1,6 +1,7 @@
 /* fgrun's command line: options in the manner of lua's own, the protected
  * run of the script, and the exit code (0 ok, 1 script error, 2 usage,
  * 130 interrupted). */
+#include "core_dumps.h"
 #include "host.h"
 #include "interrupt.h"
 #include "preload.h"
@@ -39,6 +40,7 @@ static const char HELP[] =
 "  --region NAME    AWS region, over AWS_REGION and the profile    fgrun --region eu-west-1 recipe.lua\n"
 "  --profile NAME   AWS profile from the shared config files       fgrun --profile staging recipe.lua\n"
 "  --json           machine-readable output                        fgrun --json recipe.lua status\n"
+"  --debug          allow core dumps (off by default: they would hold credentials)  fgrun --debug x.lua\n"
 "  --version        print the version and exit                     fgrun --version\n"
 "  -h, --help       print this help and exit                       fgrun --help\n"
 "\n"
@@ -52,6 +54,7 @@ struct cli {
     int no_color;
     const char *force_unlock; /* --force-unlock ID */
     int migrate_state;        /* --migrate-state */
+    int debug;         /* --debug: core dumps stay possible */
     const char **defines;
     int ndefines;
 };
@@ -161,6 +164,8 @@ static int parse_options(int argc, char **argv, struct cli *cli)
             fg_host.keep = 1;
         } else if (strcmp(a, "--json") == 0) {
             fg_host.json = 1;
+        } else if (strcmp(a, "--debug") == 0) {
+            cli->debug = 1;
         } else {
             usage_error("unknown option '%s'", a);
             return EXIT_USAGE;
@@ -371,6 +376,8 @@ int main(int argc, char **argv)
                                            : "--migrate-state takes one journal or folder at most");
         return EXIT_USAGE;
     }
+    if (!cli.debug)
+        fg_core_dumps_off();
     fg_host.defines = define_slots;
     const char *no_color_env = getenv("NO_COLOR");
     fg_host.color = !cli.no_color && !(no_color_env && *no_color_env) && isatty(STDERR_FILENO);

@@ -7,9 +7,12 @@
 --                           endpoint_url=, max_attempts=, retry_mode=,
 --                           -- optional: credentials (an aws.creds object),
 --                           -- connect_timeout, read_timeout, operation_timeout
---                           -- (seconds: transport/timeouts.lua), retry_base_delay}
+--                           -- (seconds: transport/timeouts.lua), retry_base_delay,
+--                           -- allow_http_endpoint (an http:// override to
+--                           -- another machine: transport/destination.lua)}
 --   t:sign(req)  -> req (url and signing headers set)
---   t:send(req, {operation=, classify=})
+--   t:send(req, {operation=, classify=, masks=})  -- masks: {request=, answer=}
+--     (text -> text with the sensitive values masked, for -vv)
 --     -> status, headers, body, attempts | nil, err, attempts
 local fgrun = require "fgrun"
 local errors = require "aws.errors"
@@ -71,6 +74,7 @@ function M.new(o)
   local ep = endpoint.resolve {
     metadata = md, region = region, endpoint_url = o.endpoint_url,
     settings = settings, services = config.services(settings),
+    allow_http = o.allow_http_endpoint,
   }
   local limits, bad = timeouts.resolve(o, settings)
   if not limits then config_error(o.service or md.endpointPrefix, "InvalidTimeout", bad) end
@@ -160,26 +164,30 @@ function T:send(req, opts)
     if wait > 0 then fgrun.sleep(wait) end
     signer.set_header(req.headers, "amz-sdk-request", ("attempt=%d; max=%d"):format(attempt, max))
     self:sign(req)
-    wire_log.request(req)
+    wire_log.request(req, opts.masks and opts.masks.request)
     local t0 = fgrun.monotonic()
     local upload = req.upload
     local exchange = timeouts.request_limits(self.timeouts, deadline and deadline - t0)
     exchange.method, exchange.url, exchange.headers, exchange.body = req.method, req.url, req.headers, req.body
     exchange.upload_file, exchange.upload_offset = upload and upload.file, upload and upload.offset
     exchange.upload_length, exchange.download_file = upload and upload.length, req.download_file
-    exchange.progress = req.progress
+    exchange.progress, exchange.max_body = req.progress, req.max_body
     local status, headers, body = pool.get(req.url):request(exchange)
-    wire_log.response(status, status and headers or body, status and body or nil, now_ms(t0))
+    local ms = now_ms(t0)
     local err
     if status then
       err = classify(status, headers, body)
+      -- logged once decoded, so that its sensitive values can be masked
+      wire_log.response(status, headers, body, ms, opts.masks and opts.masks.answer)
     else
+      wire_log.response(nil, body, nil, ms)
       local kind, message = headers, body
       if deadline and kind == "timeout" and message:match("%(timeout%)$") then
         message = message:gsub("%(timeout%)$", ("(operation_timeout %g s)"):format(limit))
       end
       err = {
-        code = kind == "timeout" and "RequestTimeout" or "ConnectionError",
+        code = kind == "timeout" and "RequestTimeout" or kind == "too_large" and "ResponseTooLarge"
+          or "ConnectionError",
         message = message, retryable = kind == "timeout" or kind == "connection",
       }
     end

@@ -7,7 +7,9 @@ local json = require "json"
 local journal_mod = require "fg.journal"
 local state = require "fg.state"
 local actions = require "fg.actions"
+local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
+local escape = require("fgrun.text").escape
 
 local deployment = {}
 deployment.__index = deployment
@@ -282,11 +284,11 @@ function deployment:recorded_steps()
   return names
 end
 
--- Removes one journaled step, reporting it; raises on failure with the
--- journal still holding the step.
-function deployment:remove_step(entry)
+-- Removes one journaled step (by undo, default the journaled one),
+-- reporting it; raises on failure with the journal still holding the step.
+function deployment:remove_step(entry, undo)
   local started = fgrun.monotonic()
-  local ok, outcome = pcall(actions.run, entry.undo or {})
+  local ok, outcome = pcall(actions.run, undo or entry.undo or {})
   if not ok then
     error(("removing step %s failed: %s. The journal %s keeps what is left; fix the cause and run "
       .. "--destroy again"):format(entry.name, tostring(outcome), self.journal.path), 0)
@@ -317,6 +319,19 @@ function deployment:destroy_all()
   end
   self.report:say("destroying %s", self.id)
   local steps = self.journal:steps()
+  -- the recipe's own undo where the recipe ran that step; the journal's
+  -- otherwise, which must pass journal_undo's checks first
+  local undo, from_journal = {}, {}
+  for _, entry in ipairs(steps) do
+    local spec = self.specs[entry.name]
+    if entry.status ~= "pending" and spec then
+      undo[entry] = spec.undo(entry.result)
+      actions.check(undo[entry], "step " .. entry.name)
+    elseif entry.status ~= "pending" then
+      from_journal[#from_journal + 1] = entry
+    end
+  end
+  journal_undo.check(from_journal, self.id, self.journal.path)
   local left = {}
   for i = #steps, 1, -1 do
     local entry = steps[i]
@@ -324,7 +339,7 @@ function deployment:destroy_all()
       left[#left + 1] = entry.name
       self.report:step("left", entry.name, "interrupted before its result was recorded")
     else
-      self:remove_step(entry)
+      self:remove_step(entry, undo[entry])
     end
   end
   if #left > 0 then
@@ -395,7 +410,7 @@ function deployment:finish(ok, err, message)
   end
   if self.destroying then
     if not ok and err ~= STOP then
-      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(message))
+      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(escape(message, true)))
     end
     self:destroy_all()
     return err == STOP
@@ -410,7 +425,7 @@ function deployment:finish(ok, err, message)
     return
   end
   local where = self.current_step and (" in step " .. self.current_step) or ""
-  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, message))
+  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, escape(message, true)))
   if self.keep then
     for _, entry in ipairs(self.journal:steps()) do
       if entry.created_run == self.run_id or entry.updated_run == self.run_id then

@@ -29,6 +29,7 @@ import threading
 import time
 from http.server import ThreadingHTTPServer
 
+import loopback
 import stub_server
 
 CONTAINER_TOKEN = "container-auth-token"
@@ -157,7 +158,7 @@ def main():
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[2])
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    stub_server.serve(server, sys.argv[1])
+    loopback.serve_server(server, sys.argv[1])
 
 
 if __name__ == "__main__":

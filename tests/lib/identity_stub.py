@@ -40,6 +40,7 @@ import urllib.parse
 import urllib.request
 from http.server import ThreadingHTTPServer
 
+import loopback
 import stub_server
 
 lock = threading.Lock()
@@ -186,7 +187,7 @@ def main():
     MOTO = sys.argv[2].rstrip("/")
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    stub_server.serve(server, sys.argv[1])
+    loopback.serve_server(server, sys.argv[1])
 
 
 if __name__ == "__main__":

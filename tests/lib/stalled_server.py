@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 
-import stub_server
+import loopback
 
 
 def hold(conn):
@@ -40,7 +40,7 @@ def main():
         except BlockingIOError:
             pass
         fillers.append(c)
-    stub_server.publish(sys.argv[1], "%d %d" % (silent.getsockname()[1], full.getsockname()[1]))
+    loopback.publish(sys.argv[1], "%d %d" % (silent.getsockname()[1], full.getsockname()[1]))
     held = []
     while True:
         conn, _ = silent.accept()

@@ -1,8 +1,6 @@
 """What the loopback stand-ins in tests/lib share: a quiet HTTP/1.1
-handler with JSON answers, telling the test which port they listen on (a
-file written atomically), and serving until killed."""
+handler with JSON answers (how they listen is loopback.py)."""
 import json
-import os
 from http.server import BaseHTTPRequestHandler
 
 
@@ -31,17 +29,3 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-
-def publish(port_file, text):
-    with open(port_file + ".tmp", "w") as f:
-        f.write(text)
-    os.rename(port_file + ".tmp", port_file)
-
-
-def serve(server, port_file):
-    """Publishes the server's port and serves it until interrupted."""
-    publish(port_file, str(server.server_address[1]))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass

@@ -183,8 +183,8 @@ describe("credential chain", function()
     env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = nil
     r = child(env, "who()")
     assert.matches("container credentials from .*: HTTP 401", r.err)
-    r = child({ AWS_CONTAINER_CREDENTIALS_FULL_URI = "http://example.com/creds" }, "who()")
-    assert.matches("must be https or a loopback", r.err)
+    r = child({ AWS_CONTAINER_CREDENTIALS_FULL_URI = "http://10.0.0.9/creds" }, "who()")
+    assert.matches("is http to 10.0.0.9 %(10.0.0.9%), which is neither loopback", r.err)
     local req = stub_log().requests[1]
     assert.equal("/creds", req.path)
   end)
@@ -277,15 +277,17 @@ describe("endpoints", function()
     assert.equal("SECRETS_MANAGER", endpoint.env_key("Secrets Manager"))
   end)
 
+  -- (http to made-up hosts: allow_http, or they would be refused as not
+  -- this machine; tests/security/endpoint_http.sh tests that)
   it("take the option, then the [services] section, then the profile", function()
     local services = { elastic_load_balancing_v2 = { endpoint_url = "http://svc:1" } }
     local settings = { endpoint_url = "http://profile:2/" }
     assert.equal("http://opt:3", endpoint.resolve { metadata = elb, region = "us-east-1",
-      endpoint_url = "http://opt:3/", services = services, settings = settings }.url)
+      endpoint_url = "http://opt:3/", services = services, settings = settings, allow_http = true }.url)
     assert.equal("http://svc:1", endpoint.resolve { metadata = elb, region = "us-east-1",
-      services = services, settings = settings }.url)
+      services = services, settings = settings, allow_http = true }.url)
     assert.equal("http://profile:2", endpoint.resolve { metadata = elb, region = "us-east-1",
-      settings = settings }.url)
+      settings = settings, allow_http = true }.url)
     assert.has_error(function()
       endpoint.resolve { metadata = elb, region = "us-east-1", endpoint_url = "ftp://x" }
     end)
@@ -301,11 +303,12 @@ describe("endpoints", function()
         serviceId = "Elastic Load Balancing v2" } }
       out{ ecs = t.endpoint, elb = e.endpoint }
     ]]
-    local r = child({ AWS_CONFIG_FILE = cfg }, code)
+    local allow = "1"
+    local r = child({ AWS_CONFIG_FILE = cfg, FGRUN_ALLOW_HTTP_ENDPOINT = allow }, code)
     assert.same({ ecs = "http://services:2", elb = "http://profile:1" }, r)
-    r = child({ AWS_CONFIG_FILE = cfg, AWS_ENDPOINT_URL = "http://global:3" }, code)
+    r = child({ AWS_CONFIG_FILE = cfg, AWS_ENDPOINT_URL = "http://global:3", FGRUN_ALLOW_HTTP_ENDPOINT = allow }, code)
     assert.same({ ecs = "http://services:2", elb = "http://global:3" }, r)
-    r = child({ AWS_CONFIG_FILE = cfg, AWS_ENDPOINT_URL = "http://global:3",
+    r = child({ AWS_CONFIG_FILE = cfg, AWS_ENDPOINT_URL = "http://global:3", FGRUN_ALLOW_HTTP_ENDPOINT = allow,
       AWS_ENDPOINT_URL_ECS = "http://ecs:4", AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 = "http://elb:5" }, code)
     assert.same({ ecs = "http://ecs:4", elb = "http://elb:5" }, r)
     r = child({ AWS_CONFIG_FILE = cfg, AWS_ENDPOINT_URL = "http://global:3",

@@ -20,6 +20,7 @@ local pool = require "aws.transport.http_pool"
 local wire_log = require "aws.transport.wire_log"
 local sso = require "aws.transport.sso"
 local url_encode = require("aws.serialize_query").url_encode
+local destination = require "aws.transport.destination"
 
 local M = {}
 
@@ -46,21 +47,19 @@ local function from_env()
   return nil, "environment variables: AWS_ACCESS_KEY_ID not set"
 end
 
-local function is_loopback(host)
-  return host == "localhost" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil or host == "[::1]"
-    or host == "169.254.170.2" or host == "169.254.170.23" or host == "[fd00:ec2::23]"
-end
-
+-- container_url() -> the URL to connect to, its Host header, the URL as
+-- configured | nil when none is.
 local function container_url()
-  local rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-  if rel then return CONTAINER_HOST .. rel end
-  local full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-  if not full then return nil end
-  local scheme, host = full:match("^(%a+)://([^/:]+)")
-  if not scheme or not (scheme:lower() == "https" or (scheme:lower() == "http" and is_loopback(host))) then
-    fail(("AWS_CONTAINER_CREDENTIALS_FULL_URI %q must be https or a loopback http address"):format(full))
+  local name, text = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+  if text then
+    text = CONTAINER_HOST .. text
+  else
+    name, text = "AWS_CONTAINER_CREDENTIALS_FULL_URI", env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    if not text then return nil end
   end
-  return full
+  local connect, host = destination.container(text)
+  if not connect then fail(("%s %q %s; nothing was sent"):format(name, text, host)) end
+  return connect, host, text
 end
 
 local function read_token_file(path)
@@ -83,11 +82,11 @@ local function fetch_http(req, format)
 end
 
 local function from_container()
-  local url = container_url()
+  local url, host, shown = container_url()
   if not url then
     return nil, "container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/_FULL_URI not set"
   end
-  local headers = {}
+  local headers = { Host = host }
   local token_file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
   local token = token_file and read_token_file(token_file) or env("AWS_CONTAINER_AUTHORIZATION_TOKEN")
   if token then headers.Authorization = token end
@@ -95,9 +94,9 @@ local function from_container()
   for _ = 1, 2 do
     c, err = fetch_http({ method = "GET", url = url, headers = headers,
       connect_timeout_ms = METADATA_TIMEOUT_MS, timeout_ms = 2 * METADATA_TIMEOUT_MS }, "json")
-    if c then return c, "container credentials (" .. url .. ")" end
+    if c then return c, "container credentials (" .. shown .. ")" end
   end
-  fail(("container credentials from %s: %s"):format(url, err))
+  fail(("container credentials from %s: %s"):format(shown, err))
 end
 
 -- botocore's metadata_service_timeout (seconds, default 1) and

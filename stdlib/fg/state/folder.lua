@@ -1,8 +1,9 @@
 -- Journals in a folder on this machine (--state-dir, default ./.fgrun):
 -- <id>.json written atomically (temporary file, fsync, rename) with mode
 -- 0600, and <id>.lock, an flock that goes with its process (kill -9
--- included), holding a line that names the process. The store interface
--- is described in fg/state.lua.
+-- included), holding a line that names the process. A folder or journal
+-- that is not this user's alone is refused: a journal drives --destroy.
+-- The store interface is described in fg/state.lua.
 local fs = require "fgrun.fs"
 local state = require "fg.state"
 
@@ -21,8 +22,20 @@ function folder:exists(id)
   return fs.exists(self:where(id))
 end
 
+-- Raises unless path belongs to this user and nobody else can write it.
+local function check_private(path, what)
+  local ok, why = fs.check_private(path)
+  if not ok then
+    error(("refusing the %s: %s. Whoever can write it could make fgrun remove or call what they "
+      .. "choose; if it is yours, make it private (chown, chmod go-w)"):format(what, why), 0)
+  end
+end
+
 function folder:read(id)
-  local f = io.open(self:where(id), "rb")
+  local path = self:where(id)
+  if fs.exists(self.dir) then check_private(self.dir, "state folder") end
+  if fs.exists(path) then check_private(path, "journal") end
+  local f = io.open(path, "rb")
   if not f then return nil end
   local text = f:read("a")
   f:close()
@@ -48,6 +61,7 @@ end
 function folder:lock(id)
   local ok, err = fs.mkdir(self.dir, 448)
   if not ok then error(err, 0) end
+  check_private(self.dir, "state folder")
   local h = state.holder()
   local lock, holder = fs.lock(self.dir .. "/" .. id .. ".lock",
     ("pid %d on %s since %s\n"):format(h.pid, h.host, h.started_at))

@@ -13,7 +13,7 @@
 -- * a retried request whose first answer was lost finds its own write
 --   (the same body) and takes it as done.
 local aws = require "aws"
-local errors = require "aws.errors"
+local escape = require("fgrun.text").escape
 local fgrun = require "fgrun"
 local json = require "json"
 local state = require "fg.state"
@@ -46,6 +46,11 @@ end
 
 function store:where(id)
   return "s3://" .. self.bucket .. "/" .. self:key(id, ".json")
+end
+
+-- A warning on standard error; what it quotes from S3 is escaped.
+local function warn(fmt, ...)
+  io.stderr:write("warning: ", escape(fmt:format(...)), "\n")
 end
 
 local function code_of(err) return type(err) == "table" and err.code or nil end
@@ -87,13 +92,12 @@ function store:check_bucket()
   if not ok and code_of(r) == "NoSuchBucket" then self:fail(r, "cannot use the state") end
   checked[self.bucket] = true
   if not ok then
-    io.stderr:write(("warning: cannot tell whether the state bucket %s keeps versions (%s)\n")
-      :format(self.bucket, tostring(r)))
+    warn("cannot tell whether the state bucket %s keeps versions (%s)", self.bucket, tostring(r))
   elseif r.Status ~= "Enabled" then
-    io.stderr:write(("warning: the state bucket %s does not keep versions (versioning is %s), so a "
-      .. "journal overwritten or deleted by mistake cannot be restored; turn it on: aws s3api "
-      .. "put-bucket-versioning --bucket %s --versioning-configuration Status=Enabled\n")
-      :format(self.bucket, r.Status and r.Status:lower() or "off", self.bucket))
+    warn("the state bucket %s does not keep versions (versioning is %s), so a journal overwritten or "
+      .. "deleted by mistake cannot be restored; turn it on: aws s3api put-bucket-versioning --bucket %s "
+      .. "--versioning-configuration Status=Enabled", self.bucket, r.Status and r.Status:lower() or "off",
+      self.bucket)
   end
 end
 
@@ -167,9 +171,9 @@ function store:remove(id)
   self:fail(r, "cannot remove the journal")
 end
 
--- Text from the bucket, fit for a terminal.
+-- Text from the bucket, fit for a terminal (and not too long for one).
 local function clean(v)
-  return errors.excerpt(tostring(v), 200)
+  return escape(tostring(v)):sub(1, 200)
 end
 
 local function describe_holder(h)
@@ -222,11 +226,11 @@ function Lock:release()
   local ok, r = pcall(st:s3().delete_object, { Bucket = st.bucket, Key = self.key, IfMatch = self.etag })
   if ok or is_missing(r) then return end
   if is_conflict(r) then
-    io.stderr:write(("warning: the lock s3://%s/%s is no longer this run's (cleared with --force-unlock "
-      .. "and taken by another run?); left as it is\n"):format(st.bucket, self.key))
+    warn("the lock s3://%s/%s is no longer this run's (cleared with --force-unlock and taken by another "
+      .. "run?); left as it is", st.bucket, self.key)
   else
-    io.stderr:write(("warning: cannot release the lock s3://%s/%s (%s); clear it with: fgrun --state %s "
-      .. "--force-unlock %s\n"):format(st.bucket, self.key, tostring(r), st.location, self.id))
+    warn("cannot release the lock s3://%s/%s (%s); clear it with: fgrun --state %s --force-unlock %s",
+      st.bucket, self.key, tostring(r), st.location, self.id)
   end
 end
 
