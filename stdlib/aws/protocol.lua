@@ -197,8 +197,9 @@ function rest_xml.answer(model, op, status, headers, body)
   if not doc then return nil, unexpected(status, body, why) end
   local code, message, body_request_id, node = parse.error_fields(doc)
   if not code then return nil, unexpected(status, body, "no error code") end
+  -- S3: a bucket's region from the header, else from the error (AuthorizationHeaderMalformed's <Region>)
   local err = {code = code, message = message, status = status, request_id = body_request_id or request_id,
-               bucket_region = headers["x-amz-bucket-region"]}
+               bucket_region = headers["x-amz-bucket-region"] or (node and parse.child_text(doc, node, "Region"))}
   local shape = error_shape(model, op, code)
   if shape then
     err.data = parse.structure(model, shape, doc, node)

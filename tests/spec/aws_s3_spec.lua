@@ -115,3 +115,81 @@ EOF]])
     assert.matches("604800", tostring(err))
   end)
 end)
+
+-- S3's region redirect (301, or 400 with the region), against a loopback S3
+-- whose buckets live in several regions (tests/lib/s3_region_standin.py):
+-- moto answers any region.
+describe("aws.s3 region redirects", function()
+  local json = require "json"
+  local http = require "http"
+  local tmp, pid, url
+
+  local function slurp(cmd)
+    local p = assert(io.popen(cmd))
+    local out = p:read("a")
+    p:close()
+    return (out:gsub("%s+$", ""))
+  end
+
+  lazy_setup(function()
+    tmp = slurp("mktemp -d")
+    pid = slurp("python3 tests/lib/s3_region_standin.py " .. tmp .. "/port >" .. tmp .. "/log 2>&1 & echo $!")
+    for _ = 1, 200 do
+      local f = io.open(tmp .. "/port")
+      if f then
+        url = "http://127.0.0.1:" .. f:read("a")
+        f:close()
+        return
+      end
+      fgrun.sleep(0.05)
+    end
+  end)
+
+  lazy_teardown(function()
+    if pid and pid:match("^%d+$") then os.execute("kill " .. pid) end
+    if tmp then os.execute("rm -rf " .. tmp) end
+  end)
+
+  -- the requests the stand-in saw since the last look: "METHOD bucket region", ...
+  local function seen()
+    local lines = {}
+    for _, r in ipairs(json.decode(http.get(url .. "/__log").body)) do
+      lines[#lines + 1] = r.method .. " " .. r.bucket .. " " .. tostring(r.region)
+    end
+    return lines
+  end
+
+  local function s3()
+    return client({endpoint_url = url, max_attempts = 1})
+  end
+
+  it("follows a 301 to the bucket's region once, then goes there directly", function()
+    if not url then pending("s3_region_standin.py did not start: see " .. tmp .. "/log") return end
+    seen()
+    local c = s3()
+    assert.equal("k in eu-west-1", c.get_object{Bucket = "far-bucket", Key = "k"}.Body)
+    assert.same({"GET far-bucket us-east-1", "GET far-bucket eu-west-1"}, seen())
+    assert.equal("j in eu-west-1", c.get_object{Bucket = "far-bucket", Key = "j"}.Body)
+    assert.equal("k in us-east-1", c.get_object{Bucket = "near-bucket", Key = "k"}.Body)
+    assert.same({"GET far-bucket eu-west-1", "GET near-bucket us-east-1"}, seen())
+  end)
+
+  it("follows a HEAD's bodiless 301 and a 400 that names the region only in its body", function()
+    if not url then pending("s3_region_standin.py did not start: see " .. tmp .. "/log") return end
+    seen()
+    assert.equal(14, s3().head_object{Bucket = "far-bucket", Key = "k"}.ContentLength)
+    assert.same({"HEAD far-bucket us-east-1", "HEAD far-bucket eu-west-1"}, seen())
+    assert.equal("k in eu-central-1", s3().get_object{Bucket = "mal-bucket", Key = "k"}.Body)
+    assert.same({"GET mal-bucket us-east-1", "GET mal-bucket eu-central-1"}, seen())
+  end)
+
+  it("gives up when the bucket's region says the same again", function()
+    if not url then pending("s3_region_standin.py did not start: see " .. tmp .. "/log") return end
+    seen()
+    local ok, err = pcall(s3().get_object, {Bucket = "loop-bucket", Key = "k"})
+    assert.is_false(ok)
+    assert.equal("PermanentRedirect", err.code)
+    assert.equal(301, err.status)
+    assert.same({"GET loop-bucket us-east-1", "GET loop-bucket eu-west-1"}, seen())
+  end)
+end)
