@@ -234,33 +234,17 @@ describe("a CloudWatch that speaks only CBOR (botocore's codec)", function()
   local aws = require "aws"
   local catalog = require "aws.catalog"
   local http = require "http"
-  local fgrun = require "fgrun"
-  local tmp, pid, info
-
-  local function slurp(cmd)
-    local p = assert(io.popen(cmd))
-    local out = p:read("a")
-    p:close()
-    return (out:gsub("%s+$", ""))
-  end
+  local standin = dofile("tests/fixtures/standin.lua")
+  local info, stop
 
   lazy_setup(function()
-    tmp = slurp("mktemp -d")
-    pid = slurp("python3 tests/lib/cbor_standin.py " .. tmp .. "/info >" .. tmp .. "/log 2>&1 & echo $!")
-    for _ = 1, 200 do
-      local f = io.open(tmp .. "/info")
-      if f then
-        info = json.decode(f:read("a"))
-        f:close()
-        return
-      end
-      fgrun.sleep(0.05)
-    end
+    local text
+    text, stop = standin.start("tests/lib/cbor_standin.py")
+    info = text and json.decode(text)
   end)
 
   lazy_teardown(function()
-    if pid and pid:match("^%d+$") then os.execute("kill " .. pid) end
-    if tmp then os.execute("rm -rf " .. tmp) end
+    if info then stop() end
   end)
 
   local function stored()
@@ -268,7 +252,7 @@ describe("a CloudWatch that speaks only CBOR (botocore's codec)", function()
   end
 
   it("puts, describes and deletes an alarm, and reads its error", function()
-    if not info then pending("cbor_standin.py did not start (python3 with botocore): see " .. tmp .. "/log") return end
+    if not info then pending("cbor_standin.py (python3 with botocore) did not start: " .. tostring(stop)) return end
     local t = assert(catalog.read(info.model_folder, "service-2"))
     t.metadata.protocols = {"smithy-rpc-v2-cbor"}
     local cw = aws.load_model(t, {

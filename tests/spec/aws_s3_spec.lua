@@ -122,32 +122,17 @@ end)
 describe("aws.s3 region redirects", function()
   local json = require "json"
   local http = require "http"
-  local tmp, pid, url
-
-  local function slurp(cmd)
-    local p = assert(io.popen(cmd))
-    local out = p:read("a")
-    p:close()
-    return (out:gsub("%s+$", ""))
-  end
+  local standin = dofile("tests/fixtures/standin.lua")
+  local url, stop
 
   lazy_setup(function()
-    tmp = slurp("mktemp -d")
-    pid = slurp("python3 tests/lib/s3_region_standin.py " .. tmp .. "/port >" .. tmp .. "/log 2>&1 & echo $!")
-    for _ = 1, 200 do
-      local f = io.open(tmp .. "/port")
-      if f then
-        url = "http://127.0.0.1:" .. f:read("a")
-        f:close()
-        return
-      end
-      fgrun.sleep(0.05)
-    end
+    local port
+    port, stop = standin.start("tests/lib/s3_region_standin.py")
+    url = port and "http://127.0.0.1:" .. port
   end)
 
   lazy_teardown(function()
-    if pid and pid:match("^%d+$") then os.execute("kill " .. pid) end
-    if tmp then os.execute("rm -rf " .. tmp) end
+    if url then stop() end
   end)
 
   -- the requests the stand-in saw since the last look: "METHOD bucket region", ...
@@ -164,7 +149,7 @@ describe("aws.s3 region redirects", function()
   end
 
   it("follows a 301 to the bucket's region once, then goes there directly", function()
-    if not url then pending("s3_region_standin.py did not start: see " .. tmp .. "/log") return end
+    if not url then pending("s3_region_standin.py did not start: " .. tostring(stop)) return end
     seen()
     local c = s3()
     assert.equal("k in eu-west-1", c.get_object{Bucket = "far-bucket", Key = "k"}.Body)
@@ -175,7 +160,7 @@ describe("aws.s3 region redirects", function()
   end)
 
   it("follows a HEAD's bodiless 301 and a 400 that names the region only in its body", function()
-    if not url then pending("s3_region_standin.py did not start: see " .. tmp .. "/log") return end
+    if not url then pending("s3_region_standin.py did not start: " .. tostring(stop)) return end
     seen()
     assert.equal(14, s3().head_object{Bucket = "far-bucket", Key = "k"}.ContentLength)
     assert.same({"HEAD far-bucket us-east-1", "HEAD far-bucket eu-west-1"}, seen())
@@ -184,7 +169,7 @@ describe("aws.s3 region redirects", function()
   end)
 
   it("gives up when the bucket's region says the same again", function()
-    if not url then pending("s3_region_standin.py did not start: see " .. tmp .. "/log") return end
+    if not url then pending("s3_region_standin.py did not start: " .. tostring(stop)) return end
     seen()
     local ok, err = pcall(s3().get_object, {Bucket = "loop-bucket", Key = "k"})
     assert.is_false(ok)
