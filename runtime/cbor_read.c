@@ -167,13 +167,18 @@ int fg_cbor_more(struct fg_cbor_reader *r, struct fg_cbor_each *each)
     return more;
 }
 
+/* Tables grow as items come; a hint beyond this would let each level of a
+ * nested body claim most of the remaining bytes and multiply the memory a
+ * small hostile body makes the decoder allocate. */
+#define MAX_SIZE_HINT 256
+
 int fg_cbor_size_hint(const struct fg_cbor_reader *r, const struct fg_cbor_item *it)
 {
     if (it->indefinite)
         return 0;
     uint64_t remaining = (uint64_t)(r->end - r->p); /* every item takes a byte at least */
     uint64_t n = it->n < remaining ? it->n : remaining;
-    return n > INT_MAX ? INT_MAX : (int)n;
+    return n > MAX_SIZE_HINT ? MAX_SIZE_HINT : (int)n;
 }
 
 static void unexpected(struct fg_cbor_reader *r, const char *what)

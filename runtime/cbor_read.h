@@ -62,7 +62,7 @@ void fg_cbor_enter(struct fg_cbor_reader *r, const struct fg_cbor_item *it, stru
 int fg_cbor_more(struct fg_cbor_reader *r, struct fg_cbor_each *each);
 
 /* A preallocation size for the container's Lua table: its count, at most
- * what the remaining input could hold. */
+ * what the remaining input could hold and at most 256. */
 int fg_cbor_size_hint(const struct fg_cbor_reader *r, const struct fg_cbor_item *it);
 
 /* Pushes the BYTES or TEXT item whose head is it, chunks joined. */

@@ -127,6 +127,20 @@ describe("aws.shapecbor answers", function()
     refused("a1" .. text("Names") .. "9b7fffffffffffffff", "truncated") -- no 2^63-item table made first
     refused("a1" .. text("Extra") .. string.rep("81", 600) .. "00", "nested deeper than 512")
   end)
+
+  it("does not let a small body claim large tables at every level", function()
+    -- 500 nested maps of 65535 claimed entries each, in 3.5 KB
+    local hostile = hex("a1" .. text("Nested") .. string.rep("b9ffff" .. text("Nested"), 500) .. "00")
+    local m = new_model()
+    collectgarbage()
+    local before = collectgarbage("count")
+    collectgarbage("stop") -- what the failed decode allocated stays counted
+    local ok = pcall(shapecbor.output, m, m:shape("Out"), hostile)
+    local grown_kib = collectgarbage("count") - before
+    collectgarbage("restart")
+    assert.is_false(ok)
+    assert.is_true(grown_kib < 16 * 1024, ("%.0f KiB"):format(grown_kib))
+  end)
 end)
 
 describe("aws.shapecbor requests", function()
