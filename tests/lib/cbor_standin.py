@@ -3,26 +3,27 @@
 own CBOR codec and CloudWatch model: requests are decoded by botocore's
 CBOR parser, answers written by botocore's CBOR serializer from the
 operation's output shape. It keeps the alarms it is given, so a test can
-check what arrived (GET /__alarms: JSON, timestamps as epoch seconds).
+check what arrived (GET /__alarms: JSON, timestamps as epoch seconds);
+GET /__model says which model folder it speaks by ({"folder"}).
 
   PutMetricAlarm     stores the alarm (its decoded input)
   DescribeAlarms     answers the stored alarms (AlarmNames filters), each
                      with StateValue OK and a StateUpdatedTimestamp
   DeleteAlarms       removes them; an unknown name is ResourceNotFound (404)
 
-Usage: cbor_standin.py INFO_FILE   (writes {"port", "model_folder"} there
-once listening)
+Usage: cbor_standin.py PORT_FILE
 """
 import datetime
-import json
 import os
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import botocore.session
 from botocore.parsers import RpcV2CBORParser
 from botocore.serialize import RpcV2CBORSerializer
+
+import loopback
+import stub_server
 
 session = botocore.session.get_session()
 model = session.get_service_model("cloudwatch")
@@ -57,51 +58,43 @@ def plain(v):
     return v
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(stub_server.Handler):
+    extra_headers = {"smithy-protocol": "rpc-v2-cbor", "x-amzn-RequestId": "standin-1"}
 
-    def log_message(self, *args):
-        pass
-
-    def answer(self, status, body=b"", ctype="application/cbor"):
-        self.send_response(status)
-        self.send_header("smithy-protocol", "rpc-v2-cbor")
-        if body:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("x-amzn-RequestId", "standin-1")
-        self.end_headers()
-        self.wfile.write(body)
+    def cbor(self, status, body=b""):
+        self.answer(status, body, "application/cbor")
 
     def do_GET(self):
+        if self.path == "/__model":
+            folder = os.path.join(os.path.dirname(botocore.__file__), "data", "cloudwatch", model.api_version)
+            return self.answer(200, {"folder": folder})
         with lock:
-            body = json.dumps(plain(alarms)).encode()
-        self.answer(200, body, "application/json")
+            self.answer(200, plain(alarms))
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.body()
         if not self.path.startswith(PREFIX) or self.headers.get("smithy-protocol") != "rpc-v2-cbor" \
                 or "Authorization" not in self.headers:
-            return self.answer(400, encode_error("ValidationError", "not an rpc-v2-cbor request"))
+            return self.cbor(400, encode_error("ValidationError", "not an rpc-v2-cbor request"))
         op = model.operation_model(self.path[len(PREFIX):])
         params = decode(body)
         with lock:
             if op.name == "PutMetricAlarm":
                 alarms[params["AlarmName"]] = params
-                return self.answer(200)
+                return self.cbor(200)
             if op.name == "DescribeAlarms":
                 names = params.get("AlarmNames") or list(alarms)
                 found = [dict(alarms[n], StateValue="OK", StateUpdatedTimestamp=UPDATED)
                          for n in names if n in alarms]
-                return self.answer(200, encode(op.output_shape, {"MetricAlarms": found}))
+                return self.cbor(200, encode(op.output_shape, {"MetricAlarms": found}))
             if op.name == "DeleteAlarms":
                 missing = [n for n in params["AlarmNames"] if n not in alarms]
                 if missing:
-                    return self.answer(404, encode_error("ResourceNotFound", "no alarm " + missing[0]))
+                    return self.cbor(404, encode_error("ResourceNotFound", "no alarm " + missing[0]))
                 for n in params["AlarmNames"]:
                     del alarms[n]
-                return self.answer(200)
-        self.answer(400, encode_error("InvalidAction", op.name))
+                return self.cbor(200)
+        self.cbor(400, encode_error("InvalidAction", op.name))
 
 
 def encode_error(code, message):
@@ -125,12 +118,7 @@ ERROR_SHAPE = _ErrorShape()
 
 
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    folder = os.path.join(os.path.dirname(botocore.__file__), "data", "cloudwatch", model.api_version)
-    with open(sys.argv[1] + ".tmp", "w") as f:
-        json.dump({"port": server.server_address[1], "model_folder": folder}, f)
-    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-    server.serve_forever()
+    loopback.serve(Handler, sys.argv[1])
 
 
 if __name__ == "__main__":

@@ -248,29 +248,32 @@ describe("a CloudWatch that speaks only CBOR (botocore's codec)", function()
   local aws = require "aws"
   local catalog = require "aws.catalog"
   local http = require "http"
-  local standin = dofile("tests/fixtures/standin.lua")
-  local info, stop
+  local sandbox = dofile("tests/fixtures/sandbox.lua")
+  local box, url, info
 
   lazy_setup(function()
-    local text
-    text, stop = standin.start("tests/lib/cbor_standin.py")
-    info = text and json.decode(text)
+    box = sandbox.new()
+    local ok, where = pcall(box.server, "tests/lib/cbor_standin.py")
+    if ok then
+      url = "http://" .. where
+      info = json.decode(http.get(url .. "/__model").body)
+    end
   end)
 
   lazy_teardown(function()
-    if info then stop() end
+    box.close()
   end)
 
   local function stored()
-    return json.decode(http.get("http://127.0.0.1:" .. info.port .. "/__alarms").body)
+    return json.decode(http.get(url .. "/__alarms").body)
   end
 
   it("puts, describes and deletes an alarm, and reads its error", function()
-    if not info then pending("cbor_standin.py (python3 with botocore) did not start: " .. tostring(stop)) return end
-    local t = assert(catalog.read(info.model_folder, "service-2"))
+    if not info then pending("cbor_standin.py (python3 with botocore) did not start: see " .. box.tmp) return end
+    local t = assert(catalog.read(info.folder, "service-2"))
     t.metadata.protocols = {"smithy-rpc-v2-cbor"}
     local cw = aws.load_model(t, {
-      name = "cloudwatch", region = "us-east-1", endpoint_url = "http://127.0.0.1:" .. info.port,
+      name = "cloudwatch", region = "us-east-1", endpoint_url = url,
       credentials = require("aws.creds").from_process(
         [[printf '{"Version":1,"AccessKeyId":"AKID","SecretAccessKey":"SECRET"}']]),
     })
