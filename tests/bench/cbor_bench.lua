@@ -6,24 +6,10 @@
 --
 --   build/fgrun tests/bench/cbor_bench.lua
 local json = require "json"
-local fgrun = require "fgrun"
 local model = require("aws.model").embedded("cloudwatch")
 local shapecbor, shapejson = require "aws.shapecbor", require "aws.shapejson"
 
-local MIN_SECONDS = 0.5
-
--- Microseconds per call of fn, repeated until MIN_SECONDS have passed.
-local function time_us(fn)
-  fn()
-  local n = 1
-  while true do
-    local start = fgrun.monotonic()
-    for _ = 1, n do fn() end
-    local elapsed = fgrun.monotonic() - start
-    if elapsed >= MIN_SECONDS then return elapsed / n * 1e6 end
-    n = n * 2
-  end
-end
+local time_us = dofile("tests/bench/time_us.lua")
 
 local shape = model:target(model:operation("DescribeAlarms").output)
 local alarms = {}
@@ -50,8 +36,8 @@ assert(json.encode(from_cbor(), {sort_keys = true}) == json.encode(from_json(), 
 
 local r = {
   cbor_bytes = #cbor, json_bytes = #text,
-  decode_cbor_us = time_us(from_cbor), decode_json_us = time_us(from_json),
-  encode_cbor_us = time_us(function() return shapecbor.encode(model, shape, value) end),
+  decode_cbor_us = time_us(from_cbor, 0.5), decode_json_us = time_us(from_json, 0.5),
+  encode_cbor_us = time_us(function() return shapecbor.encode(model, shape, value) end, 0.5),
 }
 print("| CloudWatch DescribeAlarms, 100 alarms | CBOR | JSON |")
 print("|---|---|---|")
