@@ -40,6 +40,7 @@ struct fg_cbor_reader {
     const unsigned char *start, *p, *end;
     int depth;
     int null_index; /* stack index of json.null, for generic values */
+    size_t heads, containers; /* read so far (see fg_cbor_check_cost) */
 };
 
 /* The items of an entered ARRAY or MAP. */
@@ -81,5 +82,11 @@ void fg_cbor_push_value(struct fg_cbor_reader *r, const struct fg_cbor_item *it)
 
 /* Raises unless the whole input has been read. */
 void fg_cbor_finish(struct fg_cbor_reader *r);
+
+/* Raises when decoding the CBOR s would take more memory than an answer
+ * may (FG_ANSWER_BUDGET), before anything is decoded: a body of small
+ * items costs far more as Lua values than as bytes. Short bodies are not
+ * scanned. */
+void fg_cbor_check_cost(lua_State *L, const char *s, size_t len);
 
 #endif

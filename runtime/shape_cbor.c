@@ -208,6 +208,7 @@ static int first_item(lua_State *L, int arg, struct walk *w, struct fg_cbor_item
         luaL_setmetatable(L, OBJECT_MT_KEY);
         return 0;
     }
+    fg_cbor_check_cost(L, body, len);
     fg_cbor_head(&w->r, it);
     return 1;
 }

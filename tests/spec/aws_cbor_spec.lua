@@ -128,6 +128,18 @@ describe("aws.shapecbor answers", function()
     refused("a1" .. text("Extra") .. string.rep("81", 600) .. "00", "nested deeper than 512")
   end)
 
+  it("refuses, before decoding, a body that would take more than 256 MiB as Lua values", function()
+    local m = new_model()
+    local names = hex("a1" .. text("Names") .. "9f") .. string.rep("\xa0", 4 * 1024 * 1024) .. "\xff"
+    local ok, err = pcall(shapecbor.output, m, m:shape("Out"), names)
+    assert.is_false(ok)
+    assert.matches("would take about 36%d MiB to decode %(at most 256%)", err)
+    -- as large a body of few items is read
+    local big = string.rep("x", 4 * 1024 * 1024)
+    local v = shapecbor.output(m, m:shape("Out"), hex("a1" .. text("Str") .. "5a00400000") .. big)
+    assert.are.equal(big, v.Str)
+  end)
+
   it("does not let a small body claim large tables at every level", function()
     -- 500 nested maps of 65535 claimed entries each, in 3.5 KB
     local hostile = hex("a1" .. text("Nested") .. string.rep("b9ffff" .. text("Nested"), 500) .. "00")
