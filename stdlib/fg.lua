@@ -11,6 +11,9 @@ local params = require "fg.params"
 local deployment = require "fg.deployment"
 local retry = require "fg.retry"
 local state = require "fg.state"
+local commands = require "fg.commands"
+local lookup = require "fg.lookup"
+local account = require "fg.account"
 
 local fg = {}
 
@@ -47,18 +50,30 @@ local function state_location()
   return options.state or options.state_dir
 end
 
--- fg.deployment(name [, {inspect=true}]) -> the deployment, journaled in
--- the state location. inspect: only read what is recorded (status, logs).
+-- fg.deployment(name [, {actions = {name = function(d, ...)}}]) -> the
+-- deployment, journaled in the state location (--state, --state-dir). The
+-- command line's action (the argument after the recipe) decides the run:
+-- deploy (the default) goes on with the recipe; status, url, logs [-f] (fg/commands.lua) and the
+-- recipe's own actions run here, on the recorded deployment, and end the
+-- script.
 function fg.deployment(name, opts)
   if active then error("fg.deployment: one deployment per run (already: " .. active.id .. ")", 2) end
   local options = fgrun.options
-  local inspect = opts and opts.inspect and not options.destroy
+  local action, args = commands.requested(arg)
+  if action ~= "deploy" then
+    if options.destroy then error(("--destroy takes no action (got %q)"):format(action), 0) end
+    local run = commands.find(action, opts and opts.actions)
+    local d = deployment.new(name, { env = options.env, state = state_location(), inspect = true })
+    active = d
+    run(d, table.unpack(args))
+    fgrun.atexit(function(_, err) return err == commands.DONE end)
+    error(commands.DONE, 0)
+  end
   local d = deployment.new(name, {
     env = options.env, state = state_location(),
-    destroy = options.destroy, keep = options.keep, inspect = inspect,
+    destroy = options.destroy, keep = options.keep,
   })
   active = d
-  if inspect then return d end
   fgrun.atexit(function(ok, err, message)
     if ok and not params_used and #options.defines > 0 then
       error("-D was given but the recipe declares no parameters (fg.params)", 0)
@@ -91,6 +106,31 @@ end
 
 -- fg.retry(fn, {on={codes}, timeout=, delay=}) -> fn's results.
 fg.retry = retry.call
+
+-- fg.lookup(fn, params, {codes}) -> fn(params), or nil when it fails with
+-- one of those codes (fg/lookup.lua); fg.error_code(err) -> its code or nil.
+fg.lookup = lookup.call
+fg.error_code = lookup.code
+
+-- fg.region(), fg.caller() -> {account, arn, user_id, partition},
+-- fg.arn{service=, resource=, region=} (fg/account.lua).
+fg.region = account.region
+fg.caller = account.caller
+fg.arn = account.arn
+
+-- fg.network{vpc_id=, subnet_ids=, zones=2} -> {vpc, subnets, zones}: one
+-- subnet per zone, checked before anything is created (fg/network.lua).
+function fg.network(opts) return require("fg.network").resolve(opts) end
+
+-- fg.image.build(d, opts), fg.image.push(d, build, repository, opts): the
+-- image step (fg/image.lua); fg.scan.image{...}: its scan gate (fg/scan.lua).
+fg.image = require "fg.image"
+fg.scan = require "fg.scan"
+
+-- fg.say(fmt, ...): a line where the step lines go; fg.check(label, fn):
+-- one check after a deploy, reported and never fatal (fg/check.lua).
+fg.say = require("fg.report").line
+fg.check = require("fg.check").run
 
 -- Waiting: see stdlib/fg/wait.lua.
 function fg.wait_until(check, opts)
