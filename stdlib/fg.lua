@@ -20,23 +20,27 @@ local fg = {}
 local params_used = false
 local active -- the deployment of this run
 
--- The folder of the running script: env/<name>.lua lives beside it.
+-- The folder of the running script (env/ lives beside it) and the
+-- recipe's name (the file's, without .lua), when it is a file.
 local function script_dir()
   local script = arg and arg[0]
   if script and script ~= "-" and not script:match("^%-") then
-    return script:match("^(.*)/[^/]*$") or "."
+    return script:match("^(.*)/[^/]*$") or ".", script:match("([^/]+)%.lua$")
   end
   return "."
 end
 
 fg.optional = params.optional
 
--- fg.params(defaults) -> the parameters: defaults, then env/<name>.lua
--- (--env NAME), then -D key=value.
+-- fg.params(defaults) -> the parameters: defaults, then --env NAME's files
+-- (env/NAME.lua, shared by the folder's recipes, then the recipe's own
+-- env/<recipe>.NAME.lua or env/<recipe>/NAME.lua), then -D key=value.
 function fg.params(defaults)
   params_used = true
+  local dir, recipe = script_dir()
   return params.resolve(defaults, {
-    dir = script_dir(), env = fgrun.options.env, defines = fgrun.options.defines,
+    dir = dir, recipe = recipe, env = fgrun.options.env, defines = fgrun.options.defines,
+    note = function(text) if not fgrun.quiet then io.stderr:write(text, "\n") end end,
   })
 end
 
