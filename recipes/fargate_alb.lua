@@ -39,6 +39,25 @@ local region = fg.region()
 
 local lookup, code_of = fg.lookup, fg.error_code
 
+-- ---- before anything is created: permissions, service-linked roles ---------
+
+local caller = d:read("caller", fg.caller) -- its account and partition, for ARNs
+local SERVICE_ROLES = { "ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com" }
+local function roles(prefix)
+  return fg.arn{ service = "iam", account = caller.account, partition = caller.partition, resource = "role/" .. prefix .. "-*" }
+end
+fg.preflight(d, {
+  needs = {
+    { action = "iam:PassRole", resource = roles("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
+    { action = "iam:PassRole", resource = roles("ecsTaskRole"), why = "the tasks run with it" },
+    { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
+  },
+  tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
+  service_linked_roles = SERVICE_ROLES,
+  caller = caller,
+})
+fg.service_linked_roles(d, SERVICE_ROLES)
+
 -- ---- names -----------------------------------------------------------------
 
 local suffix = d:value("suffix", function()
@@ -68,7 +87,6 @@ local names = {
 
 local net = d:read("network", function() return fg.network{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids } end)
 local vpc, subnets = net.vpc, net.subnets
-local caller = d:read("caller", fg.caller) -- its account and partition, for ARNs
 
 -- ---- the image: built and tried here before anything is created ---------
 
@@ -299,14 +317,15 @@ local cluster = d:step("cluster", {
     return c and c.status == "ACTIVE" and { name = c.clusterName, arn = c.clusterArn } or nil
   end,
   create = function(i, ctx)
-    local c = aws.ecs.create_cluster{
+    -- ECS may not yet be able to assume its service-linked role
+    local c = fg.retry(function() return aws.ecs.create_cluster{
       clusterName = i.name, tags = ctx.tags_lower,
       capacityProviders = { "FARGATE", "FARGATE_SPOT" },
       defaultCapacityProviderStrategy = {
         { capacityProvider = "FARGATE", weight = 1, base = 1 },
         { capacityProvider = "FARGATE_SPOT", weight = 4 },
       },
-    }.cluster
+    }.cluster end, { on = fg.service_role_not_ready, timeout = 120, what = "create_cluster (service-linked role)" })
     return { name = c.clusterName, arn = c.clusterArn }
   end,
   undo = function(r)

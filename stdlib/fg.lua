@@ -126,6 +126,28 @@ fg.arn = account.arn
 -- subnet per zone, checked before anything is created (fg/network.lua).
 function fg.network(opts) return require("fg.network").resolve(opts) end
 
+-- fg.preflight(d, {needs=, tagging=, service_linked_roles=}): IAM's policy
+-- simulator on what the deployment needs, before anything is created
+-- (fg/preflight.lua); fg.service_linked_roles(d, {"ecs.amazonaws.com", ...})
+-- makes or waits for them (fg/service_roles.lua). Both only when deploying.
+function fg.preflight(d, opts)
+  if d.destroying or d.inspecting then return "skipped" end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.caller = o.caller or account.caller()
+  o.note = o.note or function(text) if not fgrun.quiet then io.stderr:write(text, "\n") end end
+  return require("fg.preflight").check(o)
+end
+
+function fg.service_linked_roles(d, services)
+  if d.destroying or d.inspecting then return end
+  require("fg.service_roles").ensure(services)
+end
+
+-- fg.service_role_not_ready(err): ECS cannot assume its service-linked
+-- role yet (for fg.retry's `on` around CreateCluster).
+function fg.service_role_not_ready(err) return require("fg.service_roles").not_ready(err) end
+
 -- fg.image.build(d, opts), fg.image.push(d, build, repository, opts): the
 -- image step (fg/image.lua); fg.scan.image{...}: its scan gate (fg/scan.lua).
 fg.image = require "fg.image"
