@@ -39,7 +39,7 @@ local region = fg.region()
 
 local lookup, code_of = fg.lookup, fg.error_code
 
--- ---- before anything is created: permissions, service-linked roles ---------
+-- ---- before anything is created: what the caller may do -------------------
 
 local caller = d:read("caller", fg.caller) -- its account and partition, for ARNs
 local SERVICE_ROLES = { "ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com" }
@@ -56,7 +56,6 @@ fg.preflight(d, {
   service_linked_roles = SERVICE_ROLES,
   caller = caller,
 })
-fg.service_linked_roles(d, SERVICE_ROLES)
 
 -- ---- names -----------------------------------------------------------------
 
@@ -95,6 +94,10 @@ local app = not p.image and fg.image.build(d, {
   platform = p.platform,
   smoke_test = p.smoke_test and { port = p.container_port, path = p.health_check_path },
 })
+
+-- the account's service-linked roles of ECS and its auto scaling, made or
+-- awaited once the image is known to work
+fg.service_linked_roles(d, SERVICE_ROLES)
 
 -- ---- image repository --------------------------------------------------------
 
