@@ -50,7 +50,7 @@ local function say(d, fmt, ...)
   if d.report then d.report:say(fmt, ...) end
 end
 
-local function code_of(err) return type(err) == "table" and err.code or nil end
+local code_of = require("fg.lookup").code
 
 -- The recorded image of this source, if ECR still holds it (else nil).
 local function recorded_image(d, step, source)
@@ -125,13 +125,10 @@ function image.build(d, opts)
     b.skipped = true
     return b
   end
-  local dockerfile = opts.context .. "/" .. (opts.dockerfile or "Dockerfile")
-  local f = io.open(dockerfile, "r")
-  if not f then
+  if not require("fgrun.fs").exists(opts.context .. "/" .. (opts.dockerfile or "Dockerfile")) then
     error(("the build context %s has no %s: give the folder to build"):format(opts.context,
       opts.dockerfile or "Dockerfile"), 0)
   end
-  f:close()
   -- Everything the build depends on, as one digest.
   local context = require("docker.digest").context(opts.context, opts.dockerfile)
   local json = require "json"

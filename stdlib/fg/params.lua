@@ -3,6 +3,7 @@
 -- recipe's own env/<recipe>.NAME.lua or env/<recipe>/NAME.lua), then
 -- -D key=value, each checked against the default's type.
 local json = require "json"
+local exists = require("fgrun.fs").exists
 
 local params = {}
 
@@ -64,12 +65,6 @@ local function convert(key, text, want)
     error(("parameter %s (%s): expected a JSON object or array, got %q"):format(key, origin, text), 0)
   end
   error(("parameter %s (%s): expected %s, got %q"):format(key, origin, want, text), 0)
-end
-
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then f:close() end
-  return f ~= nil
 end
 
 local function load_env(env, path)

@@ -36,7 +36,7 @@ local NOT_SCANNED = {
 }
 local DONE = { COMPLETE = true, ACTIVE = true }
 
-local function code_of(err) return type(err) == "table" and err.code or nil end
+local code_of = require("fg.lookup").code
 
 -- The rank of a severity name (1 = CRITICAL), or an error naming the valid ones.
 function scan.rank(severity)

@@ -19,7 +19,7 @@ local fgrun = require "fgrun"
 local service_roles = {}
 
 local function iam_of(opts) return opts and opts.client or require("aws").iam end
-local function code_of(err) return type(err) == "table" and err.code or nil end
+local code_of = require("fg.lookup").code
 
 local seen = {} -- services whose role was found: it stays for the run
 
