@@ -72,9 +72,10 @@ local function denied(iam, source, needs)
 end
 
 function preflight.check(opts)
-  -- one attempt: the check is advice, and a service without the simulator
-  -- (a stand-in) should not cost the retries' seconds
-  local iam = opts.client or require("aws").client("iam", { max_attempts = 1 })
+  local iam = opts.client or require("aws").iam
+  -- the simulator is asked once: the check is advice, and a service
+  -- without it (a stand-in) should not cost the retries' seconds
+  local simulator = opts.client or require("aws").client("iam", { max_attempts = 1 })
   local note = opts.note or function() end
   local needs = {}
   for _, n in ipairs(opts.needs or {}) do needs[#needs + 1] = n end
@@ -97,7 +98,7 @@ function preflight.check(opts)
     note(("note: permissions not checked beforehand: %s"):format(why))
     return "skipped"
   end
-  local ok, decisions = pcall(denied, iam, source, needs)
+  local ok, decisions = pcall(denied, simulator, source, needs)
   if not ok then
     local code = tostring(lookup.code(decisions) or decisions)
     note(("note: permissions not checked beforehand: IAM's policy simulator answered %s%s"):format(code,
