@@ -11,10 +11,9 @@
 -- after the label (or nothing); an error becomes "<label>: not checked
 -- (<error>)". Only an interruption (Ctrl-C) is raised. Lines go where
 -- the step lines go (standard error with --json; nothing with -q), with
--- control bytes escaped: checks show text from the network.
+-- control bytes escaped by the report: checks show text from the network.
 local fgrun = require "fgrun"
 local report = require "fg.report"
-local term = require "ui.term"
 
 local check = {}
 
@@ -22,10 +21,10 @@ function check.run(label, fn, ...)
   local ok, value = pcall(fn, ...)
   if not ok and fgrun.interrupted() then error(value, 0) end
   if ok then
-    if value ~= nil then report.line("  %s: %s", label, term.printable(value)) end
+    if value ~= nil then report.line("  %s: %s", label, tostring(value)) end
   else
     local why = type(value) == "table" and (value.message or value.code) or value
-    report.line("  %s: not checked (%s)", label, term.printable(tostring(why)))
+    report.line("  %s: not checked (%s)", label, tostring(why))
   end
   return ok, value
 end

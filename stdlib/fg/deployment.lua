@@ -458,7 +458,7 @@ function deployment:finish(ok, err, message)
     for _, fn in ipairs(self.after or {}) do
       local ran, problem = pcall(fn)
       if not ran and fgrun.interrupted() then interrupted = problem break end
-      if not ran then io.stderr:write(("after the deploy: %s\n"):format(tostring(problem))) end
+      if not ran then io.stderr:write(("after the deploy: %s\n"):format(escape(tostring(problem), true))) end
     end
     self.report:summary("deployed", self.outputs)
     if interrupted then error(interrupted, 0) end

@@ -109,7 +109,8 @@ fg.image.build(d, {context =, platform =, smoke_test =, dockerfile =,
   build.source (digest of everything the build depends on), build.skipped.]] },
 
   { name = "fg.image.push", value = function() return fg().image.push end, text = [[
-fg.image.push(d, build, repository, {tags =, fail_on_severity =, scan_timeout =})
+fg.image.push(d, build, repository, {tags =, fail_on_severity =, scan_timeout =,
+  findings_timeout =})
   -> {image =, digest =, uri =, tags =, platform =, cpu_architecture =, scan =}
   repository: {name =, uri =} (an ECR repository step's result).]] },
 

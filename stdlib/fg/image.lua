@@ -17,7 +17,7 @@
 --   local image = fg.image.push(d, app, repository, {
 --     tags = { "v1.0", "latest" },       -- the first one is scanned
 --     fail_on_severity = "CRITICAL",     -- the scan gate (fg/scan.lua); nil: report only
---     scan_timeout = 600,
+--     scan_timeout = 600, findings_timeout = 300,  -- the scan; Inspector's counts after it
 --   })
 --   -- image.image ("<uri>@sha256:..."), image.digest, image.cpu_architecture,
 --   -- image.platform, image.scan ({status=, scanned=, counts=, text=})
@@ -168,7 +168,8 @@ end
 local function gate(d, i, digest)
   return require("fg.scan").image{
     repository = i.repository, digest = digest, fail_on_severity = i.fail_on_severity or nil,
-    timeout = i.scan_timeout, say = function(text) say(d, "  image scan: %s", text) end,
+    timeout = i.scan_timeout, findings_timeout = i.findings_timeout,
+    say = function(text) say(d, "  image scan: %s", text) end,
   }
 end
 
@@ -203,7 +204,8 @@ function image.push(d, b, repository, opts)
   if #tags == 0 then error("fg.image.push: tags must name at least one tag", 2) end
   return d:step(b.step, {
     inputs = { repository = repository.name, uri = repository.uri, source = b.source, platform = b.platform,
-               tags = tags, fail_on_severity = opts.fail_on_severity or false, scan_timeout = opts.scan_timeout or 600 },
+               tags = tags, fail_on_severity = opts.fail_on_severity or false, scan_timeout = opts.scan_timeout or 600,
+               findings_timeout = opts.findings_timeout or 300 },
     find = function(i) return i.source == b.source and b:recorded() or nil end,
     create = function(i) return push_now(d, b, i) end,
     -- the same image in the same place: only the gate is looked at again
@@ -217,11 +219,9 @@ function image.push(d, b, repository, opts)
     end,
     -- a rollback cannot rebuild the previous context: what was pushed stays
     revert = false,
-    undo = function(r)
-      return { { call = "ecr.batch_delete_image",
-                 params = { repositoryName = r.repository, imageIds = { { imageDigest = r.digest } } },
-                 gone = { "RepositoryNotFoundException", "ImageNotFoundException" } } }
-    end,
+    -- the image goes with the repository that fgrun made; in one it
+    -- adopted, the same digest may be someone else's push: it stays
+    undo = function() return {} end,
     id = function(r) return r.image end,
   })
 end

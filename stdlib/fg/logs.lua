@@ -7,10 +7,11 @@
 --
 -- FilterLogEvents may answer a page with no events and a nextToken (it
 -- searches the streams in pieces): every page is followed to the end.
--- Messages come from the network: control bytes are escaped (ui.term).
+-- Messages come from the network: control bytes are escaped (fgrun.text),
+-- newlines too, so that one event is one line.
 local fgrun = require "fgrun"
 local recorded = require "fg.recorded"
-local term = require "ui.term"
+local escape = require("fgrun.text").escape
 
 local logs = {}
 
@@ -78,8 +79,8 @@ function logs.show(d, opts)
       local st = state[g]
       for _, e in ipairs(logs.fetch(client, g, st.start, st.seen)) do
         out:write(os.date("!%Y-%m-%dT%H:%M:%SZ", e.timestamp // 1000), " ",
-          #groups > 1 and (term.printable(g) .. " ") or "",
-          term.printable(e.logStreamName or ""), " ", term.printable(e.message or ""), "\n")
+          #groups > 1 and (escape(g) .. " ") or "",
+          escape(e.logStreamName or ""), " ", escape(e.message or ""), "\n")
         st.start = math.max(st.start, e.timestamp)
       end
       -- events older than the next pass's start cannot come again

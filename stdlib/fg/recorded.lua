@@ -1,6 +1,7 @@
 -- What a deployment's journal holds, by kind: the AWS resources named by
--- the ARNs in its steps' results, whatever the recipe called the steps.
--- The generic status and logs actions start from here.
+-- the ARNs in its steps' results and by its removals (a log group's
+-- delete_log_group, a service's delete_service), whatever the recipe
+-- called the steps. The generic status and logs actions start from here.
 --
 --   recorded.resources(d) -> {
 --     services = {{arn=, cluster=, name=}}, load_balancers = {{arn=, name=}},
@@ -48,12 +49,26 @@ local function walk(value, add, parent)
   end
 end
 
+-- The resources a step's removal names that its ARNs may not.
+local function from_undo(undo, add)
+  for _, a in ipairs(type(undo) == "table" and undo or {}) do
+    local p = type(a) == "table" and type(a.params) == "table" and a.params or {}
+    if a.call == "logs.delete_log_group" and type(p.logGroupName) == "string" then
+      add("log_groups", { name = p.logGroupName })
+    elseif a.call == "ecs.delete_service" and type(p.service) == "string" then
+      local cluster = type(p.cluster) == "string" and (p.cluster:match("cluster/(.+)$") or p.cluster) or nil
+      add("services", { cluster = cluster, name = p.service:match("[^/]+$"), arn = p.service })
+    end
+  end
+end
+
 function recorded.resources(d)
   local found = { services = {}, load_balancers = {}, target_groups = {}, log_groups = {},
                   task_definitions = {}, clusters = {} }
   local seen = {}
   local function add(kind, fields)
-    local key = fields.arn or fields.name
+    local key = kind == "services" and ((fields.cluster or "default") .. "/" .. fields.name)
+      or kind == "log_groups" and fields.name or fields.arn or fields.name
     if seen[key] then return end
     seen[key] = true
     local list = found[kind]
@@ -61,6 +76,9 @@ function recorded.resources(d)
   end
   for _, name in ipairs(d:recorded_steps()) do
     walk(d:recorded(name), add)
+  end
+  for _, entry in ipairs(d.journal and d.journal:steps() or {}) do
+    if entry.status == "done" then from_undo(entry.undo, add) end
   end
   for _, list in pairs(found) do
     table.sort(list, function(a, b) return (a.arn or a.name) < (b.arn or b.name) end)

@@ -102,6 +102,9 @@ function scan.image(opts)
     if not DONE[status] then return false, status end
     local findings = r.imageScanFindings
     local counts = findings and findings.findingSeverityCounts
+    -- Inspector's answers carry enhancedFindings, whatever the registry
+    -- configuration said (or could not say)
+    enhanced = enhanced or (findings ~= nil and findings.enhancedFindings ~= nil)
     -- Basic scanning omits the counts when there is nothing to count;
     -- Inspector may answer before it has counted (aws-sdk issue 289).
     if counts == nil and (enhanced or status == "ACTIVE") and gate then
@@ -118,10 +121,11 @@ function scan.image(opts)
   end, { what = "image scan", timeout = opts.timeout or 600, delay = opts.delay or 5, max_delay = 15,
          params = params, progress = opts.progress })
   if not ok and code_of(outcome) ~= "WaiterTimeout" then error(outcome, 0) end
-  local result = { status = ok and outcome.status or "TIMEOUT", enhanced = enhanced }
+  local result = { status = ok and outcome.status or "TIMEOUT" }
   local answer = ok and outcome.answer or nil
 
   local counts = answer and answer.imageScanFindings and answer.imageScanFindings.findingSeverityCounts
+  result.enhanced = enhanced
   local why = NOT_SCANNED[result.status]
   if result.status == "TIMEOUT" then
     why = ("no result within %d s"):format(opts.timeout or 600)

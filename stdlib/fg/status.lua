@@ -8,7 +8,7 @@ local fgrun = require "fgrun"
 local json = require "json"
 local recorded = require "fg.recorded"
 local lookup = require "fg.lookup"
-local term = require "ui.term"
+local escape = require("fgrun.text").escape
 
 local status = {}
 
@@ -155,7 +155,7 @@ local function describe_result(r)
 end
 
 function status.show(d, opts)
-  local say = opts and opts.say or function(line) io.stdout:write(term.printable(line), "\n") end
+  local say = opts and opts.say or function(line) io.stdout:write(escape(line), "\n") end
   local steps = d:recorded_steps()
   if #steps == 0 then
     say(("%s is not deployed (no journal)"):format(d.id))

@@ -46,18 +46,6 @@ function M.width()
   return columns
 end
 
--- Text from the network, safe to print: control bytes (C0, DEL, C1 as
--- UTF-8, U+0080..U+009F) become \n, \r, \t, \xNN or \uNNNN, and text
--- that is not UTF-8 has every byte above 127 written as \xNN, so no
--- escape sequence reaches the terminal and one record stays one line.
-local NAMED = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t", ["\\"] = "\\\\" }
-local function hex(c) return string.format("\\x%02x", c:byte()) end
-function M.printable(text)
-  text = tostring(text):gsub("[%c\127\\]", function(c) return NAMED[c] or hex(c) end)
-  if not utf8.len(text) then return (text:gsub("[\128-\255]", hex)) end
-  return (text:gsub("\194([\128-\159])", function(c) return string.format("\\u%04x", c:byte()) end))
-end
-
 local CODES = {bold = "1", dim = "2", red = "31", green = "32", yellow = "33",
                blue = "34", cyan = "36"}
 

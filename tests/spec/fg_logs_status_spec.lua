@@ -1,11 +1,10 @@
--- The generic actions' parts (stdlib/fg/logs.lua, recorded.lua, status.lua,
--- ui/term.lua's printable) on fake answers: FilterLogEvents' empty pages
+-- The generic actions' parts (stdlib/fg/logs.lua, recorded.lua) on fake
+-- answers: FilterLogEvents' empty pages
 -- with a nextToken, text from the network on the terminal, ARNs in a
 -- journal by kind. The actions end to end: tests/cli/recipe.sh.
 local fake = dofile("tests/fixtures/fake_client.lua")
 local logs = require "fg.logs"
 local recorded = require "fg.recorded"
-local term = require "ui.term"
 
 -- A deployment as the actions see it: recorded steps and their results.
 local function journal(results)
@@ -57,7 +56,7 @@ describe("fg.logs", function()
     local out = sink()
     logs.show(journal{}, { client = client, out = out, groups = { "/g" }, since = 0 })
     assert.is_nil(out.text:find("[\27\7\r]"))
-    assert.matches("ecs/\\x1b]0;title\\x07 a\\x1b[2Jb\\r\\nc\n", out.text, 1, true)
+    assert.matches("ecs/\\x1b]0;title\\x07 a\\x1b[2Jb\\x0d\\x0ac\n", out.text, 1, true)
     assert.are.equal(1, select(2, out.text:gsub("\n", "")), "one event, one line")
   end)
 
@@ -65,17 +64,6 @@ describe("fg.logs", function()
     local ok, err = pcall(logs.show, journal{}, { client = fake.client{}, out = sink(), groups = {} })
     assert.is_false(ok)
     assert.matches("app.test has no log group recorded", err)
-  end)
-end)
-
-describe("ui.term.printable", function()
-  it("keeps UTF-8 text and escapes C0, DEL and C1 controls", function()
-    assert.are.equal("héllo ✓", term.printable("héllo ✓"))
-    assert.are.equal("\\x1b[31m\\x7f\\u009b", term.printable("\27[31m\127\194\155"))
-    assert.are.equal("a\\\\b", term.printable("a\\b"), "a backslash cannot fake an escape")
-  end)
-  it("writes every high byte of text that is not UTF-8 as \\xNN", function()
-    assert.are.equal("x\\x9by", term.printable("x\155y"))
   end)
 end)
 
@@ -98,5 +86,19 @@ describe("fg.recorded", function()
     assert.are.equal("front", r.load_balancers[1].name)
     assert.are.equal("tg1", r.target_groups[1].name)
     assert.are.equal("/ecs/app", r.log_groups[1].name)
+  end)
+
+  it("reads the removals too: a log group or a service recorded without an ARN", function()
+    local d = journal{ { "lg", { name = "/ecs/plain" } }, { "svc", { name = "web", cluster = "main" } } }
+    d.journal = { steps = function() return {
+      { name = "lg", status = "done", undo = { { call = "logs.delete_log_group", params = { logGroupName = "/ecs/plain" } } } },
+      { name = "svc", status = "done", undo = { { call = "ecs.update_service", params = { cluster = "main", service = "web", desiredCount = 0 } },
+                                                 { call = "ecs.delete_service", params = { cluster = "main", service = "web", force = true } } } },
+      { name = "pending", status = "pending" },
+    } end }
+    local r = recorded.resources(d)
+    assert.are.same({ { name = "/ecs/plain" } }, r.log_groups)
+    assert.are.equal(1, #r.services)
+    assert.are.same({ "main", "web" }, { r.services[1].cluster, r.services[1].name })
   end)
 end)

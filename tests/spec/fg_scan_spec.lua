@@ -106,6 +106,20 @@ describe("fg.scan.image", function()
     assert.is_true(clock.total() >= 60, "waited for the counts")
   end)
 
+  it("knows Inspector by its answers' enhancedFindings when the registry's configuration says nothing", function()
+    local function enhanced(s, counts)
+      local a = status(s, counts)
+      a.imageScanFindings.enhancedFindings = {}
+      return a
+    end
+    local ok, err = run({
+      get_registry_scanning_configuration = { { error = { code = "AccessDeniedException", message = "no", status = 400 } } },
+      describe_image_scan_findings = { enhanced("COMPLETE"), enhanced("COMPLETE", { HIGH = 2 }) },
+    }, { fail_on_severity = "HIGH" })
+    assert.is_false(ok, "COMPLETE before the counts (aws-sdk issue 289) does not pass the gate")
+    assert.matches("found HIGH 2 findings", err, 1, true)
+  end)
+
   it("without a gate, Inspector's missing counts are reported, not awaited", function()
     local ok, r, calls = run{
       get_registry_scanning_configuration = { ENHANCED },
