@@ -12,13 +12,6 @@ local aws = require "aws"
 local json = require "json"
 local fgrun = require "fgrun"
 
-local action = arg[1] or "deploy"
-local ACTIONS = { deploy = true, status = true, url = true, logs = true }
-if not ACTIONS[action] then
-  local hint = action:match("^%-") and " (fgrun's options go before the recipe: fgrun --env prod recipes/fargate_alb.lua)" or ""
-  error(("unknown action %q: use deploy (the default), status, url or logs [-f]%s"):format(action, hint), 0)
-end
-
 local p = fg.params{
   app_dir = "app",                     -- the service's build context, beside this file
   image = fg.optional "string",        -- deploy this image instead of building app_dir
@@ -36,96 +29,33 @@ local p = fg.params{
   log_retention_days = 7,
   health_check_path = "/health",
   smoke_test = true,                   -- run the image here and probe it before pushing
+  platform = "x86_64",                 -- the tasks' CPU architecture (or arm64); the image is built for it
   deploy_timeout = 900,
 }
 
-local d = fg.deployment("fargate-alb", { inspect = action ~= "deploy" })
+local d = fg.deployment("fargate-alb")
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
-local region = require("aws.transport").resolve_region()
+local region = fg.region()
 
--- what AWS answers may hold control bytes: they are escaped
-local escape = require("fgrun.text").escape
-local function say(fmt, ...)
-  if not fgrun.quiet then io.stdout:write(escape(fmt:format(...), true), "\n") io.stdout:flush() end
+local lookup, code_of = fg.lookup, fg.error_code
+
+-- ---- before anything is created: what the caller may do -------------------
+
+local caller = d:read("caller", fg.caller) -- its account and partition, for ARNs
+local SERVICE_ROLES = { "ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com" }
+local function roles(prefix)
+  return fg.arn{ service = "iam", account = caller.account, partition = caller.partition, resource = "role/" .. prefix .. "-*" }
 end
-
-local function code_of(err) return type(err) == "table" and err.code or nil end
-
--- Calls fn(params); an error whose code is in `absent` means "not there": nil.
-local function lookup(fn, params, absent)
-  local ok, result = pcall(fn, params)
-  if ok then return result end
-  for _, c in ipairs(absent) do
-    if code_of(result) == c then return nil end
-  end
-  error(result, 0)
-end
-
--- ---- actions that only look ------------------------------------------------
-
-local function show_status()
-  local steps = d:recorded_steps()
-  if #steps == 0 then say("fargate-alb is not deployed (no journal)") return end
-  say("fargate-alb%s: %d recorded steps", fgrun.options.env and (" (env " .. fgrun.options.env .. ")") or "", #steps)
-  for _, step in ipairs(steps) do
-    local r = d:recorded(step)
-    local id = r == nil and "(interrupted before its result was recorded)"
-      or type(r) ~= "table" and tostring(r)
-      or r.id or r.arn or r.name or r.resource or r.policy or r.group or json.encode(r)
-    say("  %-22s %s", step, id)
-  end
-  local service = d:recorded("service")
-  if service then
-    local s = aws.ecs.describe_services{ cluster = service.cluster, services = { service.name } }.services[1]
-    if s then
-      say("service %s: %s, %d/%d running, %d pending", s.serviceName, s.status, s.runningCount, s.desiredCount, s.pendingCount)
-      for _, dep in ipairs(s.deployments or {}) do
-        say("  deployment %s %s: %s, %d/%d running", dep.id, dep.status, dep.rolloutState or "?", dep.runningCount, dep.desiredCount)
-      end
-    end
-  end
-  local lb = d:recorded("load_balancer")
-  if lb then
-    local l = lookup(aws.elbv2.describe_load_balancers, { LoadBalancerArns = { lb.arn } }, { "LoadBalancerNotFound" })
-    l = l and l.LoadBalancers[1]
-    say("load balancer %s: %s, http://%s", lb.name, l and l.State.Code or "gone", lb.dns)
-  end
-  local tg = d:recorded("target_group")
-  if tg then
-    local h = lookup(aws.elbv2.describe_target_health, { TargetGroupArn = tg.arn }, { "TargetGroupNotFound" })
-    for _, t in ipairs(h and h.TargetHealthDescriptions or {}) do
-      say("  target %s:%s %s %s", t.Target.Id, tostring(t.Target.Port), t.TargetHealth.State, t.TargetHealth.Description or "")
-    end
-  end
-end
-
-local function show_logs(follow)
-  local group = d:recorded("log_group")
-  if not group then error("fargate-alb has no log group recorded: deploy it first", 0) end
-  local start = math.floor((fgrun.now() - 3600) * 1000)
-  local seen = {}
-  repeat
-    local page = aws.logs.filter_log_events{ logGroupName = group.name, startTime = start }
-    for _, e in ipairs(page.events or {}) do
-      if not seen[e.eventId] then
-        seen[e.eventId] = true
-        io.stdout:write(os.date("!%Y-%m-%dT%H:%M:%SZ", e.timestamp // 1000), " ", escape(e.logStreamName), " ",
-          escape(e.message, true), "\n")
-        start = math.max(start, e.timestamp)
-      end
-    end
-    io.stdout:flush()
-    if follow then fgrun.sleep(2) end
-  until not follow
-end
-
-if action == "status" then return show_status() end
-if action == "url" then
-  local url = d:recorded_outputs().url
-  if not url then error("fargate-alb is not deployed (no URL recorded)", 0) end
-  return print(url)
-end
-if action == "logs" then return show_logs(arg[2] == "-f") end
+fg.preflight(d, {
+  needs = {
+    { action = "iam:PassRole", resource = roles("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
+    { action = "iam:PassRole", resource = roles("ecsTaskRole"), why = "the tasks run with it" },
+    { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
+  },
+  tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
+  service_linked_roles = SERVICE_ROLES,
+  caller = caller,
+})
 
 -- ---- names -----------------------------------------------------------------
 
@@ -152,140 +82,22 @@ local names = {
   container = "fargate-demo-container",
 }
 
--- ---- network ---------------------------------------------------------------
+-- ---- network: one subnet per zone, two zones unless subnet_ids says ------
 
-local function network()
-  local vpc = p.vpc_id
-  if not vpc then
-    local vpcs = aws.ec2.describe_vpcs{ Filters = { { Name = "is-default", Values = { "true" } } } }.Vpcs
-    if #vpcs == 0 then
-      error(("region %s has no default VPC: set vpc_id and subnet_ids (in env/<name>.lua, or "
-        .. "-D vpc_id=vpc-... -D 'subnet_ids=[\"subnet-a\",\"subnet-b\"]')"):format(region), 0)
-    end
-    vpc = vpcs[1].VpcId
-  end
-  local filters = p.subnet_ids and { { Name = "subnet-id", Values = p.subnet_ids } }
-      or { { Name = "vpc-id", Values = { vpc } }, { Name = "default-for-az", Values = { "true" } } }
-  local ids, zones, zone_count = {}, {}, 0
-  for _, s in ipairs(aws.ec2.describe_subnets{ Filters = filters }.Subnets) do
-    ids[#ids + 1] = s.SubnetId
-    if not zones[s.AvailabilityZone] then zones[s.AvailabilityZone], zone_count = true, zone_count + 1 end
-  end
-  table.sort(ids)
-  if zone_count < 2 then
-    error(("the subnets (%s) span %d Availability Zone(s); the load balancer needs two: set "
-      .. "subnet_ids to subnets in at least two zones"):format(#ids > 0 and table.concat(ids, ", ") or "none",
-      zone_count), 0)
-  end
-  return vpc, ids
-end
+local net = d:read("network", function() return fg.network{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids } end)
+local vpc, subnets = net.vpc, net.subnets
 
-local vpc, subnets
-if not d.destroying then vpc, subnets = network() end
+-- ---- the image: built and tried here before anything is created ---------
 
--- ---- the image: build, try, push, scan -------------------------------------
+local app = not p.image and fg.image.build(d, {
+  context = p.app_dir:sub(1, 1) == "/" and p.app_dir or (here .. "/" .. p.app_dir),
+  platform = p.platform,
+  smoke_test = p.smoke_test and { port = p.container_port, path = p.health_check_path },
+})
 
--- Runs the image here and asks its health endpoint; a broken image stops
--- the deploy before anything is pushed.
-local function smoke_test(docker, image)
-  local http = require "http"
-  local c <close> = docker.run{ image = image, ports = { [p.container_port] = 0 },
-                                env = { PORT = tostring(p.container_port) } }
-  local url = ("http://127.0.0.1:%d%s"):format(c:port(p.container_port), p.health_check_path)
-  local ok, err = pcall(fg.wait_until, function()
-    local got, r = pcall(http.get, url, { timeout = 2 })
-    if got and r.status == 200 then return true, "HTTP 200" end
-    return false, got and ("HTTP " .. r.status) or tostring(r)
-  end, { what = "smoke test of " .. image, timeout = 20, delay = 0.3, max_delay = 1 })
-  if not ok then
-    local logs = c:logs() or ""
-    error(("the image %s failed its health probe at %s (%s): nothing was pushed. Its last log lines:\n%s")
-      :format(image, url, tostring(err), logs:sub(-1500)), 0)
-  end
-  say("  smoke test passed: %s answered 200", p.health_check_path)
-end
-
--- With FGRUN_REGISTRY_MAP (local stand-ins) the push went to a local
--- registry: hand its manifest to the ECR stand-in, as a push to ECR would.
-local function register_with_local_ecr(docker, repo, tag)
-  local http = require "http"
-  local ref = repo.uri .. ":" .. tag
-  local mapped = docker.map_ref(ref)
-  if mapped == ref then return end
-  local host, name = mapped:match("^([^/]+)/(.-):[^:/]+$")
-  local r = http.get(("http://%s/v2/%s/manifests/%s"):format(host, name, tag), { headers = {
-    Accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json" } })
-  if r.status ~= 200 then error(("local registry %s: manifest %s:%s: HTTP %d"):format(host, name, tag, r.status), 0) end
-  local known = aws.ecr.batch_get_image{ repositoryName = repo.name, imageIds = { { imageTag = tag } } }.images[1]
-  if known and known.imageManifest == r.body then return end
-  local ok, err = pcall(aws.ecr.put_image, { repositoryName = repo.name, imageTag = tag, imageManifest = r.body })
-  if not ok and code_of(err) ~= "ImageAlreadyExistsException" then error(err, 0) end
-end
-
-local SEVERITIES = { "CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED" }
-
-local function scan_image(repo, tag)
-  local params = { repositoryName = repo.name, imageId = { imageTag = tag } }
-  local started = lookup(aws.ecr.describe_image_scan_findings, params, { "ScanNotFoundException" })
-  if not started then aws.ecr.start_image_scan(params) end
-  aws.ecr.wait("image_scan_complete", params, { timeout = 600, delay = 5, what = "image scan" })
-  local counts = aws.ecr.describe_image_scan_findings(params).imageScanFindings.findingSeverityCounts or {}
-  local parts, worst = {}, nil
-  for rank, s in ipairs(SEVERITIES) do
-    if (counts[s] or 0) > 0 then
-      parts[#parts + 1] = ("%s %d"):format(s, counts[s])
-      worst = worst or rank
-    end
-  end
-  say("  image scan: %s", #parts > 0 and table.concat(parts, ", ") or "no findings")
-  if p.fail_on_severity then
-    local limit
-    for rank, s in ipairs(SEVERITIES) do if s == p.fail_on_severity:upper() then limit = rank end end
-    if not limit then
-      error(("fail_on_severity must be one of %s, got %q"):format(table.concat(SEVERITIES, ", "), p.fail_on_severity), 0)
-    end
-    if worst and worst <= limit then
-      error(("the image scan found %s findings at or above %s (fail_on_severity): nothing runs this image")
-        :format(table.concat(parts, ", "), SEVERITIES[limit]), 0)
-    end
-  end
-end
-
--- Builds the image and tries it here, before anything is created.
-local function build_image()
-  local docker = require "docker"
-  local context = p.app_dir:sub(1, 1) == "/" and p.app_dir or (here .. "/" .. p.app_dir)
-  if not io.open(context .. "/Dockerfile", "r") then
-    error(("the app folder %s has no Dockerfile: set app_dir to the folder to build"):format(context), 0)
-  end
-  local local_image = ("fgrun-demo-%s:%s"):format(suffix, p.version)
-  say("building %s from %s", local_image, context)
-  -- the engine's build log only with -v; a failing build says why anyway
-  docker.build{ context = context, tags = { local_image }, on_output = function(line)
-    if fgrun.verbosity > 0 then io.stderr:write("    ", line, "\n") end
-  end }
-  if p.smoke_test then smoke_test(docker, local_image) end
-  return local_image
-end
-
--- Pushes both tags; returns the image by digest, so that each build
--- deploys exactly what was pushed.
-local function push_image(local_image, repo)
-  local docker = require "docker"
-  local auth = docker.ecr_login(aws.ecr)
-  local digest
-  for _, tag in ipairs({ p.version, "latest" }) do
-    local pushed = docker.push(docker.tag(local_image, repo.uri, tag), { auth = auth })
-    digest = digest or pushed.digest
-    register_with_local_ecr(docker, repo, tag)
-  end
-  say("  pushed %s:%s and :latest (%s)", repo.uri, p.version, digest)
-  scan_image(repo, p.version)
-  return repo.uri .. "@" .. digest
-end
-
-local building = not d.destroying and not p.image
-local local_image = building and build_image() or nil
+-- the account's service-linked roles of ECS and its auto scaling, made or
+-- awaited once the image is known to work
+fg.service_linked_roles(d, SERVICE_ROLES)
 
 -- ---- image repository --------------------------------------------------------
 
@@ -310,7 +122,10 @@ local repository = d:step("repository", {
   id = function(r) return r.uri end,
 })
 
-local image = building and push_image(local_image, repository) or p.image
+-- pushed, scanned, and deployed by digest
+local pushed = app and fg.image.push(d, app, repository, { tags = { p.version, "latest" },
+                                                          fail_on_severity = p.fail_on_severity })
+local image = pushed and pushed.image or p.image
 
 -- ---- security groups -------------------------------------------------------
 
@@ -445,7 +260,8 @@ end
 
 local execution_role = role("execution_role", names.execution_role)
 attachment("execution_role_policy", execution_role.name,
-  "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+  fg.arn{ service = "iam", account = "aws", partition = caller.partition,
+          resource = "policy/service-role/AmazonECSTaskExecutionRolePolicy" })
 
 -- Read access for exactly the secrets the container gets.
 local secret_arns = {}
@@ -472,11 +288,10 @@ if #secret_arns > 0 then
   })
 end
 
-local account = aws.sts.get_caller_identity{}.Account
 local task_policy = d:step("task_policy", {
   inputs = { name = names.task_policy },
   find = function(i)
-    local arn = ("arn:aws:iam::%s:policy/%s"):format(account, i.name)
+    local arn = fg.arn{ service = "iam", account = caller.account, partition = caller.partition, resource = "policy/" .. i.name }
     local r = lookup(aws.iam.get_policy, { PolicyArn = arn }, { "NoSuchEntity" })
     return r and { name = i.name, arn = r.Policy.Arn }
   end,
@@ -505,14 +320,15 @@ local cluster = d:step("cluster", {
     return c and c.status == "ACTIVE" and { name = c.clusterName, arn = c.clusterArn } or nil
   end,
   create = function(i, ctx)
-    local c = aws.ecs.create_cluster{
+    -- ECS may not yet be able to assume its service-linked role
+    local c = fg.retry(function() return aws.ecs.create_cluster{
       clusterName = i.name, tags = ctx.tags_lower,
       capacityProviders = { "FARGATE", "FARGATE_SPOT" },
       defaultCapacityProviderStrategy = {
         { capacityProvider = "FARGATE", weight = 1, base = 1 },
         { capacityProvider = "FARGATE_SPOT", weight = 4 },
       },
-    }.cluster
+    }.cluster end, { on = fg.service_role_not_ready, timeout = 120, what = "create_cluster (service-linked role)" })
     return { name = c.clusterName, arn = c.clusterArn }
   end,
   undo = function(r)
@@ -577,6 +393,7 @@ local function register_task_definition(i, ctx)
   return aws.ecs.register_task_definition{
     family = i.family, networkMode = "awsvpc", requiresCompatibilities = { "FARGATE" },
     cpu = i.cpu, memory = i.memory,
+    runtimePlatform = { cpuArchitecture = i.architecture, operatingSystemFamily = "LINUX" },
     executionRoleArn = i.execution_role, taskRoleArn = i.task_role,
     containerDefinitions = { container }, tags = ctx.tags_lower,
   }.taskDefinition.taskDefinitionArn
@@ -589,6 +406,7 @@ end
 local task_definition = d:step("task_definition", {
   inputs = {
     family = names.family, image = image, port = p.container_port, cpu = p.cpu, memory = p.memory,
+    architecture = fg.image.platform(p.platform).ecs,
     log_group = log_group.name, execution_role = execution_role.arn, task_role = task_role.arn,
     secrets = container_secrets(),
   },
@@ -811,59 +629,69 @@ end
 scaling_policy("cpu_scaling", "ECSServiceAverageCPUUtilization", p.cpu_target)
 scaling_policy("memory_scaling", "ECSServiceAverageMemoryUtilization", p.memory_target)
 
--- ---- checks ----------------------------------------------------------------
+-- ---- checks: they report, and never fail a deploy AWS says is healthy -------
 
-local function check_deployment()
-  say("checks:")
-  local s = aws.ecs.describe_services{ cluster = cluster.name, services = { service.name } }.services[1]
-  say("  service %s: %s, %d/%d running", s.serviceName, s.status, s.runningCount, s.desiredCount)
-  local tasks = aws.ecs.list_tasks{ cluster = cluster.name, serviceName = service.name }.taskArns
-  if #tasks > 0 then
-    for _, t in ipairs(aws.ecs.describe_tasks{ cluster = cluster.name, tasks = tasks }.tasks) do
-      say("  task %s: %s, health %s, cpu %s, memory %s", t.taskArn:match("[^/]+$"), t.lastStatus,
-        t.healthStatus or "UNKNOWN", tostring(t.cpu), tostring(t.memory))
-    end
-  end
-  for _, t in ipairs(aws.elbv2.describe_target_health{ TargetGroupArn = target_group.arn }.TargetHealthDescriptions) do
-    say("  target %s: %s %s", t.Target.Id, t.TargetHealth.State, t.TargetHealth.Description or "")
-  end
+d:output("url", "http://" .. load_balancer.dns)
+d:output("service", service.arn)
+d:output("image", image)
+
+d:after_deploy(function()
   local http = require "http"
   local base = "http://" .. load_balancer.dns
-  local reachable, why = pcall(http.get, base .. "/health", { timeout = 5 })
+  fg.say("checks:")
+  fg.check("service", function()
+    local s = aws.ecs.describe_services{ cluster = cluster.name, services = { service.name } }.services[1]
+    return ("%s: %s, %d/%d running"):format(s.serviceName, s.status, s.runningCount, s.desiredCount)
+  end)
+  fg.check("tasks", function()
+    local arns = aws.ecs.list_tasks{ cluster = cluster.name, serviceName = service.name }.taskArns
+    local lines = {}
+    for _, t in ipairs(#arns > 0 and aws.ecs.describe_tasks{ cluster = cluster.name, tasks = arns }.tasks or {}) do
+      lines[#lines + 1] = ("%s %s/%s"):format(t.taskArn:match("[^/]+$"), t.lastStatus, t.healthStatus or "UNKNOWN")
+    end
+    return ("%d: %s"):format(#lines, table.concat(lines, ", "))
+  end)
+  fg.check("targets", function()
+    local states = {}
+    for _, t in ipairs(aws.elbv2.describe_target_health{ TargetGroupArn = target_group.arn }.TargetHealthDescriptions) do
+      states[#states + 1] = t.Target.Id .. " " .. t.TargetHealth.State
+    end
+    return #states > 0 and table.concat(states, ", ") or "none registered yet"
+  end)
+  local reachable = fg.check("GET /health", function()
+    return ("HTTP %d"):format(http.get(base .. "/health", { timeout = 5 }).status)
+  end)
   if not reachable then
-    say("  HTTP checks skipped: %s cannot be reached from here (%s)", base, tostring(why.message or why))
+    fg.say("  HTTP checks skipped: %s cannot be reached from here", base)
   else
-    for _, path in ipairs({ "/", "/health", "/metrics" }) do
-      local r = http.get(base .. path, { timeout = 5 })
-      local ok_json = pcall(json.decode, r.body)
-      say("  GET %s: HTTP %d%s", path, r.status, ok_json and ", JSON" or ", not JSON")
+    for _, path in ipairs({ "/", "/metrics" }) do
+      fg.check("GET " .. path, function()
+        local r = http.get(base .. path, { timeout = 5 })
+        return ("HTTP %d, %s"):format(r.status, pcall(json.decode, r.body) and "JSON" or "not JSON")
+      end)
     end
-    local spread = {}
-    for _ = 1, 20 do
-      local ok, r = pcall(http.get, base .. "/", { timeout = 5 })
-      local host = ok and (pcall(json.decode, r.body) and json.decode(r.body).container.hostname) or "error"
-      spread[host] = (spread[host] or 0) + 1
-    end
-    local parts = {}
-    for host, n in pairs(spread) do parts[#parts + 1] = host .. " " .. n end
-    table.sort(parts)
-    say("  20 requests over %d task(s): %s", #parts, table.concat(parts, ", "))
+    fg.check("20 requests", function()
+      local spread, parts = {}, {}
+      for _ = 1, 20 do
+        local ok, r = pcall(http.get, base .. "/", { timeout = 5 })
+        local got, body = ok and pcall(json.decode, r.body)
+        local host = got and type(body) == "table" and type(body.container) == "table" and body.container.hostname
+        host = host or (ok and ("HTTP " .. r.status) or "error")
+        spread[host] = (spread[host] or 0) + 1
+      end
+      for host, n in pairs(spread) do parts[#parts + 1] = tostring(host) .. " " .. n end
+      table.sort(parts)
+      return ("over %d task(s): %s"):format(#parts, table.concat(parts, ", "))
+    end)
   end
-  local streams = aws.logs.describe_log_streams{ logGroupName = log_group.name, orderBy = "LastEventTime",
-                                                  descending = true, limit = 1 }.logStreams
-  if streams[1] then
+  fg.check("recent log events", function()
+    local streams = aws.logs.describe_log_streams{ logGroupName = log_group.name, orderBy = "LastEventTime",
+                                                    descending = true, limit = 1 }.logStreams
+    if not streams[1] then return "no log streams yet in " .. log_group.name end
     local events = aws.logs.get_log_events{ logGroupName = log_group.name, logStreamName = streams[1].logStreamName,
                                             limit = 5 }.events
-    say("  recent log events (%s): %d", streams[1].logStreamName, #events)
-    for _, e in ipairs(events) do say("    %s", e.message) end
-  else
-    say("  no log streams yet in %s", log_group.name)
-  end
-end
-
-if not d.destroying then
-  check_deployment()
-  d:output("url", "http://" .. load_balancer.dns)
-  d:output("service", service.arn)
-  d:output("image", image)
-end
+    local lines = { ("%d in %s"):format(#events, streams[1].logStreamName) }
+    for _, e in ipairs(events) do lines[#lines + 1] = e.message end
+    return table.concat(lines, " | ")
+  end)
+end)
