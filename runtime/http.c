@@ -180,11 +180,8 @@ static enum fg_http_error classify_curl(CURLcode rc)
 	}
 }
 
-enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
-				   const struct fg_http_request *req,
-				   struct fg_http_response *r)
+void fg_http_setup(CURL *h, const struct fg_http_request *req, struct fg_http_response *r)
 {
-	CURL *h = conn->curl;
 	r->status = 0;
 	r->req = req;
 	r->curl = h;
@@ -233,8 +230,12 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 		if (strcmp(req->method, "POST") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	}
+}
 
-	CURLcode rc = curl_easy_perform(h);
+enum fg_http_error fg_http_finish(CURL *h, CURLcode rc, struct fg_http_response *r)
+{
+	const struct fg_http_request *req = r->req;
+	long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK && r->error == FG_HTTP_OK)
@@ -248,6 +249,14 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	if (r->error == FG_HTTP_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	return r->error;
+}
+
+enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
+				   const struct fg_http_request *req,
+				   struct fg_http_response *r)
+{
+	fg_http_setup(conn->curl, req, r);
+	return fg_http_finish(conn->curl, curl_easy_perform(conn->curl), r);
 }
 
 void fg_http_response_clean_up(struct fg_http_response *r)

@@ -73,6 +73,11 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 				   const struct fg_http_request *req,
 				   struct fg_http_response *r);
 void fg_http_response_clean_up(struct fg_http_response *r);
+/* The two halves of fg_http_perform, for transfers driven by a multi
+ * handle (http_multi.c): the easy handle set up for req (r initialised;
+ * req must outlive the transfer), then the outcome read into r. */
+void fg_http_setup(CURL *h, const struct fg_http_request *req, struct fg_http_response *r);
+enum fg_http_error fg_http_finish(CURL *h, CURLcode rc, struct fg_http_response *r);
 
 /* Reads the request table at idx ({method=, url=, headers=, body=,
  * connect_timeout_ms=, read_timeout_ms=, timeout_ms=, max_body=}) into req;

@@ -129,3 +129,47 @@ void curl_free(void *p)
     LAZY_RESOLVE(libcurl, curl_free);
     real(p);
 }
+
+/* The multi interface (runtime/http_multi.c). */
+CURLM *curl_multi_init(void)
+{
+    LAZY_RESOLVE(libcurl, curl_multi_init);
+    return real();
+}
+
+CURLMcode curl_multi_add_handle(CURLM *multi, CURL *curl)
+{
+    LAZY_RESOLVE(libcurl, curl_multi_add_handle);
+    return real(multi, curl);
+}
+
+CURLMcode curl_multi_remove_handle(CURLM *multi, CURL *curl)
+{
+    LAZY_RESOLVE(libcurl, curl_multi_remove_handle);
+    return real(multi, curl);
+}
+
+CURLMcode curl_multi_perform(CURLM *multi, int *running)
+{
+    LAZY_RESOLVE(libcurl, curl_multi_perform);
+    return real(multi, running);
+}
+
+CURLMcode curl_multi_poll(CURLM *multi, struct curl_waitfd extra_fds[], unsigned int extra_nfds,
+                          int timeout_ms, int *ret)
+{
+    LAZY_RESOLVE(libcurl, curl_multi_poll);
+    return real(multi, extra_fds, extra_nfds, timeout_ms, ret);
+}
+
+CURLMsg *curl_multi_info_read(CURLM *multi, int *msgs_in_queue)
+{
+    LAZY_RESOLVE(libcurl, curl_multi_info_read);
+    return real(multi, msgs_in_queue);
+}
+
+CURLMcode curl_multi_cleanup(CURLM *multi)
+{
+    LAZY_RESOLVE(libcurl, curl_multi_cleanup);
+    return real(multi);
+}

@@ -18,7 +18,7 @@ function http.request(req)
   assert(type(req) == "table" and type(req.url) == "string", "http.request: url required")
   local method = req.method or "GET"
   local timeout = req.timeout or 10
-  local status, headers, body = pool.get(req.url):request{
+  local status, headers, body = pool.request{
     method = method, url = req.url, headers = req.headers or {}, body = req.body,
     timeout_ms = math.floor(timeout * 1000), connect_timeout_ms = math.floor(math.min(timeout, 10) * 1000),
   }

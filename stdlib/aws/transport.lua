@@ -15,6 +15,7 @@
 --     (text -> text with the sensitive values masked, for -vv)
 --     -> status, headers, body, attempts | nil, err, attempts
 local fgrun = require "fgrun"
+local async = require "async"
 local errors = require "aws.errors"
 local config = require "aws.transport.config"
 local credentials = require "aws.transport.credentials"
@@ -161,7 +162,7 @@ function T:send(req, opts)
   while true do
     attempt = attempt + 1
     local wait = self.retry:before_attempt()
-    if wait > 0 then fgrun.sleep(wait) end
+    if wait > 0 then async.sleep(wait) end
     signer.set_header(req.headers, "amz-sdk-request", ("attempt=%d; max=%d"):format(attempt, max))
     self:sign(req)
     wire_log.request(req, opts.masks and opts.masks.request)
@@ -172,7 +173,7 @@ function T:send(req, opts)
     exchange.upload_file, exchange.upload_offset = upload and upload.file, upload and upload.offset
     exchange.upload_length, exchange.download_file = upload and upload.length, req.download_file
     exchange.progress, exchange.max_body = req.progress, req.max_body
-    local status, headers, body = pool.get(req.url):request(exchange)
+    local status, headers, body = pool.request(exchange)
     local ms = now_ms(t0)
     local err
     if status then
@@ -217,7 +218,7 @@ function T:send(req, opts)
       return nil, err, attempt
     end
     wire_log.retry(name, attempt, max, err, delay)
-    fgrun.sleep(delay)
+    async.sleep(delay)
   end
 end
 

@@ -2,6 +2,7 @@
 -- eventual consistency makes temporary (a role not yet assumable by ECS, a
 -- security group still in use while network interfaces drain).
 local fgrun = require "fgrun"
+local async = require "async"
 
 local retry = {}
 
@@ -34,7 +35,7 @@ function retry.call(fn, opts)
     end
     fgrun.log(1, "retry %d of %s in %.1f s: %s", attempt, opts.what or "call", delay,
       tostring(error_code(err) or err))
-    fgrun.sleep(delay)
+    async.sleep(delay)
     delay = math.min(delay * 1.5, max_delay)
     attempt = attempt + 1
   end

@@ -5,6 +5,7 @@
 local fgrun = require "fgrun"
 local term = require "ui.term"
 local escape = require("fgrun.text").escape
+local async = require "async"
 
 local M = {}
 
@@ -149,12 +150,12 @@ end
 -- sleep(seconds): sleeps; on a terminal the elapsed time keeps counting.
 -- Raises "interrupted" as fgrun.sleep does.
 function Progress:sleep(seconds)
-  if self.mode ~= "tty" or self.finished then return fgrun.sleep(seconds) end
+  if self.mode ~= "tty" or self.finished then return async.sleep(seconds) end
   local stop = self.clock() + seconds
   while true do
     local left = stop - self.clock()
     if left <= 0 then return end
-    fgrun.sleep(math.min(left, 1))
+    async.sleep(math.min(left, 1))
     if shown[#shown] == self then self:draw() end
   end
 end

@@ -3,6 +3,8 @@
 
   /creds              container credentials (checks the Authorization token)
   /latest/...         EC2 instance metadata, IMDSv2 (token required)
+  /__do/<action>      that one action, whatever the script (for concurrent
+                      requests that each need their own, e.g. /__do/stall:0.5)
   anything else       a scripted AWS endpoint: each request takes the next
                       action from the script set with POST /__script
                       (JSON list), then answers 200 once it runs out.
@@ -87,6 +89,8 @@ class Handler(stub_server.Handler):
             return self.answer(200, self.creds_document())
         if path.startswith("/latest/"):
             return self.imds(path)
+        if path.startswith("/__do/"):
+            return self.scripted(path[len("/__do/"):])
         with lock:
             action = state["script"].pop(0) if state["script"] else "ok"
         return self.scripted(action)
