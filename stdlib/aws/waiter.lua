@@ -4,10 +4,12 @@
 --   aws.elbv2.wait("load_balancer_available", {Names = {"web"}}, {timeout = 600})
 --   aws.ecs.wait("services_stable", {cluster = "c", services = {"web"}})
 --
--- opts: delay (seconds between polls; the waiter's own by default),
--- max_attempts (the waiter's own unless a timeout is given), timeout
--- (seconds; then attempts are not counted unless max_attempts is given
--- too), on_poll(result, attempt) (result: the answer or the service's error),
+-- opts: delay (seconds between polls, fixed; by default the first pause
+-- is 1 s and each later one a tenth of the time waited so far, at most the
+-- waiter's own delay), max_attempts, timeout (seconds; by default the
+-- waiter's whole time, its delay times its attempts, and attempts are not
+-- counted unless max_attempts is given), on_poll(result, attempt) (result:
+-- the answer or the service's error),
 -- what (progress label), progress (false: none; else ui.progress options).
 -- Returns the answer that satisfied the waiter (nil when an error did) and
 -- the number of polls. Raises a WaitError (aws.waiter.poll) with code
@@ -124,6 +126,9 @@ function M.wait(client, name, params, opts)
   local function check(attempt)
     local ok, out = pcall(call, params)
     local response
+    if not ok and poll.is_throttling(out) then
+      error(out, 0) -- not an answer to judge: poll waits longer and asks again
+    end
     if ok then
       response = {output = out, status = 200}
     elseif is_service_error(out) then
@@ -156,14 +161,17 @@ function M.wait(client, name, params, opts)
   end
 
   local timeout = opts.timeout
+  if timeout == nil and opts.max_attempts == nil then timeout = def.delay * def.maxAttempts end
   return poll.poll{
     waiter = label,
     what = opts.what or label .. " " .. poll.brief(params),
     params = params,
     check = check,
-    delay = opts.delay or def.delay,
+    delay = opts.delay or 1,
+    share = opts.delay and 0 or nil,
+    max_delay = opts.delay or def.delay,
     timeout = timeout,
-    max_attempts = opts.max_attempts or (timeout == nil and def.maxAttempts or nil),
+    max_attempts = opts.max_attempts,
     progress = opts.progress,
   }
 end

@@ -1,19 +1,22 @@
 -- What a deployment tells its user: one line per step, then a summary
--- (text, or JSON with --json for pipelines).
+-- (text, or JSON with --json for pipelines) with the timeline of the
+-- steps (each one's start and end) and the critical path through them.
 local fgrun = require "fgrun"
 local json = require "json"
 local escape = require("fgrun.text").escape
+local progress = require "ui.progress"
 
 local report = {}
 report.__index = report
 
 function report.new(deployment, env)
-  return setmetatable({ deployment = deployment, env = env, lines = {}, counts = {},
+  return setmetatable({ deployment = deployment, env = env, lines = {}, counts = {}, spans = {},
                         started = fgrun.monotonic() }, report)
 end
 
 -- Step lines go to standard output, or to standard error when standard
--- output carries the JSON summary; -q keeps them back.
+-- output carries the JSON summary; -q keeps them back. On a terminal they
+-- go above the progress lines.
 local function out()
   return fgrun.options.json and io.stderr or io.stdout
 end
@@ -21,8 +24,7 @@ end
 -- report.line(fmt, ...): one line for the user, as the step lines go.
 function report.line(fmt, ...)
   if fgrun.quiet then return end
-  out():write(escape(fmt:format(...), true), "\n")
-  out():flush()
+  progress.print(out(), escape(fmt:format(...), true) .. "\n")
 end
 
 function report:say(fmt, ...)
@@ -37,16 +39,91 @@ function report:step(action, name, id, seconds)
     seconds and seconds >= 0.05 and ("  (%.1f s)"):format(seconds) or "")
 end
 
+-- report:span(name, started, ready, ended, after): a step's times
+-- (fgrun.monotonic values: its start, when its result was known, its end
+-- after any wait) and the steps it waited for, for the timeline.
+function report:span(name, started, ready, ended, after)
+  self.spans[#self.spans + 1] = { step = name, start = started - self.started, ready = ready - self.started,
+                                  ["end"] = ended - self.started, after = after or {} }
+end
+
+-- The critical path: from the step that ended last, back through the step
+-- whose result each one waited for last. Returns the spans, first to last.
+function report.critical_path(spans)
+  local by_name, last = {}, nil
+  for _, s in ipairs(spans) do
+    by_name[s.step] = s
+    if not last or s["end"] > last["end"] then last = s end
+  end
+  local path, seen = {}, {}
+  local s = last
+  while s and not seen[s] do
+    seen[s] = true
+    table.insert(path, 1, s)
+    local gate
+    for _, name in ipairs(s.after) do
+      local d = by_name[name]
+      local ready = d and (d.ready or d["end"])
+      if d and ready <= s.start + 1e-9 and (not gate or ready > (gate.ready or gate["end"])) then gate = d end
+    end
+    s = gate
+  end
+  return path
+end
+
+local function rounded(t)
+  return math.floor(t * 100 + 0.5) / 100
+end
+
+local BAR = 30
+
+-- "  * load_balancer   0.3s → 3m01s  |  ████████      |"
+local function timeline_lines(spans, path, elapsed)
+  local on_path = {}
+  for _, s in ipairs(path) do on_path[s] = true end
+  local sorted = {}
+  for _, s in ipairs(spans) do sorted[#sorted + 1] = s end
+  table.sort(sorted, function(a, b)
+    if a.start ~= b.start then return a.start < b.start end
+    return a.step < b.step
+  end)
+  local width = 0
+  for _, s in ipairs(sorted) do width = math.max(width, #s.step) end
+  local total = math.max(elapsed, 1e-6)
+  local lines = {}
+  for _, s in ipairs(sorted) do
+    local from = math.min(BAR - 1, math.floor(s.start / total * BAR))
+    local to = math.max(from + 1, math.min(BAR, math.ceil(s["end"] / total * BAR)))
+    local bar = string.rep(" ", from) .. string.rep("█", to - from) .. string.rep(" ", BAR - to)
+    local when = progress.duration(s.start) .. " → " .. progress.duration(s["end"])
+    lines[#lines + 1] = ("  %s %-" .. width .. "s  %-16s |%s|"):format(on_path[s] and "*" or " ", s.step, when, bar)
+  end
+  return lines
+end
+
 local ORDER = { "created", "adopted", "updated", "unchanged", "reverted", "removed", "gone", "kept", "left" }
 
 function report:summary(outcome, outputs)
   local elapsed = fgrun.monotonic() - self.started
+  local path = report.critical_path(self.spans)
+  local path_names, path_seconds = {}, 0
+  for _, s in ipairs(path) do
+    path_names[#path_names + 1] = s.step
+    path_seconds = path_seconds + (s["end"] - s.start)
+  end
   if fgrun.options.json then
+    local timeline = {}
+    for i, s in ipairs(self.spans) do
+      timeline[i] = { step = s.step, start = rounded(s.start), ready = rounded(s.ready or s["end"]),
+                      ["end"] = rounded(s["end"]), after = json.array(s.after) }
+    end
     io.stdout:write(json.encode({
       deployment = self.deployment, env = self.env or json.null, outcome = outcome,
       elapsed_seconds = math.floor(elapsed * 10 + 0.5) / 10,
       counts = json.object(self.counts), steps = json.array(self.lines),
       outputs = json.object(outputs or {}),
+      timeline = json.array(timeline), critical_path = json.array(path_names),
+      critical_path_seconds = rounded(path_seconds),
     }, { indent = 2, sort_keys = true }), "\n")
     return
   end
@@ -55,16 +132,22 @@ function report:summary(outcome, outputs)
     if self.counts[a] then parts[#parts + 1] = ("%d %s"):format(self.counts[a], a) end
   end
   local label = self.deployment .. (self.env and (" (env " .. self.env .. ")") or "")
-  io.stdout:write(escape(("%s %s: %s in %.1f s"):format(label, outcome,
-    #parts > 0 and table.concat(parts, ", ") or "nothing to do", elapsed)), "\n")
+  local text = { escape(("%s %s: %s in %.1f s"):format(label, outcome,
+    #parts > 0 and table.concat(parts, ", ") or "nothing to do", elapsed)) .. "\n" }
   local keys = {}
   for k in pairs(outputs or {}) do keys[#keys + 1] = k end
   table.sort(keys)
   for _, k in ipairs(keys) do
     local v = outputs[k]
-    io.stdout:write(escape(("  %s: %s"):format(k, type(v) == "table" and json.encode(v) or tostring(v))), "\n")
+    text[#text + 1] = escape(("  %s: %s"):format(k, type(v) == "table" and json.encode(v) or tostring(v))) .. "\n"
   end
-  io.stdout:flush()
+  if #self.spans > 1 and not fgrun.quiet then
+    text[#text + 1] = "timeline (* on the critical path):\n"
+    for _, l in ipairs(timeline_lines(self.spans, path, elapsed)) do text[#text + 1] = l .. "\n" end
+    text[#text + 1] = ("critical path: %s, %s of the %s\n"):format(table.concat(path_names, " → "),
+      progress.duration(path_seconds), progress.duration(elapsed))
+  end
+  progress.print(io.stdout, table.concat(text))
 end
 
 return report

@@ -20,23 +20,28 @@ end
 
 -- retry.call(fn, {on={codes} or function(err), timeout=60, delay=1,
 -- max_delay=10, what=}) -> fn's results. Errors that do not match `on`
--- and the last error at the deadline are raised as they are.
+-- and the last error at the deadline are raised as they are. The pause is
+-- a tenth of the time spent so far, between delay and max_delay, so that
+-- a condition that clears is seen soon without asking too often (as waits
+-- poll, aws/waiter/poll.lua).
 function retry.call(fn, opts)
   opts = opts or {}
-  local deadline = fgrun.monotonic() + (opts.timeout or 60)
+  local started = fgrun.monotonic()
+  local deadline = started + (opts.timeout or 60)
   local delay, max_delay = opts.delay or 1, opts.max_delay or 10
   local attempt = 1
   while true do
     local result = table.pack(pcall(fn))
     if result[1] then return table.unpack(result, 2, result.n) end
     local err = result[2]
-    if not matches(opts.on, err) or fgrun.monotonic() + delay > deadline then
+    local now = fgrun.monotonic()
+    local pause = math.min(max_delay, math.max(delay, (now - started) / 10))
+    if not matches(opts.on, err) or now + pause > deadline then
       error(err, 0)
     end
-    fgrun.log(1, "retry %d of %s in %.1f s: %s", attempt, opts.what or "call", delay,
+    fgrun.log(1, "retry %d of %s in %.1f s: %s", attempt, opts.what or "call", pause,
       tostring(error_code(err) or err))
-    async.sleep(delay)
-    delay = math.min(delay * 1.5, max_delay)
+    async.sleep(pause)
     attempt = attempt + 1
   end
 end

@@ -4,7 +4,8 @@
 --   wait_until(check, opts): check(attempt) returns true (done), false or
 --     nil (not yet) or "failed", then a status text (and, when done, a
 --     value to return). opts: what (label), timeout (seconds, default 300),
---     delay (first pause, default 2), backoff (factor, default 1.5),
+--     delay (first pause, default 1), backoff (factor on it, default 1;
+--     pauses are otherwise a tenth of the time waited so far),
 --     max_delay (default 15), max_attempts, params (shown in errors),
 --     progress (false: none). Returns the value (or the status text).
 --
@@ -15,8 +16,10 @@
 --     deployment failed or was rolled back (circuit breaker), or when the
 --     same task failure repeats (repeated_failures times, default 3), and
 --     the error's diagnosis says why (fg/wait/diagnose.lua). More options:
---     delay (default 10), client (ECS client; default aws.ecs), elbv2, logs
+--     client (ECS client; default aws.ecs), elbv2, logs
 --     (clients for the diagnosis), what, progress, on_poll(service, attempt).
+--     Polls after 1 s, then every tenth of the time waited, at most
+--     max_delay (default 15) apart (delay sets the first pause).
 --     Returns the service as last described.
 --
 -- Both raise the waiters' WaitError (code "WaiterFailure"/"WaiterTimeout").
@@ -46,8 +49,8 @@ function M.wait_until(check, opts)
       end
       error("wait_until: check returned " .. tostring(done) .. " (true, false, nil or \"failed\")", 0)
     end,
-    delay = opts.delay or 2,
-    backoff = opts.backoff or 1.5,
+    delay = opts.delay or 1,
+    backoff = opts.backoff,
     max_delay = opts.max_delay or 15,
     timeout = opts.timeout or (opts.max_attempts == nil and 300 or nil),
     max_attempts = opts.max_attempts,
@@ -252,7 +255,8 @@ function M.wait_for_deployment(opts)
     waiter = what, what = what,
     params = {cluster = cluster, service = name, task_definition = opts.task_definition},
     check = check,
-    delay = opts.delay or 10,
+    delay = opts.delay or 1,
+    max_delay = opts.max_delay or 15,
     timeout = opts.timeout or 1200,
     progress = opts.progress,
   })

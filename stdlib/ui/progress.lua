@@ -1,11 +1,13 @@
 -- Progress of one long task (a wait, a push): on a terminal one line redrawn
--- in place (what, elapsed, latest status, an optional bar); elsewhere plain
--- timestamped lines, one per change of status (and a reminder every
--- `heartbeat` seconds); nothing in quiet mode.
+-- in place (what, elapsed, latest status, an optional bar), one per task in
+-- flight (ui/board.lua); elsewhere plain timestamped lines, one per change
+-- of status (and a reminder every `heartbeat` seconds); nothing in quiet
+-- mode.
 local fgrun = require "fgrun"
 local term = require "ui.term"
 local escape = require("fgrun.text").escape
 local async = require "async"
+local board = require "ui.board"
 
 local M = {}
 
@@ -15,10 +17,6 @@ Progress.__name = "ui.Progress"
 
 local SPINNER = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 local BAR_WIDTH = 20
-
--- The progress lines being shown on the terminal, innermost last: a note or
--- a nested progress clears the line, and the outer one is redrawn after.
-local shown = {}
 
 -- "0.4s", "42s", "2m05s", "1h02m".
 function M.duration(seconds)
@@ -71,7 +69,7 @@ function M.new(what, opts)
     frame = 0,
   }, Progress)
   if self.mode == "tty" then
-    shown[#shown + 1] = self
+    board.push(self)
     self:draw()
   elseif self.mode == "plain" then
     self:line("waiting")
@@ -104,29 +102,32 @@ function Progress:line(text)
   self.stream:flush()
 end
 
--- The line: spinner, what, elapsed, bar, status. When it is too wide, `what`
--- gives way first (down to MIN_WHAT characters), then the line is cut.
+-- A row: spinner, what, elapsed, bar, status. When it is too wide, `what`
+-- gives way first (down to MIN_WHAT characters), then the line is cut. A
+-- progress inside another of the same task (a wait inside a step) shows as
+-- the outer one's what and elapsed time with its own bar and status.
 local MIN_WHAT = 20
 
-function Progress:draw()
-  self.frame = self.frame % #SPINNER + 1
-  local rest = {"  ", M.duration(self:elapsed())}
-  if self.fraction then
-    local full = math.floor(math.max(0, math.min(1, self.fraction)) * BAR_WIDTH + 0.5)
+local function render(p, outer)
+  p.frame = p.frame % #SPINNER + 1
+  local rest = {"  ", M.duration(outer:elapsed())}
+  if p.fraction then
+    local full = math.floor(math.max(0, math.min(1, p.fraction)) * BAR_WIDTH + 0.5)
     rest[#rest + 1] = string.format("  [%s%s] %3d%%", string.rep("#", full),
-      string.rep(" ", BAR_WIDTH - full), math.floor(self.fraction * 100 + 0.5))
+      string.rep(" ", BAR_WIDTH - full), math.floor(p.fraction * 100 + 0.5))
   end
-  if self.status then rest[#rest + 1] = "  " .. self.status end
+  local status = p.status
+  if p ~= outer then status = status and (p.what .. ": " .. status) or p.what end
+  if status then rest[#rest + 1] = "  " .. status end
   rest = table.concat(rest)
   local width = term.width() - 1
   local room = width - 2 - (utf8.len(rest) or #rest)
-  local what = fit(self.what, math.max(room, MIN_WHAT))
-  self.stream:write("\r\27[K", fit(SPINNER[self.frame] .. " " .. what .. rest, width))
-  self.stream:flush()
+  local what = fit(outer.what, math.max(room, MIN_WHAT))
+  return fit(SPINNER[p.frame] .. " " .. what .. rest, width)
 end
 
-local function clear_line(p)
-  p.stream:write("\r\27[K")
+function Progress:draw()
+  board.redraw(self.stream, render)
 end
 
 -- update(status [, fraction]): the latest status text (and, for transfers,
@@ -137,7 +138,7 @@ function Progress:update(status, fraction)
   local changed = text ~= self.status
   self.status, self.fraction = text, fraction
   if self.mode == "tty" then
-    if shown[#shown] == self then self:draw() end
+    if board.on_top(self) then self:draw() end
   elseif self.mode == "plain" then
     if changed or self.clock() - self.last_line_at >= self.heartbeat then
       local detail = text or "waiting"
@@ -156,7 +157,7 @@ function Progress:sleep(seconds)
     local left = stop - self.clock()
     if left <= 0 then return end
     async.sleep(math.min(left, 1))
-    if shown[#shown] == self then self:draw() end
+    if board.on_top(self) then self:draw() end
   end
 end
 
@@ -164,10 +165,7 @@ end
 function Progress:note(text)
   if self.mode == "quiet" then return end
   if self.mode == "tty" then
-    clear_line(self)
-    self.stream:write(escape(text, true), "\n")
-    if shown[#shown] == self and not self.finished then self:draw() end
-    self.stream:flush()
+    board.above(self.stream, escape(text, true) .. "\n", render)
   else
     self:release()
     self:line(one_line(text))
@@ -178,17 +176,13 @@ local function finish(self, mark, text)
   if self.finished then return end
   self.finished = true
   if self.mode == "tty" then
-    for i = #shown, 1, -1 do
-      if shown[i] == self then table.remove(shown, i) end
+    local nested = board.remove(self)
+    local verdict = ""
+    if mark and not nested then
+      verdict = mark .. " " .. self.what .. " (" .. M.duration(self:elapsed()) .. ")"
+        .. (text and ": " .. one_line(text) or "") .. "\n"
     end
-    clear_line(self)
-    if mark then
-      self.stream:write(mark, " ", self.what, " (", M.duration(self:elapsed()), ")",
-                        text and ": " .. one_line(text) or "", "\n")
-    end
-    local outer = shown[#shown]
-    if outer then outer:draw() end
-    self.stream:flush()
+    board.above(self.stream, verdict, render)
   elseif self.mode == "plain" and mark then
     if mark ~= "done" then self:release() end
     self.held = nil -- a quick success: its verdict alone
@@ -229,9 +223,24 @@ function Progress:__close(err)
   self:fail(text)
 end
 
--- The innermost progress line on the terminal, if any (ui.note uses it).
+-- The innermost progress line of the running task (or, outside tasks, the
+-- newest) on the terminal, if any (ui.note uses it).
 function M.current()
-  return shown[#shown]
+  return board.current()
+end
+
+-- Writes text above the progress lines of stream (redrawn under it); to:
+-- the stream the text goes to, when another (default: stream).
+function M.above(stream, text, to)
+  board.above(stream, text, render, to)
+end
+
+-- Writes text to `to`, first clearing the progress lines shown on stderr
+-- (which are then drawn again under it).
+function M.print(to, text)
+  if board.rows(io.stderr) > 0 then return board.above(io.stderr, text, render, to) end
+  to:write(text)
+  to:flush()
 end
 
 return M

@@ -91,6 +91,60 @@ describe("ui", function()
     end)
   end)
 
+  describe("progress of tasks on a terminal", function()
+    local async = require "async"
+    after_each(function() async.cancel_all() end)
+
+    -- The rows on screen after the last redraw.
+    local function rows(text)
+      local last = text:match(".*\r\27%[K(.*)$")
+      local t = {}
+      for l in (last .. "\n"):gmatch("([^\n]*)\n") do t[#t + 1] = l end
+      return t
+    end
+
+    it("shows one row per task in flight, with the step's name and what it waits on", function()
+      local out, c, clock = sink(), fake_clock()
+      local opts = {mode = "tty", stream = out, clock = clock}
+      local go = false
+      local function step(name, inner_status)
+        return async.spawn(function()
+          local p <close> = ui.progress(name, opts)
+          local inner <close> = ui.progress("load balancer web", opts)
+          inner:update(inner_status)
+          repeat async.sleep(0.01) until go
+          inner:done("active")
+          p:done()
+        end, name)
+      end
+      local a, b = step("load_balancer", "provisioning"), step("service", "1/2 running")
+      async.sleep(0.05)
+      c.t = 7
+      ui.progress("main", opts):close()
+      local shown = rows(out.text)
+      assert.equal(2, #shown, out.text)
+      assert.matches("load_balancer  7s  load balancer web: provisioning$", shown[1])
+      assert.matches("service  7s  load balancer web: 1/2 running$", shown[2])
+      -- the cursor went back up over the first row before redrawing
+      assert.matches("\27%[A\27%[K", out.text)
+      go = true
+      async.await(a)
+      async.await(b)
+      -- the inner waits gave no verdict of their own: their steps did
+      assert.is_nil(out.text:find("✓ load balancer web", 1, true))
+      assert.matches("✓ load_balancer %(7s%)", out.text)
+      assert.matches("✓ service %(7s%)\n", out.text)
+    end)
+
+    it("writes text above the rows and draws them again under it", function()
+      local out = sink()
+      local p = ui.progress("deploy", {mode = "tty", stream = out})
+      require("ui.progress").above(out, "  created cluster\n")
+      assert.matches("\r\27%[K  created cluster\n\r\27%[K⠙ deploy", out.text)
+      p:close()
+    end)
+  end)
+
   describe("progress elsewhere", function()
     it("writes a timestamped line per change of status", function()
       local out, c, clock = sink(), fake_clock()

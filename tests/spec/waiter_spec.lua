@@ -64,7 +64,7 @@ describe("aws.waiter", function()
       assert.equal(2, polls)
       assert.equal(2, #calls)
       assert.same({"web"}, calls[1].params.Names)
-      assert.same({15}, clock.slept) -- the waiter's delay, once: nothing after success
+      assert.same({1}, clock.slept) -- the first pause, once: nothing after success
     end)
 
     it("does not sleep when the first answer already satisfies it", function()
@@ -213,12 +213,39 @@ describe("aws.waiter", function()
       assert.same({2, 2}, clock.slept)
     end)
 
-    it("gives up after the waiter's max attempts by default", function()
+    it("polls after 1 s, then every tenth of the time waited, at most the waiter's delay", function()
+      local client = fake.client({describe_load_balancers = {elbv2.provisioning}}, "elbv2")
+      local e = catch(waiter.wait, client, "load_balancer_available", {Names = {"web"}}, quiet)
+      local waited = 0
+      for i, pause in ipairs(clock.slept) do
+        if i == 1 then assert.equal(1, pause) end
+        assert.is_true(pause >= 1 and pause <= 15, "pause " .. pause)
+        if waited < 600 - 15 then
+          assert.is_true(math.abs(pause - math.min(15, math.max(1, waited / 10))) < 1e-9, "pause " .. i)
+        end
+        waited = waited + pause
+      end
+      assert.equal(15, clock.slept[#clock.slept - 1]) -- the waiter's delay caps the pauses
+      assert.equal("WaiterTimeout", e.code)
+    end)
+
+    it("gives up after the waiter's whole time (its delay times its attempts) by default", function()
       local client, calls = fake.client({describe_load_balancers = {elbv2.provisioning}}, "elbv2")
       local e = catch(waiter.wait, client, "load_balancer_available", {Names = {"web"}}, quiet)
       assert.equal("WaiterTimeout", e.code)
-      assert.equal(40, #calls) -- maxAttempts of LoadBalancerAvailable
-      assert.matches("40 attempts", e.message)
+      assert.equal(600, e.elapsed) -- 15 s x 40 attempts of LoadBalancerAvailable
+      assert.matches("600s timeout", e.message)
+      assert.is_true(#calls < 80, #calls .. " polls in 10 minutes")
+    end)
+
+    it("waits longer after a throttled poll instead of failing", function()
+      local throttled = {error = {code = "Throttling", message = "Rate exceeded", status = 400}}
+      local client, calls = fake.client({describe_load_balancers = {elbv2.provisioning, throttled, throttled,
+        elbv2.provisioning, elbv2.active}}, "elbv2")
+      local out = waiter.wait(client, "load_balancer_available", {Names = {"web"}}, with{delay = 2})
+      assert.equal(elbv2.active, out)
+      assert.equal(5, #calls)
+      assert.same({2, 4, 8, 8}, clock.slept) -- doubled after each throttled poll
     end)
 
     it("with a timeout, polls until the deadline instead of counting attempts", function()
@@ -231,7 +258,7 @@ describe("aws.waiter", function()
       assert.equal(100, e.elapsed)
       local long = fake.client({describe_load_balancers = {elbv2.provisioning}}, "elbv2")
       local e2 = catch(waiter.wait, long, "load_balancer_available", {}, with{timeout = 1200})
-      assert.equal(81, e2.attempts) -- more than the 40 attempts of the default
+      assert.equal(1200, e2.elapsed)
     end)
   end)
 
@@ -242,7 +269,7 @@ describe("aws.waiter", function()
                       with{timeout = 600})
       assert.is_true(waiter.is_wait_error(e))
       local text = tostring(e)
-      assert.matches("^ecs services_stable timed out after 10m00s %(41 polls%)", text)
+      assert.matches("^ecs services_stable timed out after 10m00s %(%d+ polls%)", text)
       assert.matches('parameters: {"cluster":"prod","services":%["web"%]}', text)
       assert.matches("last state: web: 1/2 running, 1 pending, 2 deployments, rollout IN_PROGRESS", text)
       assert.matches("PRIMARY ecs%-svc/7315624178392561280 web:7 IN_PROGRESS: 1/2 running, 1 pending", text)

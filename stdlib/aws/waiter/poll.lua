@@ -76,6 +76,16 @@ function M.is_wait_error(e)
   return getmetatable(e) == WaitError
 end
 
+-- A throttling error (the transport's retries spent): the wait polls
+-- again, later, instead of failing.
+function M.is_throttling(e)
+  if type(e) ~= "table" then return false end
+  if e.throttling ~= nil then return e.throttling == true end
+  return require("aws.transport.retry").THROTTLING[e.code] == true
+end
+
+local MAX_THROTTLE = 8
+
 -- poll(spec) -> the successful check's value, attempts, elapsed seconds.
 -- spec:
 --   waiter       name in errors ("ecs services_stable")
@@ -85,13 +95,21 @@ end
 --                 value = any, reason = text (failure), last_state = text,
 --                 response, cause, acceptor (copied into errors),
 --                 notes = {lines to show above the progress line}}
---   delay        seconds between polls; backoff multiplies it after each
---                poll (default 1) up to max_delay (default: no cap)
+--                 A throttling error it raises is a retry, and doubles the
+--                 pauses from then on.
+--   delay        the first pause, seconds (default 1); backoff multiplies
+--                it after each poll (default 1)
+--   share        each pause is at least this share of the time waited so
+--                far (default 0.1): an ending wait is seen within about
+--                that share of its length, and a long one polls gently.
+--                0 with the default backoff: every pause is `delay`
+--   max_delay    the longest pause, throttling aside (default: no cap)
 --   timeout      seconds; max_attempts: polls (either, both or neither)
 --   progress     false for none, else ui.progress options
 function M.poll(spec)
-  local delay = spec.delay or 5
+  local delay = spec.delay or 1
   local backoff = spec.backoff or 1
+  local share = spec.share or 0.1
   local max_delay = spec.max_delay or math.huge
   local timeout, max_attempts = spec.timeout, spec.max_attempts
   if type(delay) ~= "number" or delay < 0 then error("wait: delay must be a number >= 0", 3) end
@@ -107,6 +125,7 @@ function M.poll(spec)
   local started = fgrun.monotonic()
   local deadline = timeout and started + timeout
   local attempt, r = 0, nil
+  local throttle = 1
 
   local function give_up(code, message)
     local e = setmetatable({
@@ -121,7 +140,16 @@ function M.poll(spec)
 
   while true do
     attempt = attempt + 1
-    r = spec.check(attempt)
+    local ok, checked = pcall(spec.check, attempt)
+    if ok then
+      r = checked
+    elseif M.is_throttling(checked) then
+      throttle = math.min(throttle * 2, MAX_THROTTLE)
+      r = {state = "retry", status = "throttled (" .. tostring(checked.code) .. "): polling less often",
+           last_state = r and (r.last_state or r.status), cause = checked}
+    else
+      error(checked, 0)
+    end
     for _, note in ipairs(r.notes or {}) do p:note(note) end
     p:update(r.status)
     if r.state == "success" then
@@ -136,10 +164,10 @@ function M.poll(spec)
     elseif deadline and now >= deadline then
       give_up("WaiterTimeout", string.format("gave up after the %ss timeout", timeout))
     end
-    local sleep = delay
-    if deadline then sleep = math.min(sleep, deadline - now) end
-    p:sleep(sleep)
-    delay = math.min(delay * backoff, max_delay)
+    local pause = math.min(math.max(delay, share * (now - started)), max_delay) * throttle
+    if deadline then pause = math.min(pause, deadline - now) end
+    p:sleep(pause)
+    delay = delay * backoff
   end
 end
 
