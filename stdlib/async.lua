@@ -178,23 +178,54 @@ function M.sleep(seconds)
   end
 end
 
+-- Blocks the running code until obj (a task or a future) is done.
+local function block_on(obj)
+  if obj.done then return end
+  local me = in_task()
+  if me then
+    obj.waiters[#obj.waiters + 1] = me
+    repeat coroutine.yield() until obj.done
+  else
+    run_until(function() return obj.done end)
+  end
+end
+
 -- await(task) -> its results; raises its error.
 function M.await(task)
-  if not task.done then
-    local me = in_task()
-    if me then
-      task.waiters[#task.waiters + 1] = me
-      repeat coroutine.yield() until task.done
-    else
-      run_until(function() return task.done end)
-    end
-  end
+  block_on(task)
   -- its error reaches this caller: the main thread need not see it again
   for i, t in ipairs(failures) do
     if t == task then table.remove(failures, i) break end
   end
   if task.ok then return table.unpack(task.values, 1, task.values.n) end
   error(task.err, 0)
+end
+
+local Future = {}
+Future.__index = Future
+Future.__name = "async.Future"
+
+-- future() -> a value to come: f:set(value) or f:fail(err) once; f:get()
+-- blocks until then (yields in a task, runs the loop elsewhere) and
+-- returns the value or raises the error.
+function M.future()
+  return setmetatable({ done = false, waiters = {} }, Future)
+end
+
+local function settle(f, ok, v)
+  if f.done then error("async: a future is settled once", 2) end
+  f.done, f.ok, f.value = true, ok, v
+  for _, w in ipairs(f.waiters) do wake(w) end
+  f.waiters = {}
+end
+
+function Future:set(value) settle(self, true, value) end
+function Future:fail(err) settle(self, false, err) end
+
+function Future:get()
+  block_on(self)
+  if self.ok then return self.value end
+  error(self.value, 0)
 end
 
 -- request(req) -> what aws.http's conn:request returns, as a transfer on
@@ -221,6 +252,17 @@ function M.cancel_all()
     task.done, task.ok, task.err = true, false, "cancelled"
     if coroutine.status(task.co) == "suspended" then coroutine.close(task.co) end
   end
+end
+
+-- settle(): before code that blocks the thread without the loop (the
+-- Docker Engine's calls): runs the loop until no task has a call in flight
+-- or can go on, so that what the tasks had to send has been sent and only
+-- their timers wait (and AWS works meanwhile).
+function M.settle()
+  if M.current() or not M.active() then return end
+  run_until(function()
+    return #ready == 0 and not (multi and multi:active() > 0)
+  end)
 end
 
 -- wait_all(): runs the loop until every task has ended; raises the first

@@ -43,8 +43,11 @@ end
 local conn
 
 -- The connection, opened on first use (DOCKER_HOST, else
--- /var/run/docker.sock) and negotiated.
+-- /var/run/docker.sock) and negotiated. Its calls block the thread: the
+-- tasks of a deployment send what they have to send first (async.settle),
+-- so that AWS works on it meanwhile.
 local function connection(operation)
+  require("async").settle()
   if not conn then
     local c, err = engine.connect()
     if not c then fail(operation, err) end

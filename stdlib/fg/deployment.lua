@@ -10,6 +10,10 @@ local actions = require "fg.actions"
 local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
 local escape = require("fgrun.text").escape
+local async = require "async"
+local pending = require "fg.pending"
+local order = require "fg.order"
+local ui = require "ui"
 
 local deployment = {}
 deployment.__index = deployment
@@ -62,6 +66,7 @@ function deployment.new(name, opts)
     name = name, env = env, id = name .. (env and ("." .. env) or ""),
     destroying = opts.destroy or false, keep = opts.keep or false, inspecting = opts.inspect or false,
     run_id = fgrun.uuid4():sub(1, 8), specs = {}, seen = {}, outputs = {},
+    reads = {}, task_reads = {}, step_of_task = setmetatable({}, { __mode = "k" }),
   }, deployment)
   if self.destroying and not store:exists(self.id) then
     self.nothing_to_destroy = store:where(self.id)
@@ -105,9 +110,34 @@ local function check_spec(name, spec)
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
   end
-  local ok, err = pcall(json.encode, spec.inputs or {})
+  if spec.wait ~= nil and type(spec.wait) ~= "function" then
+    error(("step %s: spec.wait must be a function"):format(name), 3)
+  end
+  if spec.after ~= nil and type(spec.after) ~= "table" then
+    error(("step %s: spec.after must be a list of steps"):format(name), 3)
+  end
+end
+
+local function check_inputs(name, inputs)
+  local ok, err = pcall(json.encode, inputs)
   if not ok then error(("step %s: inputs must be plain data (%s)"):format(name, err), 3) end
-  journal_mod.check_no_secrets(spec.inputs or {}, ("step %s: inputs"):format(name))
+  journal_mod.check_no_secrets(inputs, ("step %s: inputs"):format(name))
+end
+
+-- A step's result was read (pending.lua): by another step's task, or by
+-- the recipe, where it counts for the next step it declares.
+function deployment:on_read(step)
+  local task = async.current()
+  local reader = task and self.step_of_task[task]
+  local reads = reader and self.task_reads[reader] or self.reads
+  if step ~= reader then reads[step] = true end
+end
+
+local function sorted_keys(set)
+  local list = {}
+  for k in pairs(set) do list[#list + 1] = k end
+  table.sort(list)
+  return list
 end
 
 -- Completes an entry with the step's result and its removal, as data.
@@ -122,14 +152,26 @@ function deployment:record(entry, spec, result)
   actions.check(undo, "step " .. entry.name)
   entry.status, entry.result, entry.undo = "done", result, undo
   entry.finished_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  -- what its own find/create/update read counts too
+  local after = {}
+  for _, name in ipairs(entry.after or {}) do after[name] = true end
+  for name in pairs(self.task_reads[entry.name] or {}) do after[name] = true end
+  if entry.after or next(after) then entry.after = json.array(sorted_keys(after)) end
+  if spec.wait and not self.destroying then entry.unsettled = true end
   self.journal:save()
 end
 
--- d:step(name, spec) -> the resource (create's, update's or find's result).
--- spec: inputs (plain data), create(inputs, ctx), undo(result) -> actions,
--- and optionally update(inputs, previous_result, ctx), find(inputs, ctx),
--- id(result) -> text for the report. ctx has token (an idempotency token
--- kept across a crash) and tags in the three shapes AWS APIs use.
+-- d:step(name, spec) -> the resource (create's, update's or find's
+-- result), as a pending result (fg/pending.lua): the step runs in a task of
+-- its own, and reading a field before the resource exists waits for it.
+-- spec: inputs (plain data; other steps' results may be in it), create(inputs,
+-- ctx), undo(result) -> actions, and optionally update(inputs,
+-- previous_result, ctx), find(inputs, ctx), id(result) -> text for the
+-- report, wait(inputs, result, ctx) (runs after the result is known, in the
+-- background: a load balancer becoming active), after = {steps} (created
+-- after those, which it does not read, without its removal waiting for
+-- them). ctx has token (an idempotency token kept across a crash) and tags
+-- in the three shapes AWS APIs use.
 function deployment:step(name, spec)
   check_spec(name, spec)
   if self.seen[name] then error(("step %s: a step name can be used once per run"):format(name), 2) end
@@ -137,12 +179,58 @@ function deployment:step(name, spec)
   self.specs[name] = spec
   if self.inspecting then error(("step %s: this run only inspects the deployment"):format(name), 2) end
   if self.nothing_to_destroy then error(STOP, 0) end
-  local inputs = spec.inputs or {}
+  local inputs = pending.resolve(spec.inputs or {})
+  check_inputs(name, inputs)
   local entry = self.journal:find(name)
   if self.destroying then return self:recover_for_destroy(name, spec, entry) end
+  for _, other in ipairs(spec.after or {}) do
+    if pending.is_pending(other) then pending.wait(other) end
+  end
+  local after = json.array(sorted_keys(self.reads))
+  self.reads = {}
+  self.task_reads[name] = {}
+  local result = async.future()
+  local task = async.spawn(function() self:run_step(name, spec, inputs, after, result) end, name)
+  self.step_of_task[task] = name
+  return pending.new(name, result, function(step) self:on_read(step) end)
+end
+
+-- The task of a step: its find/create/update (run_step_now), its result
+-- published, then its wait; the failure of either fails the run.
+function deployment:run_step(name, spec, inputs, after, result)
+  local started = fgrun.monotonic()
+  local p <close> = ui.progress(name, { mode = ui.mode() == "tty" and "tty" or "quiet" })
+  local ready
+  -- its span in the timeline, however the task ends (failed, cancelled)
+  local _ <close> = setmetatable({}, { __close = function()
+    self.report:span(name, started, ready or fgrun.monotonic(), fgrun.monotonic(), after)
+  end })
+  local function failed(err)
+    self.failed_step = self.failed_step or name
+    error(err, 0)
+  end
+  local ok, value = pcall(self.run_step_now, self, name, spec, inputs, after)
+  if not ok then
+    result:fail(value)
+    failed(value)
+  end
+  ready = fgrun.monotonic()
+  result:set(value)
+  local entry = self.journal:find(name)
+  if spec.wait and entry and entry.unsettled then
+    local waited, err = pcall(spec.wait, inputs, value, self:context(name))
+    if not waited then failed(err) end
+    entry.unsettled = nil
+    self.journal:save()
+  end
+end
+
+-- Finds, creates or updates the step's resource; returns it.
+function deployment:run_step_now(name, spec, inputs, after)
+  local entry = self.journal:find(name)
   local started = fgrun.monotonic()
   local function elapsed() return fgrun.monotonic() - started end
-  self.current_step = name
+  if entry then entry.after = after end
 
   if entry and entry.status == "updating" then
     -- an earlier run stopped inside update: the resource is there, in
@@ -169,7 +257,6 @@ function deployment:step(name, spec)
       if spec.find then found = spec.find(inputs, self:context(name)) end
       if found ~= nil then
         self.report:step("unchanged", name, describe(spec, entry.result))
-        self.current_step = nil
         return entry.result
       end
       -- removed behind fgrun's back: make it again
@@ -188,14 +275,13 @@ function deployment:step(name, spec)
       entry.inputs = inputs
       self:record(entry, spec, result)
       self.report:step("updated", name, describe(spec, result), elapsed())
-      self.current_step = nil
       return result
     end
   end
 
   local ctx = self:context(name)
   local found = spec.find and spec.find(inputs, ctx)
-  entry = { name = name, inputs = inputs, created_run = self.run_id,
+  entry = { name = name, inputs = inputs, created_run = self.run_id, after = after,
             token = fgrun.uuid4(), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ") }
   self.journal:add(entry)
   if found ~= nil then
@@ -203,7 +289,6 @@ function deployment:step(name, spec)
     entry.adopted = true
     self:record(entry, spec, found)
     self.report:step("adopted", name, describe(spec, found), elapsed())
-    self.current_step = nil
     return found
   end
   entry.status = "pending" -- the intent, on disk before the create call
@@ -221,15 +306,16 @@ function deployment:step(name, spec)
   end
   self:record(entry, spec, result)
   self.report:step("created", name, describe(spec, result), elapsed())
-  self.current_step = nil
   return result
 end
 
 -- Destroy mode: the recipe runs to learn its steps; recorded results are
 -- returned without calls, a step interrupted mid-create is looked up with
--- find, and the first step never started ends the recipe (STOP).
+-- find, and a step never started gives a result whose first read ends the
+-- recipe (STOP): nothing that reads it can exist. (Steps that ran at the
+-- same time may be recorded after one that never started.)
 function deployment:recover_for_destroy(name, spec, entry)
-  if not entry then error(STOP, 0) end
+  if not entry then return pending.missing(name, STOP) end
   if entry.status == "updating" then
     entry.status, entry.inputs, entry.result = "done", entry.previous.inputs, entry.previous.result
     self.journal:save()
@@ -244,7 +330,14 @@ function deployment:recover_for_destroy(name, spec, entry)
     self.journal:drop(name) -- interrupted before anything was made
     self.journal:save()
   end
-  error(STOP, 0)
+  return pending.missing(name, STOP)
+end
+
+-- d:wait(): waits until every step has its resource and every step's wait
+-- has ended (before checks of the whole deployment); raises the first
+-- failure.
+function deployment:wait()
+  async.wait_all()
 end
 
 -- d:value(name, make) -> a value made once per deployment and kept in the
@@ -319,7 +412,8 @@ end
 
 -- Removes one journaled step (by undo, default the journaled one),
 -- reporting it; raises on failure with the journal still holding the step.
-function deployment:remove_step(entry, undo)
+-- waited_for: the steps removed first (for the timeline).
+function deployment:remove_step(entry, undo, waited_for)
   local started = fgrun.monotonic()
   local ok, outcome = pcall(actions.run, undo or entry.undo or {})
   if not ok then
@@ -330,6 +424,11 @@ function deployment:remove_step(entry, undo)
   self.journal:save()
   self.report:step(outcome, entry.name, describe(self.specs[entry.name], entry.result),
     fgrun.monotonic() - started)
+  -- a rollback's removals follow the run's own steps in the timeline
+  local label = self.rolling_back and function(name) return "undo " .. name end or function(name) return name end
+  local after = {}
+  for i, name in ipairs(waited_for or {}) do after[i] = label(name) end
+  self.report:span(label(entry.name), started, fgrun.monotonic(), fgrun.monotonic(), after)
 end
 
 function deployment:close(remove_files)
@@ -342,8 +441,8 @@ function deployment:close(remove_files)
   end
 end
 
--- Undoes every recorded step, newest first, tolerating what is already
--- gone; removes the journal once nothing is left.
+-- Undoes every recorded step in reverse dependency order (fg/order.lua),
+-- tolerating what is already gone; removes the journal once nothing is left.
 function deployment:destroy_all()
   if self.nothing_to_destroy then
     self.report = report_mod.new(self.name, self.env)
@@ -366,15 +465,15 @@ function deployment:destroy_all()
   end
   journal_undo.check(from_journal, self.id, self.journal.path)
   local left = {}
-  for i = #steps, 1, -1 do
-    local entry = steps[i]
+  order.reverse({ table.unpack(steps) }, function(entry, waited_for)
     if entry.status == "pending" then
       left[#left + 1] = entry.name
       self.report:step("left", entry.name, "interrupted before its result was recorded")
     else
-      self:remove_step(entry, undo[entry])
+      self:remove_step(entry, undo[entry], waited_for)
     end
-  end
+  end)
+  table.sort(left)
   if #left > 0 then
     self:close(false)
     error(("steps %s were interrupted mid-create and could not be looked up; run --destroy with "
@@ -384,44 +483,47 @@ function deployment:destroy_all()
   self.report:summary("destroyed", {})
 end
 
--- Undoes what this run did, newest first: removes what it created,
--- reverts what it updated where the step can (update with the previous
--- inputs), and names what it leaves.
+-- Undoes what this run did, in reverse dependency order (fg/order.lua):
+-- removes what it created, reverts what it updated where the step can
+-- (update with the previous inputs), and names what it leaves.
 function deployment:rollback()
-  local steps = self.journal:steps()
   self.report:say("rolling back %s", self.id)
-  for i = #steps, 1, -1 do
-    local entry = steps[i]
-    local spec = self.specs[entry.name]
-    local ctx = self:context(entry.name)
-    if entry.created_run == self.run_id and entry.adopted then
-      self.report:step("left", entry.name, "existed before this run")
-    elseif entry.created_run == self.run_id and entry.status == "pending" then
-      local found = spec and spec.find and spec.find(entry.inputs, ctx)
-      if found ~= nil then
-        self:record(entry, spec, found)
-        self:remove_step(entry)
-      else
-        self.journal:drop(entry.name)
-        self.journal:save()
-      end
-    elseif entry.created_run == self.run_id then
-      self:remove_step(entry)
-    elseif entry.updated_run == self.run_id then
-      local previous = entry.previous
-      if spec and spec.update and spec.revert ~= false and previous then
-        local result = spec.update(previous.inputs, entry.result, ctx)
-        entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
-        self:record(entry, spec, result)
-        self.report:step("reverted", entry.name, describe(spec, result))
-      else
-        if previous then entry.inputs, entry.status = previous.inputs, "done" end
-        self.journal:save()
-        self.report:step("left", entry.name, "changed by this run; no way to revert it")
-      end
+  self.rolling_back = true
+  order.reverse({ table.unpack(self.journal:steps()) }, function(entry, waited_for)
+    self:roll_back_step(entry, waited_for)
+  end)
+  self:close(true)
+end
+
+function deployment:roll_back_step(entry, waited_for)
+  local spec = self.specs[entry.name]
+  local ctx = self:context(entry.name)
+  if entry.created_run == self.run_id and entry.adopted then
+    self.report:step("left", entry.name, "existed before this run")
+  elseif entry.created_run == self.run_id and entry.status == "pending" then
+    local found = spec and spec.find and spec.find(entry.inputs, ctx)
+    if found ~= nil then
+      self:record(entry, spec, found)
+      self:remove_step(entry, nil, waited_for)
+    else
+      self.journal:drop(entry.name)
+      self.journal:save()
+    end
+  elseif entry.created_run == self.run_id then
+    self:remove_step(entry, nil, waited_for)
+  elseif entry.updated_run == self.run_id then
+    local previous = entry.previous
+    if spec and spec.update and spec.revert ~= false and previous then
+      local result = spec.update(previous.inputs, entry.result, ctx)
+      entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
+      self:record(entry, spec, result)
+      self.report:step("reverted", entry.name, describe(spec, result))
+    else
+      if previous then entry.inputs, entry.status = previous.inputs, "done" end
+      self.journal:save()
+      self.report:step("left", entry.name, "changed by this run; no way to revert it")
     end
   end
-  self:close(true)
 end
 
 -- The end of the script (registered with fgrun.atexit): the summary on
@@ -448,6 +550,13 @@ function deployment:finish(ok, err, message)
     self:destroy_all()
     return err == STOP
   end
+  local late -- a step that failed after the script's end: the run's error
+  if ok then
+    -- the steps still in flight, and their waits, belong to the run
+    local waited, failure = pcall(async.wait_all)
+    if not waited then ok, err, message, late = false, failure, tostring(failure), failure end
+  end
+  if not ok then async.cancel_all() end
   if ok then
     if self.journal.exists or #self.journal:steps() > 0 then
       self.journal.data.outputs = json.object(self.outputs)
@@ -464,7 +573,7 @@ function deployment:finish(ok, err, message)
     if interrupted then error(interrupted, 0) end
     return
   end
-  local where = self.current_step and (" in step " .. self.current_step) or ""
+  local where = self.failed_step and (" in step " .. self.failed_step) or ""
   io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, escape(message, true)))
   if self.keep then
     for _, entry in ipairs(self.journal:steps()) do
@@ -477,10 +586,12 @@ function deployment:finish(ok, err, message)
     local location = self.journal.store.location
     self.report:say("kept for inspection (--keep); remove with: fgrun %s--destroy %s",
       state.is_s3(location) and ("--state " .. location .. " ") or "", arg and arg[0] or self.journal.path)
+    if late ~= nil then error(late, 0) end
     return
   end
   self:rollback()
   self.report:summary("rolled back", {})
+  if late ~= nil then error(late, 0) end
 end
 
 -- deployment.from_journal(address) -> a deployment in destroy mode, built

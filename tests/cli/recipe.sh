@@ -45,6 +45,28 @@ image=$("$FGRUN" -e "print(require('aws').ecs.describe_task_definition{taskDefin
 expect_match "the task definition names the pushed digest" "fargate-demo-$sfx@sha256:[0-9a-f]{64}$" "$image"
 arch=$("$FGRUN" -e "print(require('aws').ecs.describe_task_definition{taskDefinition='$td1'}.taskDefinition.runtimePlatform.cpuArchitecture)")
 expect_eq "the task definition's runtimePlatform is the build's (x86_64 by default)" "X86_64" "$arch"
+# AWS's ordering rules: each step after the ones it needs (steps run at
+# the same time, so the journal's order is the order they were made in).
+order=$(python3 - "$journal" <<'PY'
+import json, sys
+rules = {
+    "alb_ingress": ["alb_security_group"], "load_balancer": ["alb_security_group"],
+    "listener": ["load_balancer", "target_group"],
+    "task_ingress": ["task_security_group", "alb_security_group"], "task_egress": ["task_security_group"],
+    "execution_role_policy": ["execution_role"], "task_role_policy": ["task_role", "task_policy"],
+    "log_retention": ["log_group"],
+    "task_definition": ["execution_role", "task_role", "log_group", "repository"],
+    "service": ["cluster", "task_definition", "target_group", "listener", "task_security_group",
+                "task_ingress", "task_egress", "execution_role_policy", "task_role_policy"],
+    "scalable_target": ["service"], "cpu_scaling": ["scalable_target"], "memory_scaling": ["scalable_target"],
+}
+names = [s["name"] for s in json.load(open(sys.argv[1]))["steps"]]
+bad = ["%s before %s" % (step, need) for step, needs in rules.items() for need in needs
+       if step in names and (need not in names or names.index(need) > names.index(step))]
+print("; ".join(bad) or "ok")
+PY
+)
+expect_eq "the journal's order follows AWS's ordering rules" "ok" "$order"
 egress=$("$FGRUN" -e "local g = require('aws').ec2.describe_security_groups{Filters={{Name='group-name',Values={'fargate-sg-$sfx'}}}}.SecurityGroups[1]
   local t = {} for _, p in ipairs(g.IpPermissionsEgress) do t[#t+1] = p.IpProtocol .. ':' .. tostring(p.FromPort) end table.sort(t) print(table.concat(t, ' '))")
 expect_eq "task egress is 80 and 443 only (no allow-all)" "tcp:443 tcp:80" "$egress"
