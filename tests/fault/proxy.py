@@ -30,6 +30,9 @@ Which requests are faulted:
   --ops REGEX         only operations matching REGEX (e.g. '^Create')
   --max N             at most N faults in all
   --once-per-op       at most one fault per operation name
+  --same-call         after the first fault, only requests identical to it
+                      (operation and body: the attempts of that one call,
+                      whatever else is in flight at the same time)
   --hold N            hold the answer to request N (logged before it is held)
 Control (not forwarded): GET /__fault/off, /__fault/on switch faulting;
 GET /__fault/stats answers {"requests": n, "faults": n}.
@@ -72,6 +75,7 @@ class Injector:
         self.requests = 0
         self.faults = 0
         self.faulted_ops = set()
+        self.first_call = None
         self.log = open(args.log, "a", buffering=1) if args.log else None
         self.started = time.monotonic()
 
@@ -80,7 +84,7 @@ class Injector:
             if self.log:
                 self.log.write("# %s\n" % text)
 
-    def decide(self, service, op, protocol):
+    def decide(self, service, op, protocol, body=b""):
         with self.lock:
             self.requests += 1
             n = self.requests
@@ -97,6 +101,11 @@ class Injector:
                 faulted = False
             if faulted and a.once_per_op and op in self.faulted_ops:
                 faulted = False
+            if faulted and a.same_call:
+                call = (service, op, body)
+                if self.first_call is None:
+                    self.first_call = call
+                faulted = call == self.first_call
             if a.hold is not None:
                 faulted, kind = n == a.hold, "hold"
             if faulted:
@@ -221,7 +230,7 @@ class Handler(BaseHTTPRequestHandler):
         service = service_of(self.headers)
         if protocol == "query" and service == "ec2":
             protocol = "ec2"
-        decision = self.injector.decide(service, op, protocol)
+        decision = self.injector.decide(service, op, protocol, body)
         args = self.injector.args
         if decision == "pass":
             return self.send_raw(*self.forward(body))
@@ -270,6 +279,7 @@ def main():
     p.add_argument("--ops")
     p.add_argument("--max", type=int)
     p.add_argument("--once-per-op", action="store_true")
+    p.add_argument("--same-call", action="store_true")
     p.add_argument("--hold", type=int)
     p.add_argument("--stall", type=float, default=5.0)
     p.add_argument("--latency", type=float, default=0.3)

@@ -139,12 +139,13 @@ fi
 
 # -- outage: faults the retry budget cannot absorb ----------------------------
 if [[ $scenarios == *" outage "* ]]; then
-    # A burst of 503s as long as the attempts (3) after a random request: the
-    # call in the burst fails, the rollback after it runs unfaulted.
+    # A burst of 503s as long as the attempts (3) of the call after a random
+    # request (steps run at the same time: only that call's attempts): the
+    # call fails, the rollback after it runs unfaulted.
     i=0 clean=0
     for at in $(rand_list "$((seed + 2))" "$outages" 4 40 | cut -d. -f1); do
         i=$((i + 1))
-        start_proxy "$tmp/p-outage$i" "$moto" --seed "$seed" --after "$at" --max 3 --faults 503
+        start_proxy "$tmp/p-outage$i" "$moto" --seed "$seed" --after "$at" --max 3 --same-call --faults 503
         AWS_ENDPOINT_URL=$PROXY_URL fargate "$tmp/s-outage$i" -v
         sfx=$(suffix_of "$tmp/s-outage$i/fargate-alb.local.json")
         [ -n "$sfx" ] || sfx=$(grep -o 'fargate-[a-z-]*-\([a-z0-9]\{6\}\)' "$tmp/out" | head -1 | sed 's/.*-//')
