@@ -35,6 +35,7 @@ local waiting_on = setmetatable({}, { __mode = "k" }) -- transfer -> task waitin
 local multi              -- created on the first concurrent call
 local failures = {}      -- failed tasks no one awaited, oldest first
 local serial = 0
+local ticker, ticked = nil, 0 -- a function the loop calls about once a second
 
 local function wake(task)
   if task and not task.done and not queued[task] then
@@ -156,8 +157,20 @@ local function run_until(done, until_time)
     if not busy and not until_time then
       error("async: waiting for something no task can bring (every task is blocked)", 0)
     end
-    wait_for_events(until_time and math.max(0, until_time - fgrun.monotonic()) or 1)
+    local now = fgrun.monotonic()
+    if ticker and now - ticked >= 1 then
+      ticked = now
+      ticker()
+    end
+    local wait = until_time and math.max(0, until_time - now) or 1
+    wait_for_events(ticker and math.min(wait, 1) or wait)
   end
+end
+
+-- every_second(fn): fn() runs about once a second while the loop runs
+-- (a progress display's clock); nil stops it.
+function M.every_second(fn)
+  ticker = fn
 end
 
 -- sleep(seconds): in a task, yields until the time has passed; elsewhere

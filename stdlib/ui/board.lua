@@ -54,8 +54,27 @@ function M.redraw(stream, render)
   stream:flush()
 end
 
+-- While rows are shown, the loop redraws them once a second, so that the
+-- seconds count while every task waits.
+local renderer
+local function tick()
+  local any = false
+  for stream, b in pairs(boards) do
+    if #b.owners > 0 then
+      any = true
+      M.redraw(stream, renderer)
+    end
+  end
+  if not any then async.every_second(nil) end
+end
+
 -- A progress starts: a row of its own, or the new top of its owner's row.
-function M.push(p)
+-- render: how rows are drawn (kept for the clock).
+function M.push(p, render)
+  if render then
+    renderer = render
+    async.every_second(tick)
+  end
   local b = board_of(p.stream)
   local o = owner()
   p.owner = o

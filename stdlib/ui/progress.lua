@@ -47,6 +47,8 @@ local function one_line(s)
   return escape((tostring(s):gsub("%s+", " ")))
 end
 
+local render -- a row's text (below)
+
 -- new(what, opts): opts.mode ("tty", "plain", "quiet"; default from the
 -- command line and stderr), opts.stream (default io.stderr), opts.clock and
 -- opts.wall (functions, for tests), opts.heartbeat (plain mode, seconds;
@@ -69,7 +71,7 @@ function M.new(what, opts)
     frame = 0,
   }, Progress)
   if self.mode == "tty" then
-    board.push(self)
+    board.push(self, render)
     self:draw()
   elseif self.mode == "plain" then
     self:line("waiting")
@@ -108,7 +110,7 @@ end
 -- the outer one's what and elapsed time with its own bar and status.
 local MIN_WHAT = 20
 
-local function render(p, outer)
+function render(p, outer)
   p.frame = p.frame % #SPINNER + 1
   local rest = {"  ", M.duration(outer:elapsed())}
   if p.fraction then
