@@ -209,7 +209,7 @@ function deployment:run_step(name, spec, inputs, after, result)
     self.failed_step = self.failed_step or name
     error(err, 0)
   end
-  local ok, value = pcall(self.run_step_now, self, name, spec, inputs, after)
+  local ok, value = pcall(self.run_step_now, self, name, spec, inputs, after, function(state) p:update(state) end)
   if not ok then
     result:fail(value)
     failed(value)
@@ -218,6 +218,7 @@ function deployment:run_step(name, spec, inputs, after, result)
   result:set(value)
   local entry = self.journal:find(name)
   if spec.wait and entry and entry.unsettled then
+    p:update("waiting")
     local waited, err = pcall(spec.wait, inputs, value, self:context(name))
     if not waited then failed(err) end
     entry.unsettled = nil
@@ -226,7 +227,9 @@ function deployment:run_step(name, spec, inputs, after, result)
 end
 
 -- Finds, creates or updates the step's resource; returns it.
-function deployment:run_step_now(name, spec, inputs, after)
+-- state(text): what it is doing, for its progress line.
+function deployment:run_step_now(name, spec, inputs, after, state)
+  state("looking up")
   local entry = self.journal:find(name)
   local started = fgrun.monotonic()
   local function elapsed() return fgrun.monotonic() - started end
@@ -271,6 +274,7 @@ function deployment:run_step_now(name, spec, inputs, after)
       entry.previous = { inputs = entry.inputs, result = entry.result }
       entry.status, entry.updated_run = "updating", self.run_id
       self.journal:save()
+      state("updating")
       local result = spec.update(inputs, entry.result, self:context(name))
       entry.inputs = inputs
       self:record(entry, spec, result)
@@ -294,6 +298,7 @@ function deployment:run_step_now(name, spec, inputs, after)
   entry.status = "pending" -- the intent, on disk before the create call
   self.journal:save()
   ctx.token = entry.token
+  state("creating")
   local ok, result = pcall(spec.create, inputs, ctx)
   if not ok then
     -- "already exists" right after find saw nothing: a retried call whose
