@@ -191,12 +191,15 @@ local function rules(step, group, direction, permissions, revoke_default)
       return { group = i.group, permissions = i.permissions }
     end,
     create = function(i)
-      if i.revoke_default then
-        local ok, err = pcall(aws.ec2[revoke], { GroupId = i.group, IpPermissions = all_traffic })
-        if not ok and code_of(err) ~= "InvalidPermission.NotFound" then error(err, 0) end
-      end
-      local ok, err = pcall(aws.ec2[authorize], { GroupId = i.group, IpPermissions = i.permissions })
-      if not ok and code_of(err) ~= "InvalidPermission.Duplicate" then error(err, 0) end
+      -- EC2 may not know a group it just made for a moment (eventual consistency)
+      fg.retry(function()
+        if i.revoke_default then
+          local ok, err = pcall(aws.ec2[revoke], { GroupId = i.group, IpPermissions = all_traffic })
+          if not ok and code_of(err) ~= "InvalidPermission.NotFound" then error(err, 0) end
+        end
+        local ok, err = pcall(aws.ec2[authorize], { GroupId = i.group, IpPermissions = i.permissions })
+        if not ok and code_of(err) ~= "InvalidPermission.Duplicate" then error(err, 0) end
+      end, { on = { "InvalidGroup.NotFound" }, timeout = 30, what = authorize .. " (a new group)" })
       return { group = i.group, permissions = i.permissions }
     end,
     undo = function(r)

@@ -3,6 +3,7 @@
 -- security group still in use while network interfaces drain).
 local fgrun = require "fgrun"
 local async = require "async"
+local pace = require("aws.waiter.poll").pace
 
 local retry = {}
 
@@ -23,12 +24,12 @@ end
 -- and the last error at the deadline are raised as they are. The pause is
 -- a tenth of the time spent so far, between delay and max_delay, so that
 -- a condition that clears is seen soon without asking too often (as waits
--- poll, aws/waiter/poll.lua).
+-- poll, aws/waiter/poll.lua; FGRUN_WAIT_SCALE scales these pauses too).
 function retry.call(fn, opts)
   opts = opts or {}
   local started = fgrun.monotonic()
   local deadline = started + (opts.timeout or 60)
-  local delay, max_delay = opts.delay or 1, opts.max_delay or 10
+  local delay, max_delay = (opts.delay or 1) * pace(), (opts.max_delay or 10) * pace()
   local attempt = 1
   while true do
     local result = table.pack(pcall(fn))

@@ -1,19 +1,128 @@
 #!/usr/bin/env bash
-# bench-helper (run by recipe_bench.sh against moto, not by itself).
+# bench-helper (run by recipe_bench.sh against moto and by timing_bench.sh
+# against the AWS simulator; not by itself).
 # The commands are kept as the original wrote them (unquoted, export $(...)).
 # shellcheck disable=SC2086,SC2155,SC2046,SC2236
 # The original recipe's AWS CLI commands (../shared/spec/fargate-alb-recipe.md):
 # preparation, steps 1 and 4-9, the validation's AWS calls and the cleanup,
 # in order, as written, minus Docker (steps 2-3, the ECR login), curl and
-# the sleeps. One deviation: `logs create-log-group --retention-in-days`
+# the sleeps (see below). One deviation: `logs create-log-group --retention-in-days`
 # is not an option of this CLI, so the retention is set the way the
 # API has it, with put-retention-policy. AWS_CLI names the aws program
 # (default: aws on PATH); the endpoint comes from AWS_ENDPOINT_URL.
+#
+# recipe_cli.sh runs all of it; the timing benchmark (timing_bench.sh) runs
+# it in phases, `recipe_cli.sh deploy|update|destroy`, the variables kept
+# in CLI_STATE between them. CLI_SLEEP_SCALE puts the original's two
+# `sleep 60` back, multiplied by it (the simulator's scale). The original
+# has no update: `update` registers step 6's task definition again for
+# CLI_IMAGE, points the service at it and runs the validation again.
 set -euo pipefail
 aws() { command "${AWS_CLI:-aws}" "$@"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
+
+phase=${1:-all}
+pause() {
+    if [ -n "${CLI_SLEEP_SCALE:-}" ]; then sleep "$(awk -v s="$1" -v f="$CLI_SLEEP_SCALE" 'BEGIN { print s * f }')"; fi
+}
+
+# Step 6's task definition for an image (an update registers it again).
+register_task_definition() {
+cat > task-definition.json << JSON
+{
+    "family": "${TASK_FAMILY}",
+    "networkMode": "awsvpc",
+    "requiresCompatibilities": ["FARGATE"],
+    "cpu": "256",
+    "memory": "512",
+    "executionRoleArn": "${EXECUTION_ROLE_ARN}",
+    "taskRoleArn": "${TASK_ROLE_ARN}",
+    "containerDefinitions": [
+        {
+            "name": "fargate-demo-container",
+            "image": "$1",
+            "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
+            "essential": true,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": "/ecs/${TASK_FAMILY}",
+                    "awslogs-region": "${AWS_REGION}",
+                    "awslogs-stream-prefix": "ecs"
+                }
+            },
+            "environment": [
+                {"name": "NODE_ENV", "value": "production"},
+                {"name": "PORT", "value": "3000"}
+            ],
+            "healthCheck": {
+                "command": ["CMD-SHELL", "curl -f http://localhost:3000/health || exit 1"],
+                "interval": 30,
+                "timeout": 5,
+                "retries": 3,
+                "startPeriod": 60
+            }
+        }
+    ]
+}
+JSON
+aws ecs register-task-definition \
+    --cli-input-json file://task-definition.json
+}
+
+# Validation (the AWS calls; curl left out), with the original's sleep 60
+# before the target health (CLI_SLEEP_SCALE; none when unset).
+validate() {
+aws ecs describe-services \
+    --cluster ${CLUSTER_NAME} \
+    --services ${SERVICE_NAME} \
+    --query 'services[0].[serviceName,status,runningCount,pendingCount,desiredCount]'
+aws ecs list-tasks \
+    --cluster ${CLUSTER_NAME} \
+    --service-name ${SERVICE_NAME} \
+    --query 'taskArns'
+TASK_ARNS=$(aws ecs list-tasks \
+    --cluster ${CLUSTER_NAME} \
+    --service-name ${SERVICE_NAME} \
+    --query 'taskArns' --output text)
+if [ ! -z "$TASK_ARNS" ]; then
+    aws ecs describe-tasks \
+        --cluster ${CLUSTER_NAME} \
+        --tasks ${TASK_ARNS} \
+        --query 'tasks[*].[taskArn,lastStatus,healthStatus,cpu,memory]' \
+        --output table
+fi
+pause 60
+aws elbv2 describe-target-health \
+    --target-group-arn ${TARGET_GROUP_ARN} \
+    --query 'TargetHealthDescriptions[*].[Target.Id,TargetHealth.State,TargetHealth.Description]' \
+    --output table
+aws ecs describe-services \
+    --cluster ${CLUSTER_NAME} \
+    --services ${SERVICE_NAME} \
+    --query 'services[0].events[0:5].[createdAt,message]' \
+    --output table
+aws logs describe-log-streams \
+    --log-group-name "/ecs/${TASK_FAMILY}" \
+    --query 'logStreams[0:3].[logStreamName,creationTime]'
+LOG_STREAM=$(aws logs describe-log-streams \
+    --log-group-name "/ecs/${TASK_FAMILY}" \
+    --order-by LastEventTime \
+    --descending \
+    --max-items 1 \
+    --query 'logStreams[0].logStreamName' --output text)
+if [ "$LOG_STREAM" != "None" ]; then
+    aws logs get-log-events \
+        --log-group-name "/ecs/${TASK_FAMILY}" \
+        --log-stream-name "${LOG_STREAM}" \
+        --limit 5 \
+        --query 'events[*].message'
+fi
+}
+
+if [ "$phase" = all ] || [ "$phase" = deploy ]; then
 
 # Preparation
 export AWS_REGION=${AWS_REGION:-$(aws configure get region)}
@@ -131,46 +240,7 @@ aws logs create-log-group \
 aws logs put-retention-policy \
     --log-group-name "/ecs/${TASK_FAMILY}" \
     --retention-in-days 7
-cat > task-definition.json << JSON
-{
-    "family": "${TASK_FAMILY}",
-    "networkMode": "awsvpc",
-    "requiresCompatibilities": ["FARGATE"],
-    "cpu": "256",
-    "memory": "512",
-    "executionRoleArn": "${EXECUTION_ROLE_ARN}",
-    "taskRoleArn": "${TASK_ROLE_ARN}",
-    "containerDefinitions": [
-        {
-            "name": "fargate-demo-container",
-            "image": "${ECR_URI}:latest",
-            "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
-            "essential": true,
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": "/ecs/${TASK_FAMILY}",
-                    "awslogs-region": "${AWS_REGION}",
-                    "awslogs-stream-prefix": "ecs"
-                }
-            },
-            "environment": [
-                {"name": "NODE_ENV", "value": "production"},
-                {"name": "PORT", "value": "3000"}
-            ],
-            "healthCheck": {
-                "command": ["CMD-SHELL", "curl -f http://localhost:3000/health || exit 1"],
-                "interval": 30,
-                "timeout": 5,
-                "retries": 3,
-                "startPeriod": 60
-            }
-        }
-    ]
-}
-JSON
-aws ecs register-task-definition \
-    --cli-input-json file://task-definition.json
+register_task_definition "${ECR_URI}:latest"
 
 # 7. Load balancer, target group, listener
 ALB_ARN=$(aws elbv2 create-load-balancer \
@@ -275,57 +345,29 @@ MEMORY_SCALING_POLICY_ARN=$(aws application-autoscaling put-scaling-policy \
     --query 'PolicyARN' --output text)
 echo "scaling: ${CPU_SCALING_POLICY_ARN} ${MEMORY_SCALING_POLICY_ARN}"
 
-# Validation (the AWS calls; curl and the sleep left out)
-aws ecs describe-services \
-    --cluster ${CLUSTER_NAME} \
-    --services ${SERVICE_NAME} \
-    --query 'services[0].[serviceName,status,runningCount,pendingCount,desiredCount]'
-aws ecs list-tasks \
-    --cluster ${CLUSTER_NAME} \
-    --service-name ${SERVICE_NAME} \
-    --query 'taskArns'
-TASK_ARNS=$(aws ecs list-tasks \
-    --cluster ${CLUSTER_NAME} \
-    --service-name ${SERVICE_NAME} \
-    --query 'taskArns' --output text)
-if [ ! -z "$TASK_ARNS" ]; then
-    aws ecs describe-tasks \
-        --cluster ${CLUSTER_NAME} \
-        --tasks ${TASK_ARNS} \
-        --query 'tasks[*].[taskArn,lastStatus,healthStatus,cpu,memory]' \
-        --output table
+validate
+[ "$phase" = deploy ] && declare -p AWS_REGION AWS_ACCOUNT_ID RANDOM_SUFFIX CLUSTER_NAME SERVICE_NAME TASK_FAMILY ECR_REPO_NAME ALB_NAME SECURITY_GROUP_NAME VPC_ID SUBNET_IDS ECR_URI ALB_SG_ID FARGATE_SG_ID EXECUTION_ROLE_NAME TASK_ROLE_NAME TASK_POLICY_ARN EXECUTION_ROLE_ARN TASK_ROLE_ARN ALB_ARN ALB_DNS TARGET_GROUP_ARN > "$CLI_STATE"
 fi
-aws elbv2 describe-target-health \
-    --target-group-arn ${TARGET_GROUP_ARN} \
-    --query 'TargetHealthDescriptions[*].[Target.Id,TargetHealth.State,TargetHealth.Description]' \
-    --output table
-aws ecs describe-services \
+
+if [ "$phase" = update ]; then
+. "$CLI_STATE"
+register_task_definition "$CLI_IMAGE"
+aws ecs update-service \
     --cluster ${CLUSTER_NAME} \
-    --services ${SERVICE_NAME} \
-    --query 'services[0].events[0:5].[createdAt,message]' \
-    --output table
-aws logs describe-log-streams \
-    --log-group-name "/ecs/${TASK_FAMILY}" \
-    --query 'logStreams[0:3].[logStreamName,creationTime]'
-LOG_STREAM=$(aws logs describe-log-streams \
-    --log-group-name "/ecs/${TASK_FAMILY}" \
-    --order-by LastEventTime \
-    --descending \
-    --max-items 1 \
-    --query 'logStreams[0].logStreamName' --output text)
-if [ "$LOG_STREAM" != "None" ]; then
-    aws logs get-log-events \
-        --log-group-name "/ecs/${TASK_FAMILY}" \
-        --log-stream-name "${LOG_STREAM}" \
-        --limit 5 \
-        --query 'events[*].message'
+    --service ${SERVICE_NAME} \
+    --task-definition ${TASK_FAMILY}
+validate
 fi
+
+if [ "$phase" = all ] || [ "$phase" = destroy ]; then
+[ "$phase" = destroy ] && . "$CLI_STATE"
 
 # Cleanup 1: service and cluster
 aws ecs update-service \
     --cluster ${CLUSTER_NAME} \
     --service ${SERVICE_NAME} \
     --desired-count 0
+pause 60  # the original's wait for the tasks to stop
 aws ecs delete-service \
     --cluster ${CLUSTER_NAME} \
     --service ${SERVICE_NAME} \
@@ -376,3 +418,4 @@ aws iam delete-role --role-name ${TASK_ROLE_NAME}
 aws ecr delete-repository \
     --repository-name ${ECR_REPO_NAME} \
     --force
+fi

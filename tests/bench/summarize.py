@@ -11,7 +11,7 @@ import platform
 import subprocess
 import sys
 
-KNOWN = {"recipe.json", "percall.json", "cold.json", "startup.json", "docker_context.json",
+KNOWN = {"recipe.json", "timing.json", "percall.json", "cold.json", "startup.json", "docker_context.json",
          "jmespath.json", "waiter.json", "repl.json", "protocols.json", "summary.json"}
 
 
@@ -88,6 +88,49 @@ def rows_recipe(r):
     ] + ([("Recipe: instructions, deploy + destroy (callgrind)",
            f"{f['instructions']['deploy'] / 1e6:.0f} M + {f['instructions']['destroy'] / 1e6:.0f} M",
            "", "", "", "", "")] if "instructions" in f else [])
+
+
+def rows_timing(t):
+    """The timing model (timing_bench.sh): each phase's wall time beside the
+    simulator's critical path; a tool whose phase ended before the rollout,
+    failed or left resources says so."""
+    if not t:
+        return [("Timing model (not run)", "", "", "", "", "", "")]
+    tools, model, scale = t["tools"], t["model"], t["scale"]
+
+    def cell(tool, phase):
+        w = tools[tool].get(phase)
+        if w is None:
+            return "failed before"
+        notes = []
+        if phase in ("deploy", "update") and not tools[tool]["settled_at_end"].get(phase):
+            notes.append("not rolled out at its end")
+        if phase == "destroy" and tools[tool]["failed"]:
+            notes.append(f"failed, {tools[tool]['left']} left")
+        elif phase == "destroy" and tools[tool]["left"]:
+            notes.append(f"{tools[tool]['left']} left")
+        return sec(w) + (" (" + ", ".join(notes) + ")" if notes else "")
+    rows = []
+    for phase in ("deploy", "update", "destroy"):
+        f, path = tools["fgrun"][phase], model[phase]["seconds"]
+        ratio = [f"{f / path:.2f}× critical path"] if f else []
+        for other, name in (("cli", "CLI"), ("boto3", "boto3")):
+            o = tools[other].get(phase)
+            if f and o and (phase == "destroy" or tools[other]["settled_at_end"].get(phase)) \
+                    and not (phase == "destroy" and tools[other]["failed"]):
+                ratio.append(f"{o / f:.1f}× {name}")
+        goal = "≤ 1.15× critical path" + ("; ≥ 2× CLI and boto3" if phase != "deploy" else "")
+        met = f is not None and f <= 1.15 * path
+        if phase != "deploy":
+            for other in ("cli", "boto3"):
+                o = tools[other].get(phase)
+                comparable = o and (phase == "destroy" and not tools[other]["failed"]
+                                    or phase == "update" and tools[other]["settled_at_end"].get(phase))
+                met = met and bool(comparable) and o >= 2 * f
+        rows.append((f"Timing model (scale {scale:g}): {phase}, wall; critical path {sec(path)}",
+                     cell("fgrun", phase), cell("cli", phase), cell("boto3", phase),
+                     ", ".join(ratio), goal, yes(met)))
+    return rows
 
 
 def rows_percall(p):
@@ -253,7 +296,8 @@ def rows_protocols(p):
 def main():
     d = sys.argv[1]
     m = machine()
-    rows = (rows_recipe(load(d, "recipe.json")) + rows_percall(load(d, "percall.json"))
+    rows = (rows_recipe(load(d, "recipe.json")) + rows_timing(load(d, "timing.json"))
+            + rows_percall(load(d, "percall.json"))
             + rows_cold(load(d, "cold.json"), load(d, "startup.json"))
             + rows_docker(load(d, "docker_context.json")) + rows_jmespath(load(d, "jmespath.json"))
             + rows_waiter(load(d, "waiter.json")) + rows_repl(load(d, "repl.json"))

@@ -86,6 +86,14 @@ end
 
 local MAX_THROTTLE = 8
 
+-- pace() -> what every pause of a wait or a retry is multiplied by:
+-- FGRUN_WAIT_SCALE, for runs against a simulator whose time is scaled
+-- (tests/sim); 1 otherwise.
+function M.pace()
+  local v = tonumber(os.getenv("FGRUN_WAIT_SCALE") or "")
+  return (v and v > 0) and v or 1
+end
+
 -- poll(spec) -> the successful check's value, attempts, elapsed seconds.
 -- spec:
 --   waiter       name in errors ("ecs services_stable")
@@ -104,13 +112,15 @@ local MAX_THROTTLE = 8
 --                that share of its length, and a long one polls gently.
 --                0 with the default backoff: every pause is `delay`
 --   max_delay    the longest pause, throttling aside (default: no cap)
+--                (delay and max_delay are multiplied by pace())
 --   timeout      seconds; max_attempts: polls (either, both or neither)
 --   progress     false for none, else ui.progress options
 function M.poll(spec)
-  local delay = spec.delay or 1
+  local pace = M.pace()
+  local delay = (spec.delay or 1) * pace
   local backoff = spec.backoff or 1
   local share = spec.share or 0.1
-  local max_delay = spec.max_delay or math.huge
+  local max_delay = (spec.max_delay or math.huge) * pace
   local timeout, max_attempts = spec.timeout, spec.max_attempts
   if type(delay) ~= "number" or delay < 0 then error("wait: delay must be a number >= 0", 3) end
   if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
