@@ -238,6 +238,21 @@ describe("aws.waiter", function()
       assert.is_true(#calls < 80, #calls .. " polls in 10 minutes")
     end)
 
+    it("multiplies its pauses by FGRUN_WAIT_SCALE (a simulator's scaled time)", function()
+      local code = [[
+        local fake = dofile("tests/fixtures/fake_client.lua")
+        local clock = fake.virtual_clock()
+        local elbv2 = fake.load("waiters/elbv2")
+        local client = fake.client({describe_load_balancers = {elbv2.provisioning, elbv2.provisioning,
+                                                               elbv2.active}}, "elbv2")
+        require("aws.waiter").wait(client, "load_balancer_available", {}, {progress = false})
+        print(table.concat(clock.slept, " "))]]
+      local p = io.popen("FGRUN_WAIT_SCALE=0.1 " .. (os.getenv("FGRUN") or "build/fgrun") .. " -e '" .. code .. "'")
+      local out = p:read("a")
+      p:close()
+      assert.equal("0.1 0.1\n", out)
+    end)
+
     it("waits longer after a throttled poll instead of failing", function()
       local throttled = {error = {code = "Throttling", message = "Rate exceeded", status = 400}}
       local client, calls = fake.client({describe_load_balancers = {elbv2.provisioning, throttled, throttled,
