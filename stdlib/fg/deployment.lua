@@ -394,7 +394,7 @@ end
 
 -- d:output(name, value): shown in the summary and kept in the journal.
 function deployment:output(name, value)
-  self.outputs[name] = value
+  self.outputs[name] = pending.resolve(value) -- a step's result itself, once it is known
 end
 
 -- d:recorded_outputs() -> the outputs recorded by the last complete run.
