@@ -73,9 +73,29 @@ function journal:verify()
   self:check(self.store:unchanged(self.id))
 end
 
+-- Writes the whole journal. Steps run as tasks (stdlib/async.lua) and
+-- save from any of them: a save that must wait (the S3 store's write is a
+-- network call, which yields) is followed by one more that includes every
+-- change made meanwhile, and each caller returns only once a write that
+-- began after its call has ended, so writes never overlap (each S3 write
+-- needs the ETag of the one before) and none is lost.
 function journal:save()
-  self.data.updated_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
-  self:check(self.store:write(self.id, json.encode(self.data, { indent = 2, sort_keys = true })))
+  self.wanted = (self.wanted or 0) + 1
+  local mine = self.wanted
+  while (self.written or 0) < mine do
+    if self.writing then
+      self.writing:get()
+    else
+      local target, done = self.wanted, require("async").future()
+      self.writing = done
+      self.data.updated_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
+      local ok, why = self.store:write(self.id, json.encode(self.data, { indent = 2, sort_keys = true }))
+      self.writing = nil
+      done:set(true)
+      self:check(ok, why)
+      self.written = target
+    end
+  end
   self.exists = true
 end
 
