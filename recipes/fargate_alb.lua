@@ -87,45 +87,15 @@ local names = {
 local net = d:read("network", function() return fg.network{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids } end)
 local vpc, subnets = net.vpc, net.subnets
 
--- ---- the image: built and tried here before anything is created ---------
-
-local app = not p.image and fg.image.build(d, {
-  context = p.app_dir:sub(1, 1) == "/" and p.app_dir or (here .. "/" .. p.app_dir),
-  platform = p.platform,
-  smoke_test = p.smoke_test and { port = p.container_port, path = p.health_check_path },
-})
-
--- the account's service-linked roles of ECS and its auto scaling, made or
--- awaited once the image is known to work
-fg.service_linked_roles(d, SERVICE_ROLES)
-
--- ---- image repository --------------------------------------------------------
-
-local repository = d:step("repository", {
-  inputs = { name = names.repository },
-  find = function(i)
-    local r = lookup(aws.ecr.describe_repositories, { repositoryNames = { i.name } }, { "RepositoryNotFoundException" })
-    r = r and r.repositories[1]
-    return r and { name = r.repositoryName, uri = r.repositoryUri }
-  end,
-  create = function(i, ctx)
-    local r = aws.ecr.create_repository{
-      repositoryName = i.name, tags = ctx.tags,
-      imageScanningConfiguration = { scanOnPush = true },
-      encryptionConfiguration = { encryptionType = "AES256" },
-    }.repository
-    return { name = r.repositoryName, uri = r.repositoryUri }
-  end,
-  undo = function(r)
-    return { { call = "ecr.delete_repository", params = { repositoryName = r.name, force = true } } }
-  end,
-  id = function(r) return r.uri end,
-})
-
--- pushed, scanned, and deployed by digest
-local pushed = app and fg.image.push(d, app, repository, { tags = { p.version, "latest" },
-                                                          fail_on_severity = p.fail_on_severity })
-local image = pushed and pushed.image or p.image
+-- What the build needs is checked before anything is made: the load
+-- balancer is made first, to provision while the image builds.
+local context = p.app_dir:sub(1, 1) == "/" and p.app_dir or (here .. "/" .. p.app_dir)
+if not p.image and not d.destroying and not d.inspecting then
+  if not require("fgrun.fs").exists(context .. "/Dockerfile") then
+    error(("the build context %s has no Dockerfile: give the folder to build"):format(context), 0)
+  end
+  require("docker").ping()
+end
 
 -- ---- security groups -------------------------------------------------------
 
@@ -212,10 +182,122 @@ end
 
 local alb_sg = security_group("alb_security_group", names.alb_sg, "Load balancer of " .. names.service)
 rules("alb_ingress", alb_sg, "ingress", { tcp(80, "0.0.0.0/0"), tcp(443, "0.0.0.0/0") })
+
+-- ---- load balancer (it provisions for minutes: made first, waited for in the background) --
+
+local load_balancer = d:step("load_balancer", {
+  inputs = { name = names.alb, subnets = subnets, security_group = alb_sg.id },
+  find = function(i)
+    local r = lookup(aws.elbv2.describe_load_balancers, { Names = { i.name } }, { "LoadBalancerNotFound" })
+    local lb = r and r.LoadBalancers[1]
+    return lb and { name = i.name, arn = lb.LoadBalancerArn, dns = lb.DNSName }
+  end,
+  create = function(i, ctx)
+    local lb = aws.elbv2.create_load_balancer{
+      Name = i.name, Subnets = i.subnets, SecurityGroups = { i.security_group },
+      Scheme = "internet-facing", Type = "application", IpAddressType = "ipv4", Tags = ctx.tags,
+    }.LoadBalancers[1]
+    return { name = i.name, arn = lb.LoadBalancerArn, dns = lb.DNSName }
+  end,
+  -- listeners and target groups need it to exist, not to be active
+  wait = function(_, r)
+    aws.elbv2.wait("load_balancer_available", { LoadBalancerArns = { r.arn } },
+      { timeout = 600, what = "load balancer " .. r.name })
+  end,
+  undo = function(r)
+    return {
+      { call = "elbv2.delete_load_balancer", params = { LoadBalancerArn = r.arn } },
+      { wait = "elbv2.load_balancers_deleted", params = { LoadBalancerArns = { r.arn } }, timeout = 600 },
+    }
+  end,
+  id = function(r) return r.dns end,
+})
+
+local target_group = d:step("target_group", {
+  inputs = { name = names.target_group, port = p.container_port, vpc = vpc, path = p.health_check_path },
+  find = function(i)
+    local r = lookup(aws.elbv2.describe_target_groups, { Names = { i.name } }, { "TargetGroupNotFound" })
+    local tg = r and r.TargetGroups[1]
+    return tg and { name = i.name, arn = tg.TargetGroupArn }
+  end,
+  create = function(i, ctx)
+    local tg = aws.elbv2.create_target_group{
+      Name = i.name, Protocol = "HTTP", Port = i.port, VpcId = i.vpc, TargetType = "ip", Tags = ctx.tags,
+      HealthCheckEnabled = true, HealthCheckPath = i.path, HealthCheckIntervalSeconds = 30,
+      HealthCheckTimeoutSeconds = 5, HealthyThresholdCount = 2, UnhealthyThresholdCount = 3,
+      Matcher = { HttpCode = "200" },
+    }.TargetGroups[1]
+    return { name = i.name, arn = tg.TargetGroupArn }
+  end,
+  undo = function(r)
+    return { { call = "elbv2.delete_target_group", params = { TargetGroupArn = r.arn },
+               retry_on = { "ResourceInUse" }, timeout = 300 } }
+  end,
+  id = function(r) return r.name end,
+})
+
+local listener = d:step("listener", {
+  inputs = { load_balancer = load_balancer.arn, target_group = target_group.arn },
+  find = function(i)
+    for _, l in ipairs(aws.elbv2.describe_listeners{ LoadBalancerArn = i.load_balancer }.Listeners) do
+      if l.Port == 80 then return { arn = l.ListenerArn } end
+    end
+  end,
+  create = function(i, ctx)
+    local l = aws.elbv2.create_listener{
+      LoadBalancerArn = i.load_balancer, Protocol = "HTTP", Port = 80, Tags = ctx.tags,
+      DefaultActions = { { Type = "forward", TargetGroupArn = i.target_group } },
+    }.Listeners[1]
+    return { arn = l.ListenerArn }
+  end,
+  undo = function(r) return { { call = "elbv2.delete_listener", params = { ListenerArn = r.arn } } } end,
+  id = function(r) return r.arn:match("[^/]+/[^/]+$") end,
+})
+
 local task_sg = security_group("task_security_group", names.task_sg, "Fargate tasks of " .. names.service)
-rules("task_ingress", task_sg, "ingress", { tcp(p.container_port, alb_sg.id) })
+local task_ingress = rules("task_ingress", task_sg, "ingress", { tcp(p.container_port, alb_sg.id) })
 -- egress: HTTPS and HTTP only, instead of the default allow-all rule
-rules("task_egress", task_sg, "egress", { tcp(443, "0.0.0.0/0"), tcp(80, "0.0.0.0/0") }, true)
+local task_egress = rules("task_egress", task_sg, "egress", { tcp(443, "0.0.0.0/0"), tcp(80, "0.0.0.0/0") }, true)
+
+-- ---- the image: built and tried here while the load balancer provisions --
+
+local app = not p.image and fg.image.build(d, {
+  context = context,
+  platform = p.platform,
+  smoke_test = p.smoke_test and { port = p.container_port, path = p.health_check_path },
+})
+
+-- the account's service-linked roles of ECS and its auto scaling, made or
+-- awaited once the image is known to work
+fg.service_linked_roles(d, SERVICE_ROLES)
+
+-- ---- image repository --------------------------------------------------------
+
+local repository = d:step("repository", {
+  inputs = { name = names.repository },
+  find = function(i)
+    local r = lookup(aws.ecr.describe_repositories, { repositoryNames = { i.name } }, { "RepositoryNotFoundException" })
+    r = r and r.repositories[1]
+    return r and { name = r.repositoryName, uri = r.repositoryUri }
+  end,
+  create = function(i, ctx)
+    local r = aws.ecr.create_repository{
+      repositoryName = i.name, tags = ctx.tags,
+      imageScanningConfiguration = { scanOnPush = true },
+      encryptionConfiguration = { encryptionType = "AES256" },
+    }.repository
+    return { name = r.repositoryName, uri = r.repositoryUri }
+  end,
+  undo = function(r)
+    return { { call = "ecr.delete_repository", params = { repositoryName = r.name, force = true } } }
+  end,
+  id = function(r) return r.uri end,
+})
+
+-- pushed, scanned, and deployed by digest
+local pushed = app and fg.image.push(d, app, repository, { tags = { p.version, "latest" },
+                                                          fail_on_severity = p.fail_on_severity })
+local image = pushed and pushed.image or p.image
 
 -- ---- IAM -------------------------------------------------------------------
 
@@ -262,7 +344,9 @@ local function attachment(step, role_name, policy_arn)
 end
 
 local execution_role = role("execution_role", names.execution_role)
-attachment("execution_role_policy", execution_role.name,
+-- what the tasks' roles may do must hold before the service starts them
+local role_grants = {}
+role_grants[#role_grants + 1] = attachment("execution_role_policy", execution_role.name,
   fg.arn{ service = "iam", account = "aws", partition = caller.partition,
           resource = "policy/service-role/AmazonECSTaskExecutionRolePolicy" })
 
@@ -271,7 +355,7 @@ local secret_arns = {}
 for _, arn in pairs(p.secrets or {}) do secret_arns[#secret_arns + 1] = arn end
 table.sort(secret_arns)
 if #secret_arns > 0 then
-  d:step("execution_role_secrets", {
+  role_grants[#role_grants + 1] = d:step("execution_role_secrets", {
     inputs = { role = execution_role.name, secrets = secret_arns },
     find = function(i)
       local r = lookup(aws.iam.get_role_policy, { RoleName = i.role, PolicyName = "read-secrets" }, { "NoSuchEntity" })
@@ -312,7 +396,7 @@ local task_policy = d:step("task_policy", {
   id = function(r) return r.name end,
 })
 local task_role = role("task_role", names.task_role)
-attachment("task_role_policy", task_role.name, task_policy.arn)
+role_grants[#role_grants + 1] = attachment("task_role_policy", task_role.name, task_policy.arn)
 
 -- ---- cluster, logs, task definition -----------------------------------------
 
@@ -393,13 +477,19 @@ local function register_task_definition(i, ctx)
                     interval = 30, timeout = 5, retries = 3, startPeriod = 60 },
   }
   if #i.secrets > 0 then container.secrets = i.secrets end
-  return aws.ecs.register_task_definition{
-    family = i.family, networkMode = "awsvpc", requiresCompatibilities = { "FARGATE" },
-    cpu = i.cpu, memory = i.memory,
-    runtimePlatform = { cpuArchitecture = i.architecture, operatingSystemFamily = "LINUX" },
-    executionRoleArn = i.execution_role, taskRoleArn = i.task_role,
-    containerDefinitions = { container }, tags = ctx.tags_lower,
-  }.taskDefinition.taskDefinitionArn
+  -- a role IAM just made may not be passable yet (eventual consistency)
+  local function role_not_passable(err)
+    return code_of(err) == "AccessDeniedException" and tostring(err.message):find("iam:PassRole", 1, true) ~= nil
+  end
+  return fg.retry(function()
+    return aws.ecs.register_task_definition{
+      family = i.family, networkMode = "awsvpc", requiresCompatibilities = { "FARGATE" },
+      cpu = i.cpu, memory = i.memory,
+      runtimePlatform = { cpuArchitecture = i.architecture, operatingSystemFamily = "LINUX" },
+      executionRoleArn = i.execution_role, taskRoleArn = i.task_role,
+      containerDefinitions = { container }, tags = ctx.tags_lower,
+    }.taskDefinition.taskDefinitionArn
+  end, { on = role_not_passable, timeout = 60, what = "register_task_definition (IAM role propagation)" })
 end
 
 local function active_revisions(family)
@@ -439,74 +529,6 @@ local task_definition = d:step("task_definition", {
   id = function(r) return r.arn:match("[^/]+$") end,
 })
 
--- ---- load balancer -----------------------------------------------------------
-
-local load_balancer = d:step("load_balancer", {
-  inputs = { name = names.alb, subnets = subnets, security_group = alb_sg.id },
-  find = function(i)
-    local r = lookup(aws.elbv2.describe_load_balancers, { Names = { i.name } }, { "LoadBalancerNotFound" })
-    local lb = r and r.LoadBalancers[1]
-    return lb and { name = i.name, arn = lb.LoadBalancerArn, dns = lb.DNSName }
-  end,
-  create = function(i, ctx)
-    local lb = aws.elbv2.create_load_balancer{
-      Name = i.name, Subnets = i.subnets, SecurityGroups = { i.security_group },
-      Scheme = "internet-facing", Type = "application", IpAddressType = "ipv4", Tags = ctx.tags,
-    }.LoadBalancers[1]
-    aws.elbv2.wait("load_balancer_available", { LoadBalancerArns = { lb.LoadBalancerArn } },
-      { timeout = 600, what = "load balancer " .. i.name })
-    return { name = i.name, arn = lb.LoadBalancerArn, dns = lb.DNSName }
-  end,
-  undo = function(r)
-    return {
-      { call = "elbv2.delete_load_balancer", params = { LoadBalancerArn = r.arn } },
-      { wait = "elbv2.load_balancers_deleted", params = { LoadBalancerArns = { r.arn } }, timeout = 600 },
-    }
-  end,
-  id = function(r) return r.dns end,
-})
-
-local target_group = d:step("target_group", {
-  inputs = { name = names.target_group, port = p.container_port, vpc = vpc, path = p.health_check_path },
-  find = function(i)
-    local r = lookup(aws.elbv2.describe_target_groups, { Names = { i.name } }, { "TargetGroupNotFound" })
-    local tg = r and r.TargetGroups[1]
-    return tg and { name = i.name, arn = tg.TargetGroupArn }
-  end,
-  create = function(i, ctx)
-    local tg = aws.elbv2.create_target_group{
-      Name = i.name, Protocol = "HTTP", Port = i.port, VpcId = i.vpc, TargetType = "ip", Tags = ctx.tags,
-      HealthCheckEnabled = true, HealthCheckPath = i.path, HealthCheckIntervalSeconds = 30,
-      HealthCheckTimeoutSeconds = 5, HealthyThresholdCount = 2, UnhealthyThresholdCount = 3,
-      Matcher = { HttpCode = "200" },
-    }.TargetGroups[1]
-    return { name = i.name, arn = tg.TargetGroupArn }
-  end,
-  undo = function(r)
-    return { { call = "elbv2.delete_target_group", params = { TargetGroupArn = r.arn },
-               retry_on = { "ResourceInUse" }, timeout = 300 } }
-  end,
-  id = function(r) return r.name end,
-})
-
-local listener = d:step("listener", {
-  inputs = { load_balancer = load_balancer.arn, target_group = target_group.arn },
-  find = function(i)
-    for _, l in ipairs(aws.elbv2.describe_listeners{ LoadBalancerArn = i.load_balancer }.Listeners) do
-      if l.Port == 80 then return { arn = l.ListenerArn } end
-    end
-  end,
-  create = function(i, ctx)
-    local l = aws.elbv2.create_listener{
-      LoadBalancerArn = i.load_balancer, Protocol = "HTTP", Port = 80, Tags = ctx.tags,
-      DefaultActions = { { Type = "forward", TargetGroupArn = i.target_group } },
-    }.Listeners[1]
-    return { arn = l.ListenerArn }
-  end,
-  undo = function(r) return { { call = "elbv2.delete_listener", params = { ListenerArn = r.arn } } } end,
-  id = function(r) return r.arn:match("[^/]+/[^/]+$") end,
-})
-
 -- ---- the service -------------------------------------------------------------
 
 -- ECS may not yet be able to assume a role that IAM just made.
@@ -523,8 +545,11 @@ local service = d:step("service", {
   inputs = {
     name = names.service, cluster = cluster.name, task_definition = task_definition.arn,
     desired_count = p.desired_count, spot = p.spot, subnets = subnets, security_group = task_sg.id,
-    target_group = target_group.arn, port = p.container_port, listener = listener.arn,
+    target_group = target_group.arn, port = p.container_port,
   },
+  -- ECS takes a target group only once a listener forwards to it; the
+  -- tasks need their security group rules and role grants
+  after = { listener, task_ingress, task_egress, table.unpack(role_grants) },
   find = function(i)
     local s = aws.ecs.describe_services{ cluster = i.cluster, services = { i.name } }.services[1]
     return s and s.status ~= "INACTIVE" and { name = s.serviceName, arn = s.serviceArn, cluster = i.cluster } or nil
@@ -548,15 +573,15 @@ local service = d:step("service", {
     end
     local s = fg.retry(function() return aws.ecs.create_service(request).service end,
       { on = role_not_ready, timeout = 120, what = "create_service (IAM role propagation)" })
-    wait_deployed(i, i.task_definition)
     return { name = s.serviceName, arn = s.serviceArn, cluster = i.cluster }
   end,
   update = function(i, previous)
     aws.ecs.update_service{ cluster = i.cluster, service = previous.name, taskDefinition = i.task_definition,
                             desiredCount = i.desired_count }
-    wait_deployed(i, i.task_definition)
     return previous
   end,
+  -- the rollout, in the background: auto scaling is set up meanwhile
+  wait = function(i) wait_deployed(i, i.task_definition) end,
   undo = function(r)
     return {
       { call = "ecs.update_service", params = { cluster = r.cluster, service = r.name, desiredCount = 0 },
@@ -579,7 +604,7 @@ local function with_scaling(t)
   return t
 end
 
-d:step("scalable_target", {
+local scalable_target = d:step("scalable_target", {
   inputs = { resource = resource_id, min = p.min_capacity, max = p.max_capacity },
   find = function(i)
     local t = aws.application_autoscaling.describe_scalable_targets(with_scaling{ ResourceIds = { i.resource } }).ScalableTargets[1]
@@ -601,7 +626,7 @@ d:step("scalable_target", {
 local function scaling_policy(step, metric, target)
   local name = ("%s-%s-scaling"):format(names.service, step:match("^(%a+)"))
   return d:step(step, {
-    inputs = { resource = resource_id, name = name, metric = metric, target = target },
+    inputs = { resource = scalable_target.resource, name = name, metric = metric, target = target },
     find = function(i)
       for _, r in ipairs(aws.application_autoscaling.describe_scaling_policies(with_scaling{
         ResourceId = i.resource, PolicyNames = { i.name } }).ScalingPolicies) do

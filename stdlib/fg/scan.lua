@@ -13,7 +13,7 @@
 --     a gate (fail_on_severity) is set.
 --
 --   scan.image{repository=, digest= | tag=, fail_on_severity=, timeout=600,
---              findings_timeout=300, delay=5, client=aws.ecr, say=function(text),
+--              findings_timeout=300, delay=1 (the first pause), client=aws.ecr, say=function(text),
 --              progress=false (no progress line)}
 --     -> {status=, scanned=bool, counts={SEVERITY=n}, enhanced=bool, text=}
 --   raises when a gate is set and the image has findings at or above it,
@@ -118,7 +118,7 @@ function scan.image(opts)
     local done, state, r = poll()
     if done then return true, state, { status = state, answer = r } end
     return false, state
-  end, { what = "image scan", timeout = opts.timeout or 600, delay = opts.delay or 5, max_delay = 15,
+  end, { what = "image scan", timeout = opts.timeout or 600, delay = opts.delay, max_delay = 15,
          params = params, progress = opts.progress })
   if not ok and code_of(outcome) ~= "WaiterTimeout" then error(outcome, 0) end
   local result = { status = ok and outcome.status or "TIMEOUT" }

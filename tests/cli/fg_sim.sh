@@ -41,14 +41,18 @@ sim_log() { curl -sf "$FGRUN_TEST_SIM_URL/__sim/log" > "$tmp/sim.json"; }
 py() { PYTHONPATH=$root/tests/sim python3 -c "import json, rules; log = json.load(open('$tmp/sim.json')); $1"; }
 
 # IAM refuses to pass the new roles until the deny is lifted, as it does
-# while a new role propagates: lifted once RegisterTaskDefinition was refused.
-sim_config '{"deny": ["iam:PassRole"]}' >/dev/null
+# while a new role propagates: denied once the deploy has begun making
+# things (after the preflight, which asks IAM's policy simulator), lifted
+# once RegisterTaskDefinition was refused.
+sim_has() {
+    curl -sf "$FGRUN_TEST_SIM_URL/__sim/log" | python3 -c 'import json, sys
+op, refused = sys.argv[1], sys.argv[2] == "refused"
+sys.exit(0 if any(e["operation"] == op and (bool(e["code"]) or not refused) for e in json.load(sys.stdin)) else 1)' "$@"
+}
 (
-    for _ in $(seq 600); do
-        curl -sf "$FGRUN_TEST_SIM_URL/__sim/log" | python3 -c 'import json, sys
-sys.exit(0 if any(e["operation"] == "RegisterTaskDefinition" and e["code"] for e in json.load(sys.stdin)) else 1)' && break
-        sleep 0.1
-    done
+    for _ in $(seq 600); do sim_has CreateSecurityGroup made && break; sleep 0.05; done
+    sim_config '{"deny": ["iam:PassRole"]}' >/dev/null
+    for _ in $(seq 600); do sim_has RegisterTaskDefinition refused && break; sleep 0.1; done
     sleep 0.3
     sim_config '{"deny": []}' >/dev/null
 ) &
@@ -69,7 +73,7 @@ expect_eq "the journal's order follows the model's ordering rules" "[]" \
 provisioning=$(printf '%s' "$out" | python3 -c '
 import json, sys
 text = sys.stdin.read()
-t = {s["step"]: s for s in json.loads(text[text.rindex("\n{\n") + 1:])["timeline"]}
+t = {s["step"]: s for s in json.loads(text[text.rfind("\n{\n") + 1:])["timeline"]}
 print("yes" if t["listener"]["end"] < t["load_balancer"]["end"] and t["service"]["ready"] < t["load_balancer"]["end"] else "no")')
 expect_eq "the listener and the service were made while the load balancer provisioned" "yes" "$provisioning"
 
