@@ -18,7 +18,8 @@ trap 'stop_sim; stop_moto; rm -rf "$tmp"' EXIT
 scale=${TIMING_SCALE:-0.1}
 MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { echo "timing bench: moto did not start" >&2; exit 1; }
 start_sim "$tmp" --scale "$scale" --behaviours aws || { echo "timing bench: no simulator" >&2; exit 1; }
-# a fresh account's service-linked roles are issue 21's (preflight), not timing
+# a fresh account's service-linked roles: fgrun makes or awaits them (its
+# preflight), the original's commands do not; not a matter of timing
 sim_config '{"off": ["ecs.slr", "autoscaling.slr"]}' >/dev/null
 export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing

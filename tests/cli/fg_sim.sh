@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Fargate recipe (prebuilt image, no Docker) through the AWS simulator
-# (tests/sim) at a small scale, with AWS's behaviours on (the service-linked
-# roles of a fresh account aside): deploy and destroy succeed and leave
+# (tests/sim) at a small scale, with AWS's behaviours on (a fresh account's
+# service-linked roles included): deploy and destroy succeed and leave
 # nothing; a role not yet passable, a load balancer still provisioning and
 # DependencyViolation while interfaces drain are waited out, not failures;
 # the journal's order and the simulator's log follow AWS's ordering rules;
@@ -20,9 +20,7 @@ tmp=$(mktemp -d)
 scale=${FG_SIM_SCALE:-0.05}
 MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { tap_fail "moto did not start"; tap_done; exit 0; }
 trap 'stop_sim; stop_moto; rm -rf "$tmp"' EXIT
-# the service-linked roles of a fresh account are issue 21's (preflight)
 start_sim "$tmp" --scale "$scale" --behaviours aws || { tap_fail "the simulator did not start"; tap_done; exit 0; }
-sim_config '{"off": ["ecs.slr", "autoscaling.slr"]}' >/dev/null
 moto=$FGRUN_TEST_MOTO_URL
 export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
