@@ -8,6 +8,7 @@ local json = require "json"
 local journal_mod = require "fg.journal"
 local actions = require "fg.actions"
 local report_mod = require "fg.report"
+local replace = require "fg.replace"
 
 local deployment = {}
 deployment.__index = deployment
@@ -96,10 +97,23 @@ function deployment.new(name, opts)
   return self
 end
 
+-- ctx of create/update/find: besides the token and tags, generation (how
+-- often the step was replaced), recorded (its recorded result, when done)
+-- and replacing (the resource being replaced: {inputs, result}, and the
+-- results of every one still to remove).
 function deployment:context(step)
   local entry = self.journal:find(step)
+  local old = entry and entry.retired and entry.retired[#entry.retired]
+  local replacing
+  if old then
+    replacing = { inputs = old.inputs, result = old.result, results = {} }
+    for i, r in ipairs(entry.retired) do replacing.results[i] = r.result end
+  end
   return {
     deployment = self.id, step = step, token = entry and entry.token,
+    generation = entry and entry.generation,
+    recorded = entry and entry.status == "done" and entry.result or nil,
+    replacing = replacing,
     tags = { { Key = "fgrun:deployment", Value = self.id }, { Key = "fgrun:step", Value = step } },
     tags_lower = { { key = "fgrun:deployment", value = self.id }, { key = "fgrun:step", value = step } },
     tag_map = { ["fgrun:deployment"] = self.id, ["fgrun:step"] = step },
@@ -114,7 +128,7 @@ local function check_spec(name, spec)
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
   end
-  for _, f in ipairs({ "update", "find", "id" }) do
+  for _, f in ipairs({ "update", "find", "id", "diff", "converge" }) do
     if spec[f] ~= nil and type(spec[f]) ~= "function" then
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
@@ -122,6 +136,18 @@ local function check_spec(name, spec)
   local ok, err = pcall(json.encode, spec.inputs or {})
   if not ok then error(("step %s: inputs must be plain data (%s)"):format(name, err), 3) end
   journal_mod.check_no_secrets(spec.inputs or {}, ("step %s: inputs"):format(name))
+end
+
+-- A resource found rather than made (a crash mid-create, an "already
+-- exists" answer, one there before): spec.converge(inputs, found, ctx),
+-- when the step has it, brings it to what the inputs say.
+function deployment:converge(name, spec, inputs, found)
+  if not spec.converge or self.destroying then return found end
+  return spec.converge(inputs, found, self:context(name))
+end
+
+function deployment:describe(step, result)
+  return describe(self.specs[step], result)
 end
 
 -- Completes an entry with the step's result and its removal, as data.
@@ -142,8 +168,11 @@ end
 -- d:step(name, spec) -> the resource (create's, update's or find's result).
 -- spec: inputs (plain data), create(inputs, ctx), undo(result) -> actions,
 -- and optionally update(inputs, previous_result, ctx), find(inputs, ctx),
--- id(result) -> text for the report. ctx has token (an idempotency token
--- kept across a crash) and tags in the three shapes AWS APIs use.
+-- id(result) -> text for the report, diff(old_inputs, new_inputs) -> the
+-- changes ({field, old, new, forces_replacement}; one that forces
+-- replacement makes a new resource, see fg/replace.lua). ctx has token (an
+-- idempotency token kept across a crash), tags in the three shapes AWS
+-- APIs use, and for update previous_inputs and changes.
 function deployment:step(name, spec)
   check_spec(name, spec)
   if self.seen[name] then error(("step %s: a step name can be used once per run"):format(name), 2) end
@@ -158,6 +187,11 @@ function deployment:step(name, spec)
   local function elapsed() return fgrun.monotonic() - started end
   self.current_step = name
 
+  if entry and entry.status == "replacing" then
+    -- an earlier run stopped while replacing: keep the new one if it was made
+    local found = replace.recover(self, entry, spec)
+    self.report:step(found and "recovered" or "restored", name, describe(spec, entry.result), elapsed())
+  end
   if entry and entry.status == "updating" then
     -- an earlier run stopped inside update: the resource is there, in
     -- its old or new form; start again from the old one
@@ -168,6 +202,7 @@ function deployment:step(name, spec)
     local found = spec.find and spec.find(entry.inputs, self:context(name))
     if found ~= nil then
       entry.created_run = self.run_id
+      found = self:converge(name, spec, entry.inputs, found)
       self:record(entry, spec, found)
       self.report:step("recovered", name, describe(spec, found), elapsed())
     else
@@ -191,14 +226,27 @@ function deployment:step(name, spec)
       self.journal:save()
       entry = nil
     else
+      local changes = spec.diff and spec.diff(entry.inputs, inputs) or nil
+      local forced
+      for _, c in ipairs(changes or {}) do
+        if c.forces_replacement then forced = forced or c.field end
+      end
+      if forced then
+        local result = replace.run(self, entry, spec, inputs)
+        self.report:step("replaced", name, ("%s (%s changed)"):format(describe(spec, result), forced), elapsed())
+        self.current_step = nil
+        return result
+      end
       if not spec.update then
         error(("step %s: its inputs changed (%s) and it has no update, so it cannot change in place; "
           .. "restore the inputs, or run --destroy and deploy again"):format(name, changed_keys(entry.inputs, inputs)), 0)
       end
+      local ctx = self:context(name)
+      ctx.previous_inputs, ctx.changes = entry.inputs, changes
       entry.previous = { inputs = entry.inputs, result = entry.result }
       entry.status, entry.updated_run = "updating", self.run_id
       self.journal:save()
-      local result = spec.update(inputs, entry.result, self:context(name))
+      local result = spec.update(inputs, entry.result, ctx)
       entry.inputs = inputs
       self:record(entry, spec, result)
       self.report:step("updated", name, describe(spec, result), elapsed())
@@ -215,6 +263,7 @@ function deployment:step(name, spec)
   if found ~= nil then
     -- there before this run: kept in the journal, never removed by rollback
     entry.adopted = true
+    found = self:converge(name, spec, inputs, found)
     self:record(entry, spec, found)
     self.report:step("adopted", name, describe(spec, found), elapsed())
     self.current_step = nil
@@ -231,7 +280,7 @@ function deployment:step(name, spec)
     local found = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
       and spec.find and spec.find(inputs, ctx)
     if found == nil or found == false then error(result, 0) end
-    result = found
+    result = self:converge(name, spec, inputs, found)
   end
   self:record(entry, spec, result)
   self.report:step("created", name, describe(spec, result), elapsed())
@@ -244,6 +293,7 @@ end
 -- find, and the first step never started ends the recipe (STOP).
 function deployment:recover_for_destroy(name, spec, entry)
   if not entry then error(STOP, 0) end
+  if entry.status == "replacing" then replace.recover(self, entry, spec) end
   if entry.status == "updating" then
     entry.status, entry.inputs, entry.result = "done", entry.previous.inputs, entry.previous.result
     self.journal:save()
@@ -302,7 +352,9 @@ end
 -- journal still holding the step.
 function deployment:remove_step(entry)
   local started = fgrun.monotonic()
-  local ok, outcome = pcall(actions.run, entry.undo or {})
+  local list = table.move(entry.undo or {}, 1, #(entry.undo or {}), 1, {})
+  for _, a in ipairs(replace.retired_undo(entry)) do list[#list + 1] = a end
+  local ok, outcome = pcall(actions.run, list)
   if not ok then
     error(("removing step %s failed: %s. The journal %s keeps what is left; fix the cause and run "
       .. "--destroy again"):format(entry.name, tostring(outcome), self.journal.path), 0)
@@ -336,7 +388,11 @@ function deployment:destroy_all()
   local left = {}
   for i = #steps, 1, -1 do
     local entry = steps[i]
-    if entry.status == "pending" then
+    if entry.status == "replacing" then
+      -- the old resource is known; the new one only the recipe's find can tell
+      replace.remove_retired(self, entry)
+    end
+    if entry.status == "pending" or entry.status == "replacing" then
       left[#left + 1] = entry.name
       self.report:step("left", entry.name, "interrupted before its result was recorded")
     else
@@ -361,6 +417,10 @@ function deployment:rollback()
   for i = #steps, 1, -1 do
     local entry = steps[i]
     local spec = self.specs[entry.name]
+    if entry.replaced_run == self.run_id then
+      replace.rollback(self, entry, spec)
+      self.report:step("restored", entry.name, describe(spec, entry.result))
+    end
     local ctx = self:context(entry.name)
     if entry.created_run == self.run_id and entry.adopted then
       self.report:step("left", entry.name, "existed before this run")
@@ -378,6 +438,8 @@ function deployment:rollback()
     elseif entry.updated_run == self.run_id then
       local previous = entry.previous
       if spec and spec.update and spec.revert ~= false and previous then
+        ctx.previous_inputs = entry.inputs
+        ctx.changes = spec.diff and spec.diff(entry.inputs, previous.inputs) or nil
         local result = spec.update(previous.inputs, entry.result, ctx)
         entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
         self:record(entry, spec, result)
@@ -406,6 +468,7 @@ function deployment:finish(ok, err, message)
     return err == STOP
   end
   if ok then
+    replace.retire_all(self)
     if self.journal.exists or #self.journal:steps() > 0 then
       self.journal.data.outputs = json.object(self.outputs)
       self.journal:save()
