@@ -56,15 +56,23 @@ end
 
 -- M.check(values, map): checks parameters against the fields they will
 -- feed, before anything is created: map = { log_retention_days =
--- "log_group.retention_days", ... }. A nil value is not checked.
+-- "log_group.retention_days", cpu = "task_definition.cpu", memory =
+-- "task_definition.memory" }. Parameters feeding one kind are checked
+-- together (memory against cpu). A nil value is not checked.
 function M.check(values, map)
-  local names = {}
-  for k in pairs(map) do names[#names + 1] = k end
+  local names, props = {}, {}
+  for param, target in pairs(map) do
+    local kind, field = target:match("^([%w_]+)%.([%w_]+)$")
+    if not kind then error(("fg.aws.check: %q is not kind.field"):format(target), 2) end
+    names[#names + 1] = param
+    props[kind] = props[kind] or {}
+    props[kind][field] = values[param]
+  end
   table.sort(names)
   for _, param in ipairs(names) do
     local kind, field = map[param]:match("^([%w_]+)%.([%w_]+)$")
     local v = values[param]
-    if v ~= nil then M.types[kind]:check_value(field, v, "parameter " .. param) end
+    if v ~= nil then M.types[kind]:check_value(field, v, "parameter " .. param, props[kind]) end
   end
 end
 

@@ -36,48 +36,132 @@ total() { snap "$@" | sed -n 's/^total //p'; }
 
 types tyt
 expect_eq "deploy succeeds" "0" "$rc"
-sfx=$(suffix tyt)
 [ "$rc" = 0 ] || printf '%s\n' "$err" | tail -5 | sed 's/^/# /'
+sfx=$(suffix tyt)
+# moto keeps only some of CreateService's fields (the capacity strategy,
+# grace period, deployment configuration and ECS Exec are dropped) but all
+# of UpdateService's: after one change and back, moto holds them all
+# (settle; cases that make a new service settle again).
+settle() { types tyt "$@" -D grace=61; types tyt "$@"; }
+settle
 base=$(snap tyt)
-expect_match "moto holds every resource" "^total 3$" "$(printf '%s\n' "$base" | tail -1)"
+expect_match "moto holds every resource" "^total 14$" "$(printf '%s\n' "$base" | tail -1)"
 
-# case "PARAM=VALUE" "ACTION STEP" "LINE-REGEX" "NEW-LINE-REGEX": the
+# case "P=V [P=V...]" "ACTION STEP" "LINE-REGEX" "NEW-LINE-REGEX": the
 # change, what the run must report, which snapshot lines may differ, and
 # a line that must be there after it.
 case_() {
-    local define=$1 action=$2 allowed=$3 wanted=$4 after changed
-    types tyt -D "$define"
+    local defines=$1 action=$2 allowed=$3 wanted=$4 new_service=${5:-} after changed args=() d
+    for d in $defines; do args+=(-D "$d"); done
+    types tyt "${args[@]}"
     if [ "$rc" != 0 ]; then
-        tap_fail "$define: deploy exits 0" "$(printf '%s\n' "$err" | tail -3)"; types tyt; return
+        tap_fail "$defines: deploy exits 0" "$(printf '%s\n' "$err" | grep -v '^ ' | tail -4)"; types tyt; return
     fi
-    expect_match "$define: the run reports $action" "$(echo "$action" | sed 's/ / +/')" "$out"
+    expect_match "$defines: the run reports $action" "$(echo "$action" | sed 's/ / +/')" "$out"
+    [ -n "$new_service" ] && settle "${args[@]}"
     after=$(snap tyt)
     changed=$(diff <(printf '%s\n' "$base") <(printf '%s\n' "$after") | sed -n 's/^[<>] //p' | grep -v '^total ')
-    expect_match "$define: AWS holds the new value" "$wanted" "$after"
-    expect_eq "$define: nothing else changed (and nothing is left over)" "" \
+    expect_match "$defines: AWS holds the new value" "$wanted" "$after"
+    expect_eq "$defines: nothing else changed (and nothing is left over)" "" \
         "$(printf '%s\n' "$changed" | grep -vE "$allowed" | grep -v '^$')"
-    expect_eq "$define: as many resources as before" "$(printf '%s\n' "$base" | tail -1)" "$(printf '%s\n' "$after" | tail -1)"
-    types tyt -v -D "$define"
-    expect_eq "$define: a re-run makes no mutating call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"
+    expect_eq "$defines: as many resources as before" "$(printf '%s\n' "$base" | tail -1)" "$(printf '%s\n' "$after" | tail -1)"
+    types tyt -v "${args[@]}"
+    expect_eq "$defines: a re-run makes no mutating call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"
     types tyt
-    expect_eq "$define: going back restores the first state" "$base" "$(snap tyt)"
+    [ -n "$new_service" ] && settle
+    expect_eq "$defines: going back restores the first state" "$base" "$(snap tyt)"
 }
 
-case_ retention=14 "updated log_group" "^log_group " "^log_group /tyt/tyt-.* retention=14$"
-case_ sg_name=sg2 "replaced security_group" "^(security_group|sg_rule) " "^security_group tyt-[0-9a-f]+-sg2 "
-case_ sg_description=other "replaced security_group" "^(security_group|sg_rule) " "^security_group tyt-[0-9a-f]+-sg-[0-9]+ description=other$"
-case_ ingress_port=9090 "updated ingress" "^sg_rule .* ingress " "^sg_rule tyt-[0-9a-f]+-sg ingress tcp 9090-9090 cidr 10.0.0.0/16$"
-case_ ingress_cidr=10.9.0.0/16 "updated ingress" "^sg_rule .* ingress " "^sg_rule tyt-[0-9a-f]+-sg ingress tcp 8080-8080 cidr 10.9.0.0/16$"
-case_ egress_port=80 "updated egress" "^sg_rule .* egress " "^sg_rule tyt-[0-9a-f]+-sg egress tcp 80-80 cidr 0.0.0.0/0$"
-case_ role_name=role2 "replaced role" "^iam_role" "^iam_role tyt-[0-9a-f]+-role2 "
+N='tyt-[0-9a-f]+'
+SG_USERS='^(security_group|sg_rule|load_balancer|ecs_service) '
+case_ repo_scan=false "updated repository" "^ecr_repository " "^ecr_repository $N-repo scan=false "
+case_ repo_mutability=IMMUTABLE "updated repository" "^ecr_repository " " mutability=IMMUTABLE "
+case_ retention=14 "updated log_group" "^log_group " "^log_group /tyt/$N retention=14$"
+case_ sg_name=sg2 "replaced security_group" "$SG_USERS" "^ecs_service .* groups=$N-sg2 "
+case_ sg_description=other "replaced security_group" "$SG_USERS" "^security_group $N-sg-[0-9]+ description=other$"
+case_ ingress_port=9090 "updated ingress" "^sg_rule .* ingress " "^sg_rule $N-sg ingress tcp 9090-9090 cidr 10.0.0.0/16$"
+case_ ingress_cidr=10.9.0.0/16 "updated ingress" "^sg_rule .* ingress " "^sg_rule $N-sg ingress tcp 8080-8080 cidr 10.9.0.0/16$"
+case_ egress_port=80 "updated egress" "^sg_rule .* egress " "^sg_rule $N-sg egress tcp 80-80 cidr 0.0.0.0/0$"
+ROLE_USERS='^(iam_role|iam_role_attachment|iam_role_policy|task_definition|ecs_service) '
+case_ role_name=role2 "replaced role" "$ROLE_USERS" "^task_definition .* execution_role=$N-role2 "
 case_ role_service=ecs.amazonaws.com "updated role" "^iam_role " '"Service":"ecs.amazonaws.com"'
-case_ role_description=changed "updated role" "^iam_role " "^iam_role tyt-[0-9a-f]+-role description=changed "
+case_ role_description=changed "updated role" "^iam_role " "^iam_role $N-role description=changed "
 case_ role_source_account=123456789012 "updated role" "^iam_role " '"aws:SourceAccount":"123456789012"'
+case_ managed_policy=AmazonEC2ContainerServiceRole "replaced managed_policy" "^iam_role_attachment " \
+    "^iam_role_attachment $N-role .*service-role/AmazonEC2ContainerServiceRole$"
+case_ policy_action=s3:PutObject "updated policy" "^iam_policy " "^iam_policy $N-policy .*versions=1 .*s3:PutObject"
+case_ policy_description=other "replaced policy" "^(iam_policy|iam_role_attachment) " "^iam_role_attachment .*policy/$N-policy-[0-9]+$"
+case_ inline_action=sqs:ReceiveMessage "updated inline_policy" "^iam_role_policy " "sqs:ReceiveMessage"
+SCALED='^(ecs_cluster|ecs_service|scalable_target|scaling_policy) '
+case_ cluster_name=cluster2 "replaced cluster" "$SCALED" "^scalable_target service/$N-cluster2/$N-svc(-[0-9]+)? " new-service
+case_ insights=enabled "updated cluster" "^ecs_cluster " '"value":"enabled"'
+case_ default_spot_weight=2 "updated cluster" "^ecs_cluster " '"capacityProvider":"FARGATE_SPOT","weight":2'
+TD='^(task_definition|ecs_service) '
+case_ family=td2 "replaced task_definition" "$TD" "^ecs_service .* td=$N-td2@latest "
+case_ "cpu=512 memory=1024" "updated task_definition" "$TD" "^task_definition $N-td cpu=512 memory=1024 "
+case_ memory=1024 "updated task_definition" "$TD" "^task_definition $N-td cpu=256 memory=1024 "
+case_ arch=ARM64 "updated task_definition" "$TD" "^task_definition .* arch=ARM64 "
+case_ image=busybox:2 "updated task_definition" "$TD" '"image":"busybox:2"'
+case_ env_value=b "updated task_definition" "$TD" '"value":"b"'
+case_ container_port=9090 "updated task_definition" "$TD" "^ecs_service .* lbs=$N-tg:app:9090 "
+case_ log_prefix=app "updated task_definition" "$TD" '"awslogs-stream-prefix":"app"'
+case_ health_interval=15 "updated task_definition" "$TD" '"interval":15'
+LB='^(load_balancer|listener|listener_rule) '
+case_ lb_name=lb2 "replaced load_balancer" "$LB" "^listener_rule $N-lb2:80 "
+case_ scheme=internal "replaced load_balancer" "$LB" "^load_balancer $N-lb-[0-9]+ scheme=internal "
+case_ idle_timeout=120 "updated load_balancer" "^load_balancer " "idle_timeout.timeout_seconds=120"
+case_ drop_invalid=false "updated load_balancer" "^load_balancer " "drop_invalid_header_fields.enabled=false"
+case_ subnet_count=3 "updated load_balancer" "^(load_balancer|ecs_service) " "^ecs_service .* subnets=[^,]+,[^,]+,[^, ]+ "
+TG='^(target_group|listener|listener_rule|ecs_service) '
+case_ tg_name=tg2 "replaced target_group" "$TG" "^ecs_service .* lbs=$N-tg2:app:8080 "
+case_ tg_port=9090 "replaced target_group" "$TG" "^target_group $N-tg-[0-9]+ port=9090 "
+case_ tg_protocol=HTTPS "replaced target_group" "$TG" "^listener $N-lb port=80 protocol=HTTP forward=$N-tg-[0-9]+$"
+case_ hc_path=/ready "updated target_group" "^target_group " "health=/ready,"
+case_ hc_interval=10 "updated target_group" "^target_group " "health=/health,10,4,"
+case_ hc_timeout=3 "updated target_group" "^target_group " "health=/health,5,3,"
+case_ healthy=3 "updated target_group" "^target_group " "health=/health,5,4,3,2,"
+case_ unhealthy=3 "updated target_group" "^target_group " "health=/health,5,4,2,3,"
+case_ matcher=200-299 "updated target_group" "^target_group " "health=.*,200-299 "
+case_ dereg=5 "updated target_group" "^target_group " "deregistration_delay=5$"
+case_ listener_port=8080 "updated listener" "^(listener|listener_rule) " "^listener_rule $N-lb:8080 "
+case_ rule_priority=20 "updated rule" "^listener_rule " "priority=20 "
+case_ rule_path=/v2/* "updated rule" "^listener_rule " '"/v2/\*"'
+case_ service_name=svc2 "replaced service" "^(ecs_service|scalable_target|scaling_policy) " "^scalable_target service/$N-cluster/$N-svc2 " new-service
+case_ spot=true "updated service" "^ecs_service " '"capacityProvider":"FARGATE_SPOT"'
+case_ grace=30 "updated service" "^ecs_service " " grace=30 "
+case_ max_percent=150 "updated service" "^ecs_service " '"maximumPercent":150'
+case_ min_healthy=50 "updated service" "^ecs_service " '"minimumHealthyPercent":50'
+case_ breaker=false "updated service" "^ecs_service " '"enable":false'
+case_ exec=true "updated service" "^ecs_service " " exec=true "
+case_ public_ip=false "updated service" "^ecs_service " " public_ip=DISABLED "
+case_ service_tag=b "updated service" "^ecs_service " " tags=team=b$"
+case_ min_capacity=2 "updated scaling" "^scalable_target " " min=2 max=4$"
+case_ max_capacity=6 "updated scaling" "^scalable_target " " min=1 max=6$"
+case_ scaling_target=50 "updated scaling_policy" "^scaling_policy " " target=50.0 "
+case_ cooldown=120 "updated scaling_policy" "^scaling_policy " " cooldown=120/120$"
+case_ metric=ECSServiceAverageMemoryUtilization "updated scaling_policy" "^scaling_policy " "metric=ECSServiceAverageMemoryUtilization "
+
+# The desired count belongs to auto scaling once a scalable target exists:
+# a new desired_count is not sent (it would undo a scale-out), and an
+# update of anything else leaves a scaled-out count alone.
+"$FGRUN" -e "require('aws').ecs.update_service{cluster='tyt-$sfx-cluster', service='tyt-$sfx-svc', desiredCount=4}"
+types tyt -vv -D desired=3 -D image=busybox:3
+expect_match "under auto scaling: the service is updated" "updated +service" "$out"
+update=$(printf '%s\n' "$err" | grep -E '^> \{.*"service":"tyt-[0-9a-f]+-svc"')
+expect_match "... UpdateService is sent with the new task definition" '"taskDefinition":"[^"]*td:' "$update"
+expect_eq "... without desiredCount" "" "$(printf '%s\n' "$update" | grep desiredCount)"
+expect_match "... and the count auto scaling set stays" "^ecs_service .* desired=4 " "$(snap tyt)"
+"$FGRUN" -e "require('aws').ecs.update_service{cluster='tyt-$sfx-cluster', service='tyt-$sfx-svc', desiredCount=2}"
+types tyt
 
 # Bad input: an error that names the step, the field and what to do, and no call.
 types tyt -v -D retention=10
 expect_match "an invalid log retention is refused, naming the values AWS accepts" \
     "step log_group \(log_group\): field retention_days: 10 days is not a retention .* use one of 1, 3, 5, 7, 14" "$err"
+expect_eq "... before any mutating call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"
+types tyt -v -D repo_encryption=KMS
+expect_match "a change AWS never allows (repository encryption) is refused, naming the step, the field and what to do" \
+    "step repository \(ecr_repository\): field encryption cannot change \(ECR never changes .*\); restore it" "$err"
 expect_eq "... before any mutating call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"
 types tyt -D role_source_account=12
 expect_match "a malformed account id is refused" "field source_account: an AWS account id is 12 digits" "$err"
@@ -88,72 +172,91 @@ expect_eq "--destroy succeeds" "0" "$rc"
 expect_eq "--destroy leaves nothing" "0" "$(total tyt "$sfx")"
 
 # -- a replacement interrupted at each of its requests ------------------------
-# sg_name=sg2 replaces the security group and, through its new id, both
-# rule sets; the old ones are removed at the end. Interrupted at request N
-# (the proxy forwards it, so AWS acts, and then holds the answer while
-# fgrun is killed, or answers 500 with no retry), the deployment must end
-# consistent: after a re-run exactly the state of an uninterrupted
-# replacement, and after --destroy nothing.
-norm() { sed -E 's/ty[ke][0-9]*-[0-9a-f]{6}/X/g'; }
-types tyk
-types tyk -D sg_name=sg2
-want=$(snap tyk | norm)
-types tyk --destroy
-types tyk
-start_proxy "$tmp/p-count" "$moto"
-AWS_ENDPOINT_URL=$PROXY_URL types tyk -D sg_name=sg2
-requests=$(proxy_requests "$tmp/p-count")
-stop_proxy
-types tyk --destroy
-kill_ok=0 kill_destroy_ok=0 error_ok=0 runs=0
-for n in $(seq "$requests"); do
-    runs=$((runs + 1))
-    # kill -9 while request n's answer is held
-    name=tyk$n
-    types "$name"
-    start_proxy "$tmp/p-kill" "$moto" --hold "$n" --stall 30
-    AWS_ENDPOINT_URL=$PROXY_URL "$FGRUN" --state-dir "$state" -D name="$name" -D sg_name=sg2 "$recipe" >/dev/null 2>&1 &
-    pid=$!
-    for _ in $(seq 200); do grep -q '^# held' "$tmp/p-kill/proxy.log" 2>/dev/null && break; sleep 0.05; done
-    kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-    stop_proxy
-    sfx=$(suffix "$name")
-    if [ $((n % 2)) = 1 ]; then
-        types "$name" -D sg_name=sg2
-        got=$(snap "$name" | norm)
-        if [ "$rc" = 0 ] && [ "$got" = "$want" ]; then kill_ok=$((kill_ok + 1))
-        else echo "# kill at request $n, then a re-run: exit $rc"; diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'; fi
-        types "$name" --destroy
-    else
-        types "$name" --destroy
-        [ "$rc" = 0 ] && kill_destroy_ok=$((kill_destroy_ok + 1))
-    fi
-    left=$(total "$name" "$sfx")
-    [ "$left" = 0 ] || { echo "# kill at request $n: $left left after --destroy"; [ $((n % 2)) = 1 ] && kill_ok=$((kill_ok - 1)) || kill_destroy_ok=$((kill_destroy_ok - 1)); }
+# A replacement makes the new resource, moves its dependents onto it and
+# removes the old one at the end. Interrupted at request N (the proxy
+# forwards it, so AWS acts, then holds the answer while fgrun is killed
+# with -9; or answers 500, no retry), the deployment must end consistent:
+# a re-run reaches exactly the state of an uninterrupted replacement,
+# --destroy leaves nothing. Odd N: kill then re-run; even N: kill then
+# --destroy; every N: the error, then a re-run.
+norm() { sed -E 's/ty[a-z]+[0-9]*-[0-9a-f]{6}/X/g'; }
+MUTATING_OP='\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Modify|Set)'
 
-    # an error answer to request n, no retry
-    name=tye$n
-    types "$name"
-    before=$(snap "$name")
-    sfx=$(suffix "$name")
-    start_proxy "$tmp/p-err" "$moto" --after $((n - 1)) --max 1 --faults 500
-    AWS_ENDPOINT_URL=$PROXY_URL AWS_MAX_ATTEMPTS=1 types "$name" -D sg_name=sg2
-    first=$rc
+# interrupted TAG SCOPE DEFINE all|mutating
+interrupted() {
+    local tag=$1 scope=$2 define=$3 which=$4 want points n name sfx got first before after consistent
+    local kill_ok=0 kill_runs=0 destroy_ok=0 destroy_runs=0 error_ok=0 count=0
+    types "${tag}0" -D scope="$scope"
+    [ "$scope" = all ] && settle_name "${tag}0"
+    types "${tag}0" -D scope="$scope" -D "$define"
+    [ "$scope" = all ] && settle_name "${tag}0" -D "$define"
+    want=$(snap "${tag}0" | norm)
+    types "${tag}0" -D scope="$scope"
+    start_proxy "$tmp/p-count" "$moto"
+    AWS_ENDPOINT_URL=$PROXY_URL types "${tag}0" -D scope="$scope" -D "$define"
     stop_proxy
-    after=$(snap "$name")
-    # failed before the end: rolled back to the first state; failed while
-    # removing the old group: the new one is in use and the old recorded
-    consistent=no
-    if [ "$after" = "$before" ] || grep -q '"retired"' "$state/$name.json"; then consistent=yes; fi
-    types "$name" -D sg_name=sg2
-    got=$(snap "$name" | norm)
-    types "$name" --destroy
-    if [ "$consistent" = yes ] && [ "$got" = "$want" ] && [ "$(total "$name" "$sfx")" = 0 ]; then error_ok=$((error_ok + 1))
-    else echo "# error at request $n: first run exit $first, consistent: $consistent"; diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'; fi
-done
-odd=$(( (requests + 1) / 2 )) even=$(( requests / 2 ))
-expect_eq "replacement killed (kill -9) at each odd request of $requests, then re-run: the replaced state, nothing left over" "$odd" "$kill_ok"
-expect_eq "replacement killed at each even request, then --destroy: nothing left" "$even" "$kill_destroy_ok"
-expect_eq "replacement failing at each of its $requests requests: rolled back or consistent, a re-run completes it, --destroy leaves nothing" "$requests" "$error_ok"
+    types "${tag}0" -D scope="$scope" --destroy
+    if [ "$which" = all ]; then points=$(seq "$(proxy_requests "$tmp/p-count")")
+    else points=$(grep -v '^#' "$tmp/p-count/proxy.log" | grep -E "$MUTATING_OP" | awk '{print $1}'); fi
+    for n in $points; do
+        count=$((count + 1))
+        name=$tag$n
+        types "$name" -D scope="$scope"
+        sfx=$(suffix "$name")
+        start_proxy "$tmp/p-kill" "$moto" --hold "$n" --stall 30
+        AWS_ENDPOINT_URL=$PROXY_URL "$FGRUN" --state-dir "$state" -D name="$name" -D scope="$scope" -D "$define" \
+            "$recipe" >/dev/null 2>&1 &
+        local pid=$!
+        for _ in $(seq 200); do grep -q '^# held' "$tmp/p-kill/proxy.log" 2>/dev/null && break; sleep 0.05; done
+        kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        stop_proxy
+        if [ $((count % 2)) = 1 ]; then
+            kill_runs=$((kill_runs + 1))
+            types "$name" -D scope="$scope" -D "$define"
+            [ "$scope" = all ] && [ "$rc" = 0 ] && settle_name "$name" -D "$define"
+            got=$(snap "$name" | norm)
+            first=$rc
+            types "$name" -D scope="$scope" --destroy
+            if [ "$first" = 0 ] && [ "$got" = "$want" ] && [ "$(total "$name" "$sfx")" = 0 ]; then kill_ok=$((kill_ok + 1))
+            else echo "# $tag: kill at request $n, then a re-run: exit $first"; diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'; fi
+        else
+            destroy_runs=$((destroy_runs + 1))
+            types "$name" -D scope="$scope" --destroy
+            if [ "$rc" = 0 ] && [ "$(total "$name" "$sfx")" = 0 ]; then destroy_ok=$((destroy_ok + 1))
+            else echo "# $tag: kill at request $n, then --destroy: exit $rc, $(total "$name" "$sfx") left"; fi
+        fi
+
+        name=${tag}e$n
+        types "$name" -D scope="$scope"
+        [ "$scope" = all ] && settle_name "$name"
+        before=$(snap "$name")
+        sfx=$(suffix "$name")
+        start_proxy "$tmp/p-err" "$moto" --after $((n - 1)) --max 1 --faults 500
+        AWS_ENDPOINT_URL=$PROXY_URL AWS_MAX_ATTEMPTS=1 types "$name" -D scope="$scope" -D "$define"
+        first=$rc
+        stop_proxy
+        after=$(snap "$name")
+        # failed before the end: rolled back to the first state; failed while
+        # removing the old one: the new one is in use, the old still recorded
+        consistent=no
+        if [ "$after" = "$before" ] || grep -q '"retired"' "$state/$name.json"; then consistent=yes; fi
+        types "$name" -D scope="$scope" -D "$define"
+        [ "$scope" = all ] && settle_name "$name" -D "$define"
+        got=$(snap "$name" | norm)
+        types "$name" -D scope="$scope" --destroy
+        if [ "$consistent" = yes ] && [ "$got" = "$want" ] && [ "$(total "$name" "$sfx")" = 0 ]; then error_ok=$((error_ok + 1))
+        else echo "# $tag: error at request $n: first run exit $first, consistent: $consistent"; diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'; fi
+    done
+    expect_eq "$define ($which requests: $count): killed (-9) at each odd one, a re-run ends in the replaced state, nothing left over" "$kill_runs" "$kill_ok"
+    expect_eq "$define: killed at each even one, --destroy leaves nothing" "$destroy_runs" "$destroy_ok"
+    expect_eq "$define: an error at each one rolls back (or leaves the old one recorded), a re-run completes it, --destroy leaves nothing" "$count" "$error_ok"
+}
+settle_name() { local name=$1; shift; types "$name" "$@" -D grace=61; types "$name" "$@"; }
+
+# the security group and, through its new id, both rule sets: every request
+interrupted tyk core sg_name=sg2 all
+# the target group, then the listener, the rule and the service moved onto
+# it: every request that changes something
+interrupted tyg all tg_port=9090 mutating
 
 tap_done

@@ -158,6 +158,7 @@ function Type:validate(props, where)
 end
 
 local function normalized(f, v)
+  if f.type == "number" and math.type(v) == "integer" then v = v + 0.0 end
   if v ~= nil and f.normalize then return f.normalize(v) end
   return v
 end
