@@ -47,7 +47,7 @@ function M.use(d)
       if type(step) ~= "string" then
         error(("res.%s(step, fields): the step name comes first"):format(kind), 2)
       end
-      return d:step(step, ty:spec(fields, ("step %s (%s)"):format(step, kind)))
+      return d:step(step, ty:spec(fields, ("step %s (%s)"):format(step, kind), d.destroying))
     end
     rawset(t, kind, make)
     return make
@@ -57,22 +57,30 @@ end
 -- M.check(values, map): checks parameters against the fields they will
 -- feed, before anything is created: map = { log_retention_days =
 -- "log_group.retention_days", cpu = "task_definition.cpu", memory =
--- "task_definition.memory" }. Parameters feeding one kind are checked
--- together (memory against cpu). A nil value is not checked.
+-- "task_definition.memory" }, or a function(value) -> message|nil.
+-- Parameters feeding one kind are checked together (memory against cpu).
+-- A nil value is not checked.
 function M.check(values, map)
   local names, props = {}, {}
   for param, target in pairs(map) do
-    local kind, field = target:match("^([%w_]+)%.([%w_]+)$")
-    if not kind then error(("fg.aws.check: %q is not kind.field"):format(target), 2) end
     names[#names + 1] = param
-    props[kind] = props[kind] or {}
-    props[kind][field] = values[param]
+    if type(target) ~= "function" then
+      local kind, field = tostring(target):match("^([%w_]+)%.([%w_]+)$")
+      if not kind then error(("fg.aws.check: %q is not kind.field"):format(tostring(target)), 2) end
+      props[kind] = props[kind] or {}
+      props[kind][field] = values[param]
+    end
   end
   table.sort(names)
   for _, param in ipairs(names) do
-    local kind, field = map[param]:match("^([%w_]+)%.([%w_]+)$")
-    local v = values[param]
-    if v ~= nil then M.types[kind]:check_value(field, v, "parameter " .. param, props[kind]) end
+    local v, target = values[param], map[param]
+    if v ~= nil and type(target) == "function" then
+      local message = target(v)
+      if message then error(("parameter %s: %s"):format(param, message), 0) end
+    elseif v ~= nil then
+      local kind, field = target:match("^([%w_]+)%.([%w_]+)$")
+      M.types[kind]:check_value(field, v, "parameter " .. param, props[kind])
+    end
   end
 end
 

@@ -408,6 +408,23 @@ function deployment:destroy_all()
   self.report:summary("destroyed", {})
 end
 
+-- After a successful run: steps in the journal that the recipe no longer
+-- declares (a conditional step turned off, a step deleted from the recipe)
+-- are removed, newest first, as --destroy would.
+function deployment:remove_undeclared()
+  local steps = self.journal:steps()
+  for i = #steps, 1, -1 do
+    local entry = steps[i]
+    if not self.seen[entry.name] then
+      if entry.status == "done" then
+        self:remove_step(entry)
+      else
+        self.report:step("left", entry.name, "no longer declared, and interrupted before its result was recorded")
+      end
+    end
+  end
+end
+
 -- Undoes what this run did, newest first: removes what it created,
 -- reverts what it updated where the step can (update with the previous
 -- inputs), and names what it leaves.
@@ -469,6 +486,7 @@ function deployment:finish(ok, err, message)
   end
   if ok then
     replace.retire_all(self)
+    self:remove_undeclared()
     if self.journal.exists or #self.journal:steps() > 0 then
       self.journal.data.outputs = json.object(self.outputs)
       self.journal:save()

@@ -75,10 +75,17 @@ describe("fg.aws types", function()
       { protocol = "tcp", from_port = 443, to_port = 443, cidr = "0.0.0.0/0" } } }
     assert.are.same({}, rules:differences(a, live, { "rules" }))
     local policy = fga.types.role_policy
-    local p = policy:validate({ role = "r", name = "n", document = { Version = "2012-10-17",
-      Statement = { { Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::b/*" } } } }, "s")
-    assert.are.same({}, policy:differences(p, { document = { Version = "2012-10-17",
-      Statement = { { Effect = "Allow", Action = { "s3:GetObject" }, Resource = "arn:aws:s3:::b/*" } } } }, { "document" }))
+    local pd = require "fg.aws.policy_document"
+    local p = policy:validate({ role = "r", name = "n",
+      statements = { { actions = { "s3:PutObject", "s3:GetObject" }, resources = { "arn:aws:s3:::b/*" } } } }, "s")
+    -- IAM gives back a single action or resource as a string
+    local live = pd.statements({ Version = "2012-10-17", Statement = { { Effect = "Allow",
+      Action = { "s3:GetObject", "s3:PutObject" }, Resource = "arn:aws:s3:::b/*" } } })
+    assert.are.same({}, policy:differences(p, { statements = live }, { "statements" }))
+    assert.is_truthy(pd.check_scoped({ { actions = { "s3:GetObject" }, resources = { "*" } } }):find("names no resource"))
+    assert.is_nil(pd.check_scoped({ { actions = { "s3:GetObject" }, resources = { "arn:aws:s3:::b/*" } } }))
+    assert.is_truthy(pd.check_scoped({ { actions = { "s3:GetObject" }, resources = { "arn:aws:s3:::*" } } }))
+    assert.is_truthy(pd.check_scoped({ { actions = { "sqs:*" }, resources = { "arn:aws:sqs:us-east-1:123456789012:*" } } }):find("names no resource"))
     local sp = fga.types.scaling_policy
     assert.are.same({}, sp:differences({ target = 50 }, { target = 50.0 }, { "target" }))
     -- what something else owns is not compared

@@ -56,11 +56,11 @@ fail("role")
 if p.scope == "core" then return end
 res.role_policy_attachment("managed_policy", { role = role.name,
   policy_arn = "arn:aws:iam::aws:policy/service-role/" .. p.managed_policy })
-local policy = res.iam_policy("policy", { name = named("policy"), description = p.policy_description, document = {
-  Version = "2012-10-17", Statement = { { Effect = "Allow", Action = p.policy_action, Resource = "arn:aws:s3:::tyt/*" } } } })
+local policy = res.iam_policy("policy", { name = named("policy"), description = p.policy_description,
+  statements = { { actions = { p.policy_action }, resources = { "arn:aws:s3:::tyt/*" } } } })
 res.role_policy_attachment("customer_policy", { role = role.name, policy_arn = policy.arn })
-res.role_policy("inline_policy", { role = role.name, name = "send", document = {
-  Version = "2012-10-17", Statement = { { Effect = "Allow", Action = { p.inline_action }, Resource = "arn:aws:sqs:us-east-1:123456789012:tyt" } } } })
+res.role_policy("inline_policy", { role = role.name, name = "send",
+  statements = { { actions = { p.inline_action }, resources = { "arn:aws:sqs:us-east-1:123456789012:tyt" } } } })
 local cluster = res.ecs_cluster("cluster", { name = named(p.cluster_name), container_insights = p.insights,
   default_strategy = p.default_spot_weight > 0 and { { provider = "FARGATE_SPOT", weight = p.default_spot_weight } } or {} })
 local td = res.task_definition("task_definition", { family = named(p.family), cpu = p.cpu, memory = p.memory,

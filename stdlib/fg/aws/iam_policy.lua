@@ -1,4 +1,4 @@
--- A customer managed IAM policy. A new document is a new default version;
+-- A customer managed IAM policy. New statements are a new default version;
 -- the older versions are removed (IAM keeps at most five).
 local aws = require "aws"
 local T = require "fg.aws.type"
@@ -18,8 +18,9 @@ return T.define{
   doc = "a customer managed IAM policy",
   fields = {
     { "name", "string", required = true, replace = true, doc = "the policy's name (unique in the account)" },
-    { "document", "table", required = true, update = "iam.create_policy_version", check = policy_document.check,
-      normalize = policy_document.normalize, doc = "the policy: { Version =, Statement = {...} }" },
+    { "statements", "list", required = true, update = "iam.create_policy_version", check = policy_document.check,
+      normalize = policy_document.normalize,
+      doc = "{ { actions = {...}, resources = { ARNs }, effect =, conditions = } }" },
     { "description", "string", replace = true, doc = "what it is for (IAM never changes it)" },
   },
   name_field = "name", name_max = 128,
@@ -33,16 +34,16 @@ return T.define{
     local v = aws.iam.get_policy_version{ PolicyArn = p.Arn, VersionId = p.DefaultVersionId }.PolicyVersion
     local description = p.Description
     if description == "" then description = nil end
-    return { name = p.PolicyName, document = v.Document, description = description }
+    return { name = p.PolicyName, statements = policy_document.statements(v.Document), description = description }
   end,
   create = function(props, ctx)
-    local p = aws.iam.create_policy{ PolicyName = props.name, PolicyDocument = props.document,
-                                     Description = props.description, Tags = ctx.tags }.Policy
+    local p = aws.iam.create_policy{ PolicyName = props.name,
+                                     PolicyDocument = policy_document.document(props.statements), Description = props.description, Tags = ctx.tags }.Policy
     return { name = p.PolicyName, arn = p.Arn }
   end,
   update = function(props, result)
-    local new = aws.iam.create_policy_version{ PolicyArn = result.arn, PolicyDocument = props.document,
-                                               SetAsDefault = true }.PolicyVersion.VersionId
+    local new = aws.iam.create_policy_version{ PolicyArn = result.arn, SetAsDefault = true,
+                                               PolicyDocument = policy_document.document(props.statements) }.PolicyVersion.VersionId
     for _, v in ipairs(aws.iam.all("list_policy_versions", { PolicyArn = result.arn }).Versions) do
       if v.VersionId ~= new and not v.IsDefaultVersion then
         aws.iam.delete_policy_version{ PolicyArn = result.arn, VersionId = v.VersionId }

@@ -15,22 +15,25 @@ return T.define{
   fields = {
     { "role", "string", required = true, replace = true, doc = "the role's name" },
     { "name", "string", required = true, replace = true, doc = "the policy's name within the role" },
-    { "document", "table", required = true, update = "iam.put_role_policy", check = policy_document.check,
-      normalize = policy_document.normalize, doc = "the policy: { Version =, Statement = {...} }" },
+    { "statements", "list", required = true, update = "iam.put_role_policy", check = policy_document.check,
+      normalize = policy_document.normalize,
+      doc = "{ { actions = {...}, resources = { ARNs }, effect =, conditions = } }" },
   },
   find = function(props)
     return get(props.role, props.name) and { role = props.role, name = props.name } or nil
   end,
   read = function(result)
     local doc = get(result.role, result.name)
-    return doc and { role = result.role, name = result.name, document = doc }
+    return doc and { role = result.role, name = result.name, statements = policy_document.statements(doc) }
   end,
   create = function(props)
-    aws.iam.put_role_policy{ RoleName = props.role, PolicyName = props.name, PolicyDocument = props.document }
+    aws.iam.put_role_policy{ RoleName = props.role, PolicyName = props.name,
+                             PolicyDocument = policy_document.document(props.statements) }
     return { role = props.role, name = props.name }
   end,
   update = function(props, result)
-    aws.iam.put_role_policy{ RoleName = result.role, PolicyName = result.name, PolicyDocument = props.document }
+    aws.iam.put_role_policy{ RoleName = result.role, PolicyName = result.name,
+                             PolicyDocument = policy_document.document(props.statements) }
     return result
   end,
   undo = function(r)

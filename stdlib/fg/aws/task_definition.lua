@@ -2,7 +2,7 @@
 -- revision (the older ones stay registered, for the service's rollback,
 -- and are all deregistered on removal). A container:
 --   { name =, image =, port =, environment = { KEY = "value" },
---     secrets = { NAME = "<secret ARN>" }, command = { ... },
+--     secrets = { NAME = "<secret ARN>" }, command = { ... },   (kept as { { name =, arn = } })
 --     log_group =, log_region =, log_prefix = "ecs",
 --     health_check = { command = { "CMD", ... }, interval = 30, timeout = 5, retries = 3, start_period = 0 },
 --     essential = true }
@@ -65,11 +65,36 @@ local function check_containers(list)
         end
       end
     end
-    if c.secrets then
+    if c.secrets and c.secrets[1] == nil then
       local message = require("fg.aws.secrets").check(c.secrets)
       if message then return ("container %s: %s"):format(c.name, message) end
     end
   end
+end
+
+-- Secrets as a list of { name =, arn = }: a map keyed by names such as
+-- DB_PASSWORD would look like secrets to the journal's check.
+local function secret_list(secrets)
+  if secrets == nil then return nil end
+  local list = {}
+  if secrets[1] ~= nil then
+    for i, s in ipairs(secrets) do list[i] = { name = s.name, arn = s.arn } end
+  else
+    for name, arn in pairs(secrets) do list[#list + 1] = { name = name, arn = arn } end
+  end
+  table.sort(list, function(a, b) return a.name < b.name end)
+  return #list > 0 and list or nil
+end
+
+local function coerce_containers(list)
+  local out = {}
+  for i, c in ipairs(list) do
+    local n = {}
+    for k, v in pairs(c) do n[k] = v end
+    n.secrets = secret_list(c.secrets)
+    out[i] = n
+  end
+  return out
 end
 
 -- The comparison form: AWS's defaults made explicit.
@@ -81,7 +106,7 @@ local function normalize_containers(list)
     if n.essential == nil then n.essential = true end
     if n.log_group and not n.log_prefix then n.log_prefix = "ecs" end
     if n.environment and next(n.environment) == nil then n.environment = nil end
-    if n.secrets and next(n.secrets) == nil then n.secrets = nil end
+    n.secrets = secret_list(n.secrets)
     if n.health_check then
       local h = n.health_check
       n.health_check = { command = h.command, interval = h.interval or 30, timeout = h.timeout or 5,
@@ -103,7 +128,10 @@ local function container_request(c, region)
   local d = { name = c.name, image = c.image, essential = c.essential ~= false, command = c.command }
   if c.port then d.portMappings = { { containerPort = c.port, protocol = "tcp" } } end
   if c.environment and next(c.environment) then d.environment = pairs_list(c.environment, "name", "value") end
-  if c.secrets and next(c.secrets) then d.secrets = pairs_list(c.secrets, "name", "valueFrom") end
+  if c.secrets then
+    d.secrets = {}
+    for i, s in ipairs(c.secrets) do d.secrets[i] = { name = s.name, valueFrom = s.arn } end
+  end
   if c.log_group then
     d.logConfiguration = { logDriver = "awslogs", options = { ["awslogs-group"] = c.log_group,
       ["awslogs-region"] = c.log_region or region, ["awslogs-stream-prefix"] = c.log_prefix or "ecs" } }
@@ -127,8 +155,9 @@ local function container_of(d)
   end
   for _, s in ipairs(d.secrets or {}) do
     c.secrets = c.secrets or {}
-    c.secrets[s.name] = s.valueFrom
+    c.secrets[#c.secrets + 1] = { name = s.name, arn = s.valueFrom }
   end
+  c.secrets = secret_list(c.secrets)
   local lc = d.logConfiguration
   if lc and lc.logDriver == "awslogs" then
     c.log_group, c.log_region, c.log_prefix = lc.options["awslogs-group"], lc.options["awslogs-region"],
@@ -201,7 +230,8 @@ TD = T.define{
       doc = "the role ECS uses to pull the image, write logs, read secrets" },
     { "task_role", "string", update = "ecs.register_task_definition (a new revision)",
       doc = "the role the application's own AWS calls use" },
-    { "containers", "list", required = true, check = check_containers, normalize = normalize_containers,
+    { "containers", "list", required = true, check = check_containers, coerce = coerce_containers,
+      normalize = normalize_containers,
       update = "ecs.register_task_definition (a new revision)", doc = "the containers (see the type's comment)" },
   },
   -- after a crash mid-register: the latest revision, when it is what the inputs say

@@ -24,7 +24,8 @@
 -- Field types: string, integer, number, boolean, strings (a list of
 -- strings), list, map (string keys), table (any plain data), or a list of
 -- allowed strings. check(value, props) returns a message when the value is
--- wrong; normalize(value) gives the form AWS reports (for comparisons).
+-- wrong; coerce(value) gives the form kept in the journal; normalize(value)
+-- gives the form AWS reports (for comparisons).
 local json = require "json"
 
 local T = {}
@@ -149,6 +150,7 @@ function Type:validate(props, where)
       error(("%s: field %s is required (%s)"):format(where, f.name, f.doc or type_text(f.type)), 0)
     end
     inputs[f.name] = self:check_value(f.name, v, where, props)
+    if inputs[f.name] ~= nil and f.coerce then inputs[f.name] = f.coerce(inputs[f.name]) end
   end
   if self.check then
     local message = self.check(inputs)
@@ -240,9 +242,11 @@ function Type:read_back(where, props, result, fields)
   end
 end
 
--- type:spec(props, where) -> the d:step spec of a resource of this type.
-function Type:spec(props, where)
-  local inputs = self:validate(props, where)
+-- type:spec(props, where, destroying) -> the d:step spec of a resource of
+-- this type. In destroy mode the inputs are not used (the recorded result
+-- is), so they are not checked: a recipe need not compute them.
+function Type:spec(props, where, destroying)
+  local inputs = destroying and props or self:validate(props, where)
   local t = self
   return {
     inputs = inputs, type = t,
