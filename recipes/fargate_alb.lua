@@ -174,7 +174,7 @@ local task_definition = res.task_definition("task_definition", {
 -- ---- load balancer ----------------------------------------------------------------
 
 local load_balancer = res.load_balancer("load_balancer",
-  { name = name("fargate-alb"), subnets = subnets, security_groups = { alb_sg.id } })
+  { name = name("fargate-alb"), vpc = vpc, subnets = subnets, security_groups = { alb_sg.id } })
 local target_group = res.target_group("target_group", {
   name = name("fargate-tg"), port = p.container_port, vpc = vpc, health_check_path = p.health_check_path,
   health_check_interval = p.health_check_interval, health_check_timeout = p.health_check_timeout,

@@ -15,6 +15,7 @@ if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
     tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
 fi
 . "$here/fault/lib.sh"
+. "$here/lib/change_case.sh"
 moto=$FGRUN_TEST_MOTO_URL
 export AWS_ENDPOINT_URL=$moto AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
@@ -43,103 +44,80 @@ sfx=$(suffix tyt)
 # of UpdateService's: after one change and back, moto holds them all
 # (settle; cases that make a new service settle again).
 settle() { types tyt "$@" -D grace=61; types tyt "$@"; }
+deploy() { types tyt "$@"; }
+snapshot() { snap tyt; }
 settle
 base=$(snap tyt)
 expect_match "moto holds every resource" "^total 14$" "$(printf '%s\n' "$base" | tail -1)"
 
-# case "P=V [P=V...]" "ACTION STEP" "LINE-REGEX" "NEW-LINE-REGEX": the
-# change, what the run must report, which snapshot lines may differ, and
-# a line that must be there after it.
-case_() {
-    local defines=$1 action=$2 allowed=$3 wanted=$4 new_service=${5:-} after changed args=() d
-    for d in $defines; do args+=(-D "$d"); done
-    types tyt "${args[@]}"
-    if [ "$rc" != 0 ]; then
-        tap_fail "$defines: deploy exits 0" "$(printf '%s\n' "$err" | grep -v '^ ' | tail -4)"; types tyt; return
-    fi
-    expect_match "$defines: the run reports $action" "$(echo "$action" | sed 's/ / +/')" "$out"
-    [ -n "$new_service" ] && settle "${args[@]}"
-    after=$(snap tyt)
-    changed=$(diff <(printf '%s\n' "$base") <(printf '%s\n' "$after") | sed -n 's/^[<>] //p' | grep -v '^total ')
-    expect_match "$defines: AWS holds the new value" "$wanted" "$after"
-    expect_eq "$defines: nothing else changed (and nothing is left over)" "" \
-        "$(printf '%s\n' "$changed" | grep -vE "$allowed" | grep -v '^$')"
-    expect_eq "$defines: as many resources as before" "$(printf '%s\n' "$base" | tail -1)" "$(printf '%s\n' "$after" | tail -1)"
-    types tyt -v "${args[@]}"
-    expect_eq "$defines: a re-run makes no mutating call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"
-    types tyt
-    [ -n "$new_service" ] && settle
-    expect_eq "$defines: going back restores the first state" "$base" "$(snap tyt)"
-}
-
 N='tyt-[0-9a-f]+'
 SG_USERS='^(security_group|sg_rule|load_balancer|ecs_service) '
-case_ repo_scan=false "updated repository" "^ecr_repository " "^ecr_repository $N-repo scan=false "
-case_ repo_mutability=IMMUTABLE "updated repository" "^ecr_repository " " mutability=IMMUTABLE "
-case_ retention=14 "updated log_group" "^log_group " "^log_group /tyt/$N retention=14$"
-case_ sg_name=sg2 "replaced security_group" "$SG_USERS" "^ecs_service .* groups=$N-sg2 "
-case_ sg_description=other "replaced security_group" "$SG_USERS" "^security_group $N-sg-[0-9]+ description=other$"
-case_ ingress_port=9090 "updated ingress" "^sg_rule .* ingress " "^sg_rule $N-sg ingress tcp 9090-9090 cidr 10.0.0.0/16$"
-case_ ingress_cidr=10.9.0.0/16 "updated ingress" "^sg_rule .* ingress " "^sg_rule $N-sg ingress tcp 8080-8080 cidr 10.9.0.0/16$"
-case_ egress_port=80 "updated egress" "^sg_rule .* egress " "^sg_rule $N-sg egress tcp 80-80 cidr 0.0.0.0/0$"
+change_case repo_scan=false "updated repository" "^ecr_repository " "^ecr_repository $N-repo scan=false "
+change_case repo_mutability=IMMUTABLE "updated repository" "^ecr_repository " " mutability=IMMUTABLE "
+change_case retention=14 "updated log_group" "^log_group " "^log_group /tyt/$N retention=14$"
+change_case sg_name=sg2 "replaced security_group" "$SG_USERS" "^ecs_service .* groups=$N-sg2 "
+change_case sg_description=other "replaced security_group" "$SG_USERS" "^security_group $N-sg-[0-9]+ description=other$"
+change_case ingress_port=9090 "updated ingress" "^sg_rule .* ingress " "^sg_rule $N-sg ingress tcp 9090-9090 cidr 10.0.0.0/16$"
+change_case ingress_cidr=10.9.0.0/16 "updated ingress" "^sg_rule .* ingress " "^sg_rule $N-sg ingress tcp 8080-8080 cidr 10.9.0.0/16$"
+change_case egress_port=80 "updated egress" "^sg_rule .* egress " "^sg_rule $N-sg egress tcp 80-80 cidr 0.0.0.0/0$"
 ROLE_USERS='^(iam_role|iam_role_attachment|iam_role_policy|task_definition|ecs_service) '
-case_ role_name=role2 "replaced role" "$ROLE_USERS" "^task_definition .* execution_role=$N-role2 "
-case_ role_service=ecs.amazonaws.com "updated role" "^iam_role " '"Service":"ecs.amazonaws.com"'
-case_ role_description=changed "updated role" "^iam_role " "^iam_role $N-role description=changed "
-case_ role_source_account=123456789012 "updated role" "^iam_role " '"aws:SourceAccount":"123456789012"'
-case_ managed_policy=AmazonEC2ContainerServiceRole "replaced managed_policy" "^iam_role_attachment " \
+change_case role_name=role2 "replaced role" "$ROLE_USERS" "^task_definition .* execution_role=$N-role2 "
+change_case role_service=ecs.amazonaws.com "updated role" "^iam_role " '"Service":"ecs.amazonaws.com"'
+change_case role_description=changed "updated role" "^iam_role " "^iam_role $N-role description=changed "
+change_case role_source_account=123456789012 "updated role" "^iam_role " '"aws:SourceAccount":"123456789012"'
+change_case managed_policy=AmazonEC2ContainerServiceRole "replaced managed_policy" "^iam_role_attachment " \
     "^iam_role_attachment $N-role .*service-role/AmazonEC2ContainerServiceRole$"
-case_ policy_action=s3:PutObject "updated policy" "^iam_policy " "^iam_policy $N-policy .*versions=1 .*s3:PutObject"
-case_ policy_description=other "replaced policy" "^(iam_policy|iam_role_attachment) " "^iam_role_attachment .*policy/$N-policy-[0-9]+$"
-case_ inline_action=sqs:ReceiveMessage "updated inline_policy" "^iam_role_policy " "sqs:ReceiveMessage"
+change_case policy_action=s3:PutObject "updated policy" "^iam_policy " "^iam_policy $N-policy .*versions=1 .*s3:PutObject"
+change_case policy_description=other "replaced policy" "^(iam_policy|iam_role_attachment) " "^iam_role_attachment .*policy/$N-policy-[0-9]+$"
+change_case inline_action=sqs:ReceiveMessage "updated inline_policy" "^iam_role_policy " "sqs:ReceiveMessage"
 SCALED='^(ecs_cluster|ecs_service|scalable_target|scaling_policy) '
-case_ cluster_name=cluster2 "replaced cluster" "$SCALED" "^scalable_target service/$N-cluster2/$N-svc(-[0-9]+)? " new-service
-case_ insights=enabled "updated cluster" "^ecs_cluster " '"value":"enabled"'
-case_ default_spot_weight=2 "updated cluster" "^ecs_cluster " '"capacityProvider":"FARGATE_SPOT","weight":2'
+change_case cluster_name=cluster2 "replaced cluster" "$SCALED" "^scalable_target service/$N-cluster2/$N-svc(-[0-9]+)? " new-service
+change_case insights=enabled "updated cluster" "^ecs_cluster " '"value":"enabled"'
+change_case default_spot_weight=2 "updated cluster" "^ecs_cluster " '"capacityProvider":"FARGATE_SPOT","weight":2'
 TD='^(task_definition|ecs_service) '
-case_ family=td2 "replaced task_definition" "$TD" "^ecs_service .* td=$N-td2@latest "
-case_ "cpu=512 memory=1024" "updated task_definition" "$TD" "^task_definition $N-td cpu=512 memory=1024 "
-case_ memory=1024 "updated task_definition" "$TD" "^task_definition $N-td cpu=256 memory=1024 "
-case_ arch=ARM64 "updated task_definition" "$TD" "^task_definition .* arch=ARM64 "
-case_ image=busybox:2 "updated task_definition" "$TD" '"image":"busybox:2"'
-case_ env_value=b "updated task_definition" "$TD" '"value":"b"'
-case_ container_port=9090 "updated task_definition" "$TD" "^ecs_service .* lbs=$N-tg:app:9090 "
-case_ log_prefix=app "updated task_definition" "$TD" '"awslogs-stream-prefix":"app"'
-case_ health_interval=15 "updated task_definition" "$TD" '"interval":15'
+change_case family=td2 "replaced task_definition" "$TD" "^ecs_service .* td=$N-td2@latest "
+change_case "cpu=512 memory=1024" "updated task_definition" "$TD" "^task_definition $N-td cpu=512 memory=1024 "
+change_case memory=1024 "updated task_definition" "$TD" "^task_definition $N-td cpu=256 memory=1024 "
+change_case arch=ARM64 "updated task_definition" "$TD" "^task_definition .* arch=ARM64 "
+change_case image=busybox:2 "updated task_definition" "$TD" '"image":"busybox:2"'
+change_case env_value=b "updated task_definition" "$TD" '"value":"b"'
+change_case container_port=9090 "updated task_definition" "$TD" "^ecs_service .* lbs=$N-tg:app:9090 "
+change_case log_prefix=app "updated task_definition" "$TD" '"awslogs-stream-prefix":"app"'
+change_case health_interval=15 "updated task_definition" "$TD" '"interval":15'
 LB='^(load_balancer|listener|listener_rule) '
-case_ lb_name=lb2 "replaced load_balancer" "$LB" "^listener_rule $N-lb2:80 "
-case_ scheme=internal "replaced load_balancer" "$LB" "^load_balancer $N-lb-[0-9]+ scheme=internal "
-case_ idle_timeout=120 "updated load_balancer" "^load_balancer " "idle_timeout.timeout_seconds=120"
-case_ drop_invalid=false "updated load_balancer" "^load_balancer " "drop_invalid_header_fields.enabled=false"
-case_ subnet_count=3 "updated load_balancer" "^(load_balancer|ecs_service) " "^ecs_service .* subnets=[^,]+,[^,]+,[^, ]+ "
+change_case lb_name=lb2 "replaced load_balancer" "$LB" "^listener_rule $N-lb2:80 "
+change_case scheme=internal "replaced load_balancer" "$LB" "^load_balancer $N-lb-[0-9]+ scheme=internal "
+change_case idle_timeout=120 "updated load_balancer" "^load_balancer " "idle_timeout.timeout_seconds=120"
+change_case drop_invalid=false "updated load_balancer" "^load_balancer " "drop_invalid_header_fields.enabled=false"
+change_case subnet_count=3 "updated load_balancer" "^(load_balancer|ecs_service) " "^ecs_service .* subnets=[^,]+,[^,]+,[^, ]+ "
 TG='^(target_group|listener|listener_rule|ecs_service) '
-case_ tg_name=tg2 "replaced target_group" "$TG" "^ecs_service .* lbs=$N-tg2:app:8080 "
-case_ tg_port=9090 "replaced target_group" "$TG" "^target_group $N-tg-[0-9]+ port=9090 "
-case_ tg_protocol=HTTPS "replaced target_group" "$TG" "^listener $N-lb port=80 protocol=HTTP forward=$N-tg-[0-9]+$"
-case_ hc_path=/ready "updated target_group" "^target_group " "health=/ready,"
-case_ hc_interval=10 "updated target_group" "^target_group " "health=/health,10,4,"
-case_ hc_timeout=3 "updated target_group" "^target_group " "health=/health,5,3,"
-case_ healthy=3 "updated target_group" "^target_group " "health=/health,5,4,3,2,"
-case_ unhealthy=3 "updated target_group" "^target_group " "health=/health,5,4,2,3,"
-case_ matcher=200-299 "updated target_group" "^target_group " "health=.*,200-299 "
-case_ dereg=5 "updated target_group" "^target_group " "deregistration_delay=5$"
-case_ listener_port=8080 "updated listener" "^(listener|listener_rule) " "^listener_rule $N-lb:8080 "
-case_ rule_priority=20 "updated rule" "^listener_rule " "priority=20 "
-case_ rule_path=/v2/* "updated rule" "^listener_rule " '"/v2/\*"'
-case_ service_name=svc2 "replaced service" "^(ecs_service|scalable_target|scaling_policy) " "^scalable_target service/$N-cluster/$N-svc2 " new-service
-case_ spot=true "updated service" "^ecs_service " '"capacityProvider":"FARGATE_SPOT"'
-case_ grace=30 "updated service" "^ecs_service " " grace=30 "
-case_ max_percent=150 "updated service" "^ecs_service " '"maximumPercent":150'
-case_ min_healthy=50 "updated service" "^ecs_service " '"minimumHealthyPercent":50'
-case_ breaker=false "updated service" "^ecs_service " '"enable":false'
-case_ exec=true "updated service" "^ecs_service " " exec=true "
-case_ public_ip=false "updated service" "^ecs_service " " public_ip=DISABLED "
-case_ service_tag=b "updated service" "^ecs_service " " tags=team=b$"
-case_ min_capacity=2 "updated scaling" "^scalable_target " " min=2 max=4$"
-case_ max_capacity=6 "updated scaling" "^scalable_target " " min=1 max=6$"
-case_ scaling_target=50 "updated scaling_policy" "^scaling_policy " " target=50.0 "
-case_ cooldown=120 "updated scaling_policy" "^scaling_policy " " cooldown=120/120$"
-case_ metric=ECSServiceAverageMemoryUtilization "updated scaling_policy" "^scaling_policy " "metric=ECSServiceAverageMemoryUtilization "
+change_case tg_name=tg2 "replaced target_group" "$TG" "^ecs_service .* lbs=$N-tg2:app:8080 "
+change_case tg_port=9090 "replaced target_group" "$TG" "^target_group $N-tg-[0-9]+ port=9090 "
+change_case tg_protocol=HTTPS "replaced target_group" "$TG" "^listener $N-lb port=80 protocol=HTTP forward=$N-tg-[0-9]+$"
+change_case hc_path=/ready "updated target_group" "^target_group " "health=/ready,"
+change_case hc_interval=10 "updated target_group" "^target_group " "health=/health,10,4,"
+change_case hc_timeout=3 "updated target_group" "^target_group " "health=/health,5,3,"
+change_case healthy=3 "updated target_group" "^target_group " "health=/health,5,4,3,2,"
+change_case unhealthy=3 "updated target_group" "^target_group " "health=/health,5,4,2,3,"
+change_case matcher=200-299 "updated target_group" "^target_group " "health=.*,200-299 "
+change_case dereg=5 "updated target_group" "^target_group " "deregistration_delay=5$"
+change_case listener_port=8080 "updated listener" "^(listener|listener_rule) " "^listener_rule $N-lb:8080 "
+change_case rule_priority=20 "updated rule" "^listener_rule " "priority=20 "
+change_case rule_path=/v2/* "updated rule" "^listener_rule " '"/v2/\*"'
+change_case service_name=svc2 "replaced service" "^(ecs_service|scalable_target|scaling_policy) " "^scalable_target service/$N-cluster/$N-svc2 " new-service
+change_case spot=true "updated service" "^ecs_service " '"capacityProvider":"FARGATE_SPOT"'
+change_case grace=30 "updated service" "^ecs_service " " grace=30 "
+change_case max_percent=150 "updated service" "^ecs_service " '"maximumPercent":150'
+change_case min_healthy=50 "updated service" "^ecs_service " '"minimumHealthyPercent":50'
+change_case breaker=false "updated service" "^ecs_service " '"enable":false'
+change_case exec=true "updated service" "^ecs_service " " exec=true "
+change_case public_ip=false "updated service" "^ecs_service " " public_ip=DISABLED "
+change_case service_tag=b "updated service" "^ecs_service " " tags=team=b$"
+change_case min_capacity=2 "updated scaling" "^scalable_target " " min=2 max=4$"
+change_case max_capacity=6 "updated scaling" "^scalable_target " " min=1 max=6$"
+change_case scaling_target=50 "updated scaling_policy" "^scaling_policy " " target=50.0 "
+change_case cooldown=120 "updated scaling_policy" "^scaling_policy " " cooldown=120/120$"
+change_case metric=ECSServiceAverageMemoryUtilization "updated scaling_policy" "^scaling_policy " "metric=ECSServiceAverageMemoryUtilization "
 
 # The desired count belongs to auto scaling once a scalable target exists:
 # a new desired_count is not sent (it would undo a scale-out), and an

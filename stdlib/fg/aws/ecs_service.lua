@@ -189,6 +189,7 @@ return T.define{
     return { name = s.serviceName, arn = s.serviceArn, cluster = props.cluster }
   end,
   update = function(props, result, changed)
+    if changed.wait_seconds and next(changed, next(changed)) == nil then return result end -- fgrun's own setting
     local request = {
       cluster = result.cluster, service = result.name, taskDefinition = props.task_definition,
       networkConfiguration = network(props), loadBalancers = load_balancers(props),

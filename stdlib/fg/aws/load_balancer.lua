@@ -43,6 +43,7 @@ return T.define{
       check = function(v) if #v > 32 then return "at most 32 characters" end end },
     { "scheme", { "internet-facing", "internal" }, default = "internet-facing", replace = true,
       doc = "reachable from the internet, or only inside the VPC" },
+    { "vpc", "string", replace = true, doc = "the VPC of its subnets (a load balancer never moves to another)" },
     { "subnets", "strings", required = true, normalize = sorted, update = "elbv2.set_subnets",
       doc = "one subnet per Availability Zone, two zones at least" },
     { "security_groups", "strings", required = true, normalize = sorted, update = "elbv2.set_security_groups",
@@ -70,7 +71,7 @@ return T.define{
     end
     local drop = attrs["routing.http.drop_invalid_header_fields.enabled"]
     local idle = attrs["idle_timeout.timeout_seconds"]
-    return { name = lb.LoadBalancerName, scheme = lb.Scheme, subnets = subnets, security_groups = lb.SecurityGroups or {},
+    return { name = lb.LoadBalancerName, scheme = lb.Scheme, vpc = lb.VpcId, subnets = subnets, security_groups = lb.SecurityGroups or {},
              ip_address_type = lb.IpAddressType,
              drop_invalid_header_fields = drop == nil and T.UNKNOWN or drop == "true",
              idle_timeout = idle == nil and T.UNKNOWN or math.tointeger(tonumber(idle)) }

@@ -221,6 +221,7 @@ TD = T.define{
   fields = {
     { "family", "string", required = true, replace = true, doc = "the family's name" },
     { "cpu", "string", required = true, update = "ecs.register_task_definition (a new revision)",
+      check = function(v) return not FARGATE[v] and fargate_size(v, "0") or nil end,
       doc = "CPU units: 256, 512, 1024, ..." },
     { "memory", "string", required = true, update = "ecs.register_task_definition (a new revision)",
       check = function(v, props) return props.cpu and fargate_size(props.cpu, v) end, doc = "MiB, a size that goes with cpu" },
