@@ -18,6 +18,7 @@ local identity = require "fg.aws.identity"
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
 local inspect = dofile(here .. "/lib/inspect.lua") -- status, url, logs
 local image_step = dofile(here .. "/lib/image.lua") -- build, smoke test, push, scan
+local network = dofile(here .. "/lib/network.lua") -- the VPC and subnets
 local action = inspect.action({ "deploy", "status", "url", "logs" })
 
 local p = fg.params{
@@ -60,7 +61,7 @@ local d = fg.deployment("fargate-alb", { inspect = action ~= "deploy" })
 if action ~= "deploy" then return inspect.run(d, action, arg[2]) end
 local res = fga.use(d)
 
--- ---- names and network -------------------------------------------------------
+-- ---- names and network --------------------------------------------------------
 
 local suffix = d:value("suffix", function()
   return aws.secretsmanager.get_random_password{
@@ -70,33 +71,10 @@ end)
 local function name(prefix) return prefix .. "-" .. suffix end
 local region = require("aws.transport").resolve_region()
 
-local function network()
-  local vpc = p.vpc_id
-  if not vpc then
-    local vpcs = aws.ec2.describe_vpcs{ Filters = { { Name = "is-default", Values = { "true" } } } }.Vpcs
-    if #vpcs == 0 then
-      error(("region %s has no default VPC: set vpc_id and subnet_ids (in env/<name>.lua, or "
-        .. "-D vpc_id=vpc-... -D 'subnet_ids=[\"subnet-a\",\"subnet-b\"]')"):format(region), 0)
-    end
-    vpc = vpcs[1].VpcId
-  end
-  local filters = p.subnet_ids and { { Name = "subnet-id", Values = p.subnet_ids } }
-      or { { Name = "vpc-id", Values = { vpc } }, { Name = "default-for-az", Values = { "true" } } }
-  local ids, zones, zone_count = {}, {}, 0
-  for _, s in ipairs(aws.ec2.describe_subnets{ Filters = filters }.Subnets) do
-    ids[#ids + 1] = s.SubnetId
-    if not zones[s.AvailabilityZone] then zones[s.AvailabilityZone], zone_count = true, zone_count + 1 end
-  end
-  table.sort(ids)
-  if zone_count < 2 then
-    error(("the subnets (%s) span %d Availability Zone(s); the load balancer needs two: set subnet_ids to "
-      .. "subnets in at least two zones"):format(#ids > 0 and table.concat(ids, ", ") or "none", zone_count), 0)
-  end
-  return vpc, ids
-end
-
 local vpc, subnets
-if not d.destroying then vpc, subnets = network() end
+if not d.destroying then
+  vpc, subnets = network.resolve{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids, min_zones = 2, why = "the load balancer" }
+end
 
 -- ---- the image ----------------------------------------------------------------
 

@@ -141,7 +141,7 @@ before=$("$FGRUN" -e "print(#require('aws').ecr.describe_repositories{}.reposito
 subnet=$("$FGRUN" -e "print(require('aws').ec2.describe_subnets{Filters={{Name='default-for-az',Values={'true'}}}}.Subnets[1].SubnetId)")
 recipe -D "subnet_ids=[\"$subnet\"]" "$recipe"
 expect_eq "subnets in one zone: exit 1" "1" "$rc"
-expect_match "subnets in one zone: says the load balancer needs two" "span 1 Availability Zone.*needs two" "$err"
+expect_match "subnets in one zone: says the load balancer needs two" "span 1 Availability Zone.*the load balancer needs 2" "$err"
 mkdir -p "$tmp/nodockerfile"
 recipe -D app_dir="$tmp/nodockerfile" "$recipe"
 expect_match "an app folder without a Dockerfile is named" "has no Dockerfile" "$err"

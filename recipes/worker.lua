@@ -1,0 +1,101 @@
+-- A worker on AWS Fargate: a service with no load balancer (a queue
+-- consumer, a scheduled job's runner), on the same resource types as
+-- fargate_alb.lua.
+--
+--   fgrun [--env NAME] [-D key=value ...] recipes/worker.lua   deploy or update
+--   fgrun [--env NAME] recipes/worker.lua status | logs [-f]
+--   fgrun [--env NAME] --destroy recipes/worker.lua            remove it all
+local fg = require "fg"
+local fgrun = require "fgrun"
+local fga = require "fg.aws"
+local identity = require "fg.aws.identity"
+
+local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
+local inspect = dofile(here .. "/lib/inspect.lua") -- status, logs
+local network = dofile(here .. "/lib/network.lua") -- the VPC and subnets
+local action = inspect.action({ "deploy", "status", "logs" })
+
+local p = fg.params{
+  image = "public.ecr.aws/docker/library/busybox:stable", -- the worker's image
+  command = { "sh", "-c", "while true; do echo working; sleep 30; done" },
+  environment = {},                    -- { NAME = "value" } into the container
+  cpu = "256", memory = "512",
+  cpu_architecture = "X86_64",
+  desired_count = 1,
+  min_capacity = 1, max_capacity = 4, cpu_target = 70.0, -- scale on CPU between these
+  spot = true,                         -- FARGATE_SPOT: a worker can be interrupted
+  vpc_id = fg.optional "string", subnet_ids = fg.optional "table",
+  public_ip = true,                    -- to reach the registry from a public subnet (no NAT)
+  secrets = fg.optional "table",       -- { NAME = "<Secrets Manager secret ARN>" }
+  task_permissions = fg.optional "table", -- { { actions = {...}, resources = { ARNs } } }, e.g. the queue
+  exec = false,
+  log_retention_days = 14,
+  deploy_timeout = 600,
+}
+fga.check(p, {
+  cpu = "task_definition.cpu", memory = "task_definition.memory", cpu_architecture = "task_definition.cpu_architecture",
+  log_retention_days = "log_group.retention_days", secrets = require("fg.aws.secrets").check,
+  task_permissions = require("fg.aws.policy_document").check_scoped,
+})
+
+local d = fg.deployment("worker", { inspect = action ~= "deploy" })
+if action ~= "deploy" then return inspect.run(d, action, arg[2]) end
+local res = fga.use(d)
+local suffix = d:value("suffix", function() return fgrun.uuid4():sub(1, 6) end)
+local function name(prefix) return prefix .. "-" .. suffix end
+
+local vpc, subnets
+if not d.destroying then vpc, subnets = network.resolve{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids } end
+
+-- no way in (a new group has no ingress rule); out only over HTTPS (the
+-- registry, logs, secrets, AWS APIs)
+local group = res.security_group("security_group", { name = name("worker"), description = "Worker tasks", vpc = vpc })
+res.security_group_rules("egress", { group = group.id, direction = "egress", rules = { { port = 443, cidr = "0.0.0.0/0" } } })
+
+local account = not d.destroying and identity.account() or nil
+local function task_role(step, role_name)
+  return res.iam_role(step, { name = role_name, service = "ecs-tasks.amazonaws.com", source_account = account,
+    source_arn = account and identity.arn("ecs", require("aws.transport").resolve_region(), account, "*") })
+end
+local execution_role = task_role("execution_role", name("worker-execution"))
+res.role_policy_attachment("execution_role_policy", { role = execution_role.name,
+  policy_arn = identity.arn("iam", "", "aws", "policy/service-role/AmazonECSTaskExecutionRolePolicy") })
+if p.secrets and not d.destroying then
+  local found = require("fg.aws.secrets").resolve(p.secrets)
+  local statements = { { actions = { "secretsmanager:GetSecretValue" }, resources = found.arns } }
+  if #found.kms_keys > 0 then statements[2] = { actions = { "kms:Decrypt" }, resources = found.kms_keys } end
+  res.role_policy("execution_role_secrets", { role = execution_role.name, name = "read-secrets", statements = statements })
+end
+local worker_role = task_role("task_role", name("worker-task"))
+if p.task_permissions then
+  res.role_policy("task_role_policy", { role = worker_role.name, name = "worker", statements = p.task_permissions })
+end
+if p.exec then
+  res.role_policy("task_role_exec", { role = worker_role.name, name = "ecs-exec", statements = { { resources = { "*" },
+    actions = { "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel" } } } })
+end
+
+local cluster = res.ecs_cluster("cluster", { name = name("worker") })
+local log_group = res.log_group("log_group", { name = "/ecs/" .. name("worker"), retention_days = p.log_retention_days })
+local task_definition = res.task_definition("task_definition", {
+  family = name("worker"), cpu = p.cpu, memory = p.memory, cpu_architecture = p.cpu_architecture,
+  execution_role = execution_role.arn, task_role = worker_role.arn,
+  containers = { { name = "worker", image = p.image, command = p.command, environment = p.environment,
+                   secrets = p.secrets, log_group = log_group.name } },
+})
+
+local service = res.ecs_service("service", {
+  name = name("worker"), cluster = cluster.name, task_definition = task_definition.arn,
+  desired_count = p.desired_count,
+  capacity_provider_strategy = { { provider = p.spot and "FARGATE_SPOT" or "FARGATE", weight = 1 } },
+  subnets = subnets, security_groups = { group.id }, assign_public_ip = p.public_ip,
+  enable_execute_command = p.exec, wait_seconds = p.deploy_timeout,
+})
+res.scalable_target("scalable_target", { cluster = cluster.name, service = service.name,
+  min_capacity = p.min_capacity, max_capacity = p.max_capacity })
+res.scaling_policy("cpu_scaling", { cluster = cluster.name, service = service.name, name = name("worker-cpu"),
+  metric = "ECSServiceAverageCPUUtilization", target = p.cpu_target })
+
+d:output("service", service.arn)
+d:output("logs", log_group.name)
