@@ -246,7 +246,7 @@ end
 -- this type. In destroy mode the inputs are not used (the recorded result
 -- is), so they are not checked: a recipe need not compute them.
 function Type:spec(props, where, destroying)
-  local inputs = destroying and props or self:validate(props, where)
+  local inputs = destroying and {} or self:validate(props, where)
   local t = self
   return {
     inputs = inputs, type = t,
