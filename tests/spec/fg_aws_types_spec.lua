@@ -122,3 +122,70 @@ describe("fg.aws types", function()
       :find("parameter memory: field memory: memory 512 does not go with cpu 512", 1, true))
   end)
 end)
+
+-- What AWS does and moto does not, answered by a scripted client in place
+-- of the default one (tests/fixtures/fake_client.lua).
+describe("fg.aws types against AWS's own behaviour", function()
+  local aws = require "aws"
+  local fake = dofile("tests/fixtures/fake_client.lua")
+  local saved = {}
+  local function use(name, client) saved[name] = saved[name] or rawget(aws, name) or false; rawset(aws, name, client) end
+  after_each(function()
+    for name, client in pairs(saved) do rawset(aws, name, client or nil) end
+    saved = {}
+  end)
+
+  it("retries a rule the moment after its group was made (EC2 eventual consistency)", function()
+    local group = { GroupId = "sg-1", IpPermissions = {}, IpPermissionsEgress = {} }
+    local client, calls = fake.client({
+      -- "Eventual consistency in the Amazon EC2 API": a new group may be unknown for a moment
+      describe_security_groups = { { error = { code = "InvalidGroup.NotFound", status = 400 } },
+                                   { SecurityGroups = { group } } },
+      authorize_security_group_ingress = { { error = { code = "InvalidGroup.NotFound", status = 400 } }, {} },
+    })
+    use("ec2", client)
+    local rules = fga.types.security_group_rules
+    local props = rules:validate({ group = "sg-1", rules = { { port = 80, cidr = "0.0.0.0/0" } } }, "s")
+    local r = rules.create(props, {})
+    assert.are.equal("sg-1", r.group)
+    local authorized = 0
+    for _, c in ipairs(calls) do if c.op == "authorize_security_group_ingress" then authorized = authorized + 1 end end
+    assert.are.equal(2, authorized)
+  end)
+
+  it("ends the wait for a load balancer in state failed at once, with its reason", function()
+    local client = fake.client({
+      create_load_balancer = { { LoadBalancers = { { LoadBalancerArn = "arn:lb", DNSName = "lb.example" } } } },
+      describe_load_balancers = { { LoadBalancers = { { LoadBalancerArn = "arn:lb",
+        State = { Code = "failed", Reason = "no capacity in us-east-1c" } } } } },
+    })
+    use("elbv2", client)
+    local lb = fga.types.load_balancer
+    local props = lb:validate({ name = "lb", subnets = { "subnet-1", "subnet-2" }, security_groups = { "sg-1" } }, "s")
+    local started = require("fgrun").monotonic()
+    local e = err_of(lb.create, props, { tags = {} })
+    assert.is_truthy(e:find("no capacity in us-east-1c", 1, true), e)
+    assert.is_true(require("fgrun").monotonic() - started < 5)
+  end)
+
+  it("takes the partition from the caller, not arn:aws:", function()
+    use("sts", fake.client({ get_caller_identity = { { Account = "123456789012",
+      Arn = "arn:aws-cn:iam::123456789012:user/me" } } }))
+    package.loaded["fg.aws.identity"] = nil
+    local identity = require "fg.aws.identity"
+    assert.are.equal("aws-cn", identity.partition())
+    assert.are.equal("arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+      identity.arn("iam", "", "aws", "policy/service-role/AmazonECSTaskExecutionRolePolicy"))
+    package.loaded["fg.aws.identity"] = nil
+  end)
+
+  it("reads a secret for its own ARN and its customer key", function()
+    use("secretsmanager", fake.client({ describe_secret = { {
+      ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+      KmsKeyId = "1234abcd-12ab-34cd-56ef-1234567890ab" } } }))
+    local found = require("fg.aws.secrets").resolve({
+      DB = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::" })
+    assert.are.same({ "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf" }, found.arns)
+    assert.are.same({ "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, found.kms_keys)
+  end)
+end)

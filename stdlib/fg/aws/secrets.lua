@@ -3,7 +3,6 @@
 -- execution role needs is the secret's own ARN, and kms:Decrypt on its key
 -- when the secret is encrypted with a customer managed key.
 local aws = require "aws"
-local identity = require "fg.aws.identity"
 
 local secrets = {}
 
@@ -39,10 +38,11 @@ function secrets.secret_arn(value)
   return head .. value:sub(#head + 1):match("^[^:]+")
 end
 
+-- A key id or alias as an ARN in the secret's partition, region and account.
 local function key_arn(key, secret_arn)
   if key:match("^arn:") then return key end
-  local region, account = secret_arn:match("^arn:[^:]+:secretsmanager:([^:]+):([^:]+):")
-  return identity.arn("kms", region, account, (key:match("^alias/") and key or ("key/" .. key)))
+  local partition, region, account = secret_arn:match("^arn:([^:]+):secretsmanager:([^:]+):([^:]+):")
+  return ("arn:%s:kms:%s:%s:%s"):format(partition, region, account, key:match("^alias/") and key or ("key/" .. key))
 end
 
 -- secrets.resolve({NAME = value}) -> { arns = {secret ARNs}, kms_keys = {key ARNs} },
