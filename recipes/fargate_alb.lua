@@ -13,7 +13,6 @@ local aws = require "aws"
 local json = require "json"
 local fgrun = require "fgrun"
 local fga = require "fg.aws"
-local identity = require "fg.aws.identity"
 
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
 local inspect = dofile(here .. "/lib/inspect.lua") -- status, url, logs
@@ -69,7 +68,6 @@ local suffix = d:value("suffix", function()
   }.RandomPassword
 end)
 local function name(prefix) return prefix .. "-" .. suffix end
-local region = require("aws.transport").resolve_region()
 
 local vpc, subnets
 if not d.destroying then
@@ -102,33 +100,10 @@ res.security_group_rules("task_ingress", { group = task_sg.id, rules = { { port 
 res.security_group_rules("task_egress", { group = task_sg.id, direction = "egress",
   rules = { { port = 443, cidr = "0.0.0.0/0" } } }) -- ECR, logs, secrets: HTTPS only
 
--- ---- IAM: ECS may assume the roles only on behalf of this account ----------------
+-- ---- IAM: the roles of the task (ECS assumes them for this account only) ----------
 
-local account = not d.destroying and identity.account() or nil
-local function task_role(step, role_name)
-  return res.iam_role(step, { name = role_name, service = "ecs-tasks.amazonaws.com", source_account = account,
-    source_arn = account and identity.arn("ecs", region, account, "*") })
-end
-
-local execution_role = task_role("execution_role", "ecsTaskExecutionRole-" .. suffix)
-res.role_policy_attachment("execution_role_policy", { role = execution_role.name,
-  policy_arn = identity.arn("iam", "", "aws", "policy/service-role/AmazonECSTaskExecutionRolePolicy") })
-if p.secrets and not d.destroying then
-  local found = require("fg.aws.secrets").resolve(p.secrets) -- each secret's own ARN, and its customer key
-  local statements = { { actions = { "secretsmanager:GetSecretValue" }, resources = found.arns } }
-  if #found.kms_keys > 0 then statements[2] = { actions = { "kms:Decrypt" }, resources = found.kms_keys } end
-  res.role_policy("execution_role_secrets", { role = execution_role.name, name = "read-secrets", statements = statements })
-end
-
-local app_role = task_role("task_role", "ecsTaskRole-" .. suffix)
-if p.task_permissions then
-  res.role_policy("task_role_policy", { role = app_role.name, name = "app", statements = p.task_permissions })
-end
-if p.exec then -- ECS Exec's channels (the ssmmessages actions take no resource)
-  res.role_policy("task_role_exec", { role = app_role.name, name = "ecs-exec", statements = { { resources = { "*" },
-    actions = { "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel" } } } })
-end
+local roles = res.task_roles{ execution_name = "ecsTaskExecutionRole-" .. suffix, task_name = "ecsTaskRole-" .. suffix,
+  secrets = p.secrets, task_permissions = p.task_permissions, exec = p.exec }
 
 -- ---- cluster, logs, task definition ---------------------------------------------
 
@@ -138,7 +113,7 @@ local log_group = res.log_group("log_group", { name = "/ecs/" .. name("fargate-t
 
 local task_definition = res.task_definition("task_definition", {
   family = name("fargate-task"), cpu = p.cpu, memory = p.memory, cpu_architecture = p.cpu_architecture,
-  execution_role = execution_role.arn, task_role = app_role.arn,
+  execution_role = roles.execution.arn, task_role = roles.task.arn,
   containers = { {
     name = "fargate-demo-container", image = image, port = p.container_port, secrets = p.secrets,
     environment = { PORT = tostring(p.container_port), APP_ENV = fgrun.options.env or "default" },

@@ -8,7 +8,6 @@
 local fg = require "fg"
 local fgrun = require "fgrun"
 local fga = require "fg.aws"
-local identity = require "fg.aws.identity"
 
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
 local inspect = dofile(here .. "/lib/inspect.lua") -- status, logs
@@ -52,35 +51,14 @@ if not d.destroying then vpc, subnets = network.resolve{ vpc_id = p.vpc_id, subn
 local group = res.security_group("security_group", { name = name("worker"), description = "Worker tasks", vpc = vpc })
 res.security_group_rules("egress", { group = group.id, direction = "egress", rules = { { port = 443, cidr = "0.0.0.0/0" } } })
 
-local account = not d.destroying and identity.account() or nil
-local function task_role(step, role_name)
-  return res.iam_role(step, { name = role_name, service = "ecs-tasks.amazonaws.com", source_account = account,
-    source_arn = account and identity.arn("ecs", require("aws.transport").resolve_region(), account, "*") })
-end
-local execution_role = task_role("execution_role", name("worker-execution"))
-res.role_policy_attachment("execution_role_policy", { role = execution_role.name,
-  policy_arn = identity.arn("iam", "", "aws", "policy/service-role/AmazonECSTaskExecutionRolePolicy") })
-if p.secrets and not d.destroying then
-  local found = require("fg.aws.secrets").resolve(p.secrets)
-  local statements = { { actions = { "secretsmanager:GetSecretValue" }, resources = found.arns } }
-  if #found.kms_keys > 0 then statements[2] = { actions = { "kms:Decrypt" }, resources = found.kms_keys } end
-  res.role_policy("execution_role_secrets", { role = execution_role.name, name = "read-secrets", statements = statements })
-end
-local worker_role = task_role("task_role", name("worker-task"))
-if p.task_permissions then
-  res.role_policy("task_role_policy", { role = worker_role.name, name = "worker", statements = p.task_permissions })
-end
-if p.exec then
-  res.role_policy("task_role_exec", { role = worker_role.name, name = "ecs-exec", statements = { { resources = { "*" },
-    actions = { "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel" } } } })
-end
+local roles = res.task_roles{ execution_name = name("worker-execution"), task_name = name("worker-task"),
+  secrets = p.secrets, task_permissions = p.task_permissions, exec = p.exec, policy_name = "worker" }
 
 local cluster = res.ecs_cluster("cluster", { name = name("worker") })
 local log_group = res.log_group("log_group", { name = "/ecs/" .. name("worker"), retention_days = p.log_retention_days })
 local task_definition = res.task_definition("task_definition", {
   family = name("worker"), cpu = p.cpu, memory = p.memory, cpu_architecture = p.cpu_architecture,
-  execution_role = execution_role.arn, task_role = worker_role.arn,
+  execution_role = roles.execution.arn, task_role = roles.task.arn,
   containers = { { name = "worker", image = p.image, command = p.command, environment = p.environment,
                    secrets = p.secrets, log_group = log_group.name } },
 })

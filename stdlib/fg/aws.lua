@@ -39,9 +39,13 @@ end })
 
 M.UNKNOWN = T.UNKNOWN
 
--- M.use(d) -> the constructors bound to deployment d: res.<kind>(step, fields).
+-- M.use(d) -> the constructors bound to deployment d: res.<kind>(step,
+-- fields), and res.task_roles{...} (stdlib/fg/aws/task_roles.lua).
 function M.use(d)
-  return setmetatable({}, { __index = function(t, kind)
+  local res
+  res = setmetatable({
+    task_roles = function(o) return require("fg.aws.task_roles")(d, res, o) end,
+  }, { __index = function(t, kind)
     local ty = M.types[kind]
     local function make(step, fields)
       if type(step) ~= "string" then
@@ -52,6 +56,7 @@ function M.use(d)
     rawset(t, kind, make)
     return make
   end })
+  return res
 end
 
 -- M.check(values, map): checks parameters against the fields they will

@@ -138,6 +138,18 @@ local function check_spec(name, spec)
   journal_mod.check_no_secrets(spec.inputs or {}, ("step %s: inputs"):format(name))
 end
 
+-- spec.create, where "already exists" right after find saw nothing means a
+-- retried call whose first answer was lost made it: adopted as this run's.
+function deployment:create(name, spec, inputs, ctx)
+  local ok, result = pcall(spec.create, inputs, ctx)
+  if ok then return result end
+  local code = type(result) == "table" and result.code
+  local found = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
+    and spec.find and spec.find(inputs, ctx)
+  if found == nil or found == false then error(result, 0) end
+  return self:converge(name, spec, inputs, found)
+end
+
 -- A resource found rather than made (a crash mid-create, an "already
 -- exists" answer, one there before): spec.converge(inputs, found, ctx),
 -- when the step has it, brings it to what the inputs say.
@@ -272,16 +284,7 @@ function deployment:step(name, spec)
   entry.status = "pending" -- the intent, on disk before the create call
   self.journal:save()
   ctx.token = entry.token
-  local ok, result = pcall(spec.create, inputs, ctx)
-  if not ok then
-    -- "already exists" right after find saw nothing: a retried call whose
-    -- first answer was lost made it; adopt it as this run's
-    local code = type(result) == "table" and result.code
-    local found = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
-      and spec.find and spec.find(inputs, ctx)
-    if found == nil or found == false then error(result, 0) end
-    result = self:converge(name, spec, inputs, found)
-  end
+  local result = self:create(name, spec, inputs, ctx)
   self:record(entry, spec, result)
   self.report:step("created", name, describe(spec, result), elapsed())
   self.current_step = nil

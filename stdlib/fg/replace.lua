@@ -47,15 +47,7 @@ end
 -- replace.run(d, entry, spec, inputs) -> the new resource.
 function replace.run(d, entry, spec, inputs)
   retire_current(d, entry, inputs)
-  local ctx = d:context(entry.name)
-  local ok, result = pcall(spec.create, inputs, ctx)
-  if not ok then
-    local code = type(result) == "table" and result.code
-    local found = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
-      and spec.find and spec.find(inputs, ctx)
-    if found == nil or found == false then error(result, 0) end
-    result = d:converge(entry.name, spec, inputs, found)
-  end
+  local result = d:create(entry.name, spec, inputs, d:context(entry.name))
   d:record(entry, spec, result)
   return result
 end

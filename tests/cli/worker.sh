@@ -11,10 +11,8 @@ tmp=$(mktemp -d)
 . "$root/tests/lib/moto.sh"
 . "$root/tests/lib/change_case.sh"
 # A moto of its own: it reports the worker's one task running.
-MOTO_ECS_SERVICE_RUNNING=1 start_moto "$tmp" || { tap_skip "moto_server is not available"; tap_done; exit 0; }
+use_own_moto "$tmp" 1 || { tap_skip "moto_server is not available"; tap_done; exit 0; }
 trap 'stop_moto; rm -rf "$tmp"' EXIT
-export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 state=$tmp/state
 MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Modify|Set)'
 

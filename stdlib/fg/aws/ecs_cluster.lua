@@ -1,43 +1,7 @@
 -- An ECS cluster with its capacity providers (FARGATE, FARGATE_SPOT).
 local aws = require "aws"
 local T = require "fg.aws.type"
-
-local function strategy_request(list)
-  local out = {}
-  for i, s in ipairs(list or {}) do
-    out[i] = { capacityProvider = s.provider, weight = s.weight, base = s.base }
-  end
-  return out
-end
-
-local function strategy_of(list)
-  local out = {}
-  for i, s in ipairs(list or {}) do
-    out[i] = { provider = s.capacityProvider, weight = s.weight, base = (s.base ~= 0) and s.base or nil }
-  end
-  return out
-end
-
--- compared as AWS reports them: base 0 is no base; sorted by provider
-local function normalize_strategy(list)
-  local out = {}
-  for i, s in ipairs(list) do out[i] = { provider = s.provider, weight = s.weight or 0, base = (s.base ~= 0) and s.base or nil } end
-  table.sort(out, function(a, b) return a.provider < b.provider end)
-  return out
-end
-
-local function check_strategy(list)
-  for i, s in ipairs(list) do
-    if type(s) ~= "table" or type(s.provider) ~= "string" then return ("entry %d needs provider"):format(i) end
-  end
-end
-
-local function sorted(list)
-  local copy = {}
-  for i, x in ipairs(list) do copy[i] = x end
-  table.sort(copy)
-  return copy
-end
+local capacity = require "fg.aws.capacity"
 
 local function describe(name)
   local c = aws.ecs.describe_clusters{ clusters = { name }, include = { "SETTINGS" } }.clusters[1]
@@ -49,9 +13,9 @@ return T.define{
   doc = "an ECS cluster",
   fields = {
     { "name", "string", required = true, replace = true, doc = "the cluster's name" },
-    { "capacity_providers", "strings", default = { "FARGATE", "FARGATE_SPOT" }, normalize = sorted,
+    { "capacity_providers", "strings", default = { "FARGATE", "FARGATE_SPOT" }, normalize = T.sorted,
       update = "ecs.put_cluster_capacity_providers", doc = "the capacity providers it may use" },
-    { "default_strategy", "list", default = {}, check = check_strategy, normalize = normalize_strategy,
+    { "default_strategy", "list", default = {}, check = capacity.check, normalize = capacity.normalize,
       update = "ecs.put_cluster_capacity_providers", doc = "{ { provider =, weight =, base = } } for services that name none" },
     { "container_insights", { "enabled", "disabled", "enhanced" }, default = "disabled", update = "ecs.update_cluster",
       doc = "CloudWatch Container Insights" },
@@ -69,12 +33,12 @@ return T.define{
       if s.name == "containerInsights" then insights = s.value end
     end
     return { name = c.clusterName, capacity_providers = c.capacityProviders or {},
-             default_strategy = strategy_of(c.defaultCapacityProviderStrategy), container_insights = insights }
+             default_strategy = capacity.of(c.defaultCapacityProviderStrategy), container_insights = insights }
   end,
   create = function(props, ctx)
     local c = aws.ecs.create_cluster{
       clusterName = props.name, tags = ctx.tags_lower, capacityProviders = props.capacity_providers,
-      defaultCapacityProviderStrategy = strategy_request(props.default_strategy),
+      defaultCapacityProviderStrategy = capacity.request(props.default_strategy),
       settings = { { name = "containerInsights", value = props.container_insights } },
     }.cluster
     return { name = c.clusterName, arn = c.clusterArn }
@@ -82,7 +46,7 @@ return T.define{
   update = function(props, result, changed)
     if changed.capacity_providers or changed.default_strategy then
       aws.ecs.put_cluster_capacity_providers{ cluster = result.name, capacityProviders = props.capacity_providers,
-        defaultCapacityProviderStrategy = strategy_request(props.default_strategy) }
+        defaultCapacityProviderStrategy = capacity.request(props.default_strategy) }
     end
     if changed.container_insights then
       aws.ecs.update_cluster{ cluster = result.name,

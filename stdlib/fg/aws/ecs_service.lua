@@ -8,28 +8,10 @@ local aws = require "aws"
 local fg_retry = require "fg.retry"
 local fg_wait = require "fg.wait"
 local T = require "fg.aws.type"
+local capacity = require "fg.aws.capacity"
+local scaling = require "fg.aws.scaling"
 
 local UPDATE = "ecs.update_service"
-
-local function strategy_request(list)
-  local out = {}
-  for i, s in ipairs(list or {}) do out[i] = { capacityProvider = s.provider, weight = s.weight, base = s.base } end
-  return out
-end
-
-local function normalize_strategy(list)
-  local out = {}
-  for i, s in ipairs(list) do out[i] = { provider = s.provider, weight = s.weight or 0, base = (s.base ~= 0) and s.base or nil } end
-  table.sort(out, function(a, b) return a.provider < b.provider end)
-  return out
-end
-
-local function sorted(list)
-  local copy = {}
-  for i, x in ipairs(list) do copy[i] = x end
-  table.sort(copy)
-  return copy
-end
 
 local function check_load_balancers(list)
   for i, lb in ipairs(list) do
@@ -49,8 +31,8 @@ end
 
 -- The scalable target of this service, if Application Auto Scaling has one.
 local function scaled(cluster, name)
-  local ok, r = pcall(aws.application_autoscaling.describe_scalable_targets, { ServiceNamespace = "ecs",
-    ScalableDimension = "ecs:service:DesiredCount", ResourceIds = { ("service/%s/%s"):format(cluster, name) } })
+  local ok, r = pcall(aws.application_autoscaling.describe_scalable_targets,
+    scaling.request{ ResourceIds = { scaling.resource_id(cluster, name) } })
   return ok and r.ScalableTargets[1] ~= nil
 end
 
@@ -117,10 +99,11 @@ return T.define{
     { "task_definition", "string", required = true, update = UPDATE, doc = "the task definition revision's ARN" },
     { "desired_count", "integer", required = true, update = UPDATE,
       doc = "tasks to run (left to auto scaling once a scalable target owns it)" },
-    { "capacity_provider_strategy", "list", normalize = normalize_strategy, update = UPDATE .. " (forceNewDeployment)",
+    { "capacity_provider_strategy", "list", check = capacity.check, normalize = capacity.normalize,
+      update = UPDATE .. " (forceNewDeployment)",
       doc = "{ { provider = \"FARGATE\" | \"FARGATE_SPOT\", weight =, base = } }; unset: the FARGATE launch type" },
-    { "subnets", "strings", required = true, normalize = sorted, update = UPDATE, doc = "where tasks run" },
-    { "security_groups", "strings", required = true, normalize = sorted, update = UPDATE, doc = "the tasks' groups" },
+    { "subnets", "strings", required = true, normalize = T.sorted, update = UPDATE, doc = "where tasks run" },
+    { "security_groups", "strings", required = true, normalize = T.sorted, update = UPDATE, doc = "the tasks' groups" },
     { "assign_public_ip", "boolean", default = true, update = UPDATE, doc = "a public IPv4 address per task" },
     { "load_balancers", "list", default = {}, check = check_load_balancers, normalize = normalize_lbs, update = UPDATE,
       doc = "{ { target_group = ARN, container =, port = } }" },
@@ -147,12 +130,7 @@ return T.define{
     local dc = s.deploymentConfiguration or {}
     local breaker = dc.deploymentCircuitBreaker
     local strategy
-    if s.capacityProviderStrategy and #s.capacityProviderStrategy > 0 then
-      strategy = {}
-      for i, c in ipairs(s.capacityProviderStrategy) do
-        strategy[i] = { provider = c.capacityProvider, weight = c.weight, base = c.base }
-      end
-    end
+    if s.capacityProviderStrategy and #s.capacityProviderStrategy > 0 then strategy = capacity.of(s.capacityProviderStrategy) end
     local lbs = {}
     for i, lb in ipairs(s.loadBalancers or {}) do
       lbs[i] = { target_group = lb.targetGroupArn, container = lb.containerName, port = lb.containerPort }
@@ -179,7 +157,7 @@ return T.define{
       tags = tag_list(props.tags, ctx.tags_lower),
     }
     if props.capacity_provider_strategy then
-      request.capacityProviderStrategy = strategy_request(props.capacity_provider_strategy)
+      request.capacityProviderStrategy = capacity.request(props.capacity_provider_strategy)
     else
       request.launchType = "FARGATE"
     end
@@ -200,7 +178,7 @@ return T.define{
     }
     -- the strategy; back to the launch type is an empty list
     if props.capacity_provider_strategy or changed.capacity_provider_strategy then
-      request.capacityProviderStrategy = strategy_request(props.capacity_provider_strategy)
+      request.capacityProviderStrategy = capacity.request(props.capacity_provider_strategy)
     end
     if not scaled(result.cluster, result.name) then request.desiredCount = props.desired_count end
     aws.ecs.update_service(request)

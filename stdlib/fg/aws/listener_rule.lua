@@ -4,13 +4,6 @@ local aws = require "aws"
 local T = require "fg.aws.type"
 local lookup = require "fg.aws.lookup"
 
-local function sorted(list)
-  local copy = {}
-  for i, x in ipairs(list) do copy[i] = x end
-  table.sort(copy)
-  return copy
-end
-
 local function conditions(props)
   local list = {}
   if props.path_patterns then list[#list + 1] = { Field = "path-pattern", PathPatternConfig = { Values = props.path_patterns } } end
@@ -41,8 +34,8 @@ return T.define{
     { "listener", "string", required = true, replace = true, doc = "the listener's ARN" },
     { "priority", "integer", required = true, update = "elbv2.set_rule_priorities", doc = "1..50000, lower first",
       check = function(v) if v < 1 or v > 50000 then return "1 to 50000" end end },
-    { "path_patterns", "strings", normalize = sorted, update = "elbv2.modify_rule", doc = "e.g. { \"/api/*\" }" },
-    { "host_headers", "strings", normalize = sorted, update = "elbv2.modify_rule", doc = "e.g. { \"api.example.com\" }" },
+    { "path_patterns", "strings", normalize = T.sorted, update = "elbv2.modify_rule", doc = "e.g. { \"/api/*\" }" },
+    { "host_headers", "strings", normalize = T.sorted, update = "elbv2.modify_rule", doc = "e.g. { \"api.example.com\" }" },
     { "target_group", "string", required = true, update = "elbv2.modify_rule", doc = "where matching requests go" },
   },
   check = function(props)

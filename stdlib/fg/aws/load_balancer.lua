@@ -10,13 +10,6 @@ local function describe(params)
   return r and r.LoadBalancers[1]
 end
 
-local function sorted(list)
-  local copy = {}
-  for i, x in ipairs(list) do copy[i] = x end
-  table.sort(copy)
-  return copy
-end
-
 local function attributes(props)
   return {
     { Key = "routing.http.drop_invalid_header_fields.enabled", Value = tostring(props.drop_invalid_header_fields) },
@@ -44,9 +37,9 @@ return T.define{
     { "scheme", { "internet-facing", "internal" }, default = "internet-facing", replace = true,
       doc = "reachable from the internet, or only inside the VPC" },
     { "vpc", "string", replace = true, doc = "the VPC of its subnets (a load balancer never moves to another)" },
-    { "subnets", "strings", required = true, normalize = sorted, update = "elbv2.set_subnets",
+    { "subnets", "strings", required = true, normalize = T.sorted, update = "elbv2.set_subnets",
       doc = "one subnet per Availability Zone, two zones at least" },
-    { "security_groups", "strings", required = true, normalize = sorted, update = "elbv2.set_security_groups",
+    { "security_groups", "strings", required = true, normalize = T.sorted, update = "elbv2.set_security_groups",
       doc = "security group ids" },
     { "ip_address_type", { "ipv4", "dualstack" }, default = "ipv4", update = "elbv2.set_ip_address_type",
       doc = "IPv4 only, or IPv4 and IPv6" },

@@ -3,6 +3,8 @@
 --       effect = "Allow" (the default), conditions = { StringEquals = {...} } } }
 -- turned into a policy document, read back from one, and checked before
 -- any call.
+local T = require "fg.aws.type"
+
 local policy_document = {}
 
 local KEYS = { actions = true, resources = true, effect = true, conditions = true }
@@ -71,12 +73,7 @@ function policy_document.statements(doc)
   return out
 end
 
-local function sorted(list)
-  local copy = {}
-  for i, x in ipairs(list or {}) do copy[i] = x end
-  table.sort(copy)
-  return copy
-end
+local function sorted(list) return T.sorted(list or {}) end
 
 -- The comparison form: lists sorted, the default effect explicit.
 function policy_document.normalize(statements)

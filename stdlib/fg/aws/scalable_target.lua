@@ -3,21 +3,16 @@
 local aws = require "aws"
 local T = require "fg.aws.type"
 
-local DIMENSION = { ServiceNamespace = "ecs", ScalableDimension = "ecs:service:DesiredCount" }
+local scaling = require "fg.aws.scaling"
 
-local function with_dimension(t)
-  for k, v in pairs(DIMENSION) do t[k] = v end
-  return t
-end
-
-local function resource_id(props) return ("service/%s/%s"):format(props.cluster, props.service) end
+local function resource_id(props) return scaling.resource_id(props.cluster, props.service) end
 
 local function describe(id)
-  return aws.application_autoscaling.describe_scalable_targets(with_dimension{ ResourceIds = { id } }).ScalableTargets[1]
+  return aws.application_autoscaling.describe_scalable_targets(scaling.request{ ResourceIds = { id } }).ScalableTargets[1]
 end
 
 local function register(props)
-  aws.application_autoscaling.register_scalable_target(with_dimension{
+  aws.application_autoscaling.register_scalable_target(scaling.request{
     ResourceId = resource_id(props), MinCapacity = props.min_capacity, MaxCapacity = props.max_capacity })
   return { resource_id = resource_id(props), cluster = props.cluster, service = props.service }
 end
@@ -52,7 +47,7 @@ return T.define{
   -- moto answers ValidationException where AWS says ObjectNotFoundException
   undo = function(r)
     return { { call = "application_autoscaling.deregister_scalable_target",
-               params = with_dimension{ ResourceId = r.resource_id },
+               params = scaling.request{ ResourceId = r.resource_id },
                gone = { "ObjectNotFoundException", "ValidationException" } } }
   end,
   id = function(r) return r.resource_id end,

@@ -3,17 +3,12 @@
 local aws = require "aws"
 local T = require "fg.aws.type"
 
-local DIMENSION = { ServiceNamespace = "ecs", ScalableDimension = "ecs:service:DesiredCount" }
+local scaling = require "fg.aws.scaling"
 
-local function with_dimension(t)
-  for k, v in pairs(DIMENSION) do t[k] = v end
-  return t
-end
-
-local function resource_id(props) return ("service/%s/%s"):format(props.cluster, props.service) end
+local function resource_id(props) return scaling.resource_id(props.cluster, props.service) end
 
 local function describe(id, name)
-  local list = aws.application_autoscaling.describe_scaling_policies(with_dimension{ ResourceId = id,
+  local list = aws.application_autoscaling.describe_scaling_policies(scaling.request{ ResourceId = id,
     PolicyNames = { name } }).ScalingPolicies
   for _, p in ipairs(list) do
     if p.PolicyName == name then return p end
@@ -23,7 +18,7 @@ end
 local PUT = "application_autoscaling.put_scaling_policy"
 
 local function put(props)
-  local arn = aws.application_autoscaling.put_scaling_policy(with_dimension{
+  local arn = aws.application_autoscaling.put_scaling_policy(scaling.request{
     ResourceId = resource_id(props), PolicyName = props.name, PolicyType = "TargetTrackingScaling",
     TargetTrackingScalingPolicyConfiguration = {
       TargetValue = props.target, ScaleOutCooldown = props.scale_out_cooldown, ScaleInCooldown = props.scale_in_cooldown,
@@ -72,7 +67,7 @@ return T.define{
   -- moto answers ValidationException where AWS says ObjectNotFoundException
   undo = function(r)
     return { { call = "application_autoscaling.delete_scaling_policy",
-               params = with_dimension{ ResourceId = r.resource_id, PolicyName = r.name },
+               params = scaling.request{ ResourceId = r.resource_id, PolicyName = r.name },
                gone = { "ObjectNotFoundException", "ValidationException" } } }
   end,
   id = function(r) return r.name end,

@@ -38,6 +38,14 @@ local function canonical(v)
   return json.encode(v, { sort_keys = true })
 end
 
+-- A sorted copy of a list (a normalize for fields whose order AWS does not keep).
+function T.sorted(list)
+  local copy = {}
+  for i, x in ipairs(list) do copy[i] = x end
+  table.sort(copy)
+  return copy
+end
+
 local function kind_of(v)
   if math.type(v) == "integer" then return "integer" end
   return type(v)
