@@ -158,7 +158,8 @@ res.scaling_policy("memory_scaling", { cluster = cluster.name, service = service
 -- ---- checks: they report, they never fail a deploy AWS calls healthy --------------------
 
 local function check_deployment()
-  local say = function(fmt, ...) if not fgrun.quiet then print(fmt:format(...)) end end
+  local escape = require("fgrun.text").escape -- what AWS answers may hold control bytes
+  local say = function(fmt, ...) if not fgrun.quiet then print(escape(fmt:format(...), true)) end end
   say("checks:")
   local s = aws.ecs.describe_services{ cluster = cluster.name, services = { service.name } }.services[1]
   say("  service %s: %s, %d/%d running", s.serviceName, s.status, s.runningCount, s.desiredCount)
@@ -193,7 +194,7 @@ end
 
 if not d.destroying then
   local ok, err = pcall(check_deployment)
-  if not ok then print("  checks stopped: " .. tostring(err)) end
+  if not ok then print(require("fgrun.text").escape("  checks stopped: " .. tostring(err), true)) end
   d:output("url", "http://" .. load_balancer.dns)
   d:output("service", service.arn)
   d:output("image", image)

@@ -7,6 +7,8 @@
 #include "aws_buf.h"
 #include "config_file.h"
 #include "http.h"
+#include "secret.h"
+#include "secret_json.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -102,22 +104,15 @@ static double parse_iso8601(const char *s)
 	return t;
 }
 
-/* Copies the fields in; 0, or -1 with a message in err. */
-static int creds_fill(struct fg_creds *c, const char *akid, const char *secret,
-		      const char *token, const char *expiration, char *err, size_t errlen)
+/* Copies the fields in (exp: Unix seconds, 0 for none); 0, or -1 with a
+ * message in err. */
+static int creds_set(struct fg_creds *c, const char *akid, const char *secret,
+		     const char *token, double exp, char *err, size_t errlen)
 {
 	if (!akid || !*akid || !secret || !*secret) {
 		snprintf(err, errlen, "the credentials lack %s",
 			 (!akid || !*akid) ? "an access key id" : "a secret access key");
 		return -1;
-	}
-	double exp = 0;
-	if (expiration && *expiration) {
-		exp = parse_iso8601(expiration);
-		if (exp < 0) {
-			snprintf(err, errlen, "cannot read the expiration time");
-			return -1;
-		}
 	}
 	creds_clear(c);
 	c->access_key_id = strdup(akid);
@@ -130,6 +125,40 @@ static int creds_fill(struct fg_creds *c, const char *akid, const char *secret,
 		return -1;
 	}
 	return 0;
+}
+
+/* As creds_set, the expiration an ISO 8601 time (NULL or "" for none). */
+static int creds_fill(struct fg_creds *c, const char *akid, const char *secret,
+		      const char *token, const char *expiration, char *err, size_t errlen)
+{
+	double exp = 0;
+	if (expiration && *expiration) {
+		exp = parse_iso8601(expiration);
+		if (exp < 0) {
+			snprintf(err, errlen, "cannot read the expiration time");
+			return -1;
+		}
+	}
+	return creds_set(c, akid, secret, token, exp, err, errlen);
+}
+
+/* creds.from_secrets(access_key_id, secret_access_key, session_token, expiration) -> creds
+ * From an answer read by aws.secretjson: the key and token are aws.secret
+ * objects (the token may be nil), expiration Unix seconds (nil for none). */
+static int creds_from_secrets(lua_State *L)
+{
+	const char *akid = luaL_checkstring(L, 1);
+	struct fg_secret *secret = fg_secret_test(L, 2);
+	struct fg_secret *token = fg_secret_test(L, 3);
+	luaL_argexpected(L, secret != NULL, 2, "secret");
+	luaL_argexpected(L, token != NULL || lua_isnoneornil(L, 3), 3, "secret or nil");
+	double exp = luaL_optnumber(L, 4, 0);
+	struct fg_creds *c = push_empty(L);
+	char err[128];
+	if (creds_set(c, akid, fg_secret_data(secret, NULL), token ? fg_secret_data(token, NULL) : NULL,
+		      exp, err, sizeof err))
+		return luaL_error(L, "%s", err);
+	return 1;
 }
 
 /* creds.from_env() -> creds | nil when AWS_ACCESS_KEY_ID is unset
@@ -225,16 +254,6 @@ static int creds_from_file(lua_State *L)
 	return 1;
 }
 
-/* Wipes every string of a parsed document before it is freed. */
-static void wipe_json(cJSON *j)
-{
-	for (; j; j = j->next) {
-		if (j->valuestring)
-			OPENSSL_cleanse(j->valuestring, strlen(j->valuestring));
-		wipe_json(j->child);
-	}
-}
-
 static const char *json_string(const cJSON *doc, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
@@ -263,7 +282,7 @@ static int fill_from_json(struct fg_creds *c, const char *text, int process,
 	rc = creds_fill(c, json_string(doc, "AccessKeyId"), json_string(doc, "SecretAccessKey"),
 			token, json_string(doc, "Expiration"), err, errlen);
 cleanup:
-	wipe_json(doc);
+	fg_secret_json_wipe(doc);
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -400,44 +419,21 @@ cleanup:
 }
 
 /* creds.from_http(conn, req, format) -> creds | nil, message
- * Sends req ({method, url, headers, body, connect_timeout_ms, timeout_ms})
- * on conn and reads credentials from the answer, in C: format "json" (the
- * container and EC2 metadata document) or "sts" (an AssumeRole answer).
- * The message never quotes the body, except an STS error's Code/Message.
- * Raises "interrupted" on SIGINT/SIGTERM. */
+ * Sends req (as conn:request takes it; the body may hold secrets) on conn
+ * and reads credentials from the answer, in C: format "json" (the
+ * container and EC2 metadata document) or "sts" (an AssumeRole or
+ * AssumeRoleWithWebIdentity answer). The message never quotes the body,
+ * except an STS error's Code/Message. Raises "interrupted" on SIGINT/SIGTERM. */
 static int creds_from_http(lua_State *L)
 {
 	struct fg_http_conn *conn = fg_http_conn_check(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	static const char *const formats[] = { "json", "sts", NULL };
 	int format = luaL_checkoption(L, 3, NULL, formats);
-	struct fg_http_request req = {0};
-	lua_getfield(L, 2, "method");
-	lua_getfield(L, 2, "url");
-	lua_getfield(L, 2, "body");
-	lua_getfield(L, 2, "connect_timeout_ms");
-	lua_getfield(L, 2, "timeout_ms");
-	req.method = luaL_optstring(L, -5, "GET");
-	req.url = luaL_checkstring(L, -4);
-	req.body = luaL_optlstring(L, -3, NULL, &req.body_len);
-	req.connect_timeout_ms = (long)luaL_optinteger(L, -2, 0);
-	req.timeout_ms = (long)luaL_optinteger(L, -1, 0);
-	req.max_body = DOCUMENT_MAX;
 	struct fg_creds *c = push_empty(L);
-	lua_getfield(L, 2, "headers");
-	const char *bad;
-	if (fg_http_headers_from_lua(L, -1, &req.headers, &bad))
-		return luaL_error(L, "credentials request: bad header %s", bad ? bad : "table");
-	lua_pop(L, 1);
-
 	struct fg_http_response r;
 	char err[512] = "";
-	enum fg_http_error e = fg_http_perform(conn, &req, &r);
-	fg_http_headers_free(req.headers);
-	if (e == FG_HTTP_INTERRUPTED) {
-		fg_http_response_clean_up(&r);
-		return luaL_error(L, "interrupted");
-	}
+	enum fg_http_error e = fg_http_perform_lua(L, conn, 2, DOCUMENT_MAX, &r);
 	if (e != FG_HTTP_OK)
 		snprintf(err, sizeof err, "%s", r.message);
 	else if (format == 1)
@@ -508,6 +504,7 @@ int luaopen_fg_aws_creds(lua_State *L)
 		{ "from_file", creds_from_file },
 		{ "from_process", creds_from_process },
 		{ "from_http", creds_from_http },
+		{ "from_secrets", creds_from_secrets },
 		{ NULL, NULL },
 	};
 	fg_handle_type(L, CREDS_MT, methods, creds_close, creds_tostring);

@@ -121,24 +121,20 @@ static int docker_auth(lua_State *L)
     return 1;
 }
 
-/* ecr_auth(authorization_token, proxy_endpoint) -> Auth
- * The token is base64("AWS:<password>") as ECR's GetAuthorizationToken
- * gives it; it is decoded here so the password never becomes a Lua
- * string. */
-static int docker_ecr_auth(lua_State *L)
+int fg_docker_push_ecr_auth(lua_State *L, const char *token, size_t token_len,
+                            const char *server, size_t server_len)
 {
-    size_t token_len, server_len;
-    const char *token = luaL_checklstring(L, 1, &token_len);
-    const char *server = luaL_checklstring(L, 2, &server_len);
     if (token_len > 4 * MAX_FIELD_BYTES || token_len % 4 != 0)
-        return luaL_error(L, "docker.ecr_auth: malformed authorization token");
+        return -1;
     struct fg_docker_auth *a = new_auth(L);
     set_server(a, server, server_len);
     size_t cap = token_len / 4 * 3 + 1;
     unsigned char *plain = malloc(cap);
     int ok = 0;
-    if (!plain)
-        return luaL_error(L, "docker.ecr_auth: out of memory");
+    if (!plain) {
+        lua_pop(L, 1);
+        return -2;
+    }
     int n = EVP_DecodeBlock(plain, (const unsigned char *)token, (int)token_len);
     if (n >= 0) {
         for (size_t i = token_len; i > 0 && token[i - 1] == '='; i--)
@@ -151,11 +147,9 @@ static int docker_ecr_auth(lua_State *L)
         }
     }
     wipe_free(plain, cap);
-    if (ok == -1)
-        return luaL_error(L, "docker.ecr_auth: out of memory");
-    if (!ok)
-        return luaL_error(L, "docker.ecr_auth: malformed authorization token");
-    return 1;
+    if (ok != 1)
+        lua_pop(L, 1);
+    return ok == 1 ? 0 : ok == -1 ? -2 : -1;
 }
 
 const char *fg_docker_auth_header(lua_State *L, int idx)
@@ -205,6 +199,4 @@ void fg_docker_auth_open(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, docker_auth);
     lua_setfield(L, -2, "auth");
-    lua_pushcfunction(L, docker_ecr_auth);
-    lua_setfield(L, -2, "ecr_auth");
 }

@@ -1,7 +1,9 @@
 /* require "fgrun.fs": the few file operations a deployment journal needs
  * and Lua's io library lacks: atomic replacement with fsync and a chosen
  * mode, advisory locks that die with the process, folders. */
+#include "fs_private.h"
 #include "handle.h"
+#include "secret.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -9,10 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static const char LOCK_MT[] = "fg.fs.Lock";
+/* The joined parts of write_atomic's data: wiped when collected. */
+static const char JOINED_MT[] = "fg.fs.Joined";
+#define JOINED_MAX (16 * 1024 * 1024)
 
 struct file_lock {
     int fd;           /* -1 once released */
@@ -40,23 +46,61 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+static int joined_gc(lua_State *L)
+{
+    fg_aws_buf_clean_up(luaL_checkudata(L, 1, JOINED_MT));
+    return 0;
+}
+
 /* fs.write_atomic(path, data [, mode]) -> true | nil, message.
  * Writes a temporary file beside path, fsyncs it, renames it over path
- * and fsyncs the folder: a reader sees the old or the new file, whole. */
+ * and fsyncs the folder: a reader sees the old or the new file, whole.
+ * data may be a list of strings and secrets (aws.secret), joined in a
+ * buffer that is wiped afterwards. */
 static int fs_write_atomic(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     size_t len;
-    const char *data = luaL_checklstring(L, 2, &len);
+    const char *data;
     mode_t mode = (mode_t)luaL_optinteger(L, 3, 0600);
-    char tmp[4096 + 32];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return luaL_argerror(L, 1, "path too long");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return fail(L, "cannot create", tmp);
-    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    struct fg_aws_buf *joined = NULL;
+    if (lua_istable(L, 2)) {
+        joined = lua_newuserdatauv(L, sizeof *joined, 0);
+        fg_aws_buf_init(joined, JOINED_MAX);
+        luaL_setmetatable(L, JOINED_MT);
+        if (fg_secret_append_lua(L, 2, joined) || fg_aws_buf_append(joined, "", 0))
+            return luaL_argerror(L, 2, "expected strings and secrets, at most 16 MiB");
+        data = joined->data;
+        len = joined->len;
+    } else {
+        data = luaL_checklstring(L, 2, &len);
+    }
+    char tmp[4096 + 48];
+    /* a new file, never one already there (a planted link is left alone):
+     * O_EXCL, and a random name so that a leftover does not block */
+    int fd = -1;
+    for (int attempt = 0; fd < 0 && attempt < 8; attempt++) {
+        unsigned rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+            rnd = (unsigned)attempt;
+        if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%08x", path, (long)getpid(), rnd) >= (int)sizeof tmp)
+            return luaL_argerror(L, 1, "path too long");
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
         int saved = errno;
+        if (joined)
+            fg_aws_buf_clean_up(joined);
+        errno = saved;
+        return fail(L, "cannot create", tmp);
+    }
+    int written = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
+    int saved = errno;
+    if (joined)
+        fg_aws_buf_clean_up(joined);   /* now, not at the next collection */
+    if (!written) {
         close(fd);
         unlink(tmp);
         errno = saved;
@@ -129,7 +173,8 @@ static int fs_exists(lua_State *L)
 /* fs.lock(path, holder) -> lock | nil, holder_of_the_lock.
  * Takes an exclusive advisory lock on path (created 0600) without
  * waiting, and writes holder (a line naming this run) into it. When
- * another process holds it, returns nil and what that process wrote. The
+ * another process holds it, returns nil and what that process wrote; a
+ * lock file that cannot be used (a link, another user's) is an error. The
  * lock goes with the process, even on kill -9. */
 static int fs_lock(lua_State *L)
 {
@@ -141,9 +186,18 @@ static int fs_lock(lua_State *L)
     struct file_lock *lock = lua_newuserdatauv(L, sizeof *lock, 0);
     lock->fd = -1;
     luaL_setmetatable(L, LOCK_MT);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* never through a link, and only a file of this user's: the lock is
+     * truncated and written */
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ELOOP)
+        return luaL_error(L, "cannot open lock %s: it is a symbolic link, not followed (remove it)", path);
     if (fd < 0)
-        return fail(L, "cannot open lock", path);
+        return luaL_error(L, "cannot open lock %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+        close(fd);
+        return luaL_error(L, "cannot use lock %s: not a regular file of yours with one link (remove it)", path);
+    }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         char who[512];
         ssize_t n = pread(fd, who, sizeof who - 1, 0);
@@ -188,6 +242,7 @@ int luaopen_fg_fgrun_fs(lua_State *L)
         {"remove", fs_remove},
         {"exists", fs_exists},
         {"lock", fs_lock},
+        {"check_private", fg_fs_check_private},
         {NULL, NULL},
     };
     static const luaL_Reg lock_methods[] = {
@@ -195,6 +250,11 @@ int luaopen_fg_fgrun_fs(lua_State *L)
         {NULL, NULL},
     };
     fg_handle_type(L, LOCK_MT, lock_methods, lock_gc, NULL);
+    if (luaL_newmetatable(L, JOINED_MT)) {
+        lua_pushcfunction(L, joined_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     luaL_newlib(L, funcs);
     return 1;
 }

@@ -1,6 +1,7 @@
 /* require "fgrun": the host's settings and the few system services Lua
  * lacks (clocks, interruptible sleep, random UUIDs, levelled logging). */
 #include "host.h"
+#include "escape.h"
 #include "interrupt.h"
 #include <errno.h>
 #include <lauxlib.h>
@@ -96,7 +97,8 @@ static int fgrun_interrupted(lua_State *L)
     return 1;
 }
 
-/* fgrun.log(level, fmt, ...): string.format(fmt, ...) to stderr, with a
+/* fgrun.log(level, fmt, ...): string.format(fmt, ...) to stderr (control
+ * bytes escaped, newlines and tabs kept), with a
  * newline, when the verbosity is at least level. Returns nothing. */
 static int fgrun_log(lua_State *L)
 {
@@ -111,7 +113,7 @@ static int fgrun_log(lua_State *L)
     lua_call(L, n - 1, 1);
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
-    fwrite(msg, 1, len, stderr);
+    fg_escape_write(stderr, msg, len, 1);  /* log lines quote servers */
     fputc('\n', stderr);
     return 0;
 }

@@ -3,11 +3,13 @@
 #include "creds.h"
 #include "handle.h"
 #include "interrupt.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <openssl/crypto.h>
 #include <lauxlib.h>
 
@@ -15,7 +17,7 @@
 #define RESPONSE_MT "fg.aws.http.Response"
 #define HEADERS_MAX (64 * 1024)
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define DEFAULT_TIMEOUT_MS 60000
+#define DEFAULT_READ_TIMEOUT_MS 60000
 #define DEFAULT_MAX_BODY (64 * 1024 * 1024)
 
 struct fg_http_conn {
@@ -75,6 +77,38 @@ static size_t on_upload(char *p, size_t size, size_t n, void *ud)
 	return fread(p, 1, size * n, r->req->upload);
 }
 
+static double ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+}
+
+/* The read timeout: no byte moved either way for r->read_timeout_ms since
+ * the connection came up (the connect timeout covers the time before). */
+static int read_timed_out(struct fg_http_response *r, curl_off_t dlnow, curl_off_t ulnow)
+{
+	if (r->read_timeout_ms <= 0)
+		return 0;
+	if (!r->connected) {
+		curl_off_t pre = 0;
+		curl_easy_getinfo(r->curl, CURLINFO_PRETRANSFER_TIME_T, &pre);
+		if (pre <= 0)
+			return 0;
+		r->connected = 1;
+		clock_gettime(CLOCK_MONOTONIC, &r->moved);
+	}
+	if (dlnow != r->moved_dl || ulnow != r->moved_ul) {
+		r->moved_dl = dlnow;
+		r->moved_ul = ulnow;
+		clock_gettime(CLOCK_MONOTONIC, &r->moved);
+	} else if (ms_since(&r->moved) >= (double)r->read_timeout_ms) {
+		r->idle = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* libcurl calls this at least once a second, even on a stalled transfer. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
@@ -89,7 +123,36 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 			req->progress(req->progress_ud, done, total);
 		}
 	}
-	return fg_interrupt_pending();
+	if (fg_interrupt_pending())
+		return 1;
+	return read_timed_out(r, dlnow, ulnow);
+}
+
+/* "https://host:port" of a URL: what a timeout message names (the path and
+ * query may carry a presigned signature). */
+static void origin(const char *url, char *out, size_t n)
+{
+	const char *p = strstr(url, "://");
+	p = p ? p + 3 : url;
+	size_t len = (size_t)(p - url) + strcspn(p, "/?#");
+	snprintf(out, n, "%.*s", (int)(len < n ? len : n - 1), url);
+}
+
+static void timeout_message(struct fg_http_response *r, const char *url, long connect_ms, long total_ms)
+{
+	char where[160];
+	origin(url, where, sizeof where);
+	curl_off_t pre = 0;
+	curl_easy_getinfo(r->curl, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	if (r->idle)
+		snprintf(r->message, sizeof r->message, "%s: no data for %.3g s (read_timeout)",
+			 where, r->read_timeout_ms / 1e3);
+	else if (pre <= 0 && !r->connected)
+		snprintf(r->message, sizeof r->message, "%s: no connection within %.3g s (connect_timeout)",
+			 where, connect_ms / 1e3);
+	else
+		snprintf(r->message, sizeof r->message, "%s: no complete answer within %.3g s (timeout)",
+			 where, total_ms / 1e3);
 }
 
 static enum fg_http_error classify_curl(CURLcode rc)
@@ -126,6 +189,9 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	r->req = req;
 	r->curl = h;
 	r->reported = 0;
+	r->read_timeout_ms = req->read_timeout_ms ? req->read_timeout_ms : DEFAULT_READ_TIMEOUT_MS;
+	r->moved_dl = r->moved_ul = 0;
+	r->connected = r->idle = 0;
 	r->error = FG_HTTP_OK;
 	r->message[0] = '\0';
 	fg_aws_buf_init(&r->headers, HEADERS_MAX);
@@ -136,10 +202,9 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-			 req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
+	long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->message);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -173,8 +238,10 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK && r->error == FG_HTTP_OK)
-		r->error = classify_curl(rc);
-	if (r->error == FG_HTTP_TOO_LARGE)
+		r->error = r->idle ? FG_HTTP_TIMEOUT : classify_curl(rc);
+	if (r->error == FG_HTTP_TIMEOUT)
+		timeout_message(r, req->url, connect_ms, req->timeout_ms);
+	else if (r->error == FG_HTTP_TOO_LARGE)
 		snprintf(r->message, sizeof r->message, "response over %zu bytes", r->body.max);
 	else if (r->error != FG_HTTP_OK && !r->message[0])
 		snprintf(r->message, sizeof r->message, "%s", curl_easy_strerror(rc));
@@ -243,8 +310,11 @@ int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out,
 		typed = typed || (name && strcasecmp(name, "Content-Type") == 0);
 		const char *value = NULL;
 		struct fg_creds *c = fg_creds_test(L, -1);
+		struct fg_secret *secret = fg_secret_test(L, -1);
 		if (c)
 			value = fg_creds_token(c);
+		else if (secret)
+			value = fg_secret_data(secret, NULL);
 		else if (lua_type(L, -1) == LUA_TSTRING)
 			value = lua_tostring(L, -1);
 		if (!name || strpbrk(name, ":\r\n") || (!value && !c) ||
@@ -384,6 +454,99 @@ static void close_streams(struct fg_http_request *req)
 	req->upload = req->download = NULL;
 }
 
+int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
+			     struct fg_aws_buf *body, const char **bad)
+{
+	idx = lua_absindex(L, idx);
+	memset(req, 0, sizeof *req);
+	req->method = field_string(L, idx, "method", NULL);
+	req->url = field_string(L, idx, "url", NULL);
+	if (!req->method || !req->url) {
+		*bad = "request: method and url are required";
+		return -1;
+	}
+	static const char *const limits[] = { "connect_timeout_ms", "read_timeout_ms", "timeout_ms", "max_body" };
+	lua_Integer v[4];
+	for (int i = 0; i < 4; i++) {
+		lua_getfield(L, idx, limits[i]);
+		int ok = 1;
+		v[i] = lua_isnil(L, -1) ? 0 : lua_tointegerx(L, -1, &ok);
+		lua_pop(L, 1);
+		if (!ok) {
+			*bad = "request: a limit is not an integer";
+			return -1;
+		}
+	}
+	req->connect_timeout_ms = (long)v[0];
+	req->read_timeout_ms = (long)v[1];
+	req->timeout_ms = (long)v[2];
+	req->max_body = v[3] > 0 ? (size_t)v[3] : 0;
+	lua_getfield(L, idx, "body");
+	int rc = 0;
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		req->body = lua_tolstring(L, -1, &req->body_len);   /* the table keeps it */
+	} else if (!lua_isnil(L, -1)) {
+		rc = fg_secret_append_lua(L, -1, body) || fg_aws_buf_append(body, "", 0);
+		req->body = body->data ? body->data : "";
+		req->body_len = body->len;
+		if (rc)
+			*bad = "request body: expected a string, or a list of strings and secrets";
+	}
+	lua_pop(L, 1);
+	if (rc)
+		return -1;
+	lua_getfield(L, idx, "headers");
+	const char *bad_header;
+	rc = fg_http_headers_from_lua(L, -1, &req->headers, &bad_header);
+	lua_pop(L, 1);
+	if (rc && bad_header) {
+		*bad = bad_header;
+		return -2;
+	}
+	if (rc)
+		*bad = "request headers: expected a table";
+	return rc;
+}
+
+enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_conn *conn, int idx,
+				       size_t max_body, struct fg_http_response *r)
+{
+	struct fg_http_request req;
+	const char *bad = NULL;
+	struct fg_aws_buf body;
+	fg_aws_buf_init(&body, DEFAULT_MAX_BODY);
+	int rc = fg_http_request_from_lua(L, idx, &req, &body, &bad);
+	if (rc) {
+		fg_http_headers_free(req.headers);
+		fg_aws_buf_clean_up(&body);
+		luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
+	}
+	if (max_body)
+		req.max_body = max_body;
+	enum fg_http_error err = fg_http_perform(conn, &req, r);
+	fg_http_headers_free(req.headers);
+	fg_aws_buf_clean_up(&body);
+	if (err == FG_HTTP_INTERRUPTED) {
+		fg_http_response_clean_up(r);
+		luaL_error(L, "interrupted");
+	}
+	return err;
+}
+
+int fg_http_push_outcome(lua_State *L, enum fg_http_error err, const struct fg_http_response *r)
+{
+	if (err != FG_HTTP_OK) {
+		static const char *const kinds[] = { "ok", "timeout", "connection", "too_large", "other" };
+		lua_pushnil(L);
+		lua_pushstring(L, err < FG_HTTP_INTERRUPTED ? kinds[err] : "interrupted");
+		lua_pushstring(L, r->message);
+		return 3;
+	}
+	lua_pushinteger(L, r->status);
+	push_headers(L, &r->headers);
+	return 2;
+}
+
 static int response_gc(lua_State *L)
 {
 	fg_http_response_clean_up(luaL_checkudata(L, 1, RESPONSE_MT));
@@ -391,7 +554,7 @@ static int response_gc(lua_State *L)
 }
 
 /* conn:request{method=, url=, headers=, body=, connect_timeout_ms=,
- * timeout_ms=, max_body=, upload_file=, upload_offset=, upload_length=,
+ * read_timeout_ms=, timeout_ms=, max_body=, upload_file=, upload_offset=, upload_length=,
  * download_file=, progress=} -> status, headers, body
  *                         | nil, kind ("timeout"|"connection"|"too_large"|"other"), message
  * upload_file: the body is read from the file (upload_length bytes from
@@ -403,20 +566,21 @@ static int conn_request(lua_State *L)
 {
 	struct fg_http_conn *conn = fg_http_conn_check(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
-	struct fg_http_request req = {0};
-	req.method = field_string(L, 2, "method", NULL);
-	req.url = field_string(L, 2, "url", NULL);
-	req.body = field_string(L, 2, "body", &req.body_len);
-	if (!req.method || !req.url)
-		return luaL_error(L, "http request needs method and url");
-	req.connect_timeout_ms = (long)opt_field_integer(L, 2, "connect_timeout_ms", 0);
-	req.timeout_ms = (long)opt_field_integer(L, 2, "timeout_ms", 0);
-	req.max_body = (size_t)opt_field_integer(L, 2, "max_body", 0);
 
 	/* The response lives in a userdata so that a failed push cannot leak it. */
 	struct fg_http_response *r = lua_newuserdatauv(L, sizeof *r, 0);
 	memset(r, 0, sizeof *r);
 	luaL_setmetatable(L, RESPONSE_MT);
+	struct fg_http_request req;
+	struct fg_aws_buf body;
+	fg_aws_buf_init(&body, DEFAULT_MAX_BODY);
+	const char *bad = NULL;
+	int rc = fg_http_request_from_lua(L, 2, &req, &body, &bad);
+	if (rc) {
+		fg_http_headers_free(req.headers);
+		fg_aws_buf_clean_up(&body);
+		return luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
+	}
 
 	struct lua_progress progress = {L, 0};
 	if (lua_getfield(L, 2, "progress") == LUA_TFUNCTION) {
@@ -427,39 +591,27 @@ static int conn_request(lua_State *L)
 		lua_pop(L, 1);
 	}
 	const char *unopened = open_streams(L, 2, &req);
+	enum fg_http_error err = FG_HTTP_OTHER;
 	if (unopened) {
-		close_streams(&req);
 		lua_pushnil(L);
 		lua_pushliteral(L, "other");
 		lua_pushfstring(L, "%s: %s", unopened, strerror(errno));
-		return 3;
+	} else {
+		err = fg_http_perform(conn, &req, r);
+		if (req.download && fflush(req.download) != 0 && err == FG_HTTP_OK) {
+			err = FG_HTTP_OTHER;
+			snprintf(r->message, sizeof r->message, "cannot write the downloaded file");
+		}
 	}
-	lua_getfield(L, 2, "headers");
-	const char *bad;
-	if (fg_http_headers_from_lua(L, -1, &req.headers, &bad)) {
-		close_streams(&req);
-		return luaL_error(L, "http request: bad header %s", bad ? bad : "table");
-	}
-	lua_pop(L, 1);
-	enum fg_http_error err = fg_http_perform(conn, &req, r);
 	fg_http_headers_free(req.headers);
-	if (req.download && fflush(req.download) != 0 && err == FG_HTTP_OK) {
-		err = FG_HTTP_OTHER;
-		snprintf(r->message, sizeof r->message, "cannot write the downloaded file");
-	}
+	fg_aws_buf_clean_up(&body);
 	close_streams(&req);
-
+	if (unopened)
+		return 3;
 	if (err == FG_HTTP_INTERRUPTED)
 		return luaL_error(L, "interrupted");
-	if (err != FG_HTTP_OK) {
-		static const char *const kinds[] = { "ok", "timeout", "connection", "too_large", "other" };
-		lua_pushnil(L);
-		lua_pushstring(L, kinds[err]);
-		lua_pushstring(L, r->message);
+	if (fg_http_push_outcome(L, err, r) == 3)
 		return 3;
-	}
-	lua_pushinteger(L, r->status);
-	push_headers(L, &r->headers);
 	lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
 	return 3;
 }

@@ -29,6 +29,12 @@ unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md)
     return real(d, n, md);
 }
 
+unsigned char *SHA1(const unsigned char *d, size_t n, unsigned char *md)
+{
+    LAZY_RESOLVE(libcrypto, SHA1);
+    return real(d, n, md);
+}
+
 unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len,
                     const unsigned char *data, size_t data_len,
                     unsigned char *md, unsigned int *md_len)

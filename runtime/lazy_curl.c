@@ -93,3 +93,39 @@ CURLcode (curl_easy_getinfo)(CURL *curl, CURLINFO info, ...)
     va_end(ap);
     return rc;
 }
+
+CURLU *curl_url(void)
+{
+    LAZY_RESOLVE(libcurl, curl_url);
+    return real();
+}
+
+void curl_url_cleanup(CURLU *handle)
+{
+    LAZY_RESOLVE(libcurl, curl_url_cleanup);
+    real(handle);
+}
+
+CURLUcode curl_url_set(CURLU *handle, CURLUPart what, const char *part, unsigned int flags)
+{
+    LAZY_RESOLVE(libcurl, curl_url_set);
+    return real(handle, what, part, flags);
+}
+
+CURLUcode curl_url_get(CURLU *handle, CURLUPart what, char **part, unsigned int flags)
+{
+    LAZY_RESOLVE(libcurl, curl_url_get);
+    return real(handle, what, part, flags);
+}
+
+const char *curl_url_strerror(CURLUcode code)
+{
+    LAZY_RESOLVE(libcurl, curl_url_strerror);
+    return real(code);
+}
+
+void curl_free(void *p)
+{
+    LAZY_RESOLVE(libcurl, curl_free);
+    real(p);
+}

@@ -1,6 +1,7 @@
 /* fgrun's command line: options in the manner of lua's own, the protected
  * run of the script, and the exit code (0 ok, 1 script error, 2 usage,
  * 130 interrupted). */
+#include "core_dumps.h"
 #include "host.h"
 #include "interrupt.h"
 #include "preload.h"
@@ -36,6 +37,7 @@ static const char HELP[] =
 "  --region NAME    AWS region, over AWS_REGION and the profile    fgrun --region eu-west-1 recipe.lua\n"
 "  --profile NAME   AWS profile from the shared config files       fgrun --profile staging recipe.lua\n"
 "  --json           machine-readable output                        fgrun --json recipe.lua status\n"
+"  --debug          allow core dumps (off by default: they would hold credentials)  fgrun --debug x.lua\n"
 "  --version        print the version and exit                     fgrun --version\n"
 "  -h, --help       print this help and exit                       fgrun --help\n"
 "\n"
@@ -47,6 +49,7 @@ struct cli {
     int interactive;   /* -i */
     int has_code;      /* some -e or -l */
     int no_color;
+    int debug;         /* --debug: core dumps stay possible */
     const char **defines;
     int ndefines;
 };
@@ -135,11 +138,14 @@ static int parse_options(int argc, char **argv, struct cli *cli)
                 setenv("AWS_REGION", v, 1);
             else {
                 /* as the AWS CLI's --profile: the profile wins over keys
-                 * in the environment */
+                 * and web identity settings in the environment */
                 setenv("AWS_PROFILE", v, 1);
                 unsetenv("AWS_ACCESS_KEY_ID");
                 unsetenv("AWS_SECRET_ACCESS_KEY");
                 unsetenv("AWS_SESSION_TOKEN");
+                unsetenv("AWS_ROLE_ARN");
+                unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+                unsetenv("AWS_ROLE_SESSION_NAME");
             }
         } else if (strcmp(a, "--destroy") == 0) {
             fg_host.destroy = 1;
@@ -147,6 +153,8 @@ static int parse_options(int argc, char **argv, struct cli *cli)
             fg_host.keep = 1;
         } else if (strcmp(a, "--json") == 0) {
             fg_host.json = 1;
+        } else if (strcmp(a, "--debug") == 0) {
+            cli->debug = 1;
         } else {
             usage_error("unknown option '%s'", a);
             return EXIT_USAGE;
@@ -346,6 +354,8 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, &cli);
     if (rc >= 0)
         return rc;
+    if (!cli.debug)
+        fg_core_dumps_off();
     fg_host.defines = define_slots;
     const char *no_color_env = getenv("NO_COLOR");
     fg_host.color = !cli.no_color && !(no_color_env && *no_color_env) && isatty(STDERR_FILENO);

@@ -201,10 +201,16 @@ static void history_open(struct repl *r)
     const char *home = getenv("HOME");
     if (home && *home) {
         int n = snprintf(r->history_path, sizeof r->history_path, "%s/.fgrun_history", home);
-        if (n > 0 && (size_t)n < sizeof r->history_path)
-            history(r->hist, &ev, H_LOAD, r->history_path);
-        else
+        struct stat st;
+        if (n <= 0 || (size_t)n >= sizeof r->history_path) {
             r->history_path[0] = '\0';
+        } else if (lstat(r->history_path, &st) == 0 && S_ISLNK(st.st_mode)) {
+            /* a planted link would have the prompt read or overwrite its target */
+            fprintf(stderr, "history not kept: %s is a symbolic link\n", r->history_path);
+            r->history_path[0] = '\0';
+        } else {
+            history(r->hist, &ev, H_LOAD, r->history_path);
+        }
     }
 }
 
@@ -226,7 +232,7 @@ static void history_add(struct repl *r, const char *line)
     history(r->hist, &ev, H_ENTER, line);
     if (!r->history_path[0])
         return;
-    int fd = open(r->history_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(r->history_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
     if (fchmod(fd, 0600) != 0) { /* a file made before, by hand */

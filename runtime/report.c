@@ -1,4 +1,5 @@
 #include "report.h"
+#include "escape.h"
 #include "host.h"
 #include <lauxlib.h>
 #include <stdio.h>
@@ -61,10 +62,10 @@ void fg_report(lua_State *L, const char *msg)
 {
     (void)L;
     fflush(stdout);
-    if (fg_host.color)
-        fprintf(stderr, "\033[1;31merror:\033[0m %s\n", msg);
-    else
-        fprintf(stderr, "error: %s\n", msg);
+    fputs(fg_host.color ? "\033[1;31merror:\033[0m " : "error: ", stderr);
+    /* the message may quote a server: its control bytes are escaped */
+    fg_escape_write(stderr, msg, strlen(msg), 1);
+    fputc('\n', stderr);
     fflush(stderr);
 }
 

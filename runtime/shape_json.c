@@ -13,8 +13,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "answer_budget.h"
 #include "aws_scalar.h"
 #include "json_number.h"
+#include "siphash.h"
 
 static const char TREE_MT[] = "fg.aws.shapejson.tree";
 static const char ARRAY_MT_KEY[] = "fg.json.array";   /* runtime/json.c's marks */
@@ -60,12 +62,10 @@ static void mark_numbers(cJSON *item, struct fg_json_number_cursor *c)
         mark_numbers(e, c);
 }
 
-static unsigned long key_hash(const char *s)
+/* Keyed (SipHash): keys a server chose to collide cannot make this quadratic. */
+static size_t key_hash(const char *s)
 {
-    unsigned long h = 5381;
-    while (*s)
-        h = h * 33 + (unsigned char)*s++;
-    return h;
+    return (size_t)fg_siphash_process(s, strlen(s));
 }
 
 /* Removes the members of an object whose key comes again later. A table of
@@ -426,8 +426,9 @@ static int tree_gc(lua_State *L)
     return 0;
 }
 
-/* shapejson.parse(body) -> tree, or nil and why (json.decode's message, or
- * "not a JSON object"). A blank body is an empty object.
+/* shapejson.parse(body) -> tree, or nil and why (json.decode's message,
+ * "not a JSON object", or over the memory budget: answer_budget.c). A
+ * blank body is an empty object.
  * Stack in: body (string); out: tree userdata. */
 static int shapejson_parse(lua_State *L)
 {
@@ -439,6 +440,14 @@ static int shapejson_parse(lua_State *L)
     size_t start = strspn(s, " \t\r\n\f\v");
     if (start == len)
         return 1;
+    size_t cost = fg_answer_json_cost(s, len);
+    if (cost > FG_ANSWER_BUDGET) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "answer too large to decode: its %d MiB of JSON would take about %d MiB "
+                        "of memory, over the budget of %d MiB per answer", (int)(len >> 20),
+                        (int)(cost >> 20), (int)(FG_ANSWER_BUDGET >> 20));
+        return 2;
+    }
     const char *end = NULL;
     t->root = cJSON_ParseWithLengthOpts(s, len, &end, 0);
     if (!t->root) {

@@ -496,11 +496,26 @@ static int sigv4_sha256_hex(lua_State *L)
 	return 1;
 }
 
+/* sigv4.sha1_hex(s) -> lowercase hex digest (not for signing: the AWS
+ * CLI names its SSO token cache files by it) */
+static int sigv4_sha1_hex(lua_State *L)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, 1, &len);
+	unsigned char md[SHA_DIGEST_LENGTH];
+	char hex[2 * SHA_DIGEST_LENGTH + 1];
+	SHA1((const unsigned char *)s, len, md);
+	hex_encode(md, sizeof md, hex);
+	lua_pushstring(L, hex);
+	return 1;
+}
+
 int luaopen_fg_aws_sigv4(lua_State *L)
 {
 	static const luaL_Reg fns[] = {
 		{ "sign", sigv4_sign },
 		{ "sha256_hex", sigv4_sha256_hex },
+		{ "sha1_hex", sigv4_sha1_hex },
 		{ NULL, NULL },
 	};
 	if (luaL_newmetatable(L, RESULT_MT)) {

@@ -48,7 +48,8 @@ function aws.services()
   return catalog.services()
 end
 
--- aws.client(name, {region=, profile=, endpoint_url=, max_attempts=, retry_mode=})
+-- aws.client(name, {region=, profile=, endpoint_url=, max_attempts=, retry_mode=,
+--                    connect_timeout=, read_timeout=, operation_timeout=})
 function aws.client(name, opts)
   local key = type(name) == "string" and name:gsub("-", "_") or nil
   local m = key and key:match("^[%w_]+$") and service_model(botocore_name(key))

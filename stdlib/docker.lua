@@ -7,13 +7,15 @@
 local engine = require "docker.engine"
 local json = require "json"
 local progress = require "docker.progress"
+local escape = require("fgrun.text").escape
 
 local M = {}
 
 local Error = {}
 Error.__index = Error
+-- the message often quotes the Engine: its control bytes are escaped
 Error.__tostring = function(e)
-  local line = "docker." .. tostring(e.operation) .. ": " .. tostring(e.message)
+  local line = "docker." .. tostring(e.operation) .. ": " .. escape(e.message, true)
   if e.status then line = line .. " (HTTP " .. e.status .. ")" end
   return line
 end
@@ -66,11 +68,12 @@ local log = (function()
 end)()
 
 -- Sends a request; raises on a transport failure, returns status, body.
--- With -vv each call is logged (never its headers: they may hold auth).
+-- With -vv each call is logged (never its headers: they may hold auth; nor
+-- build arguments, which often carry tokens).
 local function request(operation, method, path, opts)
   local status, body = connection(operation):request(method, path, opts)
   if not status then fail(operation, body) end
-  log(2, "docker: %s %s -> %d", method, path, status)
+  log(2, "docker: %s %s -> %d", method, (path:gsub("([?&]buildargs=)[^&]*", "%1<redacted>")), status)
   return status, body
 end
 
@@ -296,20 +299,47 @@ local function epoch(t)
   return ok and type(t) == "string" and ts.parse(t) or nil
 end
 
+-- GetAuthorizationToken through ecr_client's endpoint and credentials, its
+-- answer read in C (docker.ecrlogin): the token never becomes a Lua
+-- string. Throttling, 5xx and lost connections are tried again, 3 times.
+local function fetch_ecr_auth(ecr_client)
+  local fgrun = require "fgrun"
+  local pool = require "aws.transport.http_pool"
+  local wire_log = require "aws.transport.wire_log"
+  local name = "ecr.GetAuthorizationToken"
+  local started = fgrun.monotonic()
+  for attempt = 1, 3 do
+    local req = ecr_client.build_request("get_authorization_token", {})
+    wire_log.request(req)
+    local auth, expires_or_err = require("docker.ecrlogin").fetch(pool.get(req.url), req)
+    local ms = (fgrun.monotonic() - started) * 1000
+    if auth then
+      fgrun.log(2, "< 200 (the token is not shown)")
+      wire_log.call(name, 200, attempt, ms)
+      return auth, expires_or_err
+    end
+    local err = expires_or_err
+    local again = not err.status or err.status >= 500 or err.status == 429
+      or tostring(err.code):find("Throttl") ~= nil
+    if not again or attempt == 3 then
+      wire_log.call(name, err.status, attempt, ms, err)
+      fail("ecr_login", ("GetAuthorizationToken: %s%s"):format(err.code,
+        err.message ~= "" and (": " .. err.message) or ""), err.status)
+    end
+    wire_log.retry(name, attempt, 3, err, attempt)
+    fgrun.sleep(attempt)
+  end
+end
+
 -- ecr_login(ecr_client) -> auth for the registry's proxy endpoint (its
 -- tostring names only the server), cached per client until a minute
--- before it expires. The password stays in C memory.
+-- before it expires. ecr_client: aws.ecr or aws.client("ecr", ...). The
+-- token and the password stay in C memory.
 function M.ecr_login(ecr_client)
   local cached = ecr_cache[ecr_client]
   if cached and os.time() < cached.expires then return cached.auth end
-  local out = ecr_client.get_authorization_token({})
-  local data = out and out.authorizationData and out.authorizationData[1]
-  if not data or type(data.authorizationToken) ~= "string" then
-    fail("ecr_login", "GetAuthorizationToken returned no authorization data")
-  end
-  local ok, auth = pcall(engine.ecr_auth, data.authorizationToken, data.proxyEndpoint or "")
-  if not ok then fail("ecr_login", tostring(auth)) end
-  local expires = (epoch(data.expiresAt) or (os.time() + 3600)) - 60
+  local auth, expires_at = fetch_ecr_auth(ecr_client)
+  local expires = (epoch(expires_at) or (os.time() + 3600)) - 60
   ecr_cache[ecr_client] = {auth = auth, expires = expires}
   return auth
 end

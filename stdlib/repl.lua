@@ -234,31 +234,69 @@ function M.complete(line, width)
   return complete.complete(line, width, M.ready_names())
 end
 
--- Words that, assigned or followed by ':', mark a line as holding a secret.
-local SECRET_WORDS = { "password", "passwd", "secret", "token", "api_key", "apikey",
-                       "private_key", "credential" }
+-- Words that mark a secret: in a name that is assigned or followed by ':'
+-- (db_pass = "..."), or in a string beside a value (the name/value pairs
+-- of environments and tags: {name = "DB_PASSWORD", value = "..."}).
+local SECRET_WORDS = { "password", "passwd", "pass", "pwd", "secret", "token", "api_key", "apikey",
+                       "private_key", "credential", "auth", "cookie", "signature" }
 local HARMLESS = { nexttoken = true, next_token = true, clienttoken = true,
                    client_token = true, continuationtoken = true, paginationtoken = true,
                    secretid = true, secret_id = true, secretarn = true }
-local KEY_SHAPE = "%f[%w/+]" .. string.rep("[%w/+]", 40) .. "%f[^%w/+]"
+-- runs of the characters tokens and keys are written with
+local TOKEN_RUN = "[%w+/=_%-.~]+"
 
--- history_ok(line): false when the line looks like it holds a secret: an
--- AWS secret key's shape, a known secret field, or an assignment to a
--- password- or token-like name.
+local function has_secret_word(word)
+  if HARMLESS[word] then return false end
+  for _, w in ipairs(SECRET_WORDS) do
+    if word:find(w, 1, true) then return true end
+  end
+  return false
+end
+
+-- Shannon entropy of s, in bits a character.
+local function entropy(s)
+  local counts, n = {}, #s
+  for c in s:gmatch(".") do counts[c] = (counts[c] or 0) + 1 end
+  local bits = 0
+  for _, k in pairs(counts) do bits = bits - k / n * math.log(k / n, 2) end
+  return bits
+end
+
+-- A random-looking token of any length from 12 characters: upper and lower
+-- case and digits, with little of it in lowercase words (keys, passwords,
+-- bearer tokens), or long varied hex. Names (fargate-cluster-x1,
+-- ecsTaskRole-x1y2z3) and ids (sg-0a1b2c) are words or lack the mix.
+local function looks_random(run)
+  if #run < 12 then return false end
+  if run:find("%u") and run:find("%l") and run:find("%d") then
+    local in_words = 0
+    for word in run:gmatch("%l%l%l+") do in_words = in_words + #word end
+    return in_words / #run < 0.4 and entropy(run) >= 3.0
+  end
+  return #run >= 32 and not run:find("[^%x]") and entropy(run) >= 3.0
+end
+
+-- history_ok(line): false when the line looks like it holds a secret: a
+-- known secret field, an assignment to a password-, token- or auth-like
+-- name, a value next to a secret-like name, a bearer token, or a
+-- random-looking string of any length.
 function M.history_ok(line)
   local lower = line:lower()
   if lower:find("aws_secret_access_key", 1, true) or lower:find("secretstring", 1, true)
     or lower:find("secretbinary", 1, true) or lower:find("session_token", 1, true)
-    or lower:find("sessiontoken", 1, true) then
+    or lower:find("sessiontoken", 1, true) or lower:find("bearer%s") or lower:find("basic%s+[%w+/=]") then
     return false
   end
-  for run in line:gmatch(KEY_SHAPE) do
-    if run:find("%u") and run:find("%l") and run:find("%d") then return false end
+  for run in line:gmatch(TOKEN_RUN) do
+    if looks_random(run) then return false end
   end
   for word in (lower .. " "):gmatch("([%w_%-]+)[\"'%]]*%s*[=:][^=]") do
-    if not HARMLESS[word] then
-      for _, w in ipairs(SECRET_WORDS) do
-        if word:find(w, 1, true) then return false end
+    if has_secret_word(word) then return false end
+  end
+  if lower:find("%f[%w_]value[\"'%]]*%s*[=:][^=]") then
+    for text in lower:gmatch("[\"']([^\"']*)[\"']") do
+      for word in text:gmatch("[%w_%-]+") do
+        if has_secret_word(word) then return false end
       end
     end
   end

@@ -11,8 +11,9 @@ local fg = require "fg"
 
 local M = {}
 
+local escape = require("fgrun.text").escape
 local function say(fmt, ...)
-  if not fgrun.quiet then io.stdout:write(fmt:format(...), "\n") io.stdout:flush() end
+  if not fgrun.quiet then io.stdout:write(escape(fmt:format(...), true), "\n") io.stdout:flush() end
 end
 
 local function code_of(err) return type(err) == "table" and err.code or nil end

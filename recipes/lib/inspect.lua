@@ -8,8 +8,10 @@ local json = require "json"
 
 local M = {}
 
+-- what AWS answers may hold control bytes: they are escaped
+local escape = require("fgrun.text").escape
 local function say(fmt, ...)
-  if not fgrun.quiet then io.stdout:write(fmt:format(...), "\n") io.stdout:flush() end
+  if not fgrun.quiet then io.stdout:write(escape(fmt:format(...), true), "\n") io.stdout:flush() end
 end
 
 local function absent(fn, params, code)
@@ -66,7 +68,8 @@ local function logs(d, follow, step)
     for _, e in ipairs(page.events or {}) do
       if not seen[e.eventId] then
         seen[e.eventId] = true
-        io.stdout:write(os.date("!%Y-%m-%dT%H:%M:%SZ", e.timestamp // 1000), " ", e.logStreamName, " ", e.message, "\n")
+        io.stdout:write(os.date("!%Y-%m-%dT%H:%M:%SZ", e.timestamp // 1000), " ", escape(e.logStreamName), " ",
+          escape(e.message, true), "\n")
         start = math.max(start, e.timestamp)
       end
     end

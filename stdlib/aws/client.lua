@@ -6,12 +6,15 @@ local validate = require "aws.validate"
 local paginate = require "aws.paginate"
 local customize = require "aws.customize"
 local s3 = require "aws.s3"
+local sensitive = require "aws.sensitive"
+local answer_limits = require "aws.answer_limits"
 
 local M = {}
 
 -- Options handed to aws.transport (see stdlib/aws/transport.lua).
 local TRANSPORT_OPTIONS = {"region", "profile", "endpoint_url", "max_attempts", "retry_mode",
-                           "credentials", "connect_timeout_ms", "timeout_ms", "retry_base_delay"}
+                           "credentials", "connect_timeout", "read_timeout", "operation_timeout",
+                           "retry_base_delay", "allow_http_endpoint"}
 -- Options aws.load_model reads itself.
 local MODEL_OPTIONS = {name = true, paginators = true}
 
@@ -132,18 +135,41 @@ function M.new(model, key, opts)
     return req
   end
 
+  -- For -vv: the request's and the answer's wire text with the values of
+  -- sensitive shapes masked (the answer once classify has decoded it).
+  local function wire_masks(op, params, answer)
+    if require("fgrun").verbosity < 2 then return nil end
+    local input = op.input and model:target(op.input)
+    local output = op.output and model:target(op.output)
+    local request_values, answered, answer_values = nil, nil, {}
+    return {
+      request = function(text)
+        request_values = request_values or sensitive.values(model, input, params)
+        return sensitive.mask(text, request_values)
+      end,
+      answer = function(text)
+        local out = answer()
+        if out ~= answered then answered, answer_values = out, sensitive.values(model, output, out) end
+        return sensitive.mask(text, answer_values)
+      end,
+    }
+  end
+
   -- stream: the transport's stream options (upload, download_file, progress)
   local function call(op, snake, params, stream)
     local req = prepare(op, snake, params)
     for k, v in pairs(stream or {}) do req[k] = v end
+    -- the cap of an answer kept in memory (a body streamed to a file is not)
+    req.max_body = answer_limits.max_body(key, op.name)
     local result
     local function classify(status, headers, body)
       local out, err = protocols.answer(protocol, model, op, status, headers, body)
       result = out
       return err
     end
+    local masks = wire_masks(op, params, function() return result end)
     local status, headers_or_err, body = with_transport(snake, function(t)
-      return t:send(req, {operation = op.name, classify = classify})
+      return t:send(req, {operation = op.name, classify = classify, masks = masks})
     end, req.s3_bucket)
     local moved = is_s3 and not status and headers_or_err and headers_or_err.bucket_region
     if moved and req.s3_bucket and bucket_region[req.s3_bucket] ~= moved
@@ -155,6 +181,9 @@ function M.new(model, key, opts)
     if not status then
       local e = headers_or_err or {code = "Unknown", message = "transport failed"}
       e.service, e.operation, e.attempts = key, snake, body
+      if is_s3 and e.code == "ResponseTooLarge" and not req.download_file then
+        e.message = tostring(e.message) .. " in memory (s3.download_file streams an object to a file)"
+      end
       error(errors.new(e), 2)
     end
     if result == nil then -- the transport took the answer without classify

@@ -3,22 +3,26 @@
 -- error(); fields: service, operation, code, message, status, request_id,
 -- retryable (and data: the modeled error's members, when the model has them;
 -- attempts: how many times the request was sent).
+local escape = require("fgrun.text").escape
+
 local M = {}
 
 local Error = {}
 Error.__index = Error
 M.Error = Error
 
+-- One line; the code, message and request id come from the server, so
+-- their control bytes are escaped (the fields themselves stay as sent).
 Error.__tostring = function(e)
   local where = (e.service or "aws") .. "." .. (e.operation or "?")
   if e.code == "ValidationError" and not e.status then
-    return where .. ": " .. tostring(e.message)
+    return where .. ": " .. escape(e.message)
   end
-  local line = where .. ": " .. tostring(e.code)
-  if e.message and e.message ~= "" then line = line .. ": " .. e.message end
+  local line = where .. ": " .. escape(e.code)
+  if e.message and e.message ~= "" then line = line .. ": " .. escape(e.message) end
   local extra = {}
   if e.status then extra[#extra + 1] = "HTTP " .. e.status end
-  if e.request_id then extra[#extra + 1] = "request " .. e.request_id end
+  if e.request_id then extra[#extra + 1] = "request " .. escape(e.request_id) end
   if #extra > 0 then line = line .. " (" .. table.concat(extra, ", ") .. ")" end
   return line
 end
@@ -35,10 +39,7 @@ end
 function M.excerpt(body, limit)
   limit = limit or 120
   if not body or body == "" then return "(empty body)" end
-  local text = body:sub(1, limit):gsub("[%c\128-\255]", function(c)
-    if c == "\n" or c == "\r" or c == "\t" then return " " end
-    return string.format("\\x%02x", c:byte())
-  end):gsub("  +", " ")
+  local text = escape((body:sub(1, limit):gsub("[\r\n\t]", " "))):gsub("  +", " ")
   if #body > limit then text = text .. "..." end
   return text
 end

@@ -6,9 +6,13 @@
 --   local t = transport.new{service=, metadata=, region=, profile=,
 --                           endpoint_url=, max_attempts=, retry_mode=,
 --                           -- optional: credentials (an aws.creds object),
---                           -- connect_timeout_ms, timeout_ms, retry_base_delay}
+--                           -- connect_timeout, read_timeout, operation_timeout
+--                           -- (seconds: transport/timeouts.lua), retry_base_delay,
+--                           -- allow_http_endpoint (an http:// override to
+--                           -- another machine: transport/destination.lua)}
 --   t:sign(req)  -> req (url and signing headers set)
---   t:send(req, {operation=, classify=})
+--   t:send(req, {operation=, classify=, masks=})  -- masks: {request=, answer=}
+--     (text -> text with the sensitive values masked, for -vv)
 --     -> status, headers, body, attempts | nil, err, attempts
 local fgrun = require "fgrun"
 local errors = require "aws.errors"
@@ -17,6 +21,7 @@ local credentials = require "aws.transport.credentials"
 local endpoint = require "aws.transport.endpoint"
 local retry = require "aws.transport.retry"
 local signer = require "aws.transport.signer"
+local timeouts = require "aws.transport.timeouts"
 local pool = require "aws.transport.http_pool"
 local wire_log = require "aws.transport.wire_log"
 
@@ -69,13 +74,16 @@ function M.new(o)
   local ep = endpoint.resolve {
     metadata = md, region = region, endpoint_url = o.endpoint_url,
     settings = settings, services = config.services(settings),
+    allow_http = o.allow_http_endpoint,
   }
+  local limits, bad = timeouts.resolve(o, settings)
+  if not limits then config_error(o.service or md.endpointPrefix, "InvalidTimeout", bad) end
   local t = setmetatable({
     service = o.service or md.endpointPrefix,
     metadata = md, region = region, endpoint = ep.url, endpoint_source = ep.source,
     signing_region = ep.signing_region, signing_name = ep.signing_name,
     profile = profile, clock_offset = 0, fixed_credentials = o.credentials,
-    connect_timeout_ms = o.connect_timeout_ms, timeout_ms = o.timeout_ms,
+    timeouts = limits,
   }, T)
   t.retry = retry.new {
     mode = o.retry_mode or env("AWS_RETRY_MODE") or settings.retry_mode,
@@ -146,6 +154,8 @@ function T:send(req, opts)
   req.headers = req.headers or {}
   signer.set_header(req.headers, "amz-sdk-invocation-id", fgrun.uuid4())
   local start = fgrun.monotonic()
+  local limit = self.timeouts.operation_timeout
+  local deadline = limit > 0 and start + limit or nil
   local taken
   local attempt = 0
   while true do
@@ -154,24 +164,30 @@ function T:send(req, opts)
     if wait > 0 then fgrun.sleep(wait) end
     signer.set_header(req.headers, "amz-sdk-request", ("attempt=%d; max=%d"):format(attempt, max))
     self:sign(req)
-    wire_log.request(req)
+    wire_log.request(req, opts.masks and opts.masks.request)
     local t0 = fgrun.monotonic()
     local upload = req.upload
-    local status, headers, body = pool.get(req.url):request {
-      method = req.method, url = req.url, headers = req.headers, body = req.body,
-      connect_timeout_ms = self.connect_timeout_ms, timeout_ms = self.timeout_ms,
-      upload_file = upload and upload.file, upload_offset = upload and upload.offset,
-      upload_length = upload and upload.length, download_file = req.download_file,
-      progress = req.progress,
-    }
-    wire_log.response(status, status and headers or body, status and body or nil, now_ms(t0))
+    local exchange = timeouts.request_limits(self.timeouts, deadline and deadline - t0)
+    exchange.method, exchange.url, exchange.headers, exchange.body = req.method, req.url, req.headers, req.body
+    exchange.upload_file, exchange.upload_offset = upload and upload.file, upload and upload.offset
+    exchange.upload_length, exchange.download_file = upload and upload.length, req.download_file
+    exchange.progress, exchange.max_body = req.progress, req.max_body
+    local status, headers, body = pool.get(req.url):request(exchange)
+    local ms = now_ms(t0)
     local err
     if status then
       err = classify(status, headers, body)
+      -- logged once decoded, so that its sensitive values can be masked
+      wire_log.response(status, headers, body, ms, opts.masks and opts.masks.answer)
     else
+      wire_log.response(nil, body, nil, ms)
       local kind, message = headers, body
+      if deadline and kind == "timeout" and message:match("%(timeout%)$") then
+        message = message:gsub("%(timeout%)$", ("(operation_timeout %g s)"):format(limit))
+      end
       err = {
-        code = kind == "timeout" and "RequestTimeout" or "ConnectionError",
+        code = kind == "timeout" and "RequestTimeout" or kind == "too_large" and "ResponseTooLarge"
+          or "ConnectionError",
         message = message, retryable = kind == "timeout" or kind == "connection",
       }
     end
@@ -185,7 +201,12 @@ function T:send(req, opts)
       err.retryable = true
     end
     local delay = self.retry:delay(attempt)
-    if not err.retryable or attempt >= max then
+    local out_of_time = deadline and fgrun.monotonic() + delay >= deadline
+    if not err.retryable or attempt >= max or out_of_time then
+      if out_of_time and err.retryable and attempt < max and not tostring(err.message):match("operation_timeout") then
+        err.message = tostring(err.message or "") .. (" (no time left for a retry within operation_timeout %g s)")
+          :format(limit)
+      end
       wire_log.call(name, status, attempt, now_ms(start), err)
       return nil, err, attempt
     end

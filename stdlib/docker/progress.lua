@@ -2,6 +2,7 @@
 -- push progress per layer (bars on a terminal, plain lines otherwise,
 -- nothing with -q), and notes. Everything goes to stderr.
 local engine = require "docker.engine"
+local escape = require("fgrun.text").escape
 
 local M = {}
 
@@ -21,7 +22,7 @@ end
 
 -- A note for the user (not with -q).
 function M.note(text)
-  if not settings().quiet then io.stderr:write(text, "\n") end
+  if not settings().quiet then io.stderr:write(escape(text, true), "\n") end
 end
 
 -- A sink for build output arriving in pieces: write(chunk) hands each
@@ -36,7 +37,7 @@ function M.lines(on_line)
     if on_line then
       on_line(line)
     elseif not quiet then
-      io.stderr:write(line, "\n")
+      io.stderr:write(escape(line), "\n")
     end
   end
   function sink.write(chunk)
@@ -100,6 +101,8 @@ function M.layers(ref)
   function view.update(m)
     local id, status = m.id, m.status
     if type(status) ~= "string" then return end
+    status = escape(status)
+    if type(id) == "string" then id = escape(id) end
     if type(id) ~= "string" or id == "" or id == ref then
       out:write(status, "\n")
       return

@@ -7,6 +7,7 @@ local retry = require "fg.retry"
 
 local actions = {}
 
+-- is_gone(code, gone) -> whether an error code says the resource is gone.
 local function is_gone(code, gone)
   if not code then return false end
   for _, c in ipairs(gone or {}) do
@@ -15,6 +16,7 @@ local function is_gone(code, gone)
   return code:find("NotFound", 1, true) or code:find("NoSuch", 1, true)
       or code:find("DoesNotExist", 1, true) or false
 end
+actions.is_gone = is_gone
 
 local function client_and_name(ref)
   local service, name = ref:match("^([%w_%-]+)%.([%w_]+)$")

@@ -7,8 +7,10 @@ local fs = require "fgrun.fs"
 local json = require "json"
 local journal_mod = require "fg.journal"
 local actions = require "fg.actions"
+local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
 local replace = require "fg.replace"
+local escape = require("fgrun.text").escape
 
 local deployment = {}
 deployment.__index = deployment
@@ -86,6 +88,7 @@ function deployment.new(name, opts)
   end
   local ok, err = fs.mkdir(dir, 448)
   if not ok then error(err, 0) end
+  journal_mod.check_private(dir, "state folder")
   local lock, holder = fs.lock(base .. ".lock", holder_text())
   if not lock then
     error(("deployment %s is in use by another run (%s); wait for it to finish")
@@ -351,13 +354,16 @@ function deployment:recorded_steps()
   return names
 end
 
--- Removes one journaled step, reporting it; raises on failure with the
+-- Removes one journaled step (by undo, default the journaled one and that
+-- of its retired resources), reporting it; raises on failure with the
 -- journal still holding the step.
-function deployment:remove_step(entry)
+function deployment:remove_step(entry, undo)
   local started = fgrun.monotonic()
-  local list = table.move(entry.undo or {}, 1, #(entry.undo or {}), 1, {})
-  for _, a in ipairs(replace.retired_undo(entry)) do list[#list + 1] = a end
-  local ok, outcome = pcall(actions.run, list)
+  if not undo then
+    undo = table.move(entry.undo or {}, 1, #(entry.undo or {}), 1, {})
+    for _, a in ipairs(replace.retired_undo(entry)) do undo[#undo + 1] = a end
+  end
+  local ok, outcome = pcall(actions.run, undo)
   if not ok then
     error(("removing step %s failed: %s. The journal %s keeps what is left; fix the cause and run "
       .. "--destroy again"):format(entry.name, tostring(outcome), self.journal.path), 0)
@@ -388,6 +394,9 @@ function deployment:destroy_all()
   end
   self.report:say("destroying %s", self.id)
   local steps = self.journal:steps()
+  -- the recipe's own undo where the recipe ran that step; the journal's
+  -- otherwise, which must pass journal_undo's checks first
+  local undo = self:removals(steps, function(entry) return entry.status ~= "pending" end)
   local left = {}
   for i = #steps, 1, -1 do
     local entry = steps[i]
@@ -399,7 +408,7 @@ function deployment:destroy_all()
       left[#left + 1] = entry.name
       self.report:step("left", entry.name, "interrupted before its result was recorded")
     else
-      self:remove_step(entry)
+      self:remove_step(entry, undo[entry])
     end
   end
   if #left > 0 then
@@ -411,11 +420,36 @@ function deployment:destroy_all()
   self.report:summary("destroyed", {})
 end
 
+-- The removal of each entry that wants(entry), with its retired resources:
+-- the recipe's own undo where the recipe declared the step, the journal's
+-- otherwise, which must pass journal_undo's checks first (all of them
+-- before any removal: a refused journal changes nothing).
+function deployment:removals(steps, wants)
+  local undo, from_journal = {}, {}
+  for _, entry in ipairs(steps) do
+    local spec = self.specs[entry.name]
+    if wants(entry) and spec then
+      local list = entry.result ~= nil and spec.undo(entry.result) or {}
+      for i = #(entry.retired or {}), 1, -1 do
+        for _, a in ipairs(spec.undo(entry.retired[i].result)) do list[#list + 1] = a end
+      end
+      actions.check(list, "step " .. entry.name)
+      undo[entry] = list
+    elseif wants(entry) then
+      from_journal[#from_journal + 1] = entry
+      if entry.retired then from_journal[#from_journal + 1] = { name = entry.name, undo = replace.retired_undo(entry) } end
+    end
+  end
+  journal_undo.check(from_journal, self.id, self.journal.path)
+  return undo
+end
+
 -- After a successful run: steps in the journal that the recipe no longer
 -- declares (a conditional step turned off, a step deleted from the recipe)
 -- are removed, newest first, as --destroy would.
 function deployment:remove_undeclared()
   local steps = self.journal:steps()
+  self:removals(steps, function(entry) return entry.status == "done" and not self.seen[entry.name] end)
   for i = #steps, 1, -1 do
     local entry = steps[i]
     if not self.seen[entry.name] then
@@ -482,7 +516,7 @@ function deployment:finish(ok, err, message)
   self.finished = true
   if self.destroying then
     if not ok and err ~= STOP then
-      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(message))
+      io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(escape(message, true)))
     end
     self:destroy_all()
     return err == STOP
@@ -499,7 +533,7 @@ function deployment:finish(ok, err, message)
     return
   end
   local where = self.current_step and (" in step " .. self.current_step) or ""
-  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, message))
+  io.stderr:write(("%s failed%s: %s\n"):format(self.id, where, escape(message, true)))
   if self.keep then
     for _, entry in ipairs(self.journal:steps()) do
       if entry.created_run == self.run_id or entry.updated_run == self.run_id then

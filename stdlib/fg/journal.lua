@@ -31,11 +31,24 @@ local function check_no_secrets(value, path)
 end
 journal.check_no_secrets = check_no_secrets
 
+-- journal.check_private(path, what): raises unless path belongs to this
+-- user and nobody else can write it (a journal drives --destroy).
+function journal.check_private(path, what)
+  local ok, why = fs.check_private(path)
+  if not ok then
+    error(("refusing the %s: %s. Whoever can write it could make fgrun remove or call what they "
+      .. "choose; if it is yours, make it private (chown, chmod go-w)"):format(what, why), 0)
+  end
+end
+
 -- journal.open(path) -> journal (empty when the file does not exist).
 -- A corrupt journal or one from a newer format is an error; the file is
--- left as it is.
+-- left as it is; so is one that others could have written.
 function journal.open(path)
   local self = setmetatable({ path = path }, journal)
+  local dir = path:match("^(.*)/[^/]+$") or "."
+  if fs.exists(dir) then journal.check_private(dir, "state folder") end
+  if fs.exists(path) then journal.check_private(path, "journal") end
   local f = io.open(path, "rb")
   if not f then
     self.data = { format = FORMAT, steps = json.array(), values = json.object(), outputs = json.object() }

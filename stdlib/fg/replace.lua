@@ -78,16 +78,19 @@ function replace.rollback(d, entry, spec)
 end
 
 -- Removes the retired resources of every step, newest step first (a step's
--- dependents come after it). Each one leaves the journal once it is gone;
+-- dependents come after it), by the recipe's own undo. Each one leaves the journal once it is gone;
 -- a failure stops here with the rest still recorded for the next run.
 function replace.retire_all(d)
   local steps = d.journal:steps()
   for i = #steps, 1, -1 do
     local entry = steps[i]
-    while entry.retired and #entry.retired > 0 and entry.status == "done" do
+    -- declared steps only (their spec's own undo); the undeclared ones are
+    -- removed whole afterwards, retired resources included
+    local spec = d.seen[entry.name] and d.specs[entry.name]
+    while spec and entry.retired and #entry.retired > 0 and entry.status == "done" do
       local old = entry.retired[#entry.retired]
       local started = fgrun.monotonic()
-      local ok, outcome = pcall(actions.run, old.undo or {})
+      local ok, outcome = pcall(actions.run, spec.undo(old.result))
       if not ok then
         error(("removing the replaced resource of step %s failed: %s. The new one is in use; the journal %s "
           .. "keeps the old one, and the next run (or --destroy) removes it"):format(entry.name, tostring(outcome),

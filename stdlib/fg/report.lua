@@ -2,6 +2,7 @@
 -- (text, or JSON with --json for pipelines).
 local fgrun = require "fgrun"
 local json = require "json"
+local escape = require("fgrun.text").escape
 
 local report = {}
 report.__index = report
@@ -19,7 +20,7 @@ end
 
 function report:say(fmt, ...)
   if fgrun.quiet then return end
-  out():write(fmt:format(...), "\n")
+  out():write(escape(fmt:format(...), true), "\n")
   out():flush()
 end
 
@@ -49,14 +50,14 @@ function report:summary(outcome, outputs)
     if self.counts[a] then parts[#parts + 1] = ("%d %s"):format(self.counts[a], a) end
   end
   local label = self.deployment .. (self.env and (" (env " .. self.env .. ")") or "")
-  io.stdout:write(("%s %s: %s in %.1f s\n"):format(label, outcome,
-    #parts > 0 and table.concat(parts, ", ") or "nothing to do", elapsed))
+  io.stdout:write(escape(("%s %s: %s in %.1f s"):format(label, outcome,
+    #parts > 0 and table.concat(parts, ", ") or "nothing to do", elapsed)), "\n")
   local keys = {}
   for k in pairs(outputs or {}) do keys[#keys + 1] = k end
   table.sort(keys)
   for _, k in ipairs(keys) do
     local v = outputs[k]
-    io.stdout:write(("  %s: %s\n"):format(k, type(v) == "table" and json.encode(v) or tostring(v)))
+    io.stdout:write(escape(("  %s: %s"):format(k, type(v) == "table" and json.encode(v) or tostring(v))), "\n")
   end
   io.stdout:flush()
 end

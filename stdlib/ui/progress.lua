@@ -4,6 +4,7 @@
 -- `heartbeat` seconds); nothing in quiet mode.
 local fgrun = require "fgrun"
 local term = require "ui.term"
+local escape = require("fgrun.text").escape
 
 local M = {}
 
@@ -41,9 +42,10 @@ local function fit(text, n)
   return text:sub(1, utf8.offset(text, n) - 1) .. "…"
 end
 
--- A one-line view of a status: newlines and runs of spaces folded.
+-- A one-line view of a status: newlines and runs of spaces folded,
+-- control bytes escaped (a status often quotes a server).
 local function one_line(s)
-  return (tostring(s):gsub("%s+", " "))
+  return escape((tostring(s):gsub("%s+", " ")))
 end
 
 -- new(what, opts): opts.mode ("tty", "plain", "quiet"; default from the
@@ -54,7 +56,7 @@ function M.new(what, opts)
   opts = opts or {}
   local clock = opts.clock or fgrun.monotonic
   local self = setmetatable({
-    what = what,
+    what = one_line(what),
     mode = opts.mode or term.mode(),
     stream = opts.stream or io.stderr,
     clock = clock,
@@ -162,7 +164,7 @@ function Progress:note(text)
   if self.mode == "quiet" then return end
   if self.mode == "tty" then
     clear_line(self)
-    self.stream:write(text, "\n")
+    self.stream:write(escape(text, true), "\n")
     if shown[#shown] == self and not self.finished then self:draw() end
     self.stream:flush()
   else

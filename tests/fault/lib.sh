@@ -3,6 +3,7 @@
 # stop_proxy ends it. Source it and put stop_proxy in the caller's trap.
 # shellcheck shell=bash
 fault_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$fault_dir/../lib/loopback.sh"
 PROXY_PID=
 
 start_proxy() {
@@ -13,15 +14,11 @@ start_proxy() {
     python3 "$fault_dir/proxy.py" --upstream "$upstream" --port-file "$dir/proxy.port" \
         --log "$dir/proxy.log" "$@" 2>"$dir/proxy.err" &
     PROXY_PID=$!
-    for _ in $(seq 1 100); do
-        if [ -s "$dir/proxy.port" ]; then
-            PROXY_URL="http://127.0.0.1:$(cat "$dir/proxy.port")"
-            export PROXY_URL
-            return 0
-        fi
-        kill -0 "$PROXY_PID" 2>/dev/null || break
-        sleep 0.05
-    done
+    local port
+    if port=$(wait_port_file "$PROXY_PID" "$dir/proxy.port"); then
+        export PROXY_URL="http://127.0.0.1:$port"
+        return 0
+    fi
     echo "# the fault proxy did not start: $(cat "$dir/proxy.err")" >&2
     stop_proxy
     return 1

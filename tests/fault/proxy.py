@@ -48,7 +48,10 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import loopback  # noqa: E402
 
 FAULTS = ("throttle", "500", "503", "reset", "reset-after", "503-after", "stall", "truncate", "latency")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
@@ -277,15 +280,7 @@ def main():
             p.error("unknown fault %r (known: %s)" % (f, ", ".join(FAULTS)))
     Handler.injector = Injector(args)
     Handler.upstream = urllib.parse.urlsplit(args.upstream)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(args.port_file + ".tmp", args.port_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    loopback.serve(Handler, args.port_file)
     sys.exit(0)
 
 

@@ -13,7 +13,7 @@ start_moto() {
         return 1
     fi
     port=$(free_port)
-    MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ECS_SERVICE_RUNNING=${MOTO_ECS_SERVICE_RUNNING:-2} \
+    MOTO_IAM_LOAD_MANAGED_POLICIES=${MOTO_IAM_LOAD_MANAGED_POLICIES:-true} MOTO_ECS_SERVICE_RUNNING=${MOTO_ECS_SERVICE_RUNNING:-2} \
         moto_server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
     MOTO_PID=$!
     for _ in $(seq 1 100); do

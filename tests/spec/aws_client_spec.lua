@@ -48,8 +48,9 @@ describe("aws client", function()
     assert.has_error(function() aws.client("nosuch") end)
     local ok, e = pcall(aws.client, "ecs", {regoin = "us-east-1"})
     assert.is_false(ok)
-    assert.matches("aws: unknown client option regoin (known: connect_timeout_ms, credentials, endpoint_url, "
-      .. "max_attempts, profile, region, retry_base_delay, retry_mode, timeout_ms)", e, 1, true)
+    assert.matches("aws: unknown client option regoin (known: allow_http_endpoint, connect_timeout, credentials, "
+      .. "endpoint_url, max_attempts, operation_timeout, profile, read_timeout, region, retry_base_delay, "
+      .. "retry_mode)", e, 1, true)
   end)
 
   it("rejects a wrong type with the path, sending nothing", function()

@@ -552,48 +552,64 @@ end)
 describe("docker.ecr_login", function()
   local base64 = require "aws.base64"
   local password = "pa55-" .. RUN_ID .. "-never-shown"
+  -- GetAuthorizationToken answered by tests/lib/fake_server.py: the answer
+  -- is the file `answer` as it is when asked; answer.log counts the calls
+  local dir, answer, url, server_pid
 
-  local function fake_ecr(counter)
-    return {get_authorization_token = function(params)
-      assert.same({}, params)
-      counter.calls = counter.calls + 1
-      return {authorizationData = {{
-        authorizationToken = base64.encode("AWS:" .. password),
-        proxyEndpoint = "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
-        expiresAt = os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() + 12 * 3600),
-      }}}
-    end}
+  setup(function()
+    dir = tmpdir()
+    answer = dir .. "/answer"
+    write(answer, "{}")
+    server_pid = sh("python3 tests/lib/fake_server.py canned " .. quote(dir .. "/port") .. " "
+      .. quote(answer) .. " >/dev/null 2>&1 & echo $!"):gsub("%s+$", "")
+    for _ = 1, 100 do
+      if exists(dir .. "/port") then break end
+      require("fgrun").sleep(0.05)
+    end
+    url = "http://127.0.0.1:" .. io.open(dir .. "/port"):read("a")
+  end)
+  teardown(function() sh("kill " .. server_pid) end)
+
+  local function answer_with(token, expires_at)
+    write(answer, json.encode({authorizationData = {{authorizationToken = token,
+      proxyEndpoint = "https://123456789012.dkr.ecr.us-east-1.amazonaws.com", expiresAt = expires_at}}}))
+  end
+  local function calls()
+    local f = io.open(answer .. ".log")
+    local n = f and select(2, f:read("a"):gsub("\n", "")) or 0
+    if f then f:close() end
+    return n
+  end
+  local function client()
+    return require("aws").client("ecr", {region = "us-east-1", endpoint_url = url,
+      credentials = require("aws.creds").from_process(
+        [=[printf '{"Version":1,"AccessKeyId":"testing","SecretAccessKey":"testing"}']=])})
   end
 
   it("returns auth for the proxy endpoint, cached, that never shows the password", function()
-    local counter = {calls = 0}
-    local client = fake_ecr(counter)
-    local auth = docker.ecr_login(client)
-    assert.equal(auth, docker.ecr_login(client))
-    assert.equal(1, counter.calls)
+    answer_with(base64.encode("AWS:" .. password), os.time() + 12 * 3600)
+    local before = calls()
+    local ecr = client()
+    local auth = docker.ecr_login(ecr)
+    assert.equal(auth, docker.ecr_login(ecr))
+    assert.equal(before + 1, calls())
     assert.equal("https://123456789012.dkr.ecr.us-east-1.amazonaws.com", auth.server)
     assert.falsy(tostring(auth):find(password, 1, true))
     assert.is_nil(auth.password)
   end)
 
   it("asks again once the token has expired", function()
-    local counter = {calls = 0}
-    local client = {get_authorization_token = function()
-      counter.calls = counter.calls + 1
-      return {authorizationData = {{authorizationToken = base64.encode("AWS:" .. password),
-                                    proxyEndpoint = "https://x", expiresAt = os.time() + 30}}}
-    end}
-    docker.ecr_login(client)
-    docker.ecr_login(client)
-    assert.equal(2, counter.calls)
+    answer_with(base64.encode("AWS:" .. password), os.time() + 30)
+    local before = calls()
+    local ecr = client()
+    docker.ecr_login(ecr)
+    docker.ecr_login(ecr)
+    assert.equal(before + 2, calls())
   end)
 
   it("rejects a malformed token without echoing it", function()
-    local client = {get_authorization_token = function()
-      return {authorizationData = {{authorizationToken = base64.encode(password),
-                                    proxyEndpoint = "https://x"}}}
-    end}
-    local ok, err = pcall(docker.ecr_login, client)
+    answer_with(base64.encode(password), os.time() + 3600)
+    local ok, err = pcall(docker.ecr_login, client())
     assert.is_false(ok)
     assert.truthy(tostring(err):find("malformed", 1, true))
     assert.falsy(tostring(err):find(password, 1, true))
@@ -604,7 +620,8 @@ describe("docker.ecr_login", function()
     if not REGISTRY then return pending("FGRUN_TEST_REGISTRY is not set") end
     local img = ensure_image()
     local ref = docker.tag(img.id, REGISTRY .. "/fgrun-spec/with-auth", "v1")
-    local r = docker.push(ref, {auth = docker.ecr_login(fake_ecr({calls = 0}))})
+    answer_with(base64.encode("AWS:" .. password), os.time() + 3600)
+    local r = docker.push(ref, {auth = docker.ecr_login(client())})
     assert.truthy(r.digest:match("^sha256:%x+$"))
     docker.remove_image(ref)
   end)

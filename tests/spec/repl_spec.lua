@@ -66,6 +66,10 @@ describe("repl.history_ok", function()
     assert.is_true(repl.history_ok('logs.filter_log_events{logGroupName = "g", nextToken = t}'))
     assert.is_true(repl.history_ok('secretsmanager.describe_secret{SecretId = "db"}'))
     assert.is_true(repl.history_ok("x = 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef'"))
+    assert.is_true(repl.history_ok('ecs.describe_clusters{clusters = {"arn:aws:ecs:us-east-1:123456789012:cluster/fargate-cluster-x1y2z3"}}'))
+    assert.is_true(repl.history_ok('ec2.describe_security_groups{GroupIds = {"sg-0a1b2c3d4e5f67890"}}'))
+    assert.is_true(repl.history_ok('ecs.register_task_definition{family = "f", containerDefinitions = {{environment = {{name = "PORT", value = "3000"}}}}}'))
+    assert.is_true(repl.history_ok('iam.get_role{RoleName = "ecsTaskExecutionRole-x1y2z3"}'))
   end)
 
   it("drops lines that look like they hold secrets", function()
@@ -76,6 +80,14 @@ describe("repl.history_ok", function()
     assert.is_false(repl.history_ok('{ Password = "hunter2" }'))
     assert.is_false(repl.history_ok('login{token = "abc"}'))
     assert.is_false(repl.history_ok('json.decode([[{"api_key": "x"}]])'))
+    -- issue 13: what the filter let through
+    assert.is_false(repl.history_ok('http.get(url, {headers = {Authorization = "Bearer abc"}})'))
+    assert.is_false(repl.history_ok('db_pass = "hunter2"'))
+    assert.is_false(repl.history_ok('env = {{name = "DB_PASSWORD", value = "hunter2"}}'))
+    assert.is_false(repl.history_ok('tags = {{Key = "api-token", Value = "x"}}'))
+    assert.is_false(repl.history_ok('x = "Zq8rT2vLw9Kp"'))       -- 12 random characters
+    assert.is_false(repl.history_ok('f("ghp_16C7e42F292c6912E7710c838347Ae178B4a")'))
+    assert.is_false(repl.history_ok('t = "3f9a6c1e8b2d4f7a0c5e9b1d3a7f2c6e"'))  -- random hex
   end)
 end)
 

@@ -6,6 +6,7 @@
 #include "timefmt.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -62,6 +63,29 @@ static bool accepting(const struct server *s, uint64_t now_us)
         && now_us >= s->accept_paused_until_us;
 }
 
+/* Connections open from the client address ip. */
+static size_t connections_from(const struct server *s, const char *ip)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->count; i++)
+        n += strcmp(s->conns[i]->ip, ip) == 0;
+    return n;
+}
+
+/* Closes a connection over its client's share, logging at most once a second. */
+static void refuse(int fd, const char *ip)
+{
+    static uint64_t logged_us;
+    uint64_t now = time_monotonic_us();
+
+    close(fd);
+    if (now - logged_us >= 1000000u) {
+        log_error("client %s has %d connections open: closing its new ones", ip, SERVER_MAX_PER_CLIENT);
+        logged_us = now;
+    }
+}
+
 /* Takes the connections waiting in the backlog, as many as there is room for. */
 static void accept_waiting(struct server *s)
 {
@@ -78,6 +102,12 @@ static void accept_waiting(struct server *s)
                 s->accept_paused_until_us = time_monotonic_us() + ACCEPT_BACKOFF_MS * 1000u;
             }
             return; /* EAGAIN: none left; ECONNABORTED and the like: try later */
+        }
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof ip);
+        if (connections_from(s, ip) >= SERVER_MAX_PER_CLIENT) {
+            refuse(fd, ip);
+            continue;
         }
         c = connection_new(fd, &peer, s->port);
         if (c == NULL)

@@ -7,6 +7,12 @@
 /* Connections open at once; more wait in the kernel's listen backlog. */
 #define SERVER_MAX_CONNECTIONS 512
 #define SERVER_BACKLOG 128
+/* Connections open at once from one client address: past it, a new one is
+ * closed at once, so that one client holding connections open (slowly
+ * sending its request) cannot take every slot. The load balancer's nodes
+ * are clients too: 64 requests in flight each is far more than this
+ * server's microsecond answers need. */
+#define SERVER_MAX_PER_CLIENT 64
 
 /* Listens on 0.0.0.0:port (0: a port the kernel picks). Returns the socket
  * with the port actually bound in *bound_port, or -1 after logging why. */

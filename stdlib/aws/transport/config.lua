@@ -17,11 +17,12 @@ local function env(name)
   if v and v ~= "" then return v end
 end
 
--- "~/x" -> "$HOME/x", as the CLI expands these variables.
+-- "~/x" -> "$HOME/x", as the CLI expands these variables and paths.
 local function expand_home(path)
   if path and path:sub(1, 2) == "~/" then return (os.getenv("HOME") or "") .. path:sub(2) end
   return path
 end
+M.expand_home = expand_home
 
 function M.config_path()
   return expand_home(env("AWS_CONFIG_FILE")) or home_file("config")
@@ -73,6 +74,12 @@ function M.services(settings)
   if type(name) ~= "string" then return nil end
   local config = configfile.load(M.config_path()) or {}
   return config["services " .. name]
+end
+
+-- The [sso-session NAME] section of the config file, or nil.
+function M.sso_session(name)
+  local config = configfile.load(M.config_path()) or {}
+  return config["sso-session " .. name]
 end
 
 -- The config file section name for a profile, as creds.from_file wants it.

@@ -4,6 +4,8 @@
 -- AWS_ENDPOINT_URL, the profile's endpoint_url, then the default
 -- https://<endpointPrefix>.<region>.amazonaws.com (.com.cn in China);
 -- global services (IAM) sign for the partition's home region.
+local destination = require "aws.transport.destination"
+
 local M = {}
 
 local function env(name)
@@ -53,8 +55,11 @@ local function configured(o)
   if type(p) == "string" and p ~= "" then return p, "profile endpoint_url" end
 end
 
--- resolve{metadata=, region=, endpoint_url=, settings=, services=}
--- -> {url=, signing_region=, signing_name=, source=}
+-- resolve{metadata=, region=, endpoint_url=, settings=, services=,
+-- allow_http=} -> {url=, signing_region=, signing_name=, source=}. An
+-- override over http to another machine is refused unless allow_http or
+-- FGRUN_ALLOW_HTTP_ENDPOINT=1 (see aws.transport.destination): read here,
+-- so that the credential chain's own STS and SSO calls follow it too.
 function M.resolve(o)
   local md = o.metadata or {}
   local prefix = md.endpointPrefix or error("service metadata lacks endpointPrefix", 2)
@@ -72,6 +77,8 @@ function M.resolve(o)
     if not url:match("^https?://[^/]") then
       error(("endpoint URL %q (%s) must start with http:// or https://"):format(url, source), 0)
     end
+    local ok, why = destination.endpoint(url, source, o.allow_http or env("FGRUN_ALLOW_HTTP_ENDPOINT") == "1")
+    if not ok then error(why, 0) end
     return { url = strip_slash(url), signing_region = signing_region,
              signing_name = signing_name, source = source }
   end

@@ -1,8 +1,9 @@
 -- Logging of AWS calls: -v one line per call and per retry, -vv the wire
 -- (method, URL, headers, bodies), with credentials and secret values
--- redacted: the Authorization and token headers, and fields such as
--- SecretString, SecretAccessKey, SessionToken, passwords and auth tokens
--- in JSON, XML and form-encoded bodies.
+-- redacted: the Authorization and token headers; the values of the shapes
+-- the model marks sensitive (masked by the caller, aws.sensitive); and, as
+-- a backstop, fields such as SecretString, SecretAccessKey, SessionToken,
+-- passwords and auth tokens in JSON, XML and form-encoded bodies.
 local fgrun = require "fgrun"
 
 local M = {}
@@ -79,41 +80,52 @@ function M.redact_header(name, value)
   return value
 end
 
-local function printable(s)
-  return (s:gsub("[%z\1-\8\11\12\14-\31\127]", "?"))
+-- A body given as a list of strings and secrets (aws.secret) shows the
+-- strings and <redacted> for each secret.
+local function joined(body)
+  local parts = {}
+  for i, part in ipairs(body) do parts[i] = type(part) == "string" and part or REDACTED end
+  return table.concat(parts)
 end
 
-local function body_lines(prefix, body)
+-- mask: the caller's masking of sensitive values (see aws.sensitive), or nil.
+local function body_lines(prefix, body, mask)
+  if type(body) == "table" then body = joined(body) end
   if body == nil or body == "" then return end
-  local shown = M.redact_body(body)
+  local shown = M.redact_body(mask and mask(body) or body)
   local more = ""
   if #shown > BODY_SHOWN then
     more = (" ... (%d more bytes)"):format(#shown - BODY_SHOWN)
     shown = shown:sub(1, BODY_SHOWN)
   end
-  fgrun.log(2, "%s%s%s", prefix, printable(shown), more)
+  fgrun.log(2, "%s%s%s", prefix, shown, more)
 end
 
-local function header_lines(prefix, headers)
+-- (rest-json and rest-xml put members in headers: a sensitive one is
+-- masked there as in a body)
+local function header_lines(prefix, headers, mask)
   local names = {}
   for k in pairs(headers or {}) do names[#names + 1] = k end
   table.sort(names, function(a, b) return a:lower() < b:lower() end)
   for _, k in ipairs(names) do
-    fgrun.log(2, "%s%s: %s", prefix, k, printable(M.redact_header(k, headers[k])))
+    local value = M.redact_header(k, headers[k])
+    fgrun.log(2, "%s%s: %s", prefix, k, mask and mask(value) or value)
   end
 end
 
--- -vv: the request as sent.
-function M.request(req)
+-- -vv: the request as sent; mask(text) masks its sensitive values (in the
+-- whole URL: rest protocols put members in its path and query string).
+function M.request(req, mask)
   if fgrun.verbosity < 2 then return end
-  local url = req.url:gsub("%?(.*)$", function(q) return "?" .. M.redact_body(q) end)
+  local url = mask and mask(req.url) or req.url
+  url = url:gsub("%?(.*)$", function(q) return "?" .. M.redact_body(q) end)
   fgrun.log(2, "> %s %s", req.method, url)
-  header_lines("> ", req.headers)
-  body_lines("> ", req.body)
+  header_lines("> ", req.headers, mask)
+  body_lines("> ", req.body, mask)
 end
 
--- -vv: the answer as received (or the connection failure).
-function M.response(status, headers, body, ms)
+-- -vv: the answer as received (or the connection failure); mask as above.
+function M.response(status, headers, body, ms, mask)
   if fgrun.verbosity < 2 then return end
   ms = math.floor(ms + 0.5)
   if not status then
@@ -121,15 +133,15 @@ function M.response(status, headers, body, ms)
     return
   end
   fgrun.log(2, "< %d (%d ms)", status, ms)
-  header_lines("< ", headers)
-  body_lines("< ", body)
+  header_lines("< ", headers, mask)
+  body_lines("< ", body, mask)
 end
 
 local function describe(err)
   local s = tostring(err.code or "error")
   if err.status then s = s .. (" (HTTP %d)"):format(err.status) end
   if err.message and err.message ~= "" then s = s .. ": " .. tostring(err.message) end
-  return printable(s)
+  return s
 end
 M.describe = describe
 
