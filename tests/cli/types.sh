@@ -149,6 +149,30 @@ types tyt --destroy
 expect_eq "--destroy succeeds" "0" "$rc"
 expect_eq "--destroy leaves nothing" "0" "$(total tyt "$sfx")"
 
+# -- a journal whose retired resources were tampered with --------------------
+# A retired resource's removal comes from the recipe's own undo, or, from
+# the journal alone, only after the same checks as every other removal.
+types tyj -D scope=core
+python3 - "$state/tyj.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+role = next(e for e in j["steps"] if e["name"] == "role")
+old = dict(role["result"], name=role["result"]["name"] + "-old")
+role["retired"] = [{"inputs": role["inputs"], "result": old, "undo": [{"call": "iam.attach_role_policy",
+    "params": {"RoleName": role["result"]["name"], "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}}]}]
+json.dump(j, open(sys.argv[1], "w"))
+PY
+cp "$state/tyj.json" "$tmp/tyj.json"
+out=$("$FGRUN" --destroy "$state/tyj.json" 2>&1); rc=$?
+expect_match "journal-only --destroy refuses a retired resource whose undo is not a removal" \
+    "step role: its undo calls iam.attach_role_policy, which removes nothing" "$out"
+cp "$tmp/tyj.json" "$state/tyj.json"
+types tyj -D scope=core
+attached=$(AWS_ENDPOINT_URL=$moto "$FGRUN" -e "local t = require('aws').iam.list_attached_role_policies{RoleName='tyj-$(suffix tyj)-role'}.AttachedPolicies print(#t)")
+expect_eq "a run with the recipe retires it by the recipe's own undo (nothing attached)" "0" "$attached"
+types tyj -D scope=core --destroy
+expect_eq "... and --destroy leaves nothing" "0" "$(total tyj "$(sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$tmp/tyj.json")")"
+
 # -- a replacement interrupted at each of its requests ------------------------
 # A replacement makes the new resource, moves its dependents onto it and
 # removes the old one at the end. Interrupted at request N (the proxy
