@@ -145,6 +145,7 @@ static void push_options(lua_State *L)
     lua_newtable(L);
     set_string_field(L, "env", fg_host.env);
     set_string_field(L, "state_dir", fg_host.state_dir);
+    set_string_field(L, "state", fg_host.state);
     lua_pushboolean(L, fg_host.destroy);
     lua_setfield(L, -2, "destroy");
     lua_pushboolean(L, fg_host.keep);

@@ -9,6 +9,7 @@ struct fg_host_options {
     int color;              /* colour on stderr: a terminal, no --no-color/NO_COLOR */
     const char *env;        /* --env NAME */
     const char *state_dir;  /* --state-dir DIR */
+    const char *state;      /* --state LOCATION (a folder or s3://bucket/prefix) */
     int destroy, keep, json;
     const char **defines;   /* -D KEY=VALUE, NULL-terminated */
 };

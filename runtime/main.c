@@ -34,6 +34,9 @@ static const char HELP[] =
 "  --destroy        remove what the deployment created             fgrun --destroy recipes/fargate_alb.lua\n"
 "  --keep           on failure, keep what was created (no rollback) fgrun --keep recipes/fargate_alb.lua\n"
 "  --state-dir DIR  where deployment journals live (./.fgrun)      fgrun --state-dir /var/lib/fgrun recipe.lua\n"
+"  --state LOC      journals in a folder or s3://BUCKET/PREFIX     fgrun --state s3://team-state/fgrun recipe.lua\n"
+"  --force-unlock ID clear the S3 lock of a run that died           fgrun --state s3://b/p --force-unlock 6f1c2e0a-...\n"
+"  --migrate-state  move --state-dir's journals to --state         fgrun --state s3://b/p --migrate-state\n"
 "  --region NAME    AWS region, over AWS_REGION and the profile    fgrun --region eu-west-1 recipe.lua\n"
 "  --profile NAME   AWS profile from the shared config files       fgrun --profile staging recipe.lua\n"
 "  --json           machine-readable output                        fgrun --json recipe.lua status\n"
@@ -49,6 +52,8 @@ struct cli {
     int interactive;   /* -i */
     int has_code;      /* some -e or -l */
     int no_color;
+    const char *force_unlock; /* --force-unlock ID */
+    int migrate_state;        /* --migrate-state */
     int debug;         /* --debug: core dumps stay possible */
     const char **defines;
     int ndefines;
@@ -125,13 +130,17 @@ static int parse_options(int argc, char **argv, struct cli *cli)
                 return EXIT_USAGE;
             }
             cli->defines[cli->ndefines++] = v;
-        } else if (is_option(a, "--env") || is_option(a, "--state-dir") ||
-                   is_option(a, "--region") || is_option(a, "--profile")) {
+        } else if (is_option(a, "--env") || is_option(a, "--state-dir") || is_option(a, "--state") ||
+                   is_option(a, "--force-unlock") || is_option(a, "--region") || is_option(a, "--profile")) {
             size_t name_len = strcspn(a, "=");
             if (!(v = option_value(argc, argv, &i, name_len)))
                 return EXIT_USAGE;
             if (strncmp(a, "--env", name_len) == 0 && name_len == 5)
                 fg_host.env = v;
+            else if (is_option(a, "--state"))
+                fg_host.state = v;
+            else if (is_option(a, "--force-unlock"))
+                cli->force_unlock = v;
             else if (strncmp(a, "--state-dir", name_len) == 0)
                 fg_host.state_dir = v;
             else if (strncmp(a, "--region", name_len) == 0)
@@ -149,6 +158,8 @@ static int parse_options(int argc, char **argv, struct cli *cli)
             }
         } else if (strcmp(a, "--destroy") == 0) {
             fg_host.destroy = 1;
+        } else if (strcmp(a, "--migrate-state") == 0) {
+            cli->migrate_state = 1;
         } else if (strcmp(a, "--keep") == 0) {
             fg_host.keep = 1;
         } else if (strcmp(a, "--json") == 0) {
@@ -298,7 +309,8 @@ static int unused_deployment_options(lua_State *L, const struct cli *cli)
 {
     const char *given = fg_host.destroy ? "--destroy" : fg_host.keep ? "--keep"
                       : fg_host.env ? "--env" : cli->ndefines ? "-D"
-                      : fg_host.state_dir ? "--state-dir" : fg_host.json ? "--json" : NULL;
+                      : fg_host.state_dir ? "--state-dir" : fg_host.state ? "--state"
+                      : fg_host.json ? "--json" : NULL;
     if (!given)
         return 0;
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
@@ -317,17 +329,22 @@ static int is_journal(const char *path)
     return n > 5 && strcmp(path + n - 5, ".json") == 0;
 }
 
-/* fgrun --destroy JOURNAL.json: undoes a deployment from its journal alone. */
-static int destroy_journal(lua_State *L, const char *path)
+/* Calls fg.<name>(arg) (arg may be NULL): the commands that work on
+ * journals rather than run a script (fgrun --destroy JOURNAL.json,
+ * --force-unlock ID, --migrate-state). */
+static int call_fg(lua_State *L, const char *name, const char *arg)
 {
     lua_getglobal(L, "require");
     lua_pushliteral(L, "fg");
     int status = fg_call(L, 1, 1);
     if (status != LUA_OK)
         return status;
-    lua_getfield(L, -1, "destroy_journal");
+    lua_getfield(L, -1, name);
     lua_remove(L, -2);
-    lua_pushstring(L, path);
+    if (arg)
+        lua_pushstring(L, arg);
+    else
+        lua_pushnil(L);
     return fg_call(L, 1, 0);
 }
 
@@ -354,6 +371,11 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, &cli);
     if (rc >= 0)
         return rc;
+    if ((cli.force_unlock && cli.script) || (cli.migrate_state && cli.script && cli.script + 1 < argc)) {
+        usage_error("%s", cli.force_unlock ? "--force-unlock ID takes no script or journal"
+                                           : "--migrate-state takes one journal or folder at most");
+        return EXIT_USAGE;
+    }
     if (!cli.debug)
         fg_core_dumps_off();
     fg_host.defines = define_slots;
@@ -374,8 +396,12 @@ int main(int argc, char **argv)
     if (script && strcmp(script, "-") != 0)
         add_script_dir(L, script);
     int status = run_code_options(L, argc, argv, cli.script);
-    if (status == LUA_OK && script && fg_host.destroy && is_journal(script))
-        status = destroy_journal(L, script);
+    if (status == LUA_OK && cli.force_unlock)
+        status = call_fg(L, "force_unlock", cli.force_unlock);
+    else if (status == LUA_OK && cli.migrate_state)
+        status = call_fg(L, "migrate_state", script);
+    else if (status == LUA_OK && script && fg_host.destroy && is_journal(script))
+        status = call_fg(L, "destroy_journal", script);
     else if (status == LUA_OK && script)
         status = run_script(L, strcmp(script, "-") == 0 ? NULL : script, cli.script + 1, argc, argv);
     else if (status == LUA_OK && !cli.has_code && !cli.interactive && !isatty(STDIN_FILENO))

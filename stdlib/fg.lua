@@ -10,6 +10,7 @@ local fgrun = require "fgrun"
 local params = require "fg.params"
 local deployment = require "fg.deployment"
 local retry = require "fg.retry"
+local state = require "fg.state"
 
 local fg = {}
 
@@ -36,14 +37,24 @@ function fg.params(defaults)
   })
 end
 
+-- Where journals live: --state LOCATION (a folder or s3://bucket/prefix),
+-- or --state-dir DIR, or ./.fgrun.
+local function state_location()
+  local options = fgrun.options
+  if options.state and options.state_dir then
+    error("--state and --state-dir both say where journals live; give one (--state-dir only with --migrate-state)", 0)
+  end
+  return options.state or options.state_dir
+end
+
 -- fg.deployment(name [, {inspect=true}]) -> the deployment, journaled in
--- --state-dir. inspect: only read what is recorded (status, logs).
+-- the state location. inspect: only read what is recorded (status, logs).
 function fg.deployment(name, opts)
   if active then error("fg.deployment: one deployment per run (already: " .. active.id .. ")", 2) end
   local options = fgrun.options
   local inspect = opts and opts.inspect and not options.destroy
   local d = deployment.new(name, {
-    env = options.env, state_dir = options.state_dir,
+    env = options.env, state = state_location(),
     destroy = options.destroy, keep = options.keep, inspect = inspect,
   })
   active = d
@@ -60,6 +71,22 @@ end
 -- fg.destroy_journal(path): fgrun --destroy JOURNAL.json
 function fg.destroy_journal(path)
   deployment.from_journal(path):destroy_all()
+end
+
+-- fg.force_unlock(lock_id): fgrun --state s3://... --force-unlock ID
+function fg.force_unlock(lock_id)
+  local deployment_id, holder = state.open(state_location()):force_unlock(lock_id)
+  print(("removed lock %s of deployment %s (held by %s)"):format(lock_id, deployment_id, holder))
+end
+
+-- fg.migrate_state(from): fgrun --state TO --migrate-state [FROM]; FROM
+-- defaults to --state-dir or ./.fgrun.
+function fg.migrate_state(from)
+  local options = fgrun.options
+  if not options.state then error("--migrate-state: name where the journals go with --state LOCATION", 0) end
+  local n = require("fg.state.migrate").run(from or options.state_dir or state.DEFAULT, options.state,
+    function(fmt, ...) if not fgrun.quiet then print(fmt:format(...)) end end)
+  print(("%d journal%s moved; runs now need --state %s"):format(n, n == 1 and "" or "s", options.state))
 end
 
 -- fg.retry(fn, {on={codes}, timeout=, delay=}) -> fn's results.

@@ -3,9 +3,9 @@
 -- run rolls back, a re-run resumes, and --destroy needs nothing but the
 -- journal. See HACKING.md ("Deployments") for the journal's life cycle.
 local fgrun = require "fgrun"
-local fs = require "fgrun.fs"
 local json = require "json"
 local journal_mod = require "fg.journal"
+local state = require "fg.state"
 local actions = require "fg.actions"
 local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
@@ -19,20 +19,6 @@ deployment.__index = deployment
 -- started: nothing after it exists, so the recipe need not run further.
 local STOP = setmetatable({}, { __tostring = function() return "destroy: end of the recorded steps" end })
 deployment.STOP = STOP
-
-local function read_first_line(path)
-  local f = io.open(path, "r")
-  if not f then return nil end
-  local line = f:read("l")
-  f:close()
-  return line
-end
-
-local function holder_text()
-  local pid = (read_first_line("/proc/self/stat") or ""):match("^(%d+)") or "?"
-  local host = read_first_line("/proc/sys/kernel/hostname") or "?"
-  return ("pid %s on %s since %s\n"):format(pid, host, os.date("!%Y-%m-%dT%H:%M:%SZ"))
-end
 
 local function canonical(v)
   return json.encode(v, { sort_keys = true })
@@ -61,41 +47,38 @@ local function describe(spec, result)
   return result.id or result.arn or result.name
 end
 
--- deployment.new(name, {state_dir=, env=, destroy=, keep=, inspect=}) ->
--- deployment. Takes the deployment's lock (the second run says who holds
--- it) and reads its journal. With inspect, it only reads: no lock, no
--- steps, no summary (a recipe's status and logs actions).
+-- deployment.new(name, {state=, env=, destroy=, keep=, inspect=}) ->
+-- deployment. state: where journals live (fg/state.lua: a folder, default
+-- ./.fgrun, or s3://bucket/prefix). Takes the deployment's lock (the second
+-- run says who holds it) and reads its journal. With inspect, it only
+-- reads: no lock, no steps, no summary (a recipe's status and logs actions).
 function deployment.new(name, opts)
   if type(name) ~= "string" or not name:match("^[%w][%w%-_.]*$") then
     error("fg.deployment: the name must be letters, digits, '-', '_' or '.', got " .. tostring(name), 2)
   end
   opts = opts or {}
   local env = opts.env
-  local dir = opts.state_dir or "./.fgrun"
-  local base = dir .. "/" .. name .. (env and ("." .. env) or "")
+  local store = state.open(opts.state)
   local self = setmetatable({
     name = name, env = env, id = name .. (env and ("." .. env) or ""),
     destroying = opts.destroy or false, keep = opts.keep or false, inspecting = opts.inspect or false,
     run_id = fgrun.uuid4():sub(1, 8), specs = {}, seen = {}, outputs = {},
   }, deployment)
-  if self.destroying and not fs.exists(base .. ".json") then
-    self.nothing_to_destroy = base .. ".json"
+  if self.destroying and not store:exists(self.id) then
+    self.nothing_to_destroy = store:where(self.id)
     return self
   end
   if self.inspecting then
-    self.journal = journal_mod.open(base .. ".json")
+    self.journal = journal_mod.open(store, self.id)
     return self
   end
-  local ok, err = fs.mkdir(dir, 448)
-  if not ok then error(err, 0) end
-  journal_mod.check_private(dir, "state folder")
-  local lock, holder = fs.lock(base .. ".lock", holder_text())
-  if not lock then
-    error(("deployment %s is in use by another run (%s); wait for it to finish")
-      :format(self.id, (holder or "unknown"):gsub("%s+$", "")), 0)
+  self.lock = store:lock(self.id)
+  local ok, j = pcall(journal_mod.open, store, self.id)
+  if not ok then
+    self.lock:release(false) -- an S3 lock would outlive the process
+    error(j, 0)
   end
-  self.lock = lock
-  self.journal = journal_mod.open(base .. ".json")
+  self.journal = j
   self.report = report_mod.new(name, env)
   return self
 end
@@ -514,6 +497,17 @@ end
 function deployment:finish(ok, err, message)
   if self.finished then return end
   self.finished = true
+  -- the lock goes however this ends (an S3 lock would outlive the process)
+  local _ <close> = setmetatable({}, { __close = function() self:close(false) end })
+  if self.journal and (self.destroying or not ok) then
+    -- before anything is undone: is the journal still this run's? (S3 state)
+    pcall(self.journal.verify, self.journal)
+  end
+  if self.journal and self.journal.stale then
+    -- changed behind this run's back: another run owns it now
+    io.stderr:write(("%s: nothing rolled back or removed: %s\n"):format(self.id, self.journal.stale))
+    return
+  end
   if self.destroying then
     if not ok and err ~= STOP then
       io.stderr:write(("the recipe stopped early (%s); destroying what the journal records\n"):format(escape(message, true)))
@@ -542,21 +536,22 @@ function deployment:finish(ok, err, message)
     end
     self.journal:save()
     self:close(false)
-    self.report:say("kept for inspection (--keep); remove with: fgrun --destroy %s", arg and arg[0] or self.journal.path)
+    local location = self.journal.store.location
+    self.report:say("kept for inspection (--keep); remove with: fgrun %s--destroy %s",
+      state.is_s3(location) and ("--state " .. location .. " ") or "", arg and arg[0] or self.journal.path)
     return
   end
   self:rollback()
   self.report:summary("rolled back", {})
 end
 
--- deployment.from_journal(path) -> a deployment in destroy mode, built
--- from the journal file alone.
-function deployment.from_journal(path)
-  local name_env = path:match("([^/]+)%.json$")
-  if not name_env or not fs.exists(path) then error("no journal at " .. path, 0) end
-  local dir = path:match("^(.*)/[^/]+$") or "."
+-- deployment.from_journal(address) -> a deployment in destroy mode, built
+-- from the journal alone (a path, or s3://bucket/prefix/NAME.json).
+function deployment.from_journal(address)
+  local location, name_env = state.journal_address(address)
+  if not state.open(location):exists(name_env) then error("no journal at " .. address, 0) end
   local name, env = name_env:match("^([^.]+)%.(.+)$")
-  return deployment.new(name or name_env, { state_dir = dir, env = env, destroy = true })
+  return deployment.new(name or name_env, { state = location, env = env, destroy = true })
 end
 
 return deployment

@@ -1,8 +1,8 @@
 -- A deployment's journal: what each step created and how to remove it, as
--- JSON data, written atomically (temporary file, fsync, rename) with mode
--- 0600. It holds no secret; inputs that look like one are refused.
+-- JSON data, kept in a store (fg/state.lua: a folder, or S3) that replaces
+-- it whole on every save. It holds no secret; inputs that look like one are
+-- refused.
 local json = require "json"
-local fs = require "fgrun.fs"
 
 local journal = {}
 journal.__index = journal
@@ -31,32 +31,18 @@ local function check_no_secrets(value, path)
 end
 journal.check_no_secrets = check_no_secrets
 
--- journal.check_private(path, what): raises unless path belongs to this
--- user and nobody else can write it (a journal drives --destroy).
-function journal.check_private(path, what)
-  local ok, why = fs.check_private(path)
-  if not ok then
-    error(("refusing the %s: %s. Whoever can write it could make fgrun remove or call what they "
-      .. "choose; if it is yours, make it private (chown, chmod go-w)"):format(what, why), 0)
-  end
-end
-
--- journal.open(path) -> journal (empty when the file does not exist).
--- A corrupt journal or one from a newer format is an error; the file is
--- left as it is; so is one that others could have written.
-function journal.open(path)
-  local self = setmetatable({ path = path }, journal)
-  local dir = path:match("^(.*)/[^/]+$") or "."
-  if fs.exists(dir) then journal.check_private(dir, "state folder") end
-  if fs.exists(path) then journal.check_private(path, "journal") end
-  local f = io.open(path, "rb")
-  if not f then
+-- journal.open(store, id) -> journal (empty when there is none); path is
+-- its address, for messages. A corrupt journal or one from a newer format
+-- is an error; it is left as it is.
+function journal.open(store, id)
+  local path = store:where(id)
+  local self = setmetatable({ store = store, id = id, path = path }, journal)
+  local text = store:read(id)
+  if not text then
     self.data = { format = FORMAT, steps = json.array(), values = json.object(), outputs = json.object() }
     self.exists = false
     return self
   end
-  local text = f:read("a")
-  f:close()
   local ok, data = pcall(json.decode, text)
   if not ok or type(data) ~= "table" or type(data.steps) ~= "table" then
     error(("journal %s is corrupt (%s); nothing was changed. Move it away to start afresh, "
@@ -72,16 +58,29 @@ function journal.open(path)
   return self
 end
 
+-- A store's refusal (the journal changed behind this run's back) makes
+-- the journal stale (why, in self.stale): no longer this run's to act on.
+function journal:check(ok, why)
+  if not ok then
+    self.stale = why
+    error(why, 0)
+  end
+end
+
+-- Raises (and makes the journal stale) when it changed in its store
+-- since this run read or wrote it.
+function journal:verify()
+  self:check(self.store:unchanged(self.id))
+end
+
 function journal:save()
   self.data.updated_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
-  local ok, err = fs.write_atomic(self.path, json.encode(self.data, { indent = 2, sort_keys = true }), 384)
-  if not ok then error("cannot write the journal: " .. err, 0) end
+  self:check(self.store:write(self.id, json.encode(self.data, { indent = 2, sort_keys = true })))
   self.exists = true
 end
 
 function journal:remove()
-  local ok, err = fs.remove(self.path)
-  if not ok then error("cannot remove the journal: " .. err, 0) end
+  self:check(self.store:remove(self.id))
   self.exists = false
 end
 

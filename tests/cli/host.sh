@@ -23,7 +23,7 @@ expect_match "--version names the program and Lua" '^fgrun [0-9]+\.[0-9]+\.[0-9]
 run --help
 missing=""
 for opt in -e -l -i " - " -- -v --verbose -q --quiet --no-color --env -D --destroy --keep \
-           --state-dir --region --profile --json --debug --version --help; do
+           --state-dir "--state " --force-unlock --migrate-state --region --profile --json --debug --version --help; do
     printf '%s' "$out" | grep -q -- "$opt" || missing="$missing $opt"
 done
 expect_eq "--help lists every option" "" "$missing"

@@ -1,0 +1,89 @@
+-- Where deployment journals live: a folder on this machine (fg.state.folder)
+-- or an S3 prefix a team and its CI share (fg.state.s3). Both are stores
+-- with the same methods, so the deployment code does not know which:
+--   store.location            the location as given ("./.fgrun", "s3://b/p")
+--   store:where(id)           the journal's address, for messages
+--   store:exists(id)          whether the journal is there
+--   store:read(id)            its text, or nil when there is none
+--   store:write(id, text)     replaces it whole (never half-written) -> true;
+--                             on S3 only if nobody changed it since this run
+--                             read it, else nil and why (nothing written)
+--   store:remove(id)          removes it (with the same condition on S3)
+--   store:unchanged(id)       true, or nil and why when it changed since this
+--                             run last read or wrote it (S3; a folder's
+--                             journal is guarded by its lock alone)
+--   Other failures raise.
+--   store:lock(id)            -> lock (lock:release(remove_file)); raises,
+--                             naming the holder, when another run has it
+--   store:journals()          the ids of every journal there, sorted
+--   store:force_unlock(lock_id) clears a stale lock (S3: its holder died)
+-- `id` is the deployment's name and environment ("fargate-alb.prod").
+local state = {}
+
+local DEFAULT = "./.fgrun"
+state.DEFAULT = DEFAULT
+
+-- state.is_s3(location) -> true for "s3://..." locations.
+function state.is_s3(location)
+  return type(location) == "string" and location:sub(1, 5) == "s3://"
+end
+
+-- state.open(location [, opts]) -> store. location: a folder, or
+-- s3://bucket[/prefix]; opts.s3: the S3 client (default aws.s3).
+function state.open(location, opts)
+  location = location or DEFAULT
+  if state.is_s3(location) then
+    local bucket, prefix = location:match("^s3://([^/]+)/*(.-)/*$")
+    if not bucket then
+      error(("state location %s: want s3://BUCKET/PREFIX"):format(location), 0)
+    end
+    return require("fg.state.s3").open(bucket, prefix, opts and opts.s3)
+  end
+  return require("fg.state.folder").open(location)
+end
+
+-- state.journal_address(address) -> location, id for a journal's address
+-- as fgrun prints it (".fgrun/app.prod.json", "s3://b/p/app.prod.json").
+function state.journal_address(address)
+  local location, id = address:match("^(.*)/([^/]+)%.json$")
+  if not location then location, id = ".", address:match("^([^/]+)%.json$") end
+  if not id or id == "" then error("not a journal address (want PATH/NAME.json or s3://BUCKET/PREFIX/NAME.json): " .. address, 0) end
+  if location == "s3:/" then error("not a journal address (no bucket): " .. address, 0) end
+  return location, id
+end
+
+local function read_all(path)
+  local f = io.open(path, "r")
+  if not f then return "" end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- The user's name from /etc/passwd when USER and LOGNAME are not set
+-- (containers, CI), else "uid N".
+local function user_name()
+  local uid = read_all("/proc/self/status"):match("\nUid:%s+(%d+)") or "?"
+  for line in read_all("/etc/passwd"):gmatch("[^\n]+") do
+    local name, id = line:match("^([^:]+):[^:]*:(%d+):")
+    if id == uid then return name end
+  end
+  return "uid " .. uid
+end
+
+-- state.holder() -> who this run is, for a lock: user, host, pid,
+-- started_at, and ci (the CI run's address, when there is one).
+function state.holder()
+  local ci
+  local server, repo, run = os.getenv("GITHUB_SERVER_URL"), os.getenv("GITHUB_REPOSITORY"), os.getenv("GITHUB_RUN_ID")
+  if server and repo and run then ci = ("%s/%s/actions/runs/%s"):format(server, repo, run) end
+  return {
+    user = os.getenv("USER") or os.getenv("LOGNAME") or user_name(),
+    host = read_all("/proc/sys/kernel/hostname"):match("^[^\n]+") or "?",
+    pid = tonumber(read_all("/proc/self/stat"):match("^(%d+)")) or 0,
+    started_at = os.date("!%Y-%m-%dT%H:%M:%SZ"),
+    ci = ci,
+  }
+end
+
+return state
