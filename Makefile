@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 CC      ?= cc
 
 # Debian packages, by pkg-config name; tools/deps.sh installs them.
-PKGS := lua5.4 libcjson libcurl expat libarchive libedit openssl zlib
+PKGS := lua5.4 libcjson libcurl expat libarchive libedit openssl zlib libcbor
 
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
@@ -13,7 +13,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) \
              $(shell pkg-config --cflags $(PKGS))
 # libcurl, libarchive and OpenSSL are not linked but opened on first use
 # (runtime/lazy_*.c): with what they pull in they cost milliseconds at every start
-# (zlib too: only a gzipped botocore model needs it).
+# (zlib too: only a gzipped botocore model needs it; libcbor: only the
+# smithy-rpc-v2-cbor protocol).
 LINKED_PKGS := lua5.4 libcjson expat libedit
 LIBS    = $(shell pkg-config --libs $(LINKED_PKGS)) -ldl -lm
 

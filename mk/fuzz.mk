@@ -6,14 +6,14 @@
 #       FUZZ_SECONDS from its seed corpus (tests/fuzz/run.sh)
 #   make soak   the long forms: fault scenarios (tests/fault/soak.sh) and
 #               fuzzing for SOAK_FUZZ_SECONDS (300) each
-# Targets: xml json jmespath response (Lua-driven, tests/fuzz/targets/),
+# Targets: xml json jmespath response cbor (Lua-driven, tests/fuzz/targets/),
 # sigv4 docker_stream config_file (C, tests/fuzz/fuzz_<target>.c).
 
 FUZZ_B       := build/fuzz
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 SOAK_FUZZ_SECONDS ?= 300
-FUZZ_LUA_TARGETS := xml json jmespath response
+FUZZ_LUA_TARGETS := xml json jmespath response cbor
 FUZZ_C_TARGETS   := sigv4 docker_stream config_file
 FUZZ_TARGETS ?= $(FUZZ_LUA_TARGETS) $(FUZZ_C_TARGETS)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

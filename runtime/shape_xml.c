@@ -6,8 +6,9 @@
  * json.object_mt, timestamps are ISO-8601 UTC text, blobs are decoded).
  *
  * Elements are numbered in document order, the root is 1. An element's
- * text is its own character data (that of its children not included);
- * attributes are dropped: neither protocol gives them meaning. The document
+ * text is its own character data (that of its children not included).
+ * Attributes are kept for the members that say xmlAttribute (rest-xml:
+ * S3's Grantee xsi:type), namespace declarations left out. The document
  * lives in a userdata (freed by its __gc), so an error raised mid-walk
  * cannot leak it. */
 #include <ctype.h>
@@ -30,6 +31,7 @@ static const char OBJECT_MT_KEY[] = "fg.json.object";
 
 struct element {
     uint32_t tag;          /* local name (prefix dropped): index in tags */
+    uint32_t attrs;        /* 1 + index in attrs of its first attribute; 0 when none */
     size_t text, text_len; /* character data, in texts */
     int has_text;          /* 0 when the element has no character data */
     uint32_t first, next;  /* first child, next sibling; 0 when none */
@@ -39,6 +41,13 @@ struct element {
 struct bytes {
     char *p;
     size_t n, cap;
+};
+
+/* An attribute of an element: its qualified name and value, in texts.
+ * The attributes of an element are consecutive. */
+struct attribute {
+    uint32_t element;
+    size_t name, name_len, value, value_len;
 };
 
 /* A distinct element name, in names. */
@@ -57,6 +66,8 @@ struct doc {
     uint32_t ntags, tags_cap;
     uint32_t *slots; /* tag index + 1, 0 when free */
     size_t nslots;
+    struct attribute *attrs;
+    size_t nattrs, attrs_cap;
 };
 
 /* Parsing state, on the C stack while XML_Parse runs. */
@@ -81,6 +92,7 @@ static void doc_free(struct doc *d)
     free(d->texts.p);
     free(d->tags);
     free(d->slots);
+    free(d->attrs);
     memset(d, 0, sizeof *d);
 }
 
@@ -193,6 +205,38 @@ static uint32_t doc_add(struct doc *d, const char *name, size_t len)
     return n;
 }
 
+/* Adds an attribute to element e (the last one added); namespace
+ * declarations are left out. Returns 0 when out of memory. */
+static int add_attribute(struct doc *d, uint32_t e, const char *name, size_t name_len,
+                         const char *value, size_t value_len)
+{
+    if (name_len >= 5 && memcmp(name, "xmlns", 5) == 0 && (name_len == 5 || name[5] == ':'))
+        return 1;
+    if (d->nattrs == d->attrs_cap) {
+        size_t cap = d->attrs_cap ? 2 * d->attrs_cap : 8;
+        struct attribute *attrs = realloc(d->attrs, cap * sizeof *attrs);
+        if (!attrs)
+            return 0;
+        d->attrs = attrs;
+        d->attrs_cap = cap;
+    }
+    struct attribute *a = &d->attrs[d->nattrs];
+    a->element = e;
+    a->name = d->texts.n;
+    a->name_len = name_len;
+    if (!bytes_add(&d->texts, name, name_len))
+        return 0;
+    a->value = d->texts.n;
+    a->value_len = value_len;
+    if (!bytes_add(&d->texts, value, value_len))
+        return 0;
+    if (!d->el[e].attrs)
+        d->el[e].attrs = (uint32_t)++d->nattrs;
+    else
+        d->nattrs++;
+    return d->nattrs < UINT32_MAX;
+}
+
 static void stop(struct builder *b)
 {
     b->failed = 1;
@@ -237,8 +281,14 @@ static void start_element(struct builder *b, const char *qname, size_t len)
 
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
-    (void)attrs;
-    start_element(ud, name, strlen(name));
+    struct builder *b = ud;
+    start_element(b, name, strlen(name));
+    if (b->failed)
+        return;
+    uint32_t e = b->open[b->depth - 1].element;
+    for (size_t i = 0; attrs[i]; i += 2)
+        if (!add_attribute(b->d, e, attrs[i], strlen(attrs[i]), attrs[i + 1], strlen(attrs[i + 1])))
+            stop(b);
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
@@ -353,13 +403,21 @@ static int plain_text(struct builder *b, const char *p, const char *end)
     return !b->failed;
 }
 
+/* The attributes of a plain start tag, read before its element is added. */
+struct plain_attributes {
+    const char *names[8], *values[8];
+    size_t lens[8], value_lens[8];
+    int count;
+};
+
 /* Reads a start tag's attributes from *pp up to its '>' or "/>" (which is
- * left at *pp); returns 0 to give up. Attributes are checked, not kept. */
-static int plain_attributes(const char **pp, const char *end)
+ * left at *pp) into a; returns 0 to give up. A value with a tab or a line
+ * break gives up too: expat turns those into spaces. */
+static int plain_attributes(const char **pp, const char *end, struct plain_attributes *a)
 {
     const char *p = *pp;
-    const char *names[8];
-    size_t lens[8];
+    const char **names = a->names;
+    size_t *lens = a->lens;
     int count = 0;
     for (;;) {
         const char *before = p;
@@ -391,10 +449,13 @@ static int plain_attributes(const char **pp, const char *end)
         if (!close)
             return 0;
         for (const char *q = p + 1; q < close; q++)
-            if (*q == '<' || *q == '&' || !is_plain_char((unsigned char)*q))
+            if (*q == '<' || *q == '&' || *q == '\t' || *q == '\n' || !is_plain_char((unsigned char)*q))
                 return 0;
+        a->values[count - 1] = p + 1;
+        a->value_lens[count - 1] = (size_t)(close - p - 1);
         p = close + 1;
     }
+    a->count = count;
     *pp = p;
     return 1;
 }
@@ -451,13 +512,18 @@ static int read_plain(struct builder *b, const char *s, size_t len)
             return 0;
         const char *qname = p;
         p += n;
-        if (!plain_attributes(&p, end))
+        struct plain_attributes attrs;
+        if (!plain_attributes(&p, end, &attrs))
             return 0;
         int empty = *p == '/';
         if (empty && (p + 1 >= end || p[1] != '>'))
             return 0;
         p += empty ? 2 : 1;
         start_element(b, qname, n);
+        for (int i = 0; i < attrs.count && !b->failed; i++)
+            if (!add_attribute(b->d, b->open[b->depth - 1].element, attrs.names[i], attrs.lens[i],
+                               attrs.values[i], attrs.value_lens[i]))
+                stop(b);
         if (empty)
             on_end(b, NULL);
         if (b->failed)
@@ -622,6 +688,97 @@ static void push_xml_members(struct walk *w, int shape)
     lua_setfield(L, shape, "_xml_members");
 }
 
+/* Pushes the list of {member name, attribute name} of the structure at
+ * index shape's xmlAttribute members, or false when it has none; cached
+ * on it as _xml_attributes. */
+static void push_attribute_members(lua_State *L, int shape)
+{
+    if (lua_getfield(L, shape, "_xml_attributes") != LUA_TNIL)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    int list = lua_gettop(L);
+    if (lua_getfield(L, shape, "members") == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, list + 1)) {
+            lua_getfield(L, -1, "xmlAttribute");
+            int is_attribute = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            if (is_attribute) {
+                lua_createtable(L, 2, 0);
+                lua_pushvalue(L, -3);
+                lua_rawseti(L, -2, 1);
+                if (lua_getfield(L, -2, "locationName") == LUA_TNIL) {
+                    lua_pop(L, 1);
+                    lua_pushvalue(L, -3);
+                }
+                lua_rawseti(L, -2, 2);
+                lua_rawseti(L, list, (lua_Integer)lua_rawlen(L, list) + 1);
+            }
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    if (lua_rawlen(L, list) == 0) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, shape, "_xml_attributes");
+}
+
+/* Does an attribute's qualified name match a member's "prefix:name" or
+ * "name"? A prefixed name matches that name under any prefix (as botocore
+ * reads it: the document chooses its prefixes), a plain one only itself. */
+static int attribute_matches(const char *qname, size_t len, const char *want, size_t want_len)
+{
+    const char *colon = memchr(want, ':', want_len);
+    const char *local = memchr(qname, ':', len);
+    if (!colon)
+        return !local && len == want_len && memcmp(qname, want, len) == 0;
+    if (!local)
+        return 0;
+    size_t want_local = want_len - (size_t)(colon + 1 - want), have_local = len - (size_t)(local + 1 - qname);
+    return want_local == have_local && memcmp(local + 1, colon + 1, have_local) == 0;
+}
+
+/* Sets out's xmlAttribute members from element e's attributes (a member
+ * read from a child element of the same name stays, as botocore has it). */
+static void read_attributes(struct walk *w, int shape, uint32_t e, int out)
+{
+    lua_State *L = w->L;
+    const struct doc *d = w->d;
+    push_attribute_members(L, shape);
+    if (!lua_istable(L, -1) || !d->el[e].attrs) {
+        lua_pop(L, 1);
+        return;
+    }
+    int list = lua_gettop(L);
+    for (lua_Integer i = 1; lua_rawgeti(L, list, i) == LUA_TTABLE; i++) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        size_t want_len;
+        const char *want = lua_tolstring(L, -1, &want_len);
+        lua_pushvalue(L, -2);
+        if (lua_rawget(L, out) == LUA_TNIL && want) {
+            for (size_t a = d->el[e].attrs - 1; a < d->nattrs && d->attrs[a].element == e; a++) {
+                const struct attribute *at = &d->attrs[a];
+                if (attribute_matches(d->texts.p + at->name, at->name_len, want, want_len)) {
+                    lua_pushvalue(L, -3);
+                    if (at->value_len)
+                        lua_pushlstring(L, d->texts.p + at->value, at->value_len);
+                    else
+                        lua_pushliteral(L, "");
+                    lua_rawset(L, out);
+                    break;
+                }
+            }
+        }
+        lua_pop(L, 4);
+    }
+    lua_pop(L, 2);
+}
+
 /* The locationName of shape[ref_field] or fallback: pushed. */
 static void push_location(lua_State *L, int shape, const char *ref_field, const char *fallback)
 {
@@ -748,6 +905,7 @@ static void push_structure(struct walk *w, int shape, uint32_t e)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+    read_attributes(w, shape, e, out);
 }
 
 static void push_list(struct walk *w, int shape, uint32_t e)

@@ -61,6 +61,11 @@ static int uri_encode(struct fg_aws_buf *b, const char *s, size_t n, int keep_sl
 	return 0;
 }
 
+int fg_sigv4_uri_encode(struct fg_aws_buf *b, const char *s, size_t n)
+{
+	return uri_encode(b, s, n, 0);
+}
+
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9') return c - '0';

@@ -220,7 +220,7 @@ function M.new(model, key, opts)
   function methods.presign(snake, params, expires)
     local op, name = operation(snake)
     local req = prepare(op, name, params)
-    return with_transport(name, function(t) return t:presign(req, expires) end, req.s3_bucket)
+    return (with_transport(name, function(t) return t:presign(req, expires) end, req.s3_bucket))
   end
 
   if is_s3 then

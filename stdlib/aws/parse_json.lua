@@ -20,10 +20,10 @@ function M.decode(body)
   return shapejson.parse(body)
 end
 
--- code, message of an error answer (botocore's rules: x-amzn-ErrorType,
--- then __type or code in the body; "ns#Name:uri" becomes "Name").
-function M.error_code(headers, tree)
-  local body = tree and shapejson.value(tree)
+-- code, message of an error answer whose body decodes to body (botocore's
+-- rules: x-amzn-ErrorType, then __type or code in the body; "ns#Name:uri"
+-- becomes "Name"); the smithy-rpc-v2-cbor protocol's errors follow them too.
+function M.error_fields(headers, body)
   local code = headers["x-amzn-errortype"]
   if (code == nil or code == "") and type(body) == "table" then
     code = body.__type or body.code
@@ -43,6 +43,11 @@ function M.error_code(headers, tree)
     message = body.message or body.Message or body.errorMessage
   end
   return code, type(message) == "string" and message or ""
+end
+
+-- code, message of an error answer from its parsed body (decode's tree).
+function M.error_code(headers, tree)
+  return M.error_fields(headers, tree and shapejson.value(tree))
 end
 
 return M

@@ -35,6 +35,12 @@ function M.structure(model, shape, doc, e)
   return shapexml.structure(model, shape, doc, e)
 end
 
+-- The text of element e's child named name, or nil.
+function M.child_text(doc, e, name)
+  local c = child(doc, e, name)
+  return c and text(doc, c) or nil
+end
+
 -- code, message, request id and <Error> element of an error answer:
 -- <ErrorResponse><Error>... (query), <Response><Errors><Error>... (ec2).
 function M.error_fields(doc)

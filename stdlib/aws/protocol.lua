@@ -197,8 +197,9 @@ function rest_xml.answer(model, op, status, headers, body)
   if not doc then return nil, unexpected(status, body, why) end
   local code, message, body_request_id, node = parse.error_fields(doc)
   if not code then return nil, unexpected(status, body, "no error code") end
+  -- S3: a bucket's region from the header, else from the error (AuthorizationHeaderMalformed's <Region>)
   local err = {code = code, message = message, status = status, request_id = body_request_id or request_id,
-               bucket_region = headers["x-amz-bucket-region"]}
+               bucket_region = headers["x-amz-bucket-region"] or (node and parse.child_text(doc, node, "Region"))}
   local shape = error_shape(model, op, code)
   if shape then
     err.data = parse.structure(model, shape, doc, node)
@@ -207,8 +208,30 @@ function rest_xml.answer(model, op, status, headers, body)
   return nil, err
 end
 
+-- smithy-rpc-v2-cbor: a POST per operation, CBOR bodies.
+local cbor_protocol = {}
+
+function cbor_protocol.request(model, op, params)
+  return require("aws.serialize_cbor").request(model, op, params)
+end
+
+function cbor_protocol.answer(model, op, status, headers, body)
+  local parse = require "aws.parse_cbor"
+  if status >= 200 and status < 300 then -- a body that cannot be read raises: see M.answer
+    return parse.output(model, op.output and model:target(op.output), body)
+  end
+  local tree, why = parse.decode(body)
+  local code, message = parse.error_code(headers, tree)
+  if not code then return nil, unexpected(status, body, tree and "no error code" or why) end
+  local err = {code = code, message = message, status = status, request_id = request_id_header(headers)}
+  local shape = error_shape(model, op, code)
+  if shape and tree then err.data = parse.output(model, shape, body) end
+  return nil, err
+end
+
 local PROTOCOLS = {json = json_protocol, query = xml_protocol, ec2 = xml_protocol,
-                   ["rest-json"] = rest_json, ["rest-xml"] = rest_xml}
+                   ["rest-json"] = rest_json, ["rest-xml"] = rest_xml,
+                   ["smithy-rpc-v2-cbor"] = cbor_protocol}
 
 -- botocore's order of preference when a model lists several protocols.
 local PREFERRED = {"json", "rest-json", "rest-xml", "smithy-rpc-v2-cbor", "query", "ec2"}

@@ -8,23 +8,7 @@
 local json = require "json"
 local jmespath = require "jmespath"
 
-local has_fgrun, fgrun = pcall(require, "fgrun")
-local clock = has_fgrun and fgrun.monotonic or os.clock
-
-local MIN_SECONDS = 0.2
-
--- Microseconds per call of fn, repeated until MIN_SECONDS have passed.
-local function time_us(fn)
-  fn()
-  local n = 1
-  while true do
-    local start = clock()
-    for _ = 1, n do fn() end
-    local elapsed = clock() - start
-    if elapsed >= MIN_SECONDS then return elapsed / n * 1e6 end
-    n = n * 2
-  end
-end
+local time_us = dofile("tests/bench/time_us.lua")
 
 local function read_file(path)
   local f = io.open(path, "rb")

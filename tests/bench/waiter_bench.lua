@@ -9,19 +9,7 @@ local fgrun = require "fgrun"
 local waiter = require "aws.waiter"
 local fake = dofile("tests/fixtures/fake_client.lua")
 
-local MIN_SECONDS = 0.2
-
-local function time_us(fn)
-  fn()
-  local n = 1
-  while true do
-    local start = fgrun.monotonic()
-    for _ = 1, n do fn() end
-    local elapsed = fgrun.monotonic() - start
-    if elapsed >= MIN_SECONDS then return elapsed / n * 1e6 end
-    n = n * 2
-  end
-end
+local time_us = dofile("tests/bench/time_us.lua")
 
 local ecs = fake.load("waiters/ecs")
 local elbv2 = fake.load("waiters/elbv2")

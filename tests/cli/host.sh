@@ -130,7 +130,7 @@ LUA
 for sig in INT TERM; do
     "$FGRUN" "$tmp/busy.lua" >"$tmp/sig.out" 2>"$tmp/sig.err" &
     pid=$!
-    for _ in $(seq 50); do grep -q ready "$tmp/sig.out" 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 300); do grep -q ready "$tmp/sig.out" 2>/dev/null && break; sleep 0.1; done
     kill -s "$sig" "$pid"; wait "$pid"; rc=$?
     expect_eq "SIG$sig exits 130" "130" "$rc"
     expect_match "SIG$sig raises 'interrupted' that Lua code can catch" "caught: .*interrupted" "$(cat "$tmp/sig.out")"
@@ -138,7 +138,7 @@ done
 
 "$FGRUN" -e 'io.stdout:setvbuf("no") print("ready") require("fgrun").sleep(30)' >"$tmp/sig.out" 2>"$tmp/sig.err" &
 pid=$!
-for _ in $(seq 50); do grep -q ready "$tmp/sig.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q ready "$tmp/sig.out" 2>/dev/null && break; sleep 0.1; done
 start=$(date +%s%N); kill -TERM "$pid"; wait "$pid"; rc=$?; end=$(date +%s%N)
 expect_eq "a signal ends fgrun.sleep: exit 130" "130" "$rc"
 if [ $(( (end - start) / 1000000 )) -lt 2000 ]; then tap_pass "fgrun.sleep wakes at once on a signal"
@@ -147,7 +147,7 @@ else tap_fail "fgrun.sleep wakes at once on a signal" "took $(( (end - start) / 
 "$FGRUN" -e 'io.stdout:setvbuf("no") print("ready") pcall(function() while true do end end) while true do end' \
     >"$tmp/sig.out" 2>&1 &
 pid=$!
-for _ in $(seq 50); do grep -q ready "$tmp/sig.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q ready "$tmp/sig.out" 2>/dev/null && break; sleep 0.1; done
 kill -INT "$pid"; sleep 0.3; kill -INT "$pid"; wait "$pid"; rc=$?
 expect_eq "a second signal exits at once with 130" "130" "$rc"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libcurl, libarchive and libcrypto are opened on first use (runtime/lazy_*.c):
+# libcurl, libarchive, libcrypto and libcbor are opened on first use (runtime/lazy_*.c):
 # not linked, not mapped by a run that does not need them, mapped and working
 # once called, and a missing one is one clear line and exit 1.
 set -u
@@ -8,20 +8,20 @@ FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# mapped FGRUN CODE: runs CODE, then prints which of the three libraries
+# mapped FGRUN CODE: runs CODE, then prints which of the four libraries
 # the process has mapped (space-separated, in a fixed order).
 mapped() {
     "$1" -e "$2"'
         local maps = io.open("/proc/self/maps"):read("a")
         local seen = {}
-        for _, lib in ipairs{"libcurl", "libarchive", "libcrypto"} do
+        for _, lib in ipairs{"libcurl", "libarchive", "libcrypto", "libcbor"} do
             if maps:find(lib, 1, true) then seen[#seen + 1] = lib end
         end
         io.write(table.concat(seen, " "))' 2>&1
 }
 
-linked=$(ldd "$FGRUN" | grep -Eo 'lib(curl|archive|crypto|ssl)[^ ]*' | tr '\n' ' ')
-expect_eq "not linked against libcurl, libarchive or OpenSSL" "" "$linked"
+linked=$(ldd "$FGRUN" | grep -Eo 'lib(curl|archive|crypto|ssl|cbor)[^ ]*' | tr '\n' ' ')
+expect_eq "not linked against libcurl, libarchive, OpenSSL or libcbor" "" "$linked"
 
 expect_eq "json and uuid4 map none of them" "" \
     "$(mapped "$FGRUN" 'require("json").decode("[1]"); require("fgrun").uuid4()')"
@@ -34,6 +34,11 @@ expect_eq "sha256 through libcrypto" \
     "$("$FGRUN" -e 'io.write(require("aws.sigv4").sha256_hex("abc"))' 2>&1)"
 expect_eq "signing maps libcrypto" "libcrypto" \
     "$(mapped "$FGRUN" 'require("aws.sigv4").sha256_hex("abc")' | grep -o libcrypto)"
+
+expect_eq "a CBOR body read through libcbor" "true" \
+    "$("$FGRUN" -e 'io.write(tostring(require("aws.shapecbor").value("\xa1\x61\x61\xf5").a))' 2>&1)"
+expect_eq "reading CBOR maps libcbor" "libcbor" \
+    "$(mapped "$FGRUN" 'require("aws.shapecbor").value("\xa0")' | grep -o libcbor)"
 
 mkdir -p "$tmp/ctx"
 printf 'FROM scratch\n' > "$tmp/ctx/Dockerfile"

@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 seconds=${1:?usage: run.sh SECONDS [TARGET...]}; shift
-targets=${*:-xml json jmespath response sigv4 docker_stream config_file}
+targets=${*:-xml json jmespath response cbor sigv4 docker_stream config_file}
 bins=build/fuzz/bin work=build/fuzz
 vectors=${FGRUN_VECTORS:-../shared/vectors}
 rm -rf "$work/vector-seeds"

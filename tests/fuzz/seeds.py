@@ -4,6 +4,7 @@ vectors read in place (never copied into the repository), into OUT/<target>/.
 
   seeds.py VECTORS_DIR OUT_DIR
 """
+import base64
 import glob
 import hashlib
 import json
@@ -32,7 +33,12 @@ def main():
         for j, suite in enumerate(json.load(open(path))):
             for k, case in enumerate(suite.get("cases", [])):
                 body = case.get("response", {}).get("body") or ""
-                target = "json" if os.path.basename(path).startswith("json") else "xml"
+                name = os.path.basename(path)
+                if name.startswith("smithy-rpc-v2-cbor"):
+                    # cbor: service, operation (two bytes), status, the body (base64 in the vectors)
+                    write(out, "cbor", bytes([i, j, k, k % 3]) + base64.b64decode(body))
+                    continue
+                target = "json" if name.startswith("json") else "xml"
                 write(out, target, body)
                 # response: service, operation (two bytes), status, body
                 write(out, "response", bytes([i * 3 + j % 3, j, k, k % 6]) + body.encode())

@@ -87,7 +87,9 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in answer.headers:
             if k.lower() not in HOP_BY_HOP:
                 self.send_header(k, v)
-        self.send_header("Content-Length", str(len(answer.body)))
+        # a HEAD's answer has no body but the length a GET's would have
+        length = answer.header("Content-Length") if self.command == "HEAD" and not answer.body else None
+        self.send_header("Content-Length", length or str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
         self.wfile.flush()

@@ -66,6 +66,65 @@ describe("aws.s3", function()
     assert.matches("X%-Amz%-Expires=86400", url)
   end)
 
+  it("presigns with session credentials: the token signed into the URL, exactly as botocore does", function()
+    local token = "FwoGZXIvYXdzE//+token/with=chars"
+    local session = require("aws.creds").from_process(([[printf '{"Version":1,"AccessKeyId":"%s",]]
+      .. [["SecretAccessKey":"%s","SessionToken":"%s"}']]):format("AKIAIOSFODNN7EXAMPLE",
+      "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", token))
+    local real_now = fgrun.now
+    fgrun.now = function() return 1369353600 end -- 2013-05-24T00:00:00Z
+    local ok, url = pcall(function()
+      return client({credentials = session, endpoint_url = "https://s3.example.test"})
+        .presign("get_object", {Bucket = "examplebucket", Key = "a b/test.txt"}, 86400)
+    end)
+    fgrun.now = real_now
+    assert.is_true(ok, url)
+    assert.matches("X-Amz-Security-Token=FwoGZXIvYXdzE%2F%2F%2Btoken%2Fwith%3Dchars", url, 1, true)
+    -- botocore's URL for the same request at the same time (boto3, in a child)
+    local p = io.popen([[python3 - 2>&1 <<'EOF'
+import datetime
+import boto3, botocore.auth
+from botocore.config import Config
+botocore.auth.get_current_datetime = lambda *a, **k: datetime.datetime(2013, 5, 24)
+s3 = boto3.client("s3", region_name="us-east-1", endpoint_url="https://s3.example.test",
+                  aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                  aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                  aws_session_token="]] .. token .. [[",
+                  config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+print(s3.generate_presigned_url("get_object", Params={"Bucket": "examplebucket", "Key": "a b/test.txt"},
+                                ExpiresIn=86400))
+EOF]])
+    local boto = p:read("a"):gsub("%s+$", "")
+    p:close()
+    if not boto:match("^https://") then pending("no boto3 to compare with: " .. boto) return end
+    local function parts(u)
+      local base, query = u:match("^([^?]*)%?(.*)$")
+      local set = {}
+      for pair in query:gmatch("[^&]+") do set[pair] = true end
+      return base, set
+    end
+    local base, set = parts(url)
+    local boto_base, boto_set = parts(boto)
+    assert.equal(boto_base, base)
+    assert.same(boto_set, set) -- the signature included
+  end)
+
+  it("reads a bucket's region from a redirect's header, or from the error's <Region>", function()
+    local model = require("aws.model").embedded("s3")
+    local protocol = require "aws.protocol"
+    local rest_xml = assert(protocol.of(model.metadata))
+    local op = model:operation("GetObject")
+    op.name = "GetObject"
+    local _, err = protocol.answer(rest_xml, model, op, 400, {}, '<?xml version="1.0" encoding="UTF-8"?>\n'
+      .. "<Error><Code>AuthorizationHeaderMalformed</Code><Message>wrong region</Message>"
+      .. "<Region>eu-central-1</Region><RequestId>r</RequestId></Error>")
+    assert.equal("AuthorizationHeaderMalformed", err.code)
+    assert.equal("eu-central-1", err.bucket_region)
+    _, err = protocol.answer(rest_xml, model, op, 301, {["x-amz-bucket-region"] = "eu-west-1"}, "")
+    assert.equal("301", err.code)
+    assert.equal("eu-west-1", err.bucket_region)
+  end)
+
   it("refuses an expiry over seven days", function()
     local ok, err = pcall(client().presign, "get_object", {Bucket = "b-1", Key = "k"}, 8 * 24 * 3600)
     assert.is_false(ok)

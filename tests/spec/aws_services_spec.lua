@@ -61,6 +61,10 @@ describe("aws services against moto", function()
       {Key = "many/1"}, {Key = "many/2"}, {Key = "many/3"}, {Key = "dir/a b+c.txt"}}}}
     assert.equal(4, #deleted.Deleted)
     assert.equal(0, s3.list_objects_v2{Bucket = bucket}.KeyCount)
+    -- the grantee's type is an XML attribute (xsi:type)
+    local acl = s3.get_bucket_acl{Bucket = bucket}
+    assert.equal("CanonicalUser", acl.Grants[1].Grantee.Type)
+    assert.equal("FULL_CONTROL", acl.Grants[1].Permission)
     s3.delete_bucket{Bucket = bucket}
   end)
 

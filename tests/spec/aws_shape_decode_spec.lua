@@ -13,6 +13,8 @@ local SHAPES = {
     Flag = {shape = "Flag"}, Renamed = {shape = "Str", locationName = "wire"},
     Flat = {shape = "Names", flattened = true, locationName = "item"},
     Policy = {shape = "policyDocumentType"},
+    Kind = {shape = "Str", locationName = "xsi:type", xmlAttribute = true},
+    Plain = {shape = "Str", locationName = "plain", xmlAttribute = true},
   }},
   Int = {type = "integer"}, Long = {type = "long"}, Dbl = {type = "double"}, When = {type = "timestamp"},
   Data = {type = "blob"}, Doc = {type = "structure", members = {}, document = true},
@@ -112,6 +114,24 @@ describe("aws.shapexml", function()
     local fancy = PLAIN:gsub("<Int>7</Int>", "<!-- c --><Int>&#55;</Int>"):gsub("a &amp; b", "<![CDATA[a & b]]>")
     assert.are.equal(json.encode(from_xml(PLAIN), {sort_keys = true}),
                      json.encode(from_xml(fancy), {sort_keys = true}))
+  end)
+
+  it("reads xmlAttribute members from the element's attributes, a prefixed name under any prefix", function()
+    local v = from_xml('<?xml version="1.0" encoding="UTF-8"?>\n<Out xmlns="urn:x" '
+      .. 'xmlns:i="http://www.w3.org/2001/XMLSchema-instance" i:type="CanonicalUser" plain=""><Int>1</Int></Out>')
+    assert.are.equal("CanonicalUser", v.Kind)
+    assert.are.equal("", v.Plain)
+    assert.are.equal(1, v.Int)
+    -- values only expat reads (an entity; a tab, which it turns into a space), plain or not
+    v = from_xml('<Out xmlns:xsi="u" xsi:type="A &amp; B" plain="a\tb"/>')
+    assert.are.equal("A & B", v.Kind)
+    assert.are.equal("a b", v.Plain)
+    v = from_xml('<!-- c --><Out xmlns:xsi="u" xsi:type="T"/>')
+    assert.are.equal("T", v.Kind)
+    -- an unprefixed attribute is not a prefixed member, nor a namespace declaration any member
+    v = from_xml('<Out type="x" xmlns:plain="y"><Int>2</Int></Out>')
+    assert.is_nil(v.Kind)
+    assert.is_nil(v.Plain)
   end)
 
   it("gives expat's message for a document that is not well-formed", function()

@@ -3,7 +3,8 @@
 -- redacted: the Authorization and token headers; the values of the shapes
 -- the model marks sensitive (masked by the caller, aws.sensitive); and, as
 -- a backstop, fields such as SecretString, SecretAccessKey, SessionToken,
--- passwords and auth tokens in JSON, XML and form-encoded bodies.
+-- passwords and auth tokens in JSON, XML and form-encoded bodies (CBOR
+-- bodies are shown as JSON).
 local fgrun = require "fgrun"
 
 local M = {}
@@ -88,10 +89,28 @@ local function joined(body)
   return table.concat(parts)
 end
 
--- mask: the caller's masking of sensitive values (see aws.sensitive), or nil.
-local function body_lines(prefix, body, mask)
+-- True when headers say the body is CBOR (the smithy-rpc-v2-cbor protocol).
+local function is_cbor(headers)
+  for k, v in pairs(headers or {}) do
+    if k:lower() == "content-type" and type(v) == "string" and v:find("^application/cbor") then return true end
+  end
+  return false
+end
+
+-- A CBOR body as JSON text, so that it reads and redacts as JSON does.
+local function cbor_as_json(body)
+  local ok, v = pcall(require("aws.shapecbor").value, body)
+  if ok then ok, v = pcall(require("json").encode, v, {sort_keys = true}) end
+  if not ok then return ("(%d bytes of CBOR that do not decode)"):format(#body) end
+  return "(CBOR as JSON) " .. v
+end
+
+-- mask: the caller's masking of sensitive values (see aws.sensitive), or nil;
+-- cbor: the body is CBOR (shown as JSON, then masked and redacted).
+local function body_lines(prefix, body, mask, cbor)
   if type(body) == "table" then body = joined(body) end
   if body == nil or body == "" then return end
+  if cbor then body = cbor_as_json(body) end
   local shown = M.redact_body(mask and mask(body) or body)
   local more = ""
   if #shown > BODY_SHOWN then
@@ -121,7 +140,7 @@ function M.request(req, mask)
   url = url:gsub("%?(.*)$", function(q) return "?" .. M.redact_body(q) end)
   fgrun.log(2, "> %s %s", req.method, url)
   header_lines("> ", req.headers, mask)
-  body_lines("> ", req.body, mask)
+  body_lines("> ", req.body, mask, is_cbor(req.headers))
 end
 
 -- -vv: the answer as received (or the connection failure); mask as above.
@@ -134,7 +153,7 @@ function M.response(status, headers, body, ms, mask)
   end
   fgrun.log(2, "< %d (%d ms)", status, ms)
   header_lines("< ", headers, mask)
-  body_lines("< ", body, mask)
+  body_lines("< ", body, mask, is_cbor(headers))
 end
 
 local function describe(err)
