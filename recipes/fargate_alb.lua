@@ -14,19 +14,13 @@ local json = require "json"
 local fgrun = require "fgrun"
 local fga = require "fg.aws"
 
-local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
-local inspect = dofile(here .. "/lib/inspect.lua") -- status, url, logs
-local image_step = dofile(here .. "/lib/image.lua") -- build, smoke test, push, scan
-local network = dofile(here .. "/lib/network.lua") -- the VPC and subnets
-local action = inspect.action({ "deploy", "status", "url", "logs" })
-
 local p = fg.params{
   app_dir = "app",                     -- the service's build context, beside this file
   image = fg.optional "string",        -- deploy this image instead of building app_dir
   version = "v1.0",                    -- image tag, besides "latest"
   container_port = 3000,
   cpu = "256", memory = "512",         -- a Fargate size: 0.25 vCPU, 512 MiB
-  cpu_architecture = "X86_64",         -- or ARM64: the platform the image is built for
+  platform = "x86_64",                 -- the tasks' CPU architecture (or arm64); the image is built for it
   desired_count = 3,
   min_capacity = 2, max_capacity = 10, -- auto scaling bounds
   cpu_target = 70.0, memory_target = 80.0,
@@ -48,19 +42,36 @@ local p = fg.params{
 
 -- Values that AWS would refuse are refused here, before anything is made.
 fga.check(p, {
-  cpu = "task_definition.cpu", memory = "task_definition.memory", cpu_architecture = "task_definition.cpu_architecture",
+  cpu = "task_definition.cpu", memory = "task_definition.memory", platform = fg.image.platform,
   log_retention_days = "log_group.retention_days", health_check_path = "target_group.health_check_path",
   health_check_interval = "target_group.health_check_interval", health_check_timeout = "target_group.health_check_timeout",
   healthy_threshold = "target_group.healthy_threshold", unhealthy_threshold = "target_group.unhealthy_threshold",
   deregistration_delay = "target_group.deregistration_delay", secrets = require("fg.aws.secrets").check,
-  task_permissions = require("fg.aws.policy_document").check_scoped, fail_on_severity = image_step.check_severity,
+  task_permissions = require("fg.aws.policy_document").check_scoped,
+  fail_on_severity = fg.scan.rank,
 })
 
-local d = fg.deployment("fargate-alb", { inspect = action ~= "deploy" })
-if action ~= "deploy" then return inspect.run(d, action, arg[2]) end
+local d = fg.deployment("fargate-alb") -- status, url and logs [-f] are the actions of every deployment
+local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
 local res = fga.use(d)
 
--- ---- names and network --------------------------------------------------------
+-- ---- before anything is created: what the caller may do -------------------------
+
+local caller = d:read("caller", fg.caller) -- its account and partition, for ARNs
+local SERVICE_ROLES = { "ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com" }
+local function roles(prefix) return fg.arn{ service = "iam", resource = "role/" .. prefix .. "-*", account = caller.account,
+                                            partition = caller.partition } end
+fg.preflight(d, {
+  needs = {
+    { action = "iam:PassRole", resource = roles("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
+    { action = "iam:PassRole", resource = roles("ecsTaskRole"), why = "the tasks run with it" },
+    { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
+  },
+  tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
+  service_linked_roles = SERVICE_ROLES, caller = caller,
+})
+
+-- ---- names and network: one subnet per zone, two zones unless subnet_ids says --
 
 local suffix = d:value("suffix", function()
   return aws.secretsmanager.get_random_password{
@@ -69,23 +80,23 @@ local suffix = d:value("suffix", function()
 end)
 local function name(prefix) return prefix .. "-" .. suffix end
 
-local vpc, subnets
-if not d.destroying then
-  vpc, subnets = network.resolve{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids, min_zones = 2, why = "the load balancer" }
-end
+local net = d:read("network", function() return fg.network{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids } end)
+local vpc, subnets = net.vpc, net.subnets
 
--- ---- the image ----------------------------------------------------------------
+-- ---- the image: built and tried here before anything is created, then pushed ---
 
-local building = not d.destroying and not p.image
-local local_image = building and image_step.build{
+local app = not p.image and fg.image.build(d, {
   context = p.app_dir:sub(1, 1) == "/" and p.app_dir or (here .. "/" .. p.app_dir),
-  tag = ("fgrun-demo-%s:%s"):format(suffix, p.version), port = p.container_port,
-  health_path = p.health_check_path, smoke_test = p.smoke_test,
-} or nil
+  platform = p.platform, smoke_test = p.smoke_test and { port = p.container_port, path = p.health_check_path },
+})
+-- the account's service-linked roles of ECS and its auto scaling, made or
+-- awaited once the image is known to work
+fg.service_linked_roles(d, SERVICE_ROLES)
 
 local repository = res.ecr_repository("repository", { name = name("fargate-demo"), scan_on_push = true })
-local image = building and image_step.push(local_image, repository,
-  { version = p.version, fail_on_severity = p.fail_on_severity }) or p.image
+local pushed = app and fg.image.push(d, app, repository, { tags = { p.version, "latest" },
+                                                          fail_on_severity = p.fail_on_severity })
+local image = pushed and pushed.image or p.image
 
 -- ---- network rules: the load balancer reaches the tasks, the tasks reach HTTPS --
 
@@ -112,7 +123,7 @@ local cluster = res.ecs_cluster("cluster", { name = name("fargate-cluster"), cap
 local log_group = res.log_group("log_group", { name = "/ecs/" .. name("fargate-task"), retention_days = p.log_retention_days })
 
 local task_definition = res.task_definition("task_definition", {
-  family = name("fargate-task"), cpu = p.cpu, memory = p.memory, cpu_architecture = p.cpu_architecture,
+  family = name("fargate-task"), cpu = p.cpu, memory = p.memory, cpu_architecture = fg.image.platform(p.platform).ecs,
   execution_role = roles.execution.arn, task_role = roles.task.arn,
   containers = { {
     name = "fargate-demo-container", image = image, port = p.container_port, secrets = p.secrets,
@@ -155,47 +166,43 @@ res.scaling_policy("cpu_scaling", { cluster = cluster.name, service = service.na
 res.scaling_policy("memory_scaling", { cluster = cluster.name, service = service.name,
   name = service.name .. "-memory-scaling", metric = "ECSServiceAverageMemoryUtilization", target = p.memory_target })
 
--- ---- checks: they report, they never fail a deploy AWS calls healthy --------------------
+-- ---- checks: they report, and never fail a deploy AWS says is healthy -------
 
-local function check_deployment()
-  local escape = require("fgrun.text").escape -- what AWS answers may hold control bytes
-  local say = function(fmt, ...) if not fgrun.quiet then print(escape(fmt:format(...), true)) end end
-  say("checks:")
-  local s = aws.ecs.describe_services{ cluster = cluster.name, services = { service.name } }.services[1]
-  say("  service %s: %s, %d/%d running", s.serviceName, s.status, s.runningCount, s.desiredCount)
-  local tasks = aws.ecs.list_tasks{ cluster = cluster.name, serviceName = service.name }.taskArns
-  for _, t in ipairs(#tasks > 0 and aws.ecs.describe_tasks{ cluster = cluster.name, tasks = tasks }.tasks or {}) do
-    say("  task %s: %s, health %s, cpu %s, memory %s", t.taskArn:match("[^/]+$"), t.lastStatus,
-      t.healthStatus or "UNKNOWN", tostring(t.cpu), tostring(t.memory))
-  end
-  for _, t in ipairs(aws.elbv2.describe_target_health{ TargetGroupArn = target_group.arn }.TargetHealthDescriptions) do
-    say("  target %s: %s %s", t.Target.Id, t.TargetHealth.State, t.TargetHealth.Description or "")
-  end
+d:output("url", "http://" .. load_balancer.dns)
+d:output("service", service.arn)
+d:output("image", image)
+
+d:after_deploy(function()
   local http = require "http"
   local base = "http://" .. load_balancer.dns
-  local reachable, why = pcall(http.get, base .. "/health", { timeout = 5 })
-  if not reachable then
-    say("  HTTP checks skipped: %s cannot be reached from here (%s)", base, tostring(why.message or why))
-    return
+  fg.say("checks:")
+  fg.check("service", function()
+    local s = aws.ecs.describe_services{ cluster = cluster.name, services = { service.name } }.services[1]
+    return ("%s: %s, %d/%d running"):format(s.serviceName, s.status, s.runningCount, s.desiredCount)
+  end)
+  fg.check("targets", function()
+    local states = {}
+    for _, t in ipairs(aws.elbv2.describe_target_health{ TargetGroupArn = target_group.arn }.TargetHealthDescriptions) do
+      states[#states + 1] = t.Target.Id .. " " .. t.TargetHealth.State
+    end
+    return #states > 0 and table.concat(states, ", ") or "none registered yet"
+  end)
+  if not fg.check("GET /health", function()
+    return ("HTTP %d"):format(http.get(base .. "/health", { timeout = 5 }).status)
+  end) then
+    return fg.say("  HTTP checks skipped: %s cannot be reached from here", base)
   end
-  local spread, count = {}, 0
-  for _ = 1, 20 do
-    local ok, r = pcall(http.get, base .. "/", { timeout = 5 })
-    local okj, body = pcall(json.decode, ok and r.body or "")
-    local host = okj and type(body) == "table" and type(body.container) == "table" and body.container.hostname or "error"
-    if not spread[host] then count = count + 1 end
-    spread[host] = (spread[host] or 0) + 1
-  end
-  local parts = {}
-  for host, n in pairs(spread) do parts[#parts + 1] = host .. " " .. n end
-  table.sort(parts)
-  say("  20 requests over %d task(s): %s", count, table.concat(parts, ", "))
-end
-
-if not d.destroying then
-  local ok, err = pcall(check_deployment)
-  if not ok then print(require("fgrun.text").escape("  checks stopped: " .. tostring(err), true)) end
-  d:output("url", "http://" .. load_balancer.dns)
-  d:output("service", service.arn)
-  d:output("image", image)
-end
+  fg.check("20 requests", function()
+    local spread, parts = {}, {}
+    for _ = 1, 20 do
+      local ok, r = pcall(http.get, base .. "/", { timeout = 5 })
+      local got, body = ok and pcall(json.decode, r.body)
+      local host = got and type(body) == "table" and type(body.container) == "table" and body.container.hostname
+      host = host or (ok and ("HTTP " .. r.status) or "error")
+      spread[host] = (spread[host] or 0) + 1
+    end
+    for host, n in pairs(spread) do parts[#parts + 1] = tostring(host) .. " " .. n end
+    table.sort(parts)
+    return ("over %d task(s): %s"):format(#parts, table.concat(parts, ", "))
+  end)
+end)

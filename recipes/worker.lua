@@ -3,23 +3,18 @@
 -- fargate_alb.lua.
 --
 --   fgrun [--env NAME] [-D key=value ...] recipes/worker.lua   deploy or update
---   fgrun [--env NAME] recipes/worker.lua status | logs [-f]
+--   fgrun [--env NAME] recipes/worker.lua status | logs [-f]   (the actions of every deployment)
 --   fgrun [--env NAME] --destroy recipes/worker.lua            remove it all
 local fg = require "fg"
 local fgrun = require "fgrun"
 local fga = require "fg.aws"
-
-local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
-local inspect = dofile(here .. "/lib/inspect.lua") -- status, logs
-local network = dofile(here .. "/lib/network.lua") -- the VPC and subnets
-local action = inspect.action({ "deploy", "status", "logs" })
 
 local p = fg.params{
   image = "public.ecr.aws/docker/library/busybox:stable", -- the worker's image
   command = { "sh", "-c", "while true; do echo working; sleep 30; done" },
   environment = {},                    -- { NAME = "value" } into the container
   cpu = "256", memory = "512",
-  cpu_architecture = "X86_64",
+  platform = "x86_64",                 -- or arm64: the CPU architecture of the image and the tasks
   desired_count = 1,
   min_capacity = 1, max_capacity = 4, cpu_target = 70.0, -- scale on CPU between these
   spot = true,                         -- FARGATE_SPOT: a worker can be interrupted
@@ -32,19 +27,21 @@ local p = fg.params{
   deploy_timeout = 600,
 }
 fga.check(p, {
-  cpu = "task_definition.cpu", memory = "task_definition.memory", cpu_architecture = "task_definition.cpu_architecture",
+  cpu = "task_definition.cpu", memory = "task_definition.memory",
+  platform = fg.image.platform,
   log_retention_days = "log_group.retention_days", secrets = require("fg.aws.secrets").check,
   task_permissions = require("fg.aws.policy_document").check_scoped,
 })
 
-local d = fg.deployment("worker", { inspect = action ~= "deploy" })
-if action ~= "deploy" then return inspect.run(d, action, arg[2]) end
+local d = fg.deployment("worker")
 local res = fga.use(d)
 local suffix = d:value("suffix", function() return fgrun.uuid4():sub(1, 6) end)
 local function name(prefix) return prefix .. "-" .. suffix end
 
-local vpc, subnets
-if not d.destroying then vpc, subnets = network.resolve{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids } end
+local net = d:read("network", function()
+  return fg.network{ vpc_id = p.vpc_id, subnet_ids = p.subnet_ids, min_zones = 1 }
+end)
+local vpc, subnets = net.vpc, net.subnets
 
 -- no way in (a new group has no ingress rule); out only over HTTPS (the
 -- registry, logs, secrets, AWS APIs)
@@ -57,7 +54,7 @@ local roles = res.task_roles{ execution_name = name("worker-execution"), task_na
 local cluster = res.ecs_cluster("cluster", { name = name("worker") })
 local log_group = res.log_group("log_group", { name = "/ecs/" .. name("worker"), retention_days = p.log_retention_days })
 local task_definition = res.task_definition("task_definition", {
-  family = name("worker"), cpu = p.cpu, memory = p.memory, cpu_architecture = p.cpu_architecture,
+  family = name("worker"), cpu = p.cpu, memory = p.memory, cpu_architecture = fg.image.platform(p.platform).ecs,
   execution_role = roles.execution.arn, task_role = roles.task.arn,
   containers = { { name = "worker", image = p.image, command = p.command, environment = p.environment,
                    secrets = p.secrets, log_group = log_group.name } },

@@ -247,16 +247,16 @@ local function auth_of(operation, auth)
   fail(operation, "auth must be docker.ecr_login's result or {username=, password=, serveraddress=}")
 end
 
--- push(ref, {auth=, on_progress=function(event)}) -> {digest=, ref=}
+-- push(ref, {auth=, on_progress=function(event), quiet=}) -> {digest=, ref=}
 -- auth: ecr_login's result, a {username=, password=, serveraddress=}
 -- table, or nil for a registry that needs none. Progress per layer: bars
--- on a terminal, plain lines otherwise, nothing with -q.
+-- on a terminal, plain lines otherwise, nothing with -q or quiet.
 function M.push(ref, opts)
   opts = opts or {}
   ref = M.map_ref(check_ref("push", ref))
   local name, tag = split_tag(ref)
   local auth = auth_of("push", opts.auth)
-  local bars = progress.layers(ref)
+  local bars = progress.layers(ref, opts.quiet)
   local digest, size, failure
   local function on_line(m)
     if m.errorDetail or m.error then

@@ -121,6 +121,7 @@ Ready names: %s
   q(value, "jmespath")   query a value (q("expr") queries _)
   help(ecs.create_service) or ecs.help("create_service"): parameters and results
   help(ecs) or ecs.help(): the operations of a client
+  help(fg), help(fg.deployment), help(d.step): the deployment library
 Commands: :json  :yaml  :fmt table|json|yaml  :help
 Keys: Tab completes names, fields, operations, parameters inside {, waiters
 inside wait("; Ctrl-C cancels the line or stops a call; Ctrl-D leaves.
@@ -146,6 +147,8 @@ function M.help(what)
     end
     what = value
   end
+  local text = require("help").text(what)
+  if text then return print(text) end
   if model.is_client(what) then
     local name = tostring(what):match("(%S+)$") or "client"
     print(name .. " operations (help(" .. name .. ".<operation>) for one):")

@@ -80,11 +80,11 @@ end
 M.bar_text = bar_text
 
 -- Per-layer progress of a push (or pull) stream: update(message) with each
--- decoded message, finish() at the end.
-function M.layers(ref)
+-- decoded message, finish() at the end. quiet: nothing shown.
+function M.layers(ref, quiet)
   local h = settings()
   local view = {}
-  if h.quiet then
+  if h.quiet or quiet then
     function view.update() end
     function view.finish() end
     return view

@@ -62,7 +62,8 @@ end
 -- M.check(values, map): checks parameters against the fields they will
 -- feed, before anything is created: map = { log_retention_days =
 -- "log_group.retention_days", cpu = "task_definition.cpu", memory =
--- "task_definition.memory" }, or a function(value) -> message|nil.
+-- "task_definition.memory" }, or a function(value) that returns a message
+-- (a string) or raises when the value is wrong.
 -- Parameters feeding one kind are checked together (memory against cpu).
 -- A nil value is not checked.
 function M.check(values, map)
@@ -80,8 +81,9 @@ function M.check(values, map)
   for _, param in ipairs(names) do
     local v, target = values[param], map[param]
     if v ~= nil and type(target) == "function" then
-      local message = target(v)
-      if message then error(("parameter %s: %s"):format(param, message), 0) end
+      -- a checker returns what is wrong, or raises it (fg.image.platform, fg.scan.rank)
+      local ok, message = pcall(target, v)
+      if not ok or type(message) == "string" then error(("parameter %s: %s"):format(param, tostring(message)), 0) end
     elseif v ~= nil then
       local kind, field = target:match("^([%w_]+)%.([%w_]+)$")
       M.types[kind]:check_value(field, v, "parameter " .. param, props[kind])

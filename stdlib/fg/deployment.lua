@@ -314,6 +314,39 @@ function deployment:value(name, make)
   return v
 end
 
+-- d:read(name, fn) -> what fn returns while deploying (a look-up: the
+-- VPC, the caller's account, ...), kept in the journal; a destroy or an
+-- action gets the recorded value without calling fn. Code between steps
+-- so needs no `if d.destroying` (HACKING.md, "Deployments").
+function deployment:read(name, fn)
+  if self.nothing_to_destroy then error(STOP, 0) end
+  local reads = self.journal.data.reads or json.object()
+  self.journal.data.reads = reads
+  if self.destroying or self.inspecting then
+    local v = reads[name]
+    if v == nil and self.destroying then error(STOP, 0) end
+    return v
+  end
+  local v = fn()
+  local ok, err = pcall(json.encode, v)
+  if not ok then error(("d:read %s: the value must be plain data (%s)"):format(name, err), 2) end
+  journal_mod.check_no_secrets({ [name] = v }, "read")
+  if canonical(v) ~= canonical(reads[name]) then
+    reads[name] = v
+    if self.journal.exists then self.journal:save() end
+  end
+  return v
+end
+
+-- d:after_deploy(fn): fn() runs once a deploy has succeeded and is
+-- recorded (never for --destroy or an action): checks, notes. Its errors
+-- are reported and never roll anything back.
+function deployment:after_deploy(fn)
+  if type(fn) ~= "function" then error("d:after_deploy(fn): fn must be a function", 2) end
+  self.after = self.after or {}
+  self.after[#self.after + 1] = fn
+end
+
 -- d:output(name, value): shown in the summary and kept in the journal.
 function deployment:output(name, value)
   self.outputs[name] = value
@@ -523,7 +556,14 @@ function deployment:finish(ok, err, message)
       self.journal:save()
     end
     self:close(false)
+    local interrupted
+    for _, fn in ipairs(self.after or {}) do
+      local ran, problem = pcall(fn)
+      if not ran and fgrun.interrupted() then interrupted = problem break end
+      if not ran then io.stderr:write(("after the deploy: %s\n"):format(escape(tostring(problem), true))) end
+    end
     self.report:summary("deployed", self.outputs)
+    if interrupted then error(interrupted, 0) end
     return
   end
   local where = self.current_step and (" in step " .. self.current_step) or ""

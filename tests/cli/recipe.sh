@@ -32,7 +32,7 @@ suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$journal"; }
 
 recipe "$recipe"
 expect_eq "deploy succeeds" "0" "$rc"
-expect_eq "deploy creates 20 steps" "20" "$(printf '%s\n' "$out" | grep -c '^  created ')"
+expect_eq "deploy creates 21 steps" "21" "$(printf '%s\n' "$out" | grep -c '^  created ')"
 expect_match "the image passed its smoke test before the push" "smoke test passed" "$out"
 expect_match "the image scan is reported" "image scan: " "$out"
 expect_match "HTTP checks say skipped, with the reason" "HTTP checks skipped: .* cannot be reached" "$out"
@@ -43,6 +43,8 @@ td1=$("$FGRUN" -e "print(require('aws').ecs.describe_services{cluster='fargate-c
 expect_match "the service runs revision 1" ":1$" "$td1"
 image=$("$FGRUN" -e "print(require('aws').ecs.describe_task_definition{taskDefinition='$td1'}.taskDefinition.containerDefinitions[1].image)")
 expect_match "the task definition names the pushed digest" "fargate-demo-$sfx@sha256:[0-9a-f]{64}$" "$image"
+arch=$("$FGRUN" -e "print(require('aws').ecs.describe_task_definition{taskDefinition='$td1'}.taskDefinition.runtimePlatform.cpuArchitecture)")
+expect_eq "the task definition's runtimePlatform is the build's (x86_64 by default)" "X86_64" "$arch"
 egress=$("$FGRUN" -e "local g = require('aws').ec2.describe_security_groups{Filters={{Name='group-name',Values={'fargate-sg-$sfx'}}}}.SecurityGroups[1]
   local t = {} for _, p in ipairs(g.IpPermissionsEgress) do t[#t+1] = p.IpProtocol .. ':' .. tostring(p.FromPort) end table.sort(t) print(table.concat(t, ' '))")
 expect_eq "task egress is HTTPS only (no allow-all, no port 80)" "tcp:443" "$egress"
@@ -68,7 +70,9 @@ expect_eq "the task role has no policy unless a parameter asks for one" "0" "$ta
 
 recipe -v "$recipe"
 expect_eq "re-run succeeds" "0" "$rc"
-expect_eq "re-run: every step unchanged" "20" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
+expect_eq "re-run: every step unchanged" "21" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
+expect_match "re-run: the unchanged context is neither built nor pushed" "image unchanged since .*@sha256:.*build and push skipped" "$out"
+expect_eq "re-run: no Docker build or push" "" "$(printf '%s\n' "$out$err" | grep -E '^building |pushed ')"
 expect_eq "re-run makes no mutating AWS call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"
 
 cp -r "$root/recipes/app" "$tmp/app2"
@@ -105,8 +109,11 @@ check "secrets: the value is in no journal" bash -c "! grep -q not-in-any-log '$
 
 recipe "$recipe" status
 expect_eq "status succeeds" "0" "$rc"
-expect_match "status lists the steps" "21 recorded steps" "$out"
+expect_match "status lists the steps" "22 recorded steps" "$out"
 expect_match "status shows the service" "service fargate-service-$sfx: ACTIVE, 2/2 running" "$out"
+expect_match "status shows the load balancer, its zones" "load balancer fargate-alb-$sfx: active, internet-facing, 2 zone" "$out"
+expect_match "status shows what is billed: the load balancer and its public IPv4 addresses" \
+    "billed while it runs:.*load balancer application fargate-alb-$sfx.*public IPv4 address.*of load balancer zones.*0.005 an hour each" "$(echo $out)"
 check "status changes nothing" test "$(stat -c %Y "$journal")" -le "$(date +%s)"
 
 "$FGRUN" -e "local logs = require('aws').logs
@@ -115,6 +122,11 @@ check "status changes nothing" test "$(stat -c %Y "$journal")" -le "$(date +%s)"
     logEvents={{timestamp=math.floor(require('fgrun').now()*1000), message='hello from the task'}}}"
 recipe "$recipe" logs
 expect_match "logs shows the service's log events" "ecs/app/t1 hello from the task" "$out"
+"$FGRUN" -e "require('aws').logs.put_log_events{logGroupName='/ecs/fargate-task-$sfx', logStreamName='ecs/app/t1',
+    logEvents={{timestamp=math.floor(require('fgrun').now()*1000), message='red \27[31m bell \7 done'}}}"
+recipe "$recipe" logs
+expect_match "logs escapes control bytes from the network" 'red \\x1b\[31m bell \\x07 done' "$out"
+check "logs writes no escape byte to the terminal" bash -c "! printf '%s' \"\$1\" | grep -q \$'\\x1b'" _ "$out"
 "$FGRUN" --state-dir "$state" --env local "$recipe" logs -f >"$tmp/follow.out" 2>&1 &
 follow=$!
 for _ in $(seq 50); do grep -q "hello from the task" "$tmp/follow.out" && break; sleep 0.1; done
@@ -129,9 +141,20 @@ expect_match "url prints the service URL" "^http://fargate-alb-$sfx" "$out"
 recipe "$recipe" bogus
 expect_match "an unknown action is named" 'unknown action "bogus"' "$err"
 
+# arm64 tasks: the image is built for them and the task definition says so
+# (no smoke test: this machine's binary in the sample image is not arm64)
+recipe -D app_dir="$tmp/app2" -D desired_count=2 -D "secrets={\"DB_PASSWORD\": \"$secret\"}" -D platform=arm64 -D smoke_test=false "$recipe"
+expect_eq "platform=arm64 deploys" "0" "$rc"
+expect_match "platform=arm64: the image is built for linux/arm64" "building .* \(linux/arm64\)" "$out"
+arch=$("$FGRUN" -e "print(require('aws').ecs.describe_task_definition{taskDefinition='fargate-task-$sfx'}.taskDefinition.runtimePlatform.cpuArchitecture)")
+expect_eq "platform=arm64: the task definition's runtimePlatform is ARM64" "ARM64" "$arch"
+ref=$(printf '%s\n' "$out" | sed -n 's/^building \([^ ]*\) .*/\1/p')
+built=$("$FGRUN" -e "print(require('docker').inspect('$ref').Architecture)")
+expect_eq "platform=arm64: the Engine built an arm64 image" "arm64" "$built"
+
 recipe --destroy "$recipe"
 expect_eq "destroy succeeds" "0" "$rc"
-expect_eq "destroy removes 21 steps" "21" "$(printf '%s\n' "$out" | grep -cE '^  (removed|gone) ')"
+expect_eq "destroy removes 22 steps" "22" "$(printf '%s\n' "$out" | grep -cE '^  (removed|gone) ')"
 left=$("$FGRUN" "$root/tests/recipe/leftovers.lua" "$sfx")
 expect_eq "after destroy moto holds nothing of the deployment (every list API)" "total 0" "$(printf '%s\n' "$left" | tail -1)"
 check "after destroy the journal is gone" test ! -e "$journal"
@@ -141,7 +164,7 @@ before=$("$FGRUN" -e "print(#require('aws').ecr.describe_repositories{}.reposito
 subnet=$("$FGRUN" -e "print(require('aws').ec2.describe_subnets{Filters={{Name='default-for-az',Values={'true'}}}}.Subnets[1].SubnetId)")
 recipe -D "subnet_ids=[\"$subnet\"]" "$recipe"
 expect_eq "subnets in one zone: exit 1" "1" "$rc"
-expect_match "subnets in one zone: says the load balancer needs two" "span 1 Availability Zone.*the load balancer needs 2" "$err"
+expect_match "subnets in one zone: says the load balancer needs two" "span 1 Availability Zone.*needs two" "$err"
 mkdir -p "$tmp/nodockerfile"
 recipe -D app_dir="$tmp/nodockerfile" "$recipe"
 expect_match "an app folder without a Dockerfile is named" "has no Dockerfile" "$err"

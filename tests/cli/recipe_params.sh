@@ -46,7 +46,7 @@ change_case memory_target=60 "updated memory_scaling" "^scaling_policy .*-memory
 TD='^(task_definition|ecs_service) '
 change_case "cpu=512 memory=1024" "updated task_definition" "$TD" "^task_definition fargate-task-$S cpu=512 memory=1024 "
 change_case memory=1024 "updated task_definition" "$TD" "^task_definition fargate-task-$S cpu=256 memory=1024 "
-change_case cpu_architecture=ARM64 "updated task_definition" "$TD" " arch=ARM64 "
+change_case platform=arm64 "updated task_definition" "$TD" " arch=ARM64 "
 change_case image=busybox:2 "updated task_definition" "$TD" '"image":"busybox:2"'
 change_case spot=true "updated service" "^ecs_service " '"capacityProvider":"FARGATE_SPOT"'
 subnets=$("$FGRUN" -e 'local ec2 = require("aws").ec2
@@ -104,7 +104,8 @@ refused "task permissions on every resource" "parameter task_permissions: statem
     -D 'task_permissions=[{"actions":["s3:*"],"resources":["*"]}]'
 refused "a health check timeout not below the interval" "health_check_timeout \\(5\\) must be less than health_check_interval \\(5\\)" \
     -D health_check_timeout=5
-refused "an unknown severity" "fail_on_severity must be one of CRITICAL" -D fail_on_severity=SEVERE
+refused "an unknown severity" "parameter fail_on_severity: fail_on_severity must be one of CRITICAL" -D fail_on_severity=SEVERE
+refused "an unknown platform" "parameter platform: .*sparc" -D platform=sparc
 expect_eq "after the refused runs AWS holds the first state" "$base" "$(snapshot)"
 
 deploy --destroy

@@ -56,7 +56,7 @@ expect_match "status shows the service" "service worker-$sfx: ACTIVE, 1/1 runnin
 act logs
 expect_match "logs shows the worker's events" "ecs/worker/t1 working" "$out"
 act url
-expect_match "url is not an action of a worker" 'unknown action "url": use deploy, status, logs' "$err"
+expect_match "url (an action of every deployment): a worker has none" "worker is not deployed \(no URL recorded\)" "$err"
 
 settle
 base=$(snapshot)

@@ -168,15 +168,21 @@ describe("fg.aws types against AWS's own behaviour", function()
     assert.is_true(require("fgrun").monotonic() - started < 5)
   end)
 
-  it("takes the partition from the caller, not arn:aws:", function()
+  it("names the execution role's managed policy in the caller's partition, not arn:aws:", function()
     use("sts", fake.client({ get_caller_identity = { { Account = "123456789012",
       Arn = "arn:aws-cn:iam::123456789012:user/me" } } }))
-    package.loaded["fg.aws.identity"] = nil
-    local identity = require "fg.aws.identity"
-    assert.are.equal("aws-cn", identity.partition())
+    package.loaded["fg.account"] = nil
+    local steps = {}
+    local res = setmetatable({}, { __index = function(_, kind)
+      return function(step, fields) steps[step] = fields; return { name = fields.name, arn = "arn" } end
+    end })
+    require("fg.aws.task_roles")({ destroying = false }, res, { execution_name = "e", task_name = "t", region = "cn-north-1" })
+    package.loaded["fg.account"] = nil
     assert.are.equal("arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-      identity.arn("iam", "", "aws", "policy/service-role/AmazonECSTaskExecutionRolePolicy"))
-    package.loaded["fg.aws.identity"] = nil
+      steps.execution_role_policy.policy_arn)
+    assert.are.equal("arn:aws-cn:ecs:cn-north-1:123456789012:*", steps.task_role.source_arn)
+    assert.are.equal("123456789012", steps.task_role.source_account)
+    assert.is_nil(steps.task_role_policy) -- no policy unless task_permissions asks
   end)
 
   it("reads a secret for its own ARN and its customer key", function()

@@ -1,7 +1,7 @@
 -- An ECR repository for the service's images.
 local aws = require "aws"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 local function describe(name)
   local r = lookup(aws.ecr.describe_repositories, { repositoryNames = { name } }, { "RepositoryNotFoundException" })

@@ -35,12 +35,15 @@ return T.define{
     return { name = c.clusterName, capacity_providers = c.capacityProviders or {},
              default_strategy = capacity.of(c.defaultCapacityProviderStrategy), container_insights = insights }
   end,
+  -- a fresh account's first cluster can fail while ECS's service-linked
+  -- role is made ("Unable to assume the service linked role")
   create = function(props, ctx)
-    local c = aws.ecs.create_cluster{
+    local c = require("fg.retry").call(function() return aws.ecs.create_cluster{
       clusterName = props.name, tags = ctx.tags_lower, capacityProviders = props.capacity_providers,
       defaultCapacityProviderStrategy = capacity.request(props.default_strategy),
       settings = { { name = "containerInsights", value = props.container_insights } },
-    }.cluster
+    }.cluster end, { on = require("fg.service_roles").not_ready, timeout = 120,
+                     what = "create_cluster (service-linked role)" })
     return { name = c.clusterName, arn = c.clusterArn }
   end,
   update = function(props, result, changed)

@@ -2,11 +2,11 @@
 -- the older versions are removed (IAM keeps at most five).
 local aws = require "aws"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
-local identity = require "fg.aws.identity"
+local lookup = require("fg.lookup").call
+local account = require "fg.account"
 local policy_document = require "fg.aws.policy_document"
 
-local function arn_of(name) return identity.arn("iam", "", identity.account(), "policy/" .. name) end
+local function arn_of(name) return account.arn{ service = "iam", resource = "policy/" .. name } end
 
 local function get(arn)
   local r = lookup(aws.iam.get_policy, { PolicyArn = arn }, { "NoSuchEntity" })

@@ -4,7 +4,7 @@
 -- aws:SourceArn conditions against the confused deputy.
 local aws = require "aws"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 local function trust_policy(props)
   local statement = { Effect = "Allow", Principal = { Service = props.service }, Action = "sts:AssumeRole" }

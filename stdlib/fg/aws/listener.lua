@@ -1,7 +1,7 @@
 -- A listener of a load balancer, forwarding to a target group by default.
 local aws = require "aws"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 local function forward(tg) return { { Type = "forward", TargetGroupArn = tg } } end
 

@@ -2,7 +2,7 @@
 -- target group (a second service behind the same load balancer, say).
 local aws = require "aws"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 local function conditions(props)
   local list = {}

@@ -3,7 +3,7 @@
 local aws = require "aws"
 local fg_wait = require "fg.wait"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 local function describe(params)
   local r = lookup(aws.elbv2.describe_load_balancers, params, { "LoadBalancerNotFound" })

@@ -1,7 +1,7 @@
 -- An inline policy of an IAM role.
 local aws = require "aws"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 local policy_document = require "fg.aws.policy_document"
 
 local function get(role, name)

@@ -2,7 +2,7 @@
 -- way, so that a rule change never replaces the group).
 local aws = require "aws"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 local function by_id(id)
   local r = lookup(aws.ec2.describe_security_groups, { GroupIds = { id } }, { "InvalidGroup.NotFound" })

@@ -8,7 +8,7 @@ local aws = require "aws"
 local json = require "json"
 local fg_retry = require "fg.retry"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 local PROTOCOLS = { tcp = true, udp = true, icmp = true, ["-1"] = true }
 

@@ -6,7 +6,7 @@
 -- ("Optimize load balancer connection draining parameters").
 local aws = require "aws"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 local function describe(params)
   local r = lookup(aws.elbv2.describe_target_groups, params, { "TargetGroupNotFound" })

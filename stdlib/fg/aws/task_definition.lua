@@ -9,7 +9,7 @@
 local aws = require "aws"
 local json = require "json"
 local T = require "fg.aws.type"
-local lookup = require "fg.aws.lookup"
+local lookup = require("fg.lookup").call
 
 -- Fargate's task sizes: CPU units -> memory (MiB) from, to, step ("Task CPU
 -- and memory", Amazon ECS developer guide, Fargate task definitions).

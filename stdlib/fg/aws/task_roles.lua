@@ -8,9 +8,9 @@
 -- Both trust ECS tasks only on behalf of this account (aws:SourceAccount,
 -- aws:SourceArn), with ARNs in the caller's partition.
 --   local roles = res.task_roles{ execution_name =, task_name =, secrets =, task_permissions =, exec =,
---                                 policy_name = "app" }
+--                                 policy_name = "app", region = <the run's> }
 --   roles.execution.arn, roles.task.arn
-local identity = require "fg.aws.identity"
+local account = require "fg.account"
 local secrets = require "fg.aws.secrets"
 
 -- ssmmessages actions take no resource ("Using ECS Exec", IAM permissions)
@@ -18,14 +18,14 @@ local EXEC = { "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChanne
                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel" }
 
 return function(d, res, o)
-  local account = not d.destroying and identity.account() or nil
+  local me = not d.destroying and account.caller() or nil
   local function role(step, name)
-    return res.iam_role(step, { name = name, service = "ecs-tasks.amazonaws.com", source_account = account,
-      source_arn = account and identity.arn("ecs", require("aws.transport").resolve_region(), account, "*") })
+    return res.iam_role(step, { name = name, service = "ecs-tasks.amazonaws.com", source_account = me and me.account,
+      source_arn = me and account.arn{ service = "ecs", region = o.region or account.region(), resource = "*" } })
   end
   local execution = role("execution_role", o.execution_name)
   res.role_policy_attachment("execution_role_policy", { role = execution.name,
-    policy_arn = identity.arn("iam", "", "aws", "policy/service-role/AmazonECSTaskExecutionRolePolicy") })
+    policy_arn = account.arn{ service = "iam", account = "aws", resource = "policy/service-role/AmazonECSTaskExecutionRolePolicy" } })
   if o.secrets and not d.destroying then
     local found = secrets.resolve(o.secrets)
     local statements = { { actions = { "secretsmanager:GetSecretValue" }, resources = found.arns } }
