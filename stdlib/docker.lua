@@ -300,7 +300,7 @@ local function epoch(t)
 end
 
 -- GetAuthorizationToken through ecr_client's endpoint and credentials, its
--- answer read in C (docker.ecrlogin): the token never becomes a Lua
+-- answer read in C (core.ecr_login): the token never becomes a Lua
 -- string. Throttling, 5xx and lost connections are tried again, 3 times.
 local function fetch_ecr_auth(ecr_client)
   local fgrun = require "fgrun"
@@ -311,7 +311,7 @@ local function fetch_ecr_auth(ecr_client)
   for attempt = 1, 3 do
     local req = ecr_client.build_request("get_authorization_token", {})
     wire_log.request(req)
-    local auth, expires_or_err = require("docker.ecrlogin").fetch(pool.get(req.url), req)
+    local auth, expires_or_err = require("core.ecr_login").fetch(pool.get(req.url), req)
     local ms = (fgrun.monotonic() - started) * 1000
     if auth then
       fgrun.log(2, "< 200 (the token is not shown)")

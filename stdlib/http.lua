@@ -1,4 +1,4 @@
--- require "http": plain HTTP requests (libcurl, through aws.http), for
+-- require "http": plain HTTP requests (libcurl, through net.http), for
 -- smoke tests and checks of a deployed service.
 --   http.get(url, {timeout=, headers=}) -> {status=, headers=, body=}
 -- A request that gets no answer raises an error object

@@ -2,7 +2,7 @@
 -- walked by the output shape into Lua values in one pass, in C
 -- (runtime/shape_xml.c; see aws.lua for the conventions).
 local json = require "json"
-local shapexml = require "aws.shapexml"
+local shapexml = require "aws.shape_xml"
 
 local M = {}
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_file.h"
+#include "aws/config_file.h"
 
 struct bounds {
     const char *begin, *end;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "docker_stream.h"
+#include "docker/stream.h"
 
 static lua_State *L;
 

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "preload.h"
+#include "core/preload.h"
 
 #ifndef FUZZ_LUA_TARGET
 #error "FUZZ_LUA_TARGET must name the target's Lua file"

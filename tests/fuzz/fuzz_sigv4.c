@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigv4.h"
+#include "aws/sigv4.h"
 
 #define MAX_FIELDS 200  /* above sigv4.c's header limit, to reach its check */
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/config_file.h"
+#include "aws/config_file.h"
 
 #define MAX_SEEN 16
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "docker_ignore.h"
+#include "docker/ignore.h"
 
 struct match_case {
     const char *pattern, *path;

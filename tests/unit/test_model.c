@@ -11,7 +11,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "../../runtime/model.h"
+#include "aws/models.h"
 
 static const char *SERVICES[] = {"acm", "application-autoscaling", "cloudformation",
                                  "cloudwatch", "codedeploy", "ec2", "ecr", "ecs", "elbv2",

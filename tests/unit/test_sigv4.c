@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../runtime/sigv4.h"
+#include "aws/sigv4.h"
 
 #define MAX_CASES 64
 #define MAX_HEADERS 32

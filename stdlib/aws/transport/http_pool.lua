@@ -1,5 +1,5 @@
--- One HTTP connection (aws.http) per endpoint origin, kept alive and reused.
-local http = require "aws.http"
+-- One HTTP connection (net.http) per endpoint origin, kept alive and reused.
+local http = require "net.http"
 
 local M = {}
 local conns = {}

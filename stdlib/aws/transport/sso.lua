@@ -10,7 +10,7 @@
 --
 -- The two calls are written here, by hand, rather than through the
 -- generic client: their answers (and the cache) hold secrets, which
--- aws.secretjson reads in C into aws.secret objects so that they never
+-- aws.secret_json reads in C into aws.secret objects so that they never
 -- become Lua strings; a generic rest-json client decodes into Lua values.
 --
 --   sso.settings(profile, settings) -> cfg | nil (not an SSO profile) | nil, error
@@ -19,7 +19,7 @@ local creds = require "aws.creds"
 local fgrun = require "fgrun"
 local fs = require "fgrun.fs"
 local json = require "json"
-local secretjson = require "aws.secretjson"
+local secretjson = require "aws.secret_json"
 local sigv4 = require "aws.sigv4"
 local timestamp = require "aws.timestamp"
 local url_encode = require("aws.serialize_query").url_encode
@@ -94,7 +94,7 @@ local function parse_time(s)
   return type(s) == "string" and timestamp.parse((s:gsub("UTC$", "Z"))) or nil
 end
 
--- One exchange with a JSON answer read by aws.secretjson; -vv shows the
+-- One exchange with a JSON answer read by aws.secret_json; -vv shows the
 -- request (secrets redacted), the status and the time, not the body.
 local function exchange(req)
   local t0 = fgrun.monotonic()
