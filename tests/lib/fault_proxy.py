@@ -34,7 +34,7 @@ Which requests are faulted:
 Control (not forwarded): GET /__fault/off, /__fault/on switch faulting;
 GET /__fault/stats answers {"requests": n, "faults": n}.
 
-Usage: proxy.py --upstream URL --port-file FILE [--seed S] [--log FILE] ...
+Usage: fault_proxy.py --upstream URL --port-file FILE [--seed S] [--log FILE] ...
 """
 import argparse
 import http.client

@@ -2,7 +2,7 @@
 -- given name suffix, one line per resource, then "total N". Every list
 -- API of the resource types the recipe creates is asked.
 local aws = require "aws"
-local suffix = assert(arg[1], "usage: leftovers.lua SUFFIX")
+local suffix = assert(arg[1], "usage: fargate_leftovers.lua SUFFIX")
 local found = {}
 local function has(s) return type(s) == "string" and s:find(suffix, 1, true) ~= nil end
 local function note(kind, id) found[#found + 1] = kind .. " " .. id end

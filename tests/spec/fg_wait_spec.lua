@@ -1,6 +1,6 @@
 -- fg.wait_until and fg.wait_for_deployment (stdlib/fg/wait.lua) on recorded
 -- ECS, ELB and CloudWatch Logs answers, with a virtual clock.
-local fake = dofile("tests/fixtures/fake_client.lua")
+local fake = dofile("tests/lib/fake_client.lua")
 local wait = require "fg.wait"
 local json = require "json"
 
@@ -277,7 +277,7 @@ describe("fg.wait_for_deployment against moto", function()
     return
   end
   local aws = require "aws"
-  local opts = dofile("tests/fixtures/moto.lua").options(MOTO)
+  local opts = dofile("tests/lib/moto.lua").options(MOTO)
   local ec2, elbv2, ecs = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
   local logs = aws.client("logs", opts)
   local name = "d" .. tostring(os.time() % 100000) .. math.random(100, 999)

@@ -11,7 +11,7 @@ start_proxy() {
     stop_proxy
     mkdir -p "$dir"
     rm -f "$dir/proxy.port" "$dir/proxy.log"
-    python3 "$fault_dir/proxy.py" --upstream "$upstream" --port-file "$dir/proxy.port" \
+    python3 "$fault_dir/fault_proxy.py" --upstream "$upstream" --port-file "$dir/proxy.port" \
         --log "$dir/proxy.log" "$@" 2>"$dir/proxy.err" &
     PROXY_PID=$!
     local port

@@ -1,7 +1,7 @@
 -- Waiters (aws.waiter) on recorded answers: the acceptors as botocore
 -- matches them, the polling schedule, options and the errors. The clock is
 -- virtual (fake_client.virtual_clock), so no test really sleeps.
-local fake = dofile("tests/fixtures/fake_client.lua")
+local fake = dofile("tests/lib/fake_client.lua")
 local waiter = require "aws.waiter"
 local json = require "json"
 
@@ -284,7 +284,7 @@ describe("aws waiters against moto", function()
     return
   end
   local aws = require "aws"
-  local opts = dofile("tests/fixtures/moto.lua").options(MOTO)
+  local opts = dofile("tests/lib/moto.lua").options(MOTO)
   local ec2, lbs, ecs_client = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
   local suffix = "w" .. unique()
   local fast = {delay = 0.2, timeout = 10, progress = false}

@@ -1,7 +1,7 @@
 -- Prints how many resources whose names start with arg[1] moto still
 -- holds, per type, then the total: "total N".
 local aws = require "aws"
-local prefix = assert(arg[1], "usage: leftovers.lua PREFIX")
+local prefix = assert(arg[1], "usage: small_leftovers.lua PREFIX")
 local function starts(s) return s:sub(1, #prefix) == prefix end
 local counts = { security_groups = 0, roles = 0, log_groups = 0, clusters = 0 }
 
