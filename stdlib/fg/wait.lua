@@ -14,7 +14,7 @@
 --     COMPLETED and running its desired count. Fails at once when that
 --     deployment failed or was rolled back (circuit breaker), or when the
 --     same task failure repeats (repeated_failures times, default 3), and
---     the error's diagnosis says why (fg/wait/diagnose.lua). More options:
+--     the error's diagnosis says why (fg/ecs/diagnose.lua). More options:
 --     delay (default 10), client (ECS client; default aws.ecs), elbv2, logs
 --     (clients for the diagnosis), what, progress, on_poll(service, attempt).
 --     Returns the service as last described.
@@ -22,7 +22,7 @@
 -- Both raise the waiters' WaitError (code "WaiterFailure"/"WaiterTimeout").
 local poll = require "aws.waiter.poll"
 local status = require "aws.waiter.status"
-local diagnose = require "fg.wait.diagnose"
+local diagnose = require "fg.ecs.diagnose"
 
 local M = {}
 
