@@ -164,7 +164,7 @@ function fg.wait_until(check, opts)
 end
 
 function fg.wait_for_deployment(opts)
-  return require("fg.wait").wait_for_deployment(opts)
+  return require("fg.ecs.wait").wait_for_deployment(opts)
 end
 
 return fg
