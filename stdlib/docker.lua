@@ -5,6 +5,8 @@
 -- answers. Failures raise a docker.Error: {service = "docker", operation,
 -- message, status} with __tostring.
 local engine = require "docker.engine"
+local percent = require "base.percent"
+local time = require "base.time"
 local json = require "json"
 local progress = require "docker.progress"
 local escape = require("fgrun.text").escape
@@ -149,7 +151,7 @@ local function query(params)
   for _, p in ipairs(params) do
     if p[2] ~= nil and p[2] ~= false then
       local v = p[2] == true and "1" or tostring(p[2])
-      parts[#parts + 1] = p[1] .. "=" .. engine.urlencode(v)
+      parts[#parts + 1] = p[1] .. "=" .. percent.encode(v)
     end
   end
   return #parts > 0 and "?" .. table.concat(parts, "&") or ""
@@ -295,8 +297,7 @@ local ecr_cache = setmetatable({}, {__mode = "k"})
 
 local function epoch(t)
   if type(t) == "number" then return t end
-  local ok, ts = pcall(require, "aws.timestamp")
-  return ok and type(t) == "string" and ts.parse(t) or nil
+  return type(t) == "string" and time.parse(t) or nil
 end
 
 -- GetAuthorizationToken through ecr_client's endpoint and credentials, its

@@ -92,7 +92,7 @@ size_t fg_config_parse(const char *buf, size_t len, fg_config_cb cb, void *ud)
 	return 0;
 }
 
-int fg_config_read_file(const char *path, struct fg_aws_buf *b)
+int fg_config_read_file(const char *path, struct fg_buf *b)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -101,7 +101,7 @@ int fg_config_read_file(const char *path, struct fg_aws_buf *b)
 	size_t n;
 	int rc = 0;
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (fg_aws_buf_append(b, chunk, n)) {
+		if (fg_buf_append(b, chunk, n)) {
 			errno = EFBIG;
 			rc = -1;
 			break;
@@ -113,7 +113,7 @@ int fg_config_read_file(const char *path, struct fg_aws_buf *b)
 	}
 	memset(chunk, 0, sizeof chunk);
 	fclose(f);
-	if (rc == 0 && fg_aws_buf_append(b, "", 0))
+	if (rc == 0 && fg_buf_append(b, "", 0))
 		rc = -1;
 	return rc;
 }
@@ -176,7 +176,7 @@ static int add_entry(const struct fg_config_entry *e, void *ud)
 
 static int buf_gc(lua_State *L)
 {
-	fg_aws_buf_clean_up(luaL_checkudata(L, 1, BUF_MT));
+	fg_buf_clean_up(luaL_checkudata(L, 1, BUF_MT));
 	return 0;
 }
 
@@ -188,12 +188,12 @@ static int config_file_load(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	/* The file text lives in a userdata so that an error cannot leak it. */
-	struct fg_aws_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
-	fg_aws_buf_init(b, FG_CONFIG_FILE_MAX);
+	struct fg_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+	fg_buf_init_secret(b, FG_CONFIG_FILE_MAX);
 	luaL_setmetatable(L, BUF_MT);
 	if (fg_config_read_file(path, b)) {
 		int err = errno;
-		fg_aws_buf_clean_up(b);
+		fg_buf_clean_up(b);
 		if (err == ENOENT)
 			return 0;
 		return luaL_error(L, "cannot read %s: %s", path,
@@ -201,7 +201,7 @@ static int config_file_load(lua_State *L)
 	}
 	lua_newtable(L);
 	size_t bad = fg_config_parse(b->data, b->len, add_entry, L);
-	fg_aws_buf_clean_up(b);
+	fg_buf_clean_up(b);
 	if (bad)
 		return luaL_error(L, "%s line %d: expected [section] or key = value", path, (int)bad);
 	return 1;

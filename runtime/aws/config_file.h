@@ -32,6 +32,6 @@ size_t fg_config_parse(const char *buf, size_t len, fg_config_cb cb, void *ud);
 
 /* Reads a whole file into b (bounded by FG_CONFIG_FILE_MAX).
  * 0, or -1 with errno set (ENOENT when absent, EFBIG when too large). */
-int fg_config_read_file(const char *path, struct fg_aws_buf *b);
+int fg_config_read_file(const char *path, struct fg_buf *b);
 
 #endif

@@ -228,13 +228,13 @@ static int creds_from_file(lua_State *L)
 	lua_setmetatable(L, -2);
 	f->section = section;
 
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, FG_CONFIG_FILE_MAX);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, FG_CONFIG_FILE_MAX);
 	char err[128] = "";
 	int unreadable = fg_config_read_file(path, &b);
 	int saved = errno;
 	size_t bad = unreadable ? 0 : fg_config_parse(b.data, b.len, take_file_field, f);
-	fg_aws_buf_clean_up(&b);
+	fg_buf_clean_up(&b);
 	int found = f->found;
 	if (!unreadable && !bad && found)
 		creds_fill(c, f->akid, f->secret, f->token, NULL, err, sizeof err);
@@ -295,8 +295,8 @@ static int creds_from_process(lua_State *L)
 {
 	const char *command = luaL_checkstring(L, 1);
 	struct fg_creds *c = push_empty(L);
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, DOCUMENT_MAX);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, DOCUMENT_MAX);
 	char err[160] = "";
 	fflush(NULL);
 	FILE *p = popen(command, "r");
@@ -306,7 +306,7 @@ static int creds_from_process(lua_State *L)
 	size_t n;
 	int too_big = 0;
 	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		if (!too_big && fg_aws_buf_append(&b, chunk, n))
+		if (!too_big && fg_buf_append(&b, chunk, n))
 			too_big = 1;
 	OPENSSL_cleanse(chunk, sizeof chunk);
 	int status = pclose(p);
@@ -315,9 +315,9 @@ static int creds_from_process(lua_State *L)
 	else if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		snprintf(err, sizeof err, "exited with status %d",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	else if (fg_aws_buf_append(&b, "", 0) == 0)
+	else if (fg_buf_append(&b, "", 0) == 0)
 		fill_from_json(c, b.data, 1, err, sizeof err);
-	fg_aws_buf_clean_up(&b);
+	fg_buf_clean_up(&b);
 	if (err[0])
 		return luaL_error(L, "credential_process: %s", err);
 	return 1;
@@ -348,7 +348,7 @@ enum sts_field { STS_NONE, STS_AKID, STS_SECRET, STS_TOKEN, STS_EXPIRATION, STS_
 
 struct sts_doc {
 	enum sts_field current;
-	struct fg_aws_buf text[STS_NFIELDS];
+	struct fg_buf text[STS_NFIELDS];
 };
 
 static void XMLCALL sts_start(void *ud, const XML_Char *name, const XML_Char **attrs)
@@ -374,22 +374,22 @@ static void XMLCALL sts_text(void *ud, const XML_Char *s, int len)
 {
 	struct sts_doc *d = ud;
 	if (d->current != STS_NONE)
-		fg_aws_buf_append(&d->text[d->current], s, (size_t)len);
+		fg_buf_append(&d->text[d->current], s, (size_t)len);
 }
 
 static const char *sts_value(struct sts_doc *d, enum sts_field f)
 {
-	fg_aws_buf_append(&d->text[f], "", 0);
+	fg_buf_append(&d->text[f], "", 0);
 	return d->text[f].data;
 }
 
-static int fill_from_sts(struct fg_creds *c, long status, const struct fg_aws_buf *body,
+static int fill_from_sts(struct fg_creds *c, long status, const struct fg_buf *body,
 			 char *err, size_t errlen)
 {
 	static const XML_Memory_Handling_Suite mm = { xml_malloc, xml_realloc, xml_free };
 	struct sts_doc d = { .current = STS_NONE };
 	for (int i = 0; i < STS_NFIELDS; i++)
-		fg_aws_buf_init(&d.text[i], FIELD_MAX);
+		fg_buf_init_secret(&d.text[i], FIELD_MAX);
 	XML_Parser p = XML_ParserCreate_MM(NULL, &mm, NULL);
 	int rc = -1;
 	if (!p) {
@@ -414,7 +414,7 @@ cleanup:
 	if (p)
 		XML_ParserFree(p);
 	for (int i = 0; i < STS_NFIELDS; i++)
-		fg_aws_buf_clean_up(&d.text[i]);
+		fg_buf_clean_up(&d.text[i]);
 	return rc;
 }
 
@@ -440,7 +440,7 @@ static int creds_from_http(lua_State *L)
 		fill_from_sts(c, r.status, &r.body, err, sizeof err);
 	else if (r.status / 100 != 2)
 		snprintf(err, sizeof err, "HTTP %ld", r.status);
-	else if (fg_aws_buf_append(&r.body, "", 0) == 0)
+	else if (fg_buf_append(&r.body, "", 0) == 0)
 		fill_from_json(c, r.body.data ? r.body.data : "", 0, err, sizeof err);
 	fg_http_response_clean_up(&r);
 	if (err[0]) {

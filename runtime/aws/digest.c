@@ -3,6 +3,9 @@
  * (x-amz-checksum-crc32, x-amz-checksum-sha256), of a string or of a range
  * of a file read in pieces, so that an upload of any size is hashed in
  * constant memory. */
+#include "base/base64.h"
+#include "base/hex.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +16,6 @@
 
 #define PIECE (1024 * 1024)
 
-static const char HEX[] = "0123456789abcdef";
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 struct digests {
     EVP_MD_CTX *sha256;
@@ -39,17 +40,8 @@ static int digests_add(struct digests *d, const unsigned char *p, size_t n)
 
 static void push_base64(lua_State *L, const unsigned char *in, size_t n)
 {
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0)
-                     | (i + 2 < n ? in[i + 2] : 0);
-        luaL_addchar(&b, B64[v >> 18 & 63]);
-        luaL_addchar(&b, B64[v >> 12 & 63]);
-        luaL_addchar(&b, i + 1 < n ? B64[v >> 6 & 63] : '=');
-        luaL_addchar(&b, i + 2 < n ? B64[v & 63] : '=');
-    }
-    luaL_pushresult(&b);
+    char out[FG_BASE64_ENCODED_LEN(EVP_MAX_MD_SIZE) + 1];
+    lua_pushlstring(L, out, fg_base64_encode(in, n, out, 0));
 }
 
 /* Pushes {size=, sha256_hex=, sha256_base64=, crc32_base64=} and frees d. */
@@ -65,10 +57,7 @@ static int digests_push(lua_State *L, struct digests *d)
     lua_pushinteger(L, d->size);
     lua_setfield(L, -2, "size");
     char hex[2 * EVP_MAX_MD_SIZE + 1];
-    for (unsigned i = 0; i < len; i++) {
-        hex[2 * i] = HEX[md[i] >> 4];
-        hex[2 * i + 1] = HEX[md[i] & 15];
-    }
+    fg_hex_encode(md, len, hex);
     lua_pushlstring(L, hex, 2 * len);
     lua_setfield(L, -2, "sha256_hex");
     push_base64(L, md, len);

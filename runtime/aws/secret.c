@@ -1,5 +1,6 @@
 /* Secrets held in C memory. See secret.h. */
 #include "aws/secret.h"
+#include "base/json.h"
 #include "aws/config_file.h"
 #include "base/handle.h"
 
@@ -50,10 +51,10 @@ struct fg_secret *fg_secret_push(lua_State *L, const char *data, size_t len)
 }
 
 /* Pushes a secret made of b's contents and wipes b. */
-static struct fg_secret *push_from_buf(lua_State *L, struct fg_aws_buf *b, int full)
+static struct fg_secret *push_from_buf(lua_State *L, struct fg_buf *b, int full)
 {
 	if (full) {
-		fg_aws_buf_clean_up(b);
+		fg_buf_clean_up(b);
 		luaL_error(L, "secret too large");
 	}
 	struct fg_secret *s = lua_newuserdatauv(L, sizeof *s, 0);
@@ -64,7 +65,7 @@ static struct fg_secret *push_from_buf(lua_State *L, struct fg_aws_buf *b, int f
 	s->len = b->len;
 	s->data = b->data ? b->data : strdup("");   /* ownership moves to s */
 	b->data = NULL;
-	fg_aws_buf_clean_up(b);
+	fg_buf_clean_up(b);
 	if (!s->data)
 		luaL_error(L, "out of memory");
 	return s;
@@ -78,19 +79,19 @@ static struct fg_secret *check_open(lua_State *L, int idx)
 	return s;
 }
 
-int fg_secret_append_lua(lua_State *L, int idx, struct fg_aws_buf *b)
+int fg_secret_append_lua(lua_State *L, int idx, struct fg_buf *b)
 {
 	idx = lua_absindex(L, idx);
 	struct fg_secret *s = fg_secret_test(L, idx);
 	if (s) {
 		size_t n;
 		const char *p = fg_secret_data(s, &n);
-		return fg_aws_buf_append(b, p, n);
+		return fg_buf_append(b, p, n);
 	}
 	if (lua_type(L, idx) == LUA_TSTRING) {
 		size_t n;
 		const char *p = lua_tolstring(L, idx, &n);
-		return fg_aws_buf_append(b, p, n);
+		return fg_buf_append(b, p, n);
 	}
 	if (!lua_istable(L, idx))
 		return -1;
@@ -105,43 +106,24 @@ int fg_secret_append_lua(lua_State *L, int idx, struct fg_aws_buf *b)
 	return 0;
 }
 
-int fg_secret_append_json_string(struct fg_aws_buf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	int rc = fg_aws_buf_putc(b, '"');
-	for (size_t i = 0; i < len && !rc; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
-			rc = fg_aws_buf_append(b, esc, 2);
-		} else if (c < 0x20) {
-			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			rc = fg_aws_buf_append(b, esc, 6);
-		} else {
-			rc = fg_aws_buf_putc(b, (char)c);
-		}
-	}
-	return rc ? rc : fg_aws_buf_putc(b, '"');
-}
-
 /* secret.read_file(path) -> secret
  * The whole file, trailing white space removed (as the SDKs read web
  * identity token files). Raises when unreadable or empty, never quoting it. */
 static int secret_read_file(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, SECRET_FILE_MAX);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, SECRET_FILE_MAX);
 	if (fg_config_read_file(path, &b)) {
 		int err = errno;
-		fg_aws_buf_clean_up(&b);
+		fg_buf_clean_up(&b);
 		return luaL_error(L, "cannot read %s: %s", path,
 				  err == EFBIG ? "file too large" : strerror(err));
 	}
 	while (b.len && strchr(" \t\r\n\f\v", b.data[b.len - 1]))
 		b.data[--b.len] = '\0';
 	if (b.len == 0) {
-		fg_aws_buf_clean_up(&b);
+		fg_buf_clean_up(&b);
 		return luaL_error(L, "%s is empty", path);
 	}
 	push_from_buf(L, &b, 0);
@@ -154,17 +136,17 @@ static int secret_form(lua_State *L)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	struct fg_secret *s = check_open(L, 1);
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, 3 * s->len + 1);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, 3 * s->len + 1);
 	int full = 0;
 	for (size_t i = 0; i < s->len && !full; i++) {
 		unsigned char c = (unsigned char)s->data[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_' || c == '~') {
-			full = fg_aws_buf_putc(&b, (char)c);
+			full = fg_buf_putc(&b, (char)c);
 		} else {
 			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-			full = fg_aws_buf_append(&b, esc, 3);
+			full = fg_buf_append(&b, esc, 3);
 		}
 	}
 	push_from_buf(L, &b, full);
@@ -175,9 +157,9 @@ static int secret_form(lua_State *L)
 static int secret_json(lua_State *L)
 {
 	struct fg_secret *s = check_open(L, 1);
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, 6 * s->len + 3);
-	int full = fg_secret_append_json_string(&b, s->data, s->len);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, 6 * s->len + 3);
+	int full = fg_json_quote(&b, s->data, s->len);
 	push_from_buf(L, &b, full);
 	return 1;
 }

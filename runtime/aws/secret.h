@@ -23,9 +23,6 @@ const char *fg_secret_data(const struct fg_secret *s, size_t *len);
 
 /* Appends the value at idx to b: a string, a secret, or a list of them
  * (joined). 0, or -1 when a value is of another type or b is full. */
-int fg_secret_append_lua(lua_State *L, int idx, struct fg_aws_buf *b);
-
-/* Appends s as a JSON string literal, quotes included; 0 or -1 when full. */
-int fg_secret_append_json_string(struct fg_aws_buf *b, const char *s, size_t len);
+int fg_secret_append_lua(lua_State *L, int idx, struct fg_buf *b);
 
 #endif

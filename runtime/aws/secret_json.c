@@ -119,18 +119,18 @@ static int secretjson_load(lua_State *L)
 	const char *path = luaL_checkstring(L, 1);
 	int keys = push_key_set(L, 2);
 	cJSON **doc = push_doc(L);
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, DOCUMENT_MAX);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, DOCUMENT_MAX);
 	if (fg_config_read_file(path, &b)) {
 		int err = errno;
-		fg_aws_buf_clean_up(&b);
+		fg_buf_clean_up(&b);
 		if (err == ENOENT)
 			return 0;
 		return luaL_error(L, "cannot read %s: %s", path,
 				  err == EFBIG ? "file too large" : strerror(err));
 	}
 	*doc = cJSON_ParseWithLength(b.data, b.len);
-	fg_aws_buf_clean_up(&b);
+	fg_buf_clean_up(&b);
 	if (!cJSON_IsObject(*doc))
 		return luaL_error(L, "%s is not a JSON object", path);
 	push_value(L, *doc, keys, 0, 0);

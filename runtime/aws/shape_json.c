@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aws/answer_budget.h"
-#include "aws/scalar.h"
+#include "base/base64.h"
+#include "base/json.h"
+#include "base/time.h"
 #include "base/json_number.h"
 #include "base/siphash.h"
 
 static const char TREE_MT[] = "fg.aws.shape_json.tree";
-static const char ARRAY_MT_KEY[] = "fg.json.array";   /* runtime/json.c's marks */
-static const char OBJECT_MT_KEY[] = "fg.json.object";
 
 /* Upvalues of the module's functions. */
 #define NULL_SENTINEL lua_upvalueindex(1) /* json.null */
@@ -145,14 +145,14 @@ static void push_generic(struct walk *w, const cJSON *item)
             push_generic(w, e);
             lua_rawseti(L, -2, i++);
         }
-        luaL_setmetatable(L, ARRAY_MT_KEY);
+        luaL_setmetatable(L, FG_JSON_ARRAY_MT);
     } else {
         lua_createtable(L, 0, cJSON_GetArraySize(item));
         for (const cJSON *e = item->child; e; e = e->next) {
             push_generic(w, e);
             lua_setfield(L, -2, e->string);
         }
-        luaL_setmetatable(L, OBJECT_MT_KEY);
+        luaL_setmetatable(L, FG_JSON_OBJECT_MT);
     }
 }
 
@@ -288,7 +288,7 @@ static void push_structure(struct walk *w, int shape, const cJSON *item)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    luaL_setmetatable(L, OBJECT_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_OBJECT_MT);
 }
 
 static void push_list(struct walk *w, int shape, const cJSON *item)
@@ -297,7 +297,7 @@ static void push_list(struct walk *w, int shape, const cJSON *item)
     if (!cJSON_IsArray(item)) {
         if (cJSON_IsObject(item)) { /* a table without a sequence part */
             lua_newtable(L);
-            luaL_setmetatable(L, ARRAY_MT_KEY);
+            luaL_setmetatable(L, FG_JSON_ARRAY_MT);
         } else {
             lua_pushnil(L);
         }
@@ -317,7 +317,7 @@ static void push_list(struct walk *w, int shape, const cJSON *item)
         lua_rawseti(L, ref - 1, i++);
     }
     lua_pop(L, 2);
-    luaL_setmetatable(L, ARRAY_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_ARRAY_MT);
 }
 
 static void push_map(struct walk *w, int shape, const cJSON *item)
@@ -345,7 +345,7 @@ static void push_map(struct walk *w, int shape, const cJSON *item)
         lua_rawset(L, ref - 1);
     }
     lua_pop(L, 2);
-    luaL_setmetatable(L, OBJECT_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_OBJECT_MT);
 }
 
 /* Pushes the value of item read as the shape at index shape. */
@@ -392,7 +392,7 @@ static void push_shaped(struct walk *w, int shape, const cJSON *item)
     case 't':
         if (strcmp(type, "timestamp") == 0) {
             push_generic(w, item);
-            fg_aws_normalize_timestamp(L);
+            fg_time_normalize_top(L);
             return;
         }
         break;
@@ -400,7 +400,7 @@ static void push_shaped(struct walk *w, int shape, const cJSON *item)
         if (strcmp(type, "blob") == 0) {
             push_generic(w, item);
             if (lua_type(L, -1) == LUA_TSTRING)
-                fg_aws_decode_base64(L); /* text that is not base64 stays as it is */
+                fg_base64_decode_top(L); /* text that is not base64 stays as it is */
             return;
         }
         break;
@@ -504,7 +504,7 @@ static int shapejson_output(lua_State *L)
     int document = lua_toboolean(L, -1);
     lua_newtable(L); /* a blank body: the value of {} */
     if (!document)
-        luaL_setmetatable(L, OBJECT_MT_KEY);
+        luaL_setmetatable(L, FG_JSON_OBJECT_MT);
     return 1;
 }
 

@@ -19,12 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "aws/scalar.h"
+#include "base/base64.h"
+#include "base/json.h"
+#include "base/time.h"
 
 #define XML_MAX_DEPTH 200
 static const char DOC_MT[] = "fg.aws.shape_xml.doc";
-static const char ARRAY_MT_KEY[] = "fg.json.array";   /* runtime/json.c's marks */
-static const char OBJECT_MT_KEY[] = "fg.json.object";
 
 /* Upvalues of the module's functions. */
 #define JSON_DECODE lua_upvalueindex(1) /* json.decode, for policy documents */
@@ -851,7 +851,7 @@ static void push_structure(struct walk *w, int shape, uint32_t e)
     const struct doc *d = w->d;
     luaL_checkstack(L, 12, "aws: answer nested too deep");
     lua_newtable(L);
-    luaL_setmetatable(L, OBJECT_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_OBJECT_MT);
     int out = lua_gettop(L);
     push_xml_members(w, shape);
     int by_tag = out + 1;
@@ -879,7 +879,7 @@ static void push_structure(struct walk *w, int shape, uint32_t e)
             if (lua_rawget(L, out) == LUA_TNIL) {
                 lua_pop(L, 1);
                 lua_newtable(L);
-                luaL_setmetatable(L, flat[0] == 'l' ? ARRAY_MT_KEY : OBJECT_MT_KEY);
+                luaL_setmetatable(L, flat[0] == 'l' ? FG_JSON_ARRAY_MT : FG_JSON_OBJECT_MT);
                 lua_pushvalue(L, -2);
                 lua_pushvalue(L, -2);
                 lua_rawset(L, out);
@@ -913,7 +913,7 @@ static void push_list(struct walk *w, int shape, uint32_t e)
     lua_State *L = w->L;
     const struct doc *d = w->d;
     lua_newtable(L);
-    luaL_setmetatable(L, ARRAY_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_ARRAY_MT);
     lua_getfield(L, shape, "member");
     push_target(w, lua_gettop(L));
     int item = lua_gettop(L);
@@ -931,7 +931,7 @@ static void push_map(struct walk *w, int shape, uint32_t e)
     lua_State *L = w->L;
     const struct doc *d = w->d;
     lua_newtable(L);
-    luaL_setmetatable(L, OBJECT_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_OBJECT_MT);
     int out = lua_gettop(L);
     struct map_reader m;
     map_reader_init(w, shape, &m);
@@ -1037,14 +1037,14 @@ static void push_shaped(struct walk *w, int shape, enum kind kind, uint32_t e)
         return;
     case K_BLOB:
         push_text(L, d, e);
-        if (!fg_aws_decode_base64(L)) {
+        if (!fg_base64_decode_top(L)) {
             lua_pop(L, 1);
             lua_pushnil(L);
         }
         return;
     case K_TIMESTAMP:
         push_text(L, d, e);
-        fg_aws_normalize_timestamp(L);
+        fg_time_normalize_top(L);
         return;
     case K_POLICY:
         push_text(L, d, e);

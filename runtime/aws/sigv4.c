@@ -3,6 +3,8 @@
  * with the path normalised (non-S3 services) and URI-encoded once more. */
 #include "aws/sigv4.h"
 #include "base/buffer.h"
+#include "base/hex.h"
+#include "base/percent.h"
 #include "aws/creds.h"
 
 #include <stdlib.h>
@@ -19,80 +21,16 @@
 #define MAX_HEADERS 128
 #define RESULT_MT "fg.aws.sigv4.Result"
 
-static const char HEX[] = "0123456789abcdef";
-
-static void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = HEX[in[i] >> 4];
-		out[2 * i + 1] = HEX[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void fg_sigv4_sha256_hex(const void *data, size_t len, char *out)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	SHA256(data, len, md);
-	hex_encode(md, sizeof md, out);
-}
-
-static int is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-	       c == '~';
-}
-
-/* Percent-encodes every byte but the unreserved ones (and '/' if keep_slash). */
-static int uri_encode(struct fg_aws_buf *b, const char *s, size_t n, int keep_slash)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (is_unreserved(c) || (keep_slash && c == '/')) {
-			if (fg_aws_buf_putc(b, (char)c))
-				return -1;
-		} else {
-			char esc[3] = { '%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15] };
-			if (fg_aws_buf_append(b, esc, 3))
-				return -1;
-		}
-	}
-	return 0;
-}
-
-int fg_sigv4_uri_encode(struct fg_aws_buf *b, const char *s, size_t n)
-{
-	return uri_encode(b, s, n, 0);
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes %XX in place; returns the new length. */
-static size_t uri_decode(char *s, size_t n)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n &&
-		    hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-			s[o++] = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-			i += 2;
-		} else {
-			s[o++] = s[i];
-		}
-	}
-	return o;
+	fg_hex_encode(md, sizeof md, out);
 }
 
 /* Removes empty and dot segments (RFC 3986 5.2.4, with "//" collapsed),
  * keeping a trailing slash, then encodes. */
-static int canonical_uri(struct fg_aws_buf *out, const char *path)
+static int canonical_uri(struct fg_buf *out, const char *path)
 {
 	size_t n = strlen(path);
 	const char *seg[256];
@@ -122,15 +60,15 @@ static int canonical_uri(struct fg_aws_buf *out, const char *path)
 		seg[depth] = path + start;
 		seg_len[depth++] = len;
 	}
-	if (fg_aws_buf_putc(out, '/'))
+	if (fg_buf_putc(out, '/'))
 		return -1;
 	for (size_t i = 0; i < depth; i++) {
-		if (i && fg_aws_buf_putc(out, '/'))
+		if (i && fg_buf_putc(out, '/'))
 			return -1;
-		if (uri_encode(out, seg[i], seg_len[i], 0))
+		if (fg_percent_append(out, seg[i], seg_len[i], 0))
 			return -1;
 	}
-	if (depth && trailing && fg_aws_buf_putc(out, '/'))
+	if (depth && trailing && fg_buf_putc(out, '/'))
 		return -1;
 	return 0;
 }
@@ -154,19 +92,19 @@ static char *reencode(const char *s, size_t n)
 	if (!raw)
 		return NULL;
 	memcpy(raw, s, n);
-	n = uri_decode(raw, n);
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, CANONICAL_MAX);
-	int rc = uri_encode(&b, raw, n, 0) || fg_aws_buf_putc(&b, '\0');
+	n = fg_percent_decode(raw, n);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, CANONICAL_MAX);
+	int rc = fg_percent_append(&b, raw, n, 0) || fg_buf_putc(&b, '\0');
 	free(raw);
 	if (rc) {
-		fg_aws_buf_clean_up(&b);
+		fg_buf_clean_up(&b);
 		return NULL;
 	}
 	return b.data;  /* ownership passes to the caller */
 }
 
-static int canonical_query(struct fg_aws_buf *out, const char *query)
+static int canonical_query(struct fg_buf *out, const char *query)
 {
 	size_t count = 1;
 	for (const char *p = query; *p; p++)
@@ -193,10 +131,10 @@ static int canonical_query(struct fg_aws_buf *out, const char *query)
 	}
 	qsort(params, n, sizeof *params, compare_params);
 	for (size_t i = 0; i < n; i++) {
-		if ((i && fg_aws_buf_putc(out, '&')) ||
-		    fg_aws_buf_puts(out, params[i].key) ||
-		    fg_aws_buf_putc(out, '=') ||
-		    fg_aws_buf_puts(out, params[i].value))
+		if ((i && fg_buf_putc(out, '&')) ||
+		    fg_buf_puts(out, params[i].key) ||
+		    fg_buf_putc(out, '=') ||
+		    fg_buf_puts(out, params[i].value))
 			goto cleanup;
 	}
 	rc = 0;
@@ -231,7 +169,7 @@ static int is_space(char c)
 
 /* Trims the value and folds runs of whitespace (and line continuations)
  * into one space. */
-static int put_header_value(struct fg_aws_buf *out, const char *v)
+static int put_header_value(struct fg_buf *out, const char *v)
 {
 	while (is_space(*v))
 		v++;
@@ -241,16 +179,16 @@ static int put_header_value(struct fg_aws_buf *out, const char *v)
 			pending_space = 1;
 			continue;
 		}
-		if (pending_space && fg_aws_buf_putc(out, ' '))
+		if (pending_space && fg_buf_putc(out, ' '))
 			return -1;
 		pending_space = 0;
-		if (fg_aws_buf_putc(out, *v))
+		if (fg_buf_putc(out, *v))
 			return -1;
 	}
 	return 0;
 }
 
-static int canonical_headers(struct fg_aws_buf *out, struct fg_aws_buf *names,
+static int canonical_headers(struct fg_buf *out, struct fg_buf *names,
 			     const struct fg_sigv4_header *headers, size_t n)
 {
 	if (n > MAX_HEADERS)
@@ -271,41 +209,41 @@ static int canonical_headers(struct fg_aws_buf *out, struct fg_aws_buf *names,
 	for (size_t i = 0; i < n; i++) {
 		int repeat = i && strcmp(sorted[i].name, sorted[i - 1].name) == 0;
 		if (repeat) {
-			if (fg_aws_buf_putc(out, ','))
+			if (fg_buf_putc(out, ','))
 				return -1;
 		} else {
-			if (i && fg_aws_buf_putc(out, '\n'))
+			if (i && fg_buf_putc(out, '\n'))
 				return -1;
-			if ((i && fg_aws_buf_putc(names, ';')) ||
-			    fg_aws_buf_puts(names, sorted[i].name) ||
-			    fg_aws_buf_puts(out, sorted[i].name) ||
-			    fg_aws_buf_putc(out, ':'))
+			if ((i && fg_buf_putc(names, ';')) ||
+			    fg_buf_puts(names, sorted[i].name) ||
+			    fg_buf_puts(out, sorted[i].name) ||
+			    fg_buf_putc(out, ':'))
 				return -1;
 		}
 		if (put_header_value(out, sorted[i].value))
 			return -1;
 	}
-	return fg_aws_buf_putc(out, '\n');
+	return fg_buf_putc(out, '\n');
 }
 
 char *fg_sigv4_canonical_request(const struct fg_sigv4_request *req,
 				 char **signed_headers)
 {
-	struct fg_aws_buf out, names;
-	fg_aws_buf_init(&out, CANONICAL_MAX);
-	fg_aws_buf_init(&names, CANONICAL_MAX);
+	struct fg_buf out, names;
+	fg_buf_init_secret(&out, CANONICAL_MAX);
+	fg_buf_init_secret(&names, CANONICAL_MAX);
 	*signed_headers = NULL;
-	if (fg_aws_buf_puts(&out, req->method) || fg_aws_buf_putc(&out, '\n') ||
-	    (req->raw_path ? fg_aws_buf_puts(&out, req->path) : canonical_uri(&out, req->path)) ||
-	    fg_aws_buf_putc(&out, '\n') ||
+	if (fg_buf_puts(&out, req->method) || fg_buf_putc(&out, '\n') ||
+	    (req->raw_path ? fg_buf_puts(&out, req->path) : canonical_uri(&out, req->path)) ||
+	    fg_buf_putc(&out, '\n') ||
 	    canonical_query(&out, req->query ? req->query : "") ||
-	    fg_aws_buf_putc(&out, '\n') ||
+	    fg_buf_putc(&out, '\n') ||
 	    canonical_headers(&out, &names, req->headers, req->n_headers) ||
-	    fg_aws_buf_putc(&out, '\n') || fg_aws_buf_append(&names, "", 0) ||
-	    fg_aws_buf_puts(&out, names.data) || fg_aws_buf_putc(&out, '\n') ||
-	    fg_aws_buf_puts(&out, req->payload_sha256)) {
-		fg_aws_buf_clean_up(&out);
-		fg_aws_buf_clean_up(&names);
+	    fg_buf_putc(&out, '\n') || fg_buf_append(&names, "", 0) ||
+	    fg_buf_puts(&out, names.data) || fg_buf_putc(&out, '\n') ||
+	    fg_buf_puts(&out, req->payload_sha256)) {
+		fg_buf_clean_up(&out);
+		fg_buf_clean_up(&names);
 		return NULL;
 	}
 	*signed_headers = names.data;
@@ -313,12 +251,12 @@ char *fg_sigv4_canonical_request(const struct fg_sigv4_request *req,
 }
 
 /* The credential scope: date/region/service/aws4_request. */
-static int put_scope(struct fg_aws_buf *b, const struct fg_sigv4_scope *scope)
+static int put_scope(struct fg_buf *b, const struct fg_sigv4_scope *scope)
 {
-	return fg_aws_buf_append(b, scope->amz_date, 8) || fg_aws_buf_putc(b, '/') ||
-	       fg_aws_buf_puts(b, scope->region) || fg_aws_buf_putc(b, '/') ||
-	       fg_aws_buf_puts(b, scope->service) ||
-	       fg_aws_buf_puts(b, "/aws4_request");
+	return fg_buf_append(b, scope->amz_date, 8) || fg_buf_putc(b, '/') ||
+	       fg_buf_puts(b, scope->region) || fg_buf_putc(b, '/') ||
+	       fg_buf_puts(b, scope->service) ||
+	       fg_buf_puts(b, "/aws4_request");
 }
 
 char *fg_sigv4_string_to_sign(const struct fg_sigv4_scope *scope,
@@ -328,13 +266,13 @@ char *fg_sigv4_string_to_sign(const struct fg_sigv4_scope *scope,
 		return NULL;
 	char hash[FG_SIGV4_HEX_LEN + 1];
 	fg_sigv4_sha256_hex(canonical_request, strlen(canonical_request), hash);
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, CANONICAL_MAX);
-	if (fg_aws_buf_puts(&b, "AWS4-HMAC-SHA256\n") ||
-	    fg_aws_buf_puts(&b, scope->amz_date) || fg_aws_buf_putc(&b, '\n') ||
-	    put_scope(&b, scope) || fg_aws_buf_putc(&b, '\n') ||
-	    fg_aws_buf_puts(&b, hash)) {
-		fg_aws_buf_clean_up(&b);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, CANONICAL_MAX);
+	if (fg_buf_puts(&b, "AWS4-HMAC-SHA256\n") ||
+	    fg_buf_puts(&b, scope->amz_date) || fg_buf_putc(&b, '\n') ||
+	    put_scope(&b, scope) || fg_buf_putc(&b, '\n') ||
+	    fg_buf_puts(&b, hash)) {
+		fg_buf_clean_up(&b);
 		return NULL;
 	}
 	return b.data;
@@ -366,7 +304,7 @@ int fg_sigv4_signature(const char *secret, const struct fg_sigv4_scope *scope,
 	    hmac(key, sizeof key, "aws4_request", 12, next) ||
 	    hmac(next, sizeof next, string_to_sign, strlen(string_to_sign), key))
 		goto cleanup;
-	hex_encode(key, sizeof key, out);
+	fg_hex_encode(key, sizeof key, out);
 	rc = 0;
 cleanup:
 	OPENSSL_cleanse(seed, sizeof seed);
@@ -381,8 +319,8 @@ char *fg_sigv4_authorization(const char *access_key_id, const char *secret,
 {
 	char *names = NULL, *sts = NULL;
 	char signature[FG_SIGV4_HEX_LEN + 1];
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, CANONICAL_MAX);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, CANONICAL_MAX);
 
 	char *creq = fg_sigv4_canonical_request(req, &names);
 	if (!creq)
@@ -390,12 +328,12 @@ char *fg_sigv4_authorization(const char *access_key_id, const char *secret,
 	sts = fg_sigv4_string_to_sign(scope, creq);
 	if (!sts || fg_sigv4_signature(secret, scope, sts, signature))
 		goto cleanup;
-	if (fg_aws_buf_puts(&b, "AWS4-HMAC-SHA256 Credential=") ||
-	    fg_aws_buf_puts(&b, access_key_id) || fg_aws_buf_putc(&b, '/') ||
-	    put_scope(&b, scope) || fg_aws_buf_puts(&b, ", SignedHeaders=") ||
-	    fg_aws_buf_puts(&b, names) || fg_aws_buf_puts(&b, ", Signature=") ||
-	    fg_aws_buf_puts(&b, signature))
-		fg_aws_buf_clean_up(&b);
+	if (fg_buf_puts(&b, "AWS4-HMAC-SHA256 Credential=") ||
+	    fg_buf_puts(&b, access_key_id) || fg_buf_putc(&b, '/') ||
+	    put_scope(&b, scope) || fg_buf_puts(&b, ", SignedHeaders=") ||
+	    fg_buf_puts(&b, names) || fg_buf_puts(&b, ", Signature=") ||
+	    fg_buf_puts(&b, signature))
+		fg_buf_clean_up(&b);
 cleanup:
 	free(creq);
 	free(names);
@@ -471,12 +409,12 @@ static int sigv4_sign(lua_State *L)
 	}
 	req.headers = headers;
 	/* The result is copied into a collectable buffer before any Lua call. */
-	struct fg_aws_buf *out = lua_newuserdatauv(L, sizeof *out, 0);
-	fg_aws_buf_init(out, CANONICAL_MAX);
+	struct fg_buf *out = lua_newuserdatauv(L, sizeof *out, 0);
+	fg_buf_init_secret(out, CANONICAL_MAX);
 	luaL_setmetatable(L, RESULT_MT);
 	char *authz = fg_sigv4_authorization(fg_creds_access_key_id(creds),
 					     fg_creds_secret(creds), &scope, &req);
-	int failed = !authz || fg_aws_buf_puts(out, authz);
+	int failed = !authz || fg_buf_puts(out, authz);
 	free(authz);
 	if (failed)
 		return luaL_error(L, "sigv4.sign: cannot sign (bad date, oversized request or out of memory)");
@@ -486,7 +424,7 @@ static int sigv4_sign(lua_State *L)
 
 static int result_gc(lua_State *L)
 {
-	fg_aws_buf_clean_up(luaL_checkudata(L, 1, RESULT_MT));
+	fg_buf_clean_up(luaL_checkudata(L, 1, RESULT_MT));
 	return 0;
 }
 
@@ -510,7 +448,7 @@ static int sigv4_sha1_hex(lua_State *L)
 	unsigned char md[SHA_DIGEST_LENGTH];
 	char hex[2 * SHA_DIGEST_LENGTH + 1];
 	SHA1((const unsigned char *)s, len, md);
-	hex_encode(md, sizeof md, hex);
+	fg_hex_encode(md, sizeof md, hex);
 	lua_pushstring(L, hex);
 	return 1;
 }

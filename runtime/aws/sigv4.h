@@ -42,12 +42,6 @@ char *fg_sigv4_string_to_sign(const struct fg_sigv4_scope *scope,
 int fg_sigv4_signature(const char *secret, const struct fg_sigv4_scope *scope,
 		       const char *string_to_sign, char *out);
 
-struct fg_aws_buf;
-
-/* Appends s (n bytes) percent-encoded as SigV4 wants a query value: every
- * byte but the unreserved ones. 0 or -1 (over the buffer's limit). */
-int fg_sigv4_uri_encode(struct fg_aws_buf *b, const char *s, size_t n);
-
 /* The Authorization header value, malloc'd, or NULL. */
 char *fg_sigv4_authorization(const char *access_key_id, const char *secret,
 			     const struct fg_sigv4_scope *scope,

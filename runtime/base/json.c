@@ -8,6 +8,8 @@
  * Arrays and objects are told apart by metatables (json.array_mt,
  * json.object_mt) which decoding sets and encoding honours; see HACKING.md. */
 #include "base/json_number.h"
+#include "base/json.h"
+#include "base/buffer.h"
 #include <cJSON.h>
 #include <lauxlib.h>
 #include <math.h>
@@ -18,8 +20,6 @@
 #define JSON_MAX_DEPTH 1000
 
 static const char JSON_NULL_SENTINEL;
-static const char ARRAY_MT_KEY[] = "fg.json.array";
-static const char OBJECT_MT_KEY[] = "fg.json.object";
 
 /* ---- decoding ---------------------------------------------------------- */
 
@@ -50,14 +50,14 @@ static void push_value(lua_State *L, const cJSON *item, struct fg_json_number_cu
             push_value(L, e, c);
             lua_rawseti(L, -2, i++);
         }
-        luaL_setmetatable(L, ARRAY_MT_KEY);
+        luaL_setmetatable(L, FG_JSON_ARRAY_MT);
     } else {
         lua_createtable(L, 0, cJSON_GetArraySize(item));
         for (const cJSON *e = item->child; e; e = e->next) {
             push_value(L, e, c);
             lua_setfield(L, -2, e->string);
         }
-        luaL_setmetatable(L, OBJECT_MT_KEY);
+        luaL_setmetatable(L, FG_JSON_OBJECT_MT);
     }
 }
 
@@ -109,47 +109,34 @@ static int json_decode(lua_State *L)
 
 #define JSON_MAX_OUTPUT ((size_t)256 << 20)
 
-/* Output buffer owned by a userdata, so an error raised mid-way (an
+/* The output buffer is owned by a userdata, so an error raised mid-way (an
  * unencodable value, out of memory) cannot leak it: __gc frees it. Lua's
  * own luaL_Buffer cannot be used here because it needs the top of the
  * stack, which the recursive walk occupies. */
-struct strbuf {
-    char *p;
-    size_t n, cap;
-};
-
-static int strbuf_gc(lua_State *L)
+static int output_gc(lua_State *L)
 {
-    struct strbuf *sb = lua_touserdata(L, 1);
-    free(sb->p);
-    sb->p = NULL;
+    fg_buf_clean_up(lua_touserdata(L, 1));
     return 0;
 }
 
 struct encoder {
     lua_State *L;
-    struct strbuf *out;
+    struct fg_buf *out;
     int indent;       /* spaces per level; 0 for compact output */
     int sort_keys;
 };
 
+static void fail_output(struct encoder *e, size_t len)
+{
+    if (len > JSON_MAX_OUTPUT - e->out->len)
+        luaL_error(e->L, "json: output larger than %d MiB", (int)(JSON_MAX_OUTPUT >> 20));
+    luaL_error(e->L, "json: out of memory");
+}
+
 static void put(struct encoder *e, const char *s, size_t len)
 {
-    struct strbuf *sb = e->out;
-    if (len > JSON_MAX_OUTPUT - sb->n)
-        luaL_error(e->L, "json: output larger than %d MiB", (int)(JSON_MAX_OUTPUT >> 20));
-    if (sb->n + len > sb->cap) {
-        size_t cap = sb->cap ? sb->cap : 256;
-        while (cap < sb->n + len)
-            cap *= 2;
-        char *p = realloc(sb->p, cap);
-        if (!p)
-            luaL_error(e->L, "json: out of memory");
-        sb->p = p;
-        sb->cap = cap;
-    }
-    memcpy(sb->p + sb->n, s, len);
-    sb->n += len;
+    if (fg_buf_append(e->out, s, len))
+        fail_output(e, len);
 }
 
 static void put_str(struct encoder *e, const char *s)
@@ -167,9 +154,10 @@ static void put_newline(struct encoder *e, int depth)
         put(e, spaces, left < 32 ? (size_t)left : 32);
 }
 
-static void put_quoted(struct encoder *e, const char *s, size_t len)
+int fg_json_quote(struct fg_buf *b, const char *s, size_t len)
 {
-    put(e, "\"", 1);
+    if (fg_buf_putc(b, '"'))
+        return -1;
     size_t run = 0; /* bytes copied as they are, written in one go */
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
@@ -190,15 +178,20 @@ static void put_quoted(struct encoder *e, const char *s, size_t len)
             }
         }
         if (esc) {
-            put(e, s + i - run, run);
+            if (fg_buf_append(b, s + i - run, run) || fg_buf_puts(b, esc))
+                return -1;
             run = 0;
-            put_str(e, esc);
         } else {
             run++;
         }
     }
-    put(e, s + len - run, run);
-    put(e, "\"", 1);
+    return fg_buf_append(b, s + len - run, run) || fg_buf_putc(b, '"') ? -1 : 0;
+}
+
+static void put_quoted(struct encoder *e, const char *s, size_t len)
+{
+    if (fg_json_quote(e->out, s, len))
+        fail_output(e, len);
 }
 
 /* Shortest form that reads back to the same double; keeps a ".0" so that a
@@ -224,9 +217,9 @@ static int table_is_array(lua_State *L, int idx, lua_Integer *n)
 {
     *n = (lua_Integer)lua_rawlen(L, idx);
     if (lua_getmetatable(L, idx)) {
-        luaL_getmetatable(L, ARRAY_MT_KEY);
+        luaL_getmetatable(L, FG_JSON_ARRAY_MT);
         int is_array = lua_rawequal(L, -1, -2);
-        luaL_getmetatable(L, OBJECT_MT_KEY);
+        luaL_getmetatable(L, FG_JSON_OBJECT_MT);
         int is_object = lua_rawequal(L, -1, -3);
         lua_pop(L, 3);
         if (is_array || is_object)
@@ -431,16 +424,15 @@ static int json_encode(lua_State *L)
     }
     lua_settop(L, 1);
     e.out = lua_newuserdatauv(L, sizeof *e.out, 0);
-    memset(e.out, 0, sizeof *e.out);
+    fg_buf_init(e.out, JSON_MAX_OUTPUT);
     if (luaL_newmetatable(L, "fg.json.buffer")) {
-        lua_pushcfunction(L, strbuf_gc);
+        lua_pushcfunction(L, output_gc);
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
     encode_value(&e, 1, 0);
-    lua_pushlstring(L, e.out->p ? e.out->p : "", e.out->n);
-    free(e.out->p);
-    e.out->p = NULL;
+    lua_pushlstring(L, e.out->data ? e.out->data : "", e.out->len);
+    fg_buf_clean_up(e.out);
     return 1;
 }
 
@@ -461,13 +453,13 @@ static int mark(lua_State *L, const char *mt_key)
 /* json.array([t]) -> t marked as an array (a new one when t is nil). */
 static int json_array(lua_State *L)
 {
-    return mark(L, ARRAY_MT_KEY);
+    return mark(L, FG_JSON_ARRAY_MT);
 }
 
 /* json.object([t]) -> t marked as an object. */
 static int json_object(lua_State *L)
 {
-    return mark(L, OBJECT_MT_KEY);
+    return mark(L, FG_JSON_OBJECT_MT);
 }
 
 /* json.is_array(v) -> true for a table that encodes as an array. */
@@ -495,9 +487,9 @@ int luaopen_fg_base_json(lua_State *L)
     luaL_newlib(L, funcs);
     lua_pushlightuserdata(L, (void *)&JSON_NULL_SENTINEL);
     lua_setfield(L, -2, "null");
-    luaL_newmetatable(L, ARRAY_MT_KEY);
+    luaL_newmetatable(L, FG_JSON_ARRAY_MT);
     lua_setfield(L, -2, "array_mt");
-    luaL_newmetatable(L, OBJECT_MT_KEY);
+    luaL_newmetatable(L, FG_JSON_OBJECT_MT);
     lua_setfield(L, -2, "object_mt");
     return 1;
 }

@@ -48,7 +48,7 @@ static int write_all(int fd, const char *data, size_t len)
 
 static int joined_gc(lua_State *L)
 {
-    fg_aws_buf_clean_up(luaL_checkudata(L, 1, JOINED_MT));
+    fg_buf_clean_up(luaL_checkudata(L, 1, JOINED_MT));
     return 0;
 }
 
@@ -63,12 +63,12 @@ static int fs_write_atomic(lua_State *L)
     size_t len;
     const char *data;
     mode_t mode = (mode_t)luaL_optinteger(L, 3, 0600);
-    struct fg_aws_buf *joined = NULL;
+    struct fg_buf *joined = NULL;
     if (lua_istable(L, 2)) {
         joined = lua_newuserdatauv(L, sizeof *joined, 0);
-        fg_aws_buf_init(joined, JOINED_MAX);
+        fg_buf_init_secret(joined, JOINED_MAX);
         luaL_setmetatable(L, JOINED_MT);
-        if (fg_secret_append_lua(L, 2, joined) || fg_aws_buf_append(joined, "", 0))
+        if (fg_secret_append_lua(L, 2, joined) || fg_buf_append(joined, "", 0))
             return luaL_argerror(L, 2, "expected strings and secrets, at most 16 MiB");
         data = joined->data;
         len = joined->len;
@@ -92,14 +92,14 @@ static int fs_write_atomic(lua_State *L)
     if (fd < 0) {
         int saved = errno;
         if (joined)
-            fg_aws_buf_clean_up(joined);
+            fg_buf_clean_up(joined);
         errno = saved;
         return fail(L, "cannot create", tmp);
     }
     int written = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
     int saved = errno;
     if (joined)
-        fg_aws_buf_clean_up(joined);   /* now, not at the next collection */
+        fg_buf_clean_up(joined);   /* now, not at the next collection */
     if (!written) {
         close(fd);
         unlink(tmp);

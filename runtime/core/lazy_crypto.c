@@ -43,18 +43,6 @@ unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len,
     return real(evp_md, key, key_len, data, data_len, md, md_len);
 }
 
-int EVP_EncodeBlock(unsigned char *t, const unsigned char *f, int n)
-{
-    LAZY_RESOLVE(libcrypto, EVP_EncodeBlock);
-    return real(t, f, n);
-}
-
-int EVP_DecodeBlock(unsigned char *t, const unsigned char *f, int n)
-{
-    LAZY_RESOLVE(libcrypto, EVP_DecodeBlock);
-    return real(t, f, n);
-}
-
 EVP_MD_CTX *EVP_MD_CTX_new(void)
 {
     LAZY_RESOLVE(libcrypto, EVP_MD_CTX_new);

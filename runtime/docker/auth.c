@@ -2,10 +2,12 @@
  * The password is copied only into buffers that are wiped before release
  * and is never formatted into a message. */
 #include "docker/auth.h"
+#include "base/base64.h"
+#include "base/buffer.h"
+#include "base/json.h"
 
 #include <lauxlib.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,63 +27,26 @@ static void wipe_free(void *p, size_t n)
     }
 }
 
-/* Appends s as a JSON string (quoted and escaped) at out + *len. */
-static void put_json_string(char *out, size_t *len, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    out[(*len)++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
-            out[(*len)++] = '\\';
-            out[(*len)++] = (char)ch;
-        } else if (ch < 0x20) {
-            memcpy(out + *len, "\\u00", 4);
-            out[*len + 4] = hex[ch >> 4];
-            out[*len + 5] = hex[ch & 15];
-            *len += 6;
-        } else {
-            out[(*len)++] = (char)ch;
-        }
-    }
-    out[(*len)++] = '"';
-}
-
 /* Fills a with the header for these credentials. 0, or -1 (memory). */
 static int encode_header(struct fg_docker_auth *a, const char *user, size_t user_len,
                          const char *password, size_t password_len,
                          const char *server, size_t server_len)
 {
-    size_t cap = 64 + 6 * (user_len + password_len + server_len), len = 0;
-    char *json = malloc(cap);
+    struct fg_buf json;
+    fg_buf_init_secret(&json, 64 + 6 * (user_len + password_len + server_len));
     int rc = -1;
-    if (!json)
-        return -1;
-    memcpy(json + len, "{\"username\":", 12);
-    len += 12;
-    put_json_string(json, &len, user, user_len);
-    memcpy(json + len, ",\"password\":", 12);
-    len += 12;
-    put_json_string(json, &len, password, password_len);
-    memcpy(json + len, ",\"serveraddress\":", 17);
-    len += 17;
-    put_json_string(json, &len, server, server_len);
-    json[len++] = '}';
-    size_t b64_cap = 4 * ((len + 2) / 3) + 1;
-    a->header = malloc(b64_cap);
+    if (fg_buf_puts(&json, "{\"username\":") || fg_json_quote(&json, user, user_len) ||
+        fg_buf_puts(&json, ",\"password\":") || fg_json_quote(&json, password, password_len) ||
+        fg_buf_puts(&json, ",\"serveraddress\":") || fg_json_quote(&json, server, server_len) ||
+        fg_buf_putc(&json, '}'))
+        goto cleanup;
+    a->header = malloc(FG_BASE64_ENCODED_LEN(json.len) + 1);
     if (!a->header)
         goto cleanup;
-    a->header_len = (size_t)EVP_EncodeBlock((unsigned char *)a->header,
-                                            (const unsigned char *)json, (int)len);
-    for (size_t i = 0; i < a->header_len; i++) {
-        if (a->header[i] == '+')
-            a->header[i] = '-';
-        else if (a->header[i] == '/')
-            a->header[i] = '_';
-    }
+    a->header_len = fg_base64_encode(json.data, json.len, a->header, 1);
     rc = 0;
 cleanup:
-    wipe_free(json, cap);
+    fg_buf_clean_up(&json);
     return rc;
 }
 
@@ -128,22 +93,19 @@ int fg_docker_push_ecr_auth(lua_State *L, const char *token, size_t token_len,
         return -1;
     struct fg_docker_auth *a = new_auth(L);
     set_server(a, server, server_len);
-    size_t cap = token_len / 4 * 3 + 1;
+    size_t cap = FG_BASE64_DECODED_MAX(token_len), n;
     unsigned char *plain = malloc(cap);
     int ok = 0;
     if (!plain) {
         lua_pop(L, 1);
         return -2;
     }
-    int n = EVP_DecodeBlock(plain, (const unsigned char *)token, (int)token_len);
-    if (n >= 0) {
-        for (size_t i = token_len; i > 0 && token[i - 1] == '='; i--)
-            n--;
-        const unsigned char *colon = n > 0 ? memchr(plain, ':', (size_t)n) : NULL;
+    if (fg_base64_decode(token, token_len, plain, &n) == 0) {
+        const unsigned char *colon = n > 0 ? memchr(plain, ':', n) : NULL;
         if (colon) {
             size_t user_len = (size_t)(colon - plain);
             ok = encode_header(a, (const char *)plain, user_len, (const char *)colon + 1,
-                               (size_t)n - user_len - 1, server, server_len) == 0 ? 1 : -1;
+                               n - user_len - 1, server, server_len) == 0 ? 1 : -1;
         }
     }
     wipe_free(plain, cap);

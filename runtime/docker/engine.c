@@ -643,36 +643,6 @@ cleanup:
     return 1;
 }
 
-/* urlencode(s) -> s with everything but unreserved characters escaped */
-static int docker_urlencode(lua_State *L)
-{
-    size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
-    luaL_Buffer b;
-    static const char hex[] = "0123456789ABCDEF";
-    luaL_buffinit(L, &b);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-            luaL_addchar(&b, (char)ch);
-        } else {
-            luaL_addchar(&b, '%');
-            luaL_addchar(&b, hex[ch >> 4]);
-            luaL_addchar(&b, hex[ch & 15]);
-        }
-    }
-    luaL_pushresult(&b);
-    return 1;
-}
-
-/* isatty(fd) -> boolean */
-static int docker_isatty(lua_State *L)
-{
-    lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
-    return 1;
-}
-
 int luaopen_fg_docker_engine(lua_State *L)
 {
     static const luaL_Reg conn_methods[] = {
@@ -681,8 +651,7 @@ int luaopen_fg_docker_engine(lua_State *L)
     };
     static const luaL_Reg module[] = {
         { "connect", docker_connect }, { "context_files", docker_context_files },
-        { "context_write", docker_context_write }, { "urlencode", docker_urlencode },
-        { "isatty", docker_isatty }, { NULL, NULL },
+        { "context_write", docker_context_write }, { NULL, NULL },
     };
     fg_handle_type(L, FG_DOCKER_CONN_MT, conn_methods, conn_close, conn_tostring);
     luaL_newlib(L, module);

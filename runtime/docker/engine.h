@@ -8,8 +8,7 @@
  *   auth{...}, ecr_auth(token, endpoint) -> Auth     (docker_auth.c)
  *   context_files(dir[, dockerfile]) -> {paths}
  *   context_write(dir, dockerfile, file) -> bytes
- *   container(conn, id, ports) -> Container           (docker_container.c)
- *   urlencode(s), isatty(fd) */
+ *   container(conn, id, ports) -> Container           (docker_container.c) */
 #ifndef FG_DOCKER_H
 #define FG_DOCKER_H
 #include <curl/curl.h>

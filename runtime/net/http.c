@@ -50,7 +50,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 			return size * n;
 		}
 	}
-	if (fg_aws_buf_append(&r->body, p, size * n)) {
+	if (fg_buf_append(&r->body, p, size * n)) {
 		r->error = FG_HTTP_TOO_LARGE;
 		return 0;  /* aborts the transfer */
 	}
@@ -64,7 +64,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	 * starts the headers of the next response. */
 	if (size * n >= 5 && memcmp(p, "HTTP/", 5) == 0)
 		r->headers.len = 0;
-	if (fg_aws_buf_append(&r->headers, p, size * n)) {
+	if (fg_buf_append(&r->headers, p, size * n)) {
 		r->error = FG_HTTP_TOO_LARGE;
 		return 0;
 	}
@@ -194,8 +194,8 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 	r->connected = r->idle = 0;
 	r->error = FG_HTTP_OK;
 	r->message[0] = '\0';
-	fg_aws_buf_init(&r->headers, HEADERS_MAX);
-	fg_aws_buf_init(&r->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
+	fg_buf_init_secret(&r->headers, HEADERS_MAX);
+	fg_buf_init_secret(&r->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
 
 	/* Reset keeps the live connection, the DNS and TLS session caches. */
 	curl_easy_reset(h);
@@ -252,8 +252,8 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn,
 
 void fg_http_response_clean_up(struct fg_http_response *r)
 {
-	fg_aws_buf_clean_up(&r->headers);
-	fg_aws_buf_clean_up(&r->body);
+	fg_buf_clean_up(&r->headers);
+	fg_buf_clean_up(&r->body);
 }
 
 void fg_http_headers_free(struct curl_slist *list)
@@ -347,7 +347,7 @@ fail:
 
 /* Pushes the raw header block as {[lowercase name] = value}, repeated
  * headers joined with ", ". */
-static void push_headers(lua_State *L, const struct fg_aws_buf *raw)
+static void push_headers(lua_State *L, const struct fg_buf *raw)
 {
 	lua_newtable(L);
 	const char *p = raw->data, *end = raw->data ? raw->data + raw->len : NULL;
@@ -455,7 +455,7 @@ static void close_streams(struct fg_http_request *req)
 }
 
 int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
-			     struct fg_aws_buf *body, const char **bad)
+			     struct fg_buf *body, const char **bad)
 {
 	idx = lua_absindex(L, idx);
 	memset(req, 0, sizeof *req);
@@ -486,7 +486,7 @@ int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
 	if (lua_type(L, -1) == LUA_TSTRING) {
 		req->body = lua_tolstring(L, -1, &req->body_len);   /* the table keeps it */
 	} else if (!lua_isnil(L, -1)) {
-		rc = fg_secret_append_lua(L, -1, body) || fg_aws_buf_append(body, "", 0);
+		rc = fg_secret_append_lua(L, -1, body) || fg_buf_append(body, "", 0);
 		req->body = body->data ? body->data : "";
 		req->body_len = body->len;
 		if (rc)
@@ -513,19 +513,19 @@ enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_conn *conn, 
 {
 	struct fg_http_request req;
 	const char *bad = NULL;
-	struct fg_aws_buf body;
-	fg_aws_buf_init(&body, DEFAULT_MAX_BODY);
+	struct fg_buf body;
+	fg_buf_init_secret(&body, DEFAULT_MAX_BODY);
 	int rc = fg_http_request_from_lua(L, idx, &req, &body, &bad);
 	if (rc) {
 		fg_http_headers_free(req.headers);
-		fg_aws_buf_clean_up(&body);
+		fg_buf_clean_up(&body);
 		luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
 	}
 	if (max_body)
 		req.max_body = max_body;
 	enum fg_http_error err = fg_http_perform(conn, &req, r);
 	fg_http_headers_free(req.headers);
-	fg_aws_buf_clean_up(&body);
+	fg_buf_clean_up(&body);
 	if (err == FG_HTTP_INTERRUPTED) {
 		fg_http_response_clean_up(r);
 		luaL_error(L, "interrupted");
@@ -572,13 +572,13 @@ static int conn_request(lua_State *L)
 	memset(r, 0, sizeof *r);
 	luaL_setmetatable(L, RESPONSE_MT);
 	struct fg_http_request req;
-	struct fg_aws_buf body;
-	fg_aws_buf_init(&body, DEFAULT_MAX_BODY);
+	struct fg_buf body;
+	fg_buf_init_secret(&body, DEFAULT_MAX_BODY);
 	const char *bad = NULL;
 	int rc = fg_http_request_from_lua(L, 2, &req, &body, &bad);
 	if (rc) {
 		fg_http_headers_free(req.headers);
-		fg_aws_buf_clean_up(&body);
+		fg_buf_clean_up(&body);
 		return luaL_error(L, rc == -2 ? "http request: bad header %s" : "http %s", bad);
 	}
 
@@ -604,7 +604,7 @@ static int conn_request(lua_State *L)
 		}
 	}
 	fg_http_headers_free(req.headers);
-	fg_aws_buf_clean_up(&body);
+	fg_buf_clean_up(&body);
 	close_streams(&req);
 	if (unopened)
 		return 3;

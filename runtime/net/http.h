@@ -56,8 +56,8 @@ struct fg_http_response {
 	int connected;
 	int idle;                     /* the read timeout ended the transfer */
 	long status;
-	struct fg_aws_buf headers;    /* raw header lines of the final response */
-	struct fg_aws_buf body;       /* wiped on clean-up: it may hold secrets */
+	struct fg_buf headers;    /* raw header lines of the final response */
+	struct fg_buf body;       /* wiped on clean-up: it may hold secrets */
 	enum fg_http_error error;
 	char message[CURL_ERROR_SIZE];
 };
@@ -82,7 +82,7 @@ void fg_http_response_clean_up(struct fg_http_response *r);
  * wrong; -2 with *bad naming a bad header. req->headers must be freed
  * either way. */
 int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
-			     struct fg_aws_buf *body, const char **bad);
+			     struct fg_buf *body, const char **bad);
 
 /* fg_http_request_from_lua and fg_http_perform in one, for the functions
  * that take a request table: raises on a bad table, and "interrupted" on

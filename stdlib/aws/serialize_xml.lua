@@ -5,7 +5,7 @@
 -- <entry><key/><value/></entry>, xmlAttribute members as attributes and
 -- xmlNamespace as xmlns.
 local json = require "json"
-local base64 = require "aws.base64"
+local base64 = require "base.base64"
 local rest = require "aws.rest"
 
 local M = {}

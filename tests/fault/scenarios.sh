@@ -357,7 +357,7 @@ if [[ $scenarios == *" secrets "* ]]; then
         export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
         export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
         registry_password=$("$FGRUN" -e 'local t = require("aws").ecr.get_authorization_token{}.authorizationData[1].authorizationToken
-          print((require("aws.base64").decode(t):gsub("^[^:]*:", "")))')
+          print((require("base.base64").decode(t):gsub("^[^:]*:", "")))')
         [ -n "$registry_password" ] && planted+=("$registry_password")
         docker_args=() how="image built and pushed"
     fi

@@ -8,8 +8,8 @@ local json = require "json"
 local aws = require "aws"
 local model = require "aws.model"
 local protocol = require "aws.protocol"
-local timestamp = require "aws.timestamp"
-local base64 = require "aws.base64"
+local timestamp = require "base.time"
+local base64 = require "base.base64"
 local shapecbor = require "aws.shapecbor"
 
 local null = json.null

@@ -5,7 +5,7 @@
 -- ACM, Lambda, CloudWatch alarms, SNS topics.
 local aws = require "aws"
 local http = require "http"
-local moto = dofile("tests/fixtures/moto.lua")
+local moto = dofile("tests/lib/moto.lua")
 
 local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
 local FGRUN = os.getenv("FGRUN") or "build/fgrun"
@@ -90,7 +90,7 @@ describe("aws services against moto", function()
     local script = tmp .. "/transfer.lua"
     local f = assert(io.open(script, "w"))
     f:write(([[
-      local moto = dofile("tests/fixtures/moto.lua")
+      local moto = dofile("tests/lib/moto.lua")
       local s3 = require("aws").client("s3", moto.options(%q))
       s3.create_bucket{Bucket = %q}
       local calls, last = 0, 0

@@ -134,14 +134,14 @@ static void test_read_file(void **state)
 	FILE *f = fdopen(fd, "w");
 	fputs("[default]\nregion = us-west-2\n", f);
 	fclose(f);
-	struct fg_aws_buf b;
-	fg_aws_buf_init(&b, FG_CONFIG_FILE_MAX);
+	struct fg_buf b;
+	fg_buf_init_secret(&b, FG_CONFIG_FILE_MAX);
 	assert_int_equal(fg_config_read_file(path, &b), 0);
 	assert_string_equal(b.data, "[default]\nregion = us-west-2\n");
-	fg_aws_buf_clean_up(&b);
+	fg_buf_clean_up(&b);
 	remove(path);
 	assert_int_equal(fg_config_read_file(path, &b), -1);
-	fg_aws_buf_clean_up(&b);
+	fg_buf_clean_up(&b);
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 -- tokens aws.secret userdata: their secrets never become Lua strings.
 local creds = require "aws.creds"
 local secret = require "aws.secret"
+local percent = require "base.percent"
 local fgrun = require "fgrun"
 local errors = require "aws.errors"
 local config = require "aws.transport.config"
@@ -19,7 +20,7 @@ local signer = require "aws.transport.signer"
 local pool = require "aws.transport.http_pool"
 local wire_log = require "aws.transport.wire_log"
 local sso = require "aws.transport.sso"
-local url_encode = require("aws.serialize_query").url_encode
+local url_encode = percent.encode
 local destination = require "aws.transport.destination"
 
 local M = {}

@@ -36,7 +36,7 @@ end
 
 local function epoch(ts)
   if ts == nil then return nil end
-  local ok, t = pcall(require("aws.timestamp").parse, ts)
+  local ok, t = pcall(require("base.time").parse, ts)
   return ok and t or nil
 end
 
