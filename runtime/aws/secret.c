@@ -1,6 +1,8 @@
 /* Secrets held in C memory. See secret.h. */
 #include "aws/secret.h"
 #include "base/json.h"
+#include "base/percent.h"
+#include "base/secret.h"
 #include "aws/config_file.h"
 #include "base/handle.h"
 
@@ -79,33 +81,6 @@ static struct fg_secret *check_open(lua_State *L, int idx)
 	return s;
 }
 
-int fg_secret_append_lua(lua_State *L, int idx, struct fg_buf *b)
-{
-	idx = lua_absindex(L, idx);
-	struct fg_secret *s = fg_secret_test(L, idx);
-	if (s) {
-		size_t n;
-		const char *p = fg_secret_data(s, &n);
-		return fg_buf_append(b, p, n);
-	}
-	if (lua_type(L, idx) == LUA_TSTRING) {
-		size_t n;
-		const char *p = lua_tolstring(L, idx, &n);
-		return fg_buf_append(b, p, n);
-	}
-	if (!lua_istable(L, idx))
-		return -1;
-	lua_Integer n = luaL_len(L, idx);
-	for (lua_Integer i = 1; i <= n; i++) {
-		lua_rawgeti(L, idx, i);
-		int bad = lua_istable(L, -1) || fg_secret_append_lua(L, -1, b);
-		lua_pop(L, 1);
-		if (bad)
-			return -1;
-	}
-	return 0;
-}
-
 /* secret.read_file(path) -> secret
  * The whole file, trailing white space removed (as the SDKs read web
  * identity token files). Raises when unreadable or empty, never quoting it. */
@@ -134,21 +109,10 @@ static int secret_read_file(lua_State *L)
  * form body (RFC 3986 unreserved characters kept). */
 static int secret_form(lua_State *L)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	struct fg_secret *s = check_open(L, 1);
 	struct fg_buf b;
 	fg_buf_init_secret(&b, 3 * s->len + 1);
-	int full = 0;
-	for (size_t i = 0; i < s->len && !full; i++) {
-		unsigned char c = (unsigned char)s->data[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			full = fg_buf_putc(&b, (char)c);
-		} else {
-			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
-			full = fg_buf_append(&b, esc, 3);
-		}
-	}
+	int full = fg_percent_append(&b, s->data, s->len, 0);
 	push_from_buf(L, &b, full);
 	return 1;
 }
@@ -185,6 +149,14 @@ static int secret_tostring(lua_State *L)
 }
 
 /* Secrets are made by other modules too (the SSO token cache). */
+/* What net/http.c and core/fs.c read (base/secret.h). */
+static const char *read_secret(void *object, size_t *len)
+{
+	struct fg_secret *s = object;
+	*len = s->data ? s->len : 0;
+	return s->data;
+}
+
 static void register_type(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -193,7 +165,11 @@ static void register_type(lua_State *L)
 		{ "close", secret_close },
 		{ NULL, NULL },
 	};
+	static const struct fg_secret_reader reader = { read_secret };
 	fg_handle_type(L, SECRET_MT, methods, secret_close, secret_tostring);
+	luaL_getmetatable(L, SECRET_MT);
+	fg_secret_mark(L, &reader);
+	lua_pop(L, 1);
 }
 
 int luaopen_fg_aws_secret(lua_State *L)

@@ -3,7 +3,7 @@
  * (CreateToken). They are read in C; the values of the keys named secret
  * become aws.secret objects, everything else plain Lua values, and the
  * text is wiped. require "aws.secret_json". Writing such a document back is
- * fgrun.fs.write_atomic with secret parts (secret:json()). */
+ * core.fs.write_atomic with secret parts (secret:json()). */
 #include "aws/secret_json.h"
 #include "aws/config_file.h"
 #include "net/http.h"
@@ -144,12 +144,12 @@ static int secretjson_load(lua_State *L)
  * "interrupted" on SIGINT/SIGTERM. */
 static int secretjson_request(lua_State *L)
 {
-	struct fg_http_conn *conn = fg_http_conn_check(L, 1);
+	struct fg_http_handle *h = fg_http_handle_check(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	int keys = push_key_set(L, 3);
 	cJSON **doc = push_doc(L);
 	struct fg_http_response r;
-	enum fg_http_error e = fg_http_perform_lua(L, conn, 2, DOCUMENT_MAX, &r);
+	enum fg_http_error e = fg_http_perform_lua(L, h, 2, DOCUMENT_MAX, &r);
 	if (e == FG_HTTP_OK)
 		*doc = cJSON_ParseWithLength(r.body.data ? r.body.data : "", r.body.len);
 	int n = fg_http_push_outcome(L, e, &r);

@@ -5,7 +5,7 @@
 #include "base/buffer.h"
 #include "base/hex.h"
 #include "base/percent.h"
-#include "aws/creds.h"
+#include "aws/creds_object.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * mode, advisory locks that die with the process, folders. */
 #include "core/fs_private.h"
 #include "base/handle.h"
-#include "aws/secret.h"
+#include "base/secret.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -68,7 +68,7 @@ static int fs_write_atomic(lua_State *L)
         joined = lua_newuserdatauv(L, sizeof *joined, 0);
         fg_buf_init_secret(joined, JOINED_MAX);
         luaL_setmetatable(L, JOINED_MT);
-        if (fg_secret_append_lua(L, 2, joined) || fg_buf_append(joined, "", 0))
+        if (fg_secret_append_value(L, 2, joined) || fg_buf_append(joined, "", 0))
             return luaL_argerror(L, 2, "expected strings and secrets, at most 16 MiB");
         data = joined->data;
         len = joined->len;

@@ -17,7 +17,7 @@
 --   sso.credentials(profile, cfg, settings) -> creds, description | nil, error
 local creds = require "aws.creds"
 local fgrun = require "fgrun"
-local fs = require "fgrun.fs"
+local fs = require "core.fs"
 local json = require "json"
 local secretjson = require "aws.secret_json"
 local sigv4 = require "aws.sigv4"
