@@ -1,7 +1,7 @@
 /* Container handles. Each keeps its connection alive (user value 1) and
  * its published ports (user value 2). */
 #include "docker/container.h"
-#include "docker/engine.h"
+#include "docker/conn.h"
 #include "base/handle.h"
 
 #include <cjson/cJSON.h>
@@ -45,13 +45,13 @@ static struct fg_docker_conn *container_conn(lua_State *L, int idx)
     lua_getiuservalue(L, idx, 1);
     conn = luaL_testudata(L, -1, FG_DOCKER_CONN_MT);
     lua_pop(L, 1);
-    return conn && conn->curl ? conn : NULL;
+    return conn && conn->http.curl ? conn : NULL;
 }
 
 /* Copies the Engine's "message" from an error body (or the status). */
 static void engine_message(const struct fg_docker_request *req, char *out, size_t n)
 {
-    cJSON *doc = req->response ? cJSON_Parse(req->response) : NULL;
+    cJSON *doc = req->response.data ? cJSON_Parse(req->response.data) : NULL;
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(doc, "message");
     if (cJSON_IsString(msg))
         snprintf(out, n, "%s (HTTP %ld)", msg->valuestring, req->status);
@@ -97,7 +97,7 @@ static int remove_container(lua_State *L, int idx, char *err, size_t err_len)
         return 0;
     rc = container_call(container_conn(L, idx), c, &req, "DELETE", "?force=1&v=1", 204, 404,
                         err, err_len);
-    free(req.response);
+    fg_buf_clean_up(&req.response);
     if (rc == 0)
         c->removed = true;
     return rc;
@@ -176,10 +176,11 @@ static int container_logs(lua_State *L)
     char err[1024];
     if (container_call(container_conn(L, 1), c, &req, "GET", "/logs?stdout=1&stderr=1",
                        200, 200, err, sizeof err) != 0) {
-        free(req.response);
+        fg_buf_clean_up(&req.response);
         return luaL_error(L, "docker: logs of container %s: %s", short_id(c).s, err);
     }
-    fg_docker_push_owned(L, req.response, demultiplex(req.response, req.response_len));
+    req.response.len = demultiplex(req.response.data, req.response.len);
+    fg_docker_push_body(L, &req.response);
     return 1;
 }
 
@@ -193,7 +194,7 @@ static int container_stop(lua_State *L)
     int rc;
     snprintf(suffix, sizeof suffix, "/stop?t=%d", (int)seconds);
     rc = container_call(container_conn(L, 1), c, &req, "POST", suffix, 204, 304, err, sizeof err);
-    free(req.response);
+    fg_buf_clean_up(&req.response);
     if (rc != 0)
         return luaL_error(L, "docker: stop container %s: %s", short_id(c).s, err);
     lua_settop(L, 1);

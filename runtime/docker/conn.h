@@ -1,34 +1,34 @@
-/* The Docker Engine API over its Unix socket: `require "docker.engine"`,
- * the C half of `require "docker"` (stdlib/docker.lua).
- *   connect([host]) -> Conn          host: "unix:///path" (default
- *                                     DOCKER_HOST, then /var/run/docker.sock)
- *   Conn:negotiate() -> api_version, engine_api_version | nil, err
- *   Conn:request(method, path, opts) -> status, body | nil, err
- *   Conn:socket() -> path
- *   auth{...}, ecr_auth(token, endpoint) -> Auth     (docker_auth.c)
- *   context_files(dir[, dockerfile]) -> {paths}
- *   context_write(dir, dockerfile, file) -> bytes
- *   container(conn, id, ports) -> Container           (docker_container.c) */
-#ifndef FG_DOCKER_H
-#define FG_DOCKER_H
+/* A connection to the Docker Engine API over its Unix socket, on the
+ * libcurl engine (net/transfer.c): the socket from DOCKER_HOST, API
+ * version negotiation, and requests with bounded bodies, timeouts on every
+ * read, build contexts streamed from docker/context.c and progress streams
+ * decoded line by line by docker/stream.c. The userdata "fg.docker.Conn"
+ * is made by docker/engine.c; docker/container.c sends its requests here. */
+#ifndef FG_DOCKER_CONN_H
+#define FG_DOCKER_CONN_H
 #include <curl/curl.h>
 #include <lua.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/buffer.h"
+#include "net/transfer.h"
+
 #define FG_DOCKER_CONN_MT "fg.docker.Conn"
+/* The newest API version this client speaks. */
+#define FG_DOCKER_CLIENT_MAX_API "1.43"
 
 struct fg_context;
 
 struct fg_docker_conn {
-    CURL *curl;
+    struct fg_http_conn http;       /* http.curl is NULL once closed */
     char socket_path[108];          /* sun_path's size */
     char api_version[16];           /* negotiated; "" until then */
     char engine_api_version[16];
     bool busy;                      /* a request is running (callbacks may not reenter) */
 };
 
-/* One request. Inputs are set by the caller; status and body are results. */
+/* One request. Inputs are set by the caller; status and response are results. */
 struct fg_docker_request {
     const char *method;
     const char *path;               /* after the version prefix, with query */
@@ -45,8 +45,7 @@ struct fg_docker_request {
     int on_line;                    /* called with each decoded message */
 
     long status;
-    char *response;                 /* malloc'd, NUL-terminated */
-    size_t response_len;
+    struct fg_buf response;         /* the body (empty when streamed); the caller cleans it up */
     char api_version_header[16];
     int lua_error_index;            /* an error raised by on_line, on L */
     char error[CURL_ERROR_SIZE + 300];
@@ -54,13 +53,17 @@ struct fg_docker_request {
 
 /* Runs the request. 0 when a response came (any status), -1 with
  * req->error otherwise. Negotiates the version first if needed. The
- * caller frees req->response. */
+ * caller cleans up req->response (fg_buf_clean_up) either way. */
 int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req);
 
-/* Pushes len bytes as a Lua string and frees bytes, even when the copy
- * raises (memory). */
-void fg_docker_push_owned(lua_State *L, char *bytes, size_t len);
+/* Negotiates the API version now if not done; 0, or -1 with err. */
+int fg_docker_negotiate(struct fg_docker_conn *conn, char *err, size_t err_len);
 
-int luaopen_fg_docker_engine(lua_State *L);
+/* Pushes the buffer as a Lua string and cleans it up, even when the copy
+ * raises (memory). */
+void fg_docker_push_body(lua_State *L, struct fg_buf *body);
+
+/* The open connection at idx (raises when it is closed). */
+struct fg_docker_conn *fg_docker_conn_check(lua_State *L, int idx);
 
 #endif
