@@ -213,7 +213,7 @@ for _, direction in ipairs({"input", "output"}) do
       local path = VECTORS .. "/" .. direction .. "/" .. proto .. ".json"
       local suites = read_json(path)
       if not suites then
-        pending(proto .. ": " .. path .. " not found (set FGRUN_VECTORS to ../shared/vectors)")
+        pending(proto .. ": no vectors at " .. path .. " (set FGRUN_VECTORS)")
       else
         for _, suite in ipairs(suites) do
           for _, case in ipairs(suite.cases) do

@@ -227,7 +227,7 @@ int main(void)
 	size_t n = 0;
 	collect(dir, cases, &n);
 	if (n == 0) {
-		printf("1..0 # SKIP sigv4 vectors not found in %s (set FGRUN_VECTORS)\n", dir);
+		printf("1..0 # SKIP no vectors at %s (set FGRUN_VECTORS)\n", dir);
 		return 0;
 	}
 	qsort(cases, n, sizeof cases[0], by_name);
