@@ -39,8 +39,8 @@ function http.request(req)
     method = method, url = req.url, headers = req.headers or {}, body = req.body,
     timeout_ms = math.floor(timeout * 1000), connect_timeout_ms = math.floor(math.min(timeout, 10) * 1000),
   }
-  if not status then
-    error(setmetatable({ code = headers, message = body, url = req.url, method = method }, Error), 2)
+  if not status then -- headers: the message, body: the kind of failure
+    error(setmetatable({ code = body, message = headers, url = req.url, method = method }, Error), 2)
   end
   return { status = status, headers = headers, body = body }
 end

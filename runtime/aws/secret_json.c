@@ -138,7 +138,7 @@ static int secretjson_load(lua_State *L)
 	return 1;
 }
 
-/* secretjson.request(conn, req, secret_keys) -> status, headers, document | nil, kind, message
+/* secretjson.request(conn, req, secret_keys) -> status, headers, document | nil, message, kind
  * Sends req (as conn:request takes it; the body may hold secrets) and
  * reads a JSON answer; document is nil when the body is not JSON. Raises
  * "interrupted" on SIGINT/SIGTERM. */

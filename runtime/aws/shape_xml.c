@@ -488,7 +488,7 @@ static void push_shaped(struct walk *w, int shape, enum kind kind, uint32_t e)
         return;
     case K_BLOB:
         push_text(L, d, e);
-        if (!fg_base64_decode_top(L)) {
+        if (fg_base64_decode_top(L)) {
             lua_pop(L, 1);
             lua_pushnil(L);
         }

@@ -82,11 +82,11 @@ int fg_base64_decode_top(lua_State *L)
     unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, FG_BASE64_DECODED_MAX(len));
     if (fg_base64_decode(s, len, out, &n)) {
         lua_pop(L, 1); /* the buffer's placeholder or box: s stays as it is */
-        return 0;
+        return -1;
     }
     luaL_pushresultsize(&b, n);
     lua_remove(L, -2);
-    return 1;
+    return 0;
 }
 
 /* base64.encode(s) -> the standard encoding, padded */

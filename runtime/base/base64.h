@@ -23,7 +23,7 @@ size_t fg_base64_encode(const void *in, size_t n, char *out, int url_safe);
 size_t fg_base64_decode(const char *s, size_t n, unsigned char *out, size_t *out_len);
 
 /* Replaces the string at the top of the stack with its decoded bytes and
- * returns 1; returns 0 and leaves it when it is not base64. */
+ * returns 0; returns -1 and leaves it when it is not base64. */
 int fg_base64_decode_top(lua_State *L);
 
 #endif

@@ -71,15 +71,15 @@ static int read_answer(lua_State *L, long status, const cJSON *doc)
 /* ecrlogin.fetch(conn, req) -> auth, expires_at (epoch seconds or nil)
  *                           | nil, {status=, code=, message=}
  * req: a signed GetAuthorizationToken request ({method, url, headers,
- * body}, as client.build_request gives it); conn: aws.http's connection
+ * body}, as client.build_request gives it); conn: net.http's connection
  * for its URL. A connection failure has no status and code
  * "ConnectionError" (or "RequestTimeout"). Raises "interrupted". */
 static int ecrlogin_fetch(lua_State *L)
 {
-    struct fg_http_conn *conn = fg_http_conn_check(L, 1);
+    struct fg_http_handle *h = fg_http_handle_check(L, 1);
     luaL_checktype(L, 2, LUA_TTABLE);
     struct fg_http_response r;
-    enum fg_http_error e = fg_http_perform_lua(L, conn, 2, ANSWER_MAX, &r);
+    enum fg_http_error e = fg_http_perform_lua(L, h, 2, ANSWER_MAX, &r);
     if (e != FG_HTTP_OK) {
         push_failure(L, 0, e == FG_HTTP_TIMEOUT ? "RequestTimeout" : "ConnectionError", r.message);
         fg_http_response_clean_up(&r);

@@ -156,8 +156,9 @@ int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req
     struct fg_http_request h = {
         .method = req->method, .url = url, .unix_socket = conn->socket_path,
         .body = req->body, .body_len = req->body_len,
-        .timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : -1,
-        .idle_timeout_s = req->idle_timeout_s,
+        /* a whole-request limit, or (streams) one on silence */
+        .timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 0,
+        .read_timeout_ms = req->timeout_ms > 0 ? -1 : (req->idle_timeout_s > 0 ? req->idle_timeout_s : 600) * 1000L,
         .max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY,
     };
     if (req->context) {

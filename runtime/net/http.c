@@ -301,8 +301,8 @@ int fg_http_push_outcome(lua_State *L, enum fg_http_error err, const struct fg_h
         static const char *const kinds[] = {"ok", "timeout", "connection", "too_large", "other", "interrupted",
                                             "other"};
         lua_pushnil(L);
-        lua_pushstring(L, kinds[err]);
         lua_pushstring(L, r->message);
+        lua_pushstring(L, kinds[err]);
         return 3;
     }
     lua_pushinteger(L, r->status);
@@ -319,7 +319,7 @@ static int response_gc(lua_State *L)
 /* conn:request{method=, url=, headers=, body=, connect_timeout_ms=,
  * read_timeout_ms=, timeout_ms=, max_body=, upload_file=, upload_offset=,
  * upload_length=, download_file=, progress=} -> status, headers, body
- *                         | nil, kind ("timeout"|"connection"|"too_large"|"other"), message
+ *                         | nil, message, kind ("timeout"|"connection"|"too_large"|"other")
  * body: a string, or a list of strings and secret objects (base/secret.h);
  * upload_file: the body is read from the file (upload_length bytes from
  * upload_offset; the rest of the file by default), in constant memory;
@@ -360,8 +360,8 @@ static int conn_request(lua_State *L)
     enum fg_http_error err = FG_HTTP_OTHER;
     if (unopened) {
         lua_pushnil(L);
-        lua_pushliteral(L, "other");
         lua_pushfstring(L, "%s: %s", unopened, strerror(errno));
+        lua_pushliteral(L, "other");
     } else {
         err = fg_http_perform(&h->conn, &req, r);
         if (streams.download && (streams.write_failed || fflush(streams.download) != 0) &&

@@ -38,7 +38,7 @@ enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_handle *h, i
                                        struct fg_http_response *r);
 
 /* Pushes the outcome of fg_http_perform as conn:request gives it, without
- * the body: status, headers (2 values) | nil, kind, message (3 values). */
+ * the body: status, headers (2 values) | nil, message, kind (3 values). */
 int fg_http_push_outcome(lua_State *L, enum fg_http_error err, const struct fg_http_response *r);
 
 /* Builds curl headers from the table at idx ({[name] = value}); a value may

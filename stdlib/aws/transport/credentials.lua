@@ -125,10 +125,11 @@ local function imds_request(method, url, headers, limits)
     wire_log.request(req)
     local t0 = fgrun.monotonic()
     status, h, body = pool.get(url):request(req)
-    wire_log.response(status, status and h or body, status and "" or nil, (fgrun.monotonic() - t0) * 1000)
+    wire_log.response(status, h, status and "" or nil, (fgrun.monotonic() - t0) * 1000)
     if status and status < 500 then break end
   end
-  return status, status and body or h, body
+  if not status then return nil, nil, h end -- h: the message
+  return status, body
 end
 
 local function from_imds()

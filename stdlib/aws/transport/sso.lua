@@ -101,9 +101,10 @@ local function exchange(req)
   wire_log.request(req)
   local status, headers, doc = secretjson.request(pool.get(req.url), req, SECRET_KEYS)
   if fgrun.verbosity >= 2 then
-    fgrun.log(2, "< %s (%d ms, body not shown)", status or tostring(doc),
+    fgrun.log(2, "< %s (%d ms, body not shown)", status or tostring(headers),
       math.floor((fgrun.monotonic() - t0) * 1000 + 0.5))
   end
+  if not status then return nil, nil, headers end -- headers: the message
   return status, headers, doc
 end
 
