@@ -1,4 +1,4 @@
--- The Lua side of the REPL (runtime/repl.c calls it): the ready names,
+-- The Lua side of the REPL (runtime/core/repl.c calls it): the ready names,
 -- q() and help(), showing results, :commands, completion and the history
 -- filter. Only the REPL loads it: scripts get no globals from here.
 local pretty = require "repl.pretty"

@@ -1,7 +1,9 @@
 /* The AWS shared config and credentials files (~/.aws/config,
  * ~/.aws/credentials): INI sections, "key = value" lines, and nested
  * values ("key =" followed by indented "sub = value" lines).
- * fg_config_parse is a pure function over a buffer (it is fuzzed). */
+ * fg_config_parse is a pure function over a buffer (it is fuzzed). Used
+ * by aws/creds_file.c and, as require "aws.config_file", by
+ * stdlib/aws/transport/config.lua (settings without secrets). */
 #ifndef FG_CONFIG_FILE_H
 #define FG_CONFIG_FILE_H
 

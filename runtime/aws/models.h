@@ -1,4 +1,5 @@
-/* Embedded AWS service models: require "aws.models". */
+/* Embedded AWS service models: require "aws.models", read by
+ * stdlib/aws/model.lua one operation or shape at a time. */
 #ifndef FG_MODEL_H
 #define FG_MODEL_H
 #include <lua.h>

@@ -1,5 +1,6 @@
 /* AWS Signature Version 4, header signing (OpenSSL).
- * Paths are normalised as every AWS service except S3 expects. */
+ * Paths are normalised as every AWS service except S3 expects. require
+ * "aws.sigv4" (sign, sha256_hex) is used by stdlib/aws/transport/signer.lua. */
 #ifndef FG_SIGV4_H
 #define FG_SIGV4_H
 

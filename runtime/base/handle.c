@@ -1,3 +1,4 @@
+/* Handle metatables. See handle.h. */
 #include "base/handle.h"
 
 void fg_handle_type(lua_State *L, const char *name, const luaL_Reg *methods,

@@ -1,6 +1,7 @@
-/* Handles: userdata with a named metatable (DESIGN.md conventions) whose
+/* Handles: userdata with a named metatable ("fg.<part>.<Name>") whose
  * methods are reached through __index and which close on __gc and on
- * __close, closing twice being harmless. */
+ * __close, closing twice being harmless (HACKING.md, Conventions). Used by
+ * every C module that hands out a handle: net/http.c, docker/, aws/, core/fs.c. */
 #ifndef FG_HANDLE_H
 #define FG_HANDLE_H
 #include <lua.h>

@@ -1,3 +1,4 @@
+/* Signal handling. See interrupt.h. */
 #include "base/interrupt.h"
 #include <lauxlib.h>
 #include <signal.h>

@@ -1,6 +1,8 @@
 /* SIGINT/SIGTERM: the first one makes the running Lua code raise
  * "interrupted" at its next instruction (so scripts and rollback can react);
- * a second one ends the process at once with status 130. */
+ * a second one ends the process at once with status 130. Installed by
+ * core/main.c; polled by blocking C code (net/transfer.c, core/host.c's
+ * sleep) and by the REPL. */
 #ifndef FG_INTERRUPT_H
 #define FG_INTERRUPT_H
 #include <lua.h>

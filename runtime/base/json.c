@@ -1,4 +1,4 @@
-/* require "json": JSON in and out.
+/* require "base.json" (public name "json"): JSON in and out.
  *
  * Decoding goes through cJSON; integer literals are read exactly (int64)
  * from the source text beside the tree (json_number.c).

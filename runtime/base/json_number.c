@@ -1,3 +1,4 @@
+/* Exact integers from JSON text. See json_number.h. */
 #include "base/json_number.h"
 #include <errno.h>
 #include <stdlib.h>

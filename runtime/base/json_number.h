@@ -1,5 +1,5 @@
 /* Exact integers from JSON text. cJSON keeps every number as a double; its
- * decoders (runtime/json.c, runtime/shape_json.c) walk the source text in
+ * decoders (base/json.c, aws/shape_json.c) walk the source text in
  * step with the tree to read integer literals as int64, the way Lua 5.4
  * keeps integers apart from floats. */
 #ifndef FG_JSON_NUMBER_H

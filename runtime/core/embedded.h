@@ -1,4 +1,5 @@
-/* A file carried inside the binary (the Lua standard library). */
+/* A file carried inside the binary (the Lua standard library), written by
+ * tools/embed.c into build/gen/stdlib.c and registered by core/preload.c. */
 #ifndef FG_EMBEDDED_H
 #define FG_EMBEDDED_H
 #include <stddef.h>

@@ -1,4 +1,6 @@
-/* The command line's settings, as the `fgrun` Lua module shows them. */
+/* The command line's settings, as the `fgrun` Lua module (require
+ * "core.host", public name "fgrun") shows them: set by core/main.c, read
+ * by the stdlib and core/report.c. */
 #ifndef FG_HOST_H
 #define FG_HOST_H
 #include <lua.h>

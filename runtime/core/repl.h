@@ -1,4 +1,5 @@
-/* The interactive prompt. */
+/* The interactive prompt (libedit), started by core/main.c; its Lua side
+ * (ready names, formats, completion, help) is stdlib/repl.lua. */
 #ifndef FG_REPL_H
 #define FG_REPL_H
 #include <lua.h>

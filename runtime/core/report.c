@@ -1,3 +1,4 @@
+/* Protected calls and error reports. See report.h. */
 #include "core/report.h"
 #include "base/escape.h"
 #include "core/host.h"

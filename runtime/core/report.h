@@ -1,5 +1,6 @@
 /* Running Lua code under protection and telling the user what went wrong:
- * one line first, the traceback only when asked for (-v). */
+ * one line first, the traceback only when asked for (-v). Used by
+ * core/main.c and core/repl.c. */
 #ifndef FG_REPORT_H
 #define FG_REPORT_H
 #include <lua.h>

@@ -1,7 +1,8 @@
 /* A Docker build context: the folder's files, less what .dockerignore
  * leaves out, as a tar stream produced on demand (libarchive), so memory
  * stays constant whatever the folder's size. Symbolic links are stored as
- * links and never followed; sockets, pipes and devices are left out. */
+ * links and never followed; sockets, pipes and devices are left out.
+ * Streamed by docker/conn.c; listed and written by docker/engine.c. */
 #ifndef FG_DOCKER_CONTEXT_H
 #define FG_DOCKER_CONTEXT_H
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* .dockerignore: the Docker Engine's pattern rules (moby/patternmatcher and
  * the CLI's reading of the file), so a context sends what `docker build`
- * would send. */
+ * would send. Used by docker/context.c. */
 #ifndef FG_DOCKER_IGNORE_H
 #define FG_DOCKER_IGNORE_H
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* The Engine's progress streams (build, push): JSON messages, one a line,
  * arriving in pieces. Lines are reassembled in a bounded buffer and each
- * decoded with cJSON. */
+ * decoded with cJSON. Used by docker/conn.c. */
 #ifndef FG_DOCKER_STREAM_H
 #define FG_DOCKER_STREAM_H
 #include <cjson/cJSON.h>

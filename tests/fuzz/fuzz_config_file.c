@@ -1,5 +1,5 @@
 /* libFuzzer harness for the AWS shared config/credentials file parser
- * (runtime/config_file.h): every entry it reports must lie inside the
+ * (runtime/aws/config_file.h): every entry it reports must lie inside the
  * buffer, which the harness checks by reading each field. */
 #include <stddef.h>
 #include <stdint.h>

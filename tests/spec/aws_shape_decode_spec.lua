@@ -1,5 +1,5 @@
--- The one-pass answer decoders (runtime/shape_json.c: aws.shape_json,
--- runtime/shape_xml.c: aws.shape_xml): values as stdlib/aws gives them
+-- The one-pass answer decoders (runtime/aws/shape_json.c: aws.shape_json,
+-- runtime/aws/shape_xml.c: aws.shape_xml): values as stdlib/aws gives them
 -- (see aws.lua), read the way json.decode and expat read the text.
 local json = require "json"
 local model = require "aws.model"

@@ -1,4 +1,4 @@
-/* The shared config/credentials file parser (runtime/config_file.c). */
+/* The shared config/credentials file parser (runtime/aws/config_file.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
