@@ -91,8 +91,19 @@ install: $(B)/fgrun
 deps:
 	sh tools/deps.sh
 
+# Style (.clang-format, .luacheckrc): C as clang-format writes it, Lua as
+# luacheck accepts it. `make format` rewrites the C files.
+LINT_C_SRCS = $(sort $(shell find runtime tests tools recipes -name '*.[ch]' 2>/dev/null))
+lint:
+	clang-format --dry-run -Werror $(LINT_C_SRCS)
+	luacheck -qq --no-color stdlib tests recipes tools
+
+format:
+	clang-format -i $(LINT_C_SRCS)
+
 # The README's two commands.
 test: deps
+	$(MAKE) lint
 	$(MAKE) all unit-tests
 	$(MAKE) asan
 	$(MAKE) fuzz-build
@@ -108,6 +119,6 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all asan FORCE unit-tests install deps test demo bench clean
+.PHONY: all asan FORCE unit-tests install deps lint format test demo bench clean
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

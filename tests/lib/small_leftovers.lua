@@ -11,7 +11,7 @@ end
 for _, r in ipairs(aws.iam.all("list_roles", {}).Roles) do
   if starts(r.RoleName) then counts.roles = counts.roles + 1 end
 end
-for _, g in ipairs(aws.logs.describe_log_groups{ logGroupNamePrefix = "/fgtest/" .. prefix }.logGroups) do
+for _ in ipairs(aws.logs.describe_log_groups{ logGroupNamePrefix = "/fgtest/" .. prefix }.logGroups) do
   counts.log_groups = counts.log_groups + 1
 end
 local arns = aws.ecs.list_clusters{}.clusterArns

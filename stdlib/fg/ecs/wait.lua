@@ -179,7 +179,8 @@ function M.wait_for_deployment(opts)
     for _, e in ipairs(list(service.events)) do
       -- Only events since our deployment began: by their time when it is
       -- known, else those that appeared after the first poll.
-      local at, recent = epoch(e.createdAt)
+      local at = epoch(e.createdAt)
+      local recent
       if at and ours_created then recent = at >= ours_created
       else recent = not baseline[e.id or e.message] end
       if recent and is_rollback_event(e.message) then
