@@ -116,44 +116,38 @@ check(cycle is None, "no cycle in the require graph of stdlib/",
       [" -> ".join(cycle)] if cycle else [])
 
 # ---- documentation ---------------------------------------------------------
-path_re = re.compile(r"`([^`\s]+)`")
+TOP = ("runtime/", "stdlib/", "tests/", "tools/", "mk/", "recipes/")
+FILE_NAME = re.compile(r"^[\w.-]*\w\.(c|h|lua|sh|py|mk|md)$")
 
 
-def named_paths(text):
-    out = []
-    for token in path_re.findall(text):
+def missing_paths(text):
+    """Paths in `backticks` (from a top folder, or a file name alone, found
+    anywhere) and file names in code blocks that the tree does not have."""
+    gone = set()
+    for token in re.findall(r"`([^`\s]+)`", text):
         token = token.rstrip(".,:;)")
-        if token.startswith(("build/", "/", "~", "$", "http", "../")) or "<" in token:
-            continue
-        if "/" in token or re.search(r"\.(c|h|lua|sh|py|md|mk)$", token):
-            if re.match(r"^[\w.*/-]+$", token):
-                out.append(token)
-    return out
+        if token.startswith(TOP) and re.match(r"^[\w.*/<>-]+$", token) and "<" not in token:
+            if not glob.glob(token, recursive=True):
+                gone.add(token)
+        elif FILE_NAME.match(token) and not glob.glob("**/" + token, recursive=True):
+            gone.add(token)
+    for block in text.split("```")[1::2]:
+        for name in re.findall(r"(?<![\w<>])([A-Za-z][\w-]*\.(?:c|h|lua|py|sh))\b", block):
+            if not glob.glob("**/" + name, recursive=True):
+                gone.add(name)
+        for folder in re.findall(r"^\s*(\w+/)\s", block, re.M):
+            if not glob.glob("**/" + folder, recursive=True):
+                gone.add(folder)
+    return sorted(gone)
 
 
-def exists(token):
-    if "*" in token:
-        return bool(glob.glob(token, recursive=True))
-    return os.path.exists(token) or os.path.exists(os.path.join("runtime", token)) \
-        or os.path.exists(os.path.join("stdlib", token))
-
-
-hacking = open("HACKING.md", encoding="utf-8").read()
-gone = sorted({p for p in named_paths(hacking) if not exists(p)})
+gone = missing_paths(open("HACKING.md", encoding="utf-8").read())
 check(not gone, "every path HACKING.md names exists", gone)
 
 readme = open("README.md", encoding="utf-8").read()
 layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0] if "## Layout" in readme else ""
-block = "\n".join(layout.split("```")[1:2])
-gone = []
-for line in block.splitlines():
-    m = re.match(r"^(\S+/)\s", line)
-    if m and not os.path.isdir(m.group(1)):
-        gone.append(m.group(1))
-    for token in re.findall(r"\b([\w/]+\.(?:c|h|lua|sh|py))\b", line):
-        if not glob.glob("**/" + token, recursive=True):
-            gone.append(token)
-check(layout != "" and not gone, "every folder and file README.md's Layout names exists", gone)
+gone = missing_paths(layout)
+check(layout != "" and not gone, "every path README.md's Layout names exists", gone)
 
 print("1..%d" % len(results))
 for i, (ok, what, details) in enumerate(results, 1):
