@@ -56,6 +56,7 @@ describe("aws services against moto", function()
     assert.is_false(ok)
     assert.equal("NoSuchKey", err.code)
     ok, err = pcall(s3.head_object, {Bucket = bucket, Key = "missing"})
+    assert.is_false(ok)
     assert.equal("404", err.code)
     local deleted = s3.delete_objects{Bucket = bucket, Delete = {Objects = {
       {Key = "many/1"}, {Key = "many/2"}, {Key = "many/3"}, {Key = "dir/a b+c.txt"}}}}
