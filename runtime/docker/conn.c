@@ -164,6 +164,7 @@ int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req
     if (req->context) {
         h.read_body = on_upload;
         h.read_ud = &t;
+        h.read_length = -1; /* a tar stream made as it goes: sent chunked */
     }
     if (req->on_line) {
         h.on_data = on_data;
