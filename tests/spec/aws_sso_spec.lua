@@ -3,10 +3,10 @@
 -- (CreateToken) whose role credentials come from moto's STS. The token
 -- cache is written as `aws sso login` writes it, and what fgrun writes
 -- back is read with botocore's own loader. Each scenario runs in a child
--- fgrun with a clean environment and its own HOME (tests/fixtures/sandbox.lua).
+-- fgrun with a clean environment and its own HOME (tests/lib/sandbox.lua).
 local json = require "json"
 local fgrun = require "fgrun"
-local sandbox = dofile("tests/fixtures/sandbox.lua")
+local sandbox = dofile("tests/lib/sandbox.lua")
 
 local ACCESS = "aoaAAAAAGcACCESSTOKENsecretvalue000111222333"
 local REFRESH = "aorAAAAAGcREFRESHTOKENsecretvalue444555666"

@@ -13,7 +13,7 @@ local retry = require "aws.transport.retry"
 local wire_log = require "aws.transport.wire_log"
 local signer = require "aws.transport.signer"
 
-local sandbox = dofile("tests/fixtures/sandbox.lua")
+local sandbox = dofile("tests/lib/sandbox.lua")
 local FGRUN = sandbox.FGRUN
 local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
 

@@ -280,7 +280,7 @@ local function own_credentials(name, settings, in_config, in_creds, use_env)
     return c, desc
   end
   if in_creds then
-    local c = creds.from_file(cred_file, name)
+    c = creds.from_file(cred_file, name)
     if c then return c, ("shared credentials file %s [%s]"):format(cred_file, name) end
   end
   if settings.credential_process then
@@ -288,7 +288,7 @@ local function own_credentials(name, settings, in_config, in_creds, use_env)
       ("credential_process of profile %s"):format(name)
   end
   if in_config then
-    local c = creds.from_file(config_file, section)
+    c = creds.from_file(config_file, section)
     if c then return c, ("config file %s [%s]"):format(config_file, section) end
   end
   return nil, ("web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set; shared credentials file %s [%s]; "
