@@ -1,4 +1,4 @@
-/* JSON documents that hold secrets, read in C (runtime/secret_json.c):
+/* JSON documents that hold secrets, read in C (runtime/aws/secret_json.c):
  * require "aws.secret_json". */
 #ifndef FG_SECRET_JSON_H
 #define FG_SECRET_JSON_H
