@@ -3,7 +3,7 @@
  * client, the whole answer and the token would be Lua strings, which
  * cannot be wiped and live on until collected (and in freed memory after).
  * Here the body stays in a buffer wiped on release, the token is decoded
- * into the registry Auth (runtime/docker_auth.c), and the parsed copy is
+ * into the registry Auth (runtime/docker/auth.c), and the parsed copy is
  * wiped before it is freed. */
 #include "docker/auth.h"
 #include "net/http.h"

@@ -4,7 +4,7 @@
  * in, could make fgrun overwrite or call what they choose. So each must
  * belong to this user and be writable by nobody else. The path is followed
  * (a state folder may be a link the user made); the files inside are
- * opened without following links (runtime/fs.c). */
+ * opened without following links (runtime/core/fs.c). */
 #include "core/fs_private.h"
 #include <errno.h>
 #include <lauxlib.h>

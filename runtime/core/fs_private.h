@@ -1,4 +1,4 @@
-/* fs.check_private, part of require "fgrun.fs" (runtime/fs.c). */
+/* fs.check_private, part of require "core.fs" (runtime/core/fs.c). */
 #ifndef FG_FS_PRIVATE_H
 #define FG_FS_PRIVATE_H
 #include <lua.h>
