@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-recipe=$here/fg/recipe.lua
+recipe=$here/fixtures/recipes/small.lua
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The deployment never reaches AWS in these tests: they stop at the state
