@@ -1,7 +1,7 @@
 -- The Docker Engine client: build, tag, inspect, push, run, ECR login.
 -- The wire work (socket, version negotiation, streamed build context,
 -- progress streams, registry credentials, container handles) is C, in
--- `docker.engine` (runtime/docker*.c); this module shapes requests and
+-- `docker.engine` (runtime/docker/); this module shapes requests and
 -- answers. Failures raise a docker.Error: {service = "docker", operation,
 -- message, status} with __tostring.
 local engine = require "docker.engine"

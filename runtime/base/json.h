@@ -1,7 +1,8 @@
 /* require "base.json" (public name "json", runtime/base/json.c): JSON in
  * and out. Arrays and objects are told apart by two metatables, registered
  * under these names; every decoder that makes JSON-like values (json.c,
- * aws/shape_json.c, aws/shape_xml.c) marks its tables with them. */
+ * aws/shape_json.c, aws/shape_xml.c, aws/shape_cbor.c, aws/cbor_read.c)
+ * marks its tables with them. */
 #ifndef FG_JSON_H
 #define FG_JSON_H
 

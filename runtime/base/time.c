@@ -245,9 +245,7 @@ static void split_number(lua_State *L, int idx, long long *whole, long *us)
     *us = (long)frac;
 }
 
-/* Pushes the epoch seconds of the value at idx (integer when whole), or
- * nil when it is no timestamp. */
-static void push_epoch(lua_State *L, int idx)
+void fg_time_push_epoch(lua_State *L, int idx)
 {
     if (lua_type(L, idx) == LUA_TNUMBER) {
         lua_pushvalue(L, idx);
@@ -303,7 +301,7 @@ void fg_time_normalize_top(lua_State *L)
         if (is_iso_utc(s, len))
             return;
     }
-    push_epoch(L, -1);
+    fg_time_push_epoch(L, -1);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         return;
@@ -320,7 +318,7 @@ void fg_time_normalize_top(lua_State *L)
 static int time_parse(lua_State *L)
 {
     luaL_checkany(L, 1);
-    push_epoch(L, 1);
+    fg_time_push_epoch(L, 1);
     return 1;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libcurl, libarchive, libcrypto and libcbor are opened on first use (runtime/lazy_*.c):
+# libcurl, libarchive, libcrypto and libcbor are opened on first use (runtime/core/lazy_*.c):
 # not linked, not mapped by a run that does not need them, mapped and working
 # once called, and a missing one is one clear line and exit 1.
 set -u
@@ -36,9 +36,9 @@ expect_eq "signing maps libcrypto" "libcrypto" \
     "$(mapped "$FGRUN" 'require("aws.sigv4").sha256_hex("abc")' | grep -o libcrypto)"
 
 expect_eq "a CBOR body read through libcbor" "true" \
-    "$("$FGRUN" -e 'io.write(tostring(require("aws.shapecbor").value("\xa1\x61\x61\xf5").a))' 2>&1)"
+    "$("$FGRUN" -e 'io.write(tostring(require("aws.shape_cbor").value("\xa1\x61\x61\xf5").a))' 2>&1)"
 expect_eq "reading CBOR maps libcbor" "libcbor" \
-    "$(mapped "$FGRUN" 'require("aws.shapecbor").value("\xa0")' | grep -o libcbor)"
+    "$(mapped "$FGRUN" 'require("aws.shape_cbor").value("\xa0")' | grep -o libcbor)"
 
 mkdir -p "$tmp/ctx"
 printf 'FROM scratch\n' > "$tmp/ctx/Dockerfile"

@@ -10,7 +10,7 @@ local model = require "aws.model"
 local protocol = require "aws.protocol"
 local timestamp = require "base.time"
 local base64 = require "base.base64"
-local shapecbor = require "aws.shapecbor"
+local shapecbor = require "aws.shape_cbor"
 
 local null = json.null
 

@@ -1,6 +1,6 @@
 /* What the shape-driven codecs of AWS bodies need from a model (the tables
  * of stdlib/aws/model.lua): the shape a member reference points to, and a
- * shape's type as a number. Used by runtime/shape_cbor.c and cbor_write.c. */
+ * shape's type as a number. Used by aws/shape_cbor.c and aws/cbor_write.c. */
 #ifndef FG_SHAPE_TARGET_H
 #define FG_SHAPE_TARGET_H
 #include <lua.h>

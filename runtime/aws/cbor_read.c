@@ -1,17 +1,16 @@
 /* Reading CBOR one item head at a time (see cbor_read.h). */
+#include "aws/cbor_read.h"
+#include "aws/answer_budget.h"
+#include "base/json.h"
+
 #include <cbor.h>
 #include <lauxlib.h>
 #include <limits.h>
 #include <string.h>
-#include "answer_budget.h"
-#include "cbor_read.h"
 
 /* Deeper nesting than any AWS answer has; bounds the C recursion of the
  * walks over hostile input. */
 #define MAX_DEPTH 512
-
-static const char ARRAY_MT_KEY[] = "fg.json.array"; /* runtime/json.c's marks */
-static const char OBJECT_MT_KEY[] = "fg.json.object";
 
 /* What one call of cbor_stream_decode found. */
 struct head {
@@ -314,7 +313,7 @@ void fg_cbor_push_value(struct fg_cbor_reader *r, const struct fg_cbor_item *it)
             fg_cbor_push_value(r, &inner);
             lua_rawseti(L, -2, i++);
         }
-        luaL_setmetatable(L, ARRAY_MT_KEY);
+        luaL_setmetatable(L, FG_JSON_ARRAY_MT);
         return;
     }
     case FG_CBOR_MAP:
@@ -327,7 +326,7 @@ void fg_cbor_push_value(struct fg_cbor_reader *r, const struct fg_cbor_item *it)
             fg_cbor_push_value(r, &inner);
             lua_rawset(L, -3);
         }
-        luaL_setmetatable(L, OBJECT_MT_KEY);
+        luaL_setmetatable(L, FG_JSON_OBJECT_MT);
         return;
     case FG_CBOR_BREAK:
         unexpected(r, "break");

@@ -1,6 +1,7 @@
 /* Model lookups shared by the shape-driven codecs (see shape_target.h). */
+#include "aws/shape_target.h"
+
 #include <string.h>
-#include "shape_target.h"
 
 void fg_shape_push_target(lua_State *L, int model, int ref)
 {

@@ -1,7 +1,7 @@
 /* libcbor, opened on first use (see lazy_load.h): the smithy-rpc-v2-cbor
- * protocol's item heads, read (runtime/cbor_read.c) and written
- * (runtime/cbor_write.c). */
-#include "lazy_load.h"
+ * protocol's item heads, read (runtime/aws/cbor_read.c) and written
+ * (runtime/aws/cbor_write.c). */
+#include "core/lazy_load.h"
 
 #include <cbor.h>
 

@@ -1,4 +1,4 @@
-/* docker.digest: the content digest of a Docker build context, so that an
+/* require "docker.digest": the content digest of a Docker build context, so that an
  * image step can skip a build whose source has not changed.
  *
  * It covers what a build would send (the same walk as the context's tar:
@@ -7,8 +7,11 @@
  * Time stamps and the walk's order are left out: a context that was only
  * touched, or checked out again elsewhere, has the same digest. Memory
  * stays small whatever the size of the files: each file is read in chunks
- * and only one 32-byte digest per member is kept. */
-#include "docker_context.h"
+ * and only one 32-byte digest per member is kept. Used by the image step
+ * (stdlib/fg/image.lua). */
+#include "base/buffer.h"
+#include "base/hex.h"
+#include "docker/context.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +19,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <openssl/sha.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,26 +50,26 @@ static int member_digest(struct walk *w, const char *dir, const char *path,
     int head_len = snprintf(head, sizeof head, "%c %o",
                             S_ISDIR(st->st_mode) ? 'd' : S_ISLNK(st->st_mode) ? 'l' : 'f',
                             (unsigned)(st->st_mode & 07777));
-    size_t cap = 256, len = 0;
-    unsigned char *data = malloc(cap);
-    if (!data)
+    struct fg_buf data;
+    fg_buf_init(&data, SIZE_MAX);
+    if (fg_buf_append(&data, head, (size_t)head_len + 1))
         goto oom;
-    memcpy(data, head, (size_t)head_len + 1);
-    len = (size_t)head_len + 1;
     snprintf(full, sizeof full, "%s/%s", dir, path);
     if (S_ISLNK(st->st_mode)) {
-        ssize_t n = readlink(full, (char *)data + len, cap - len);
-        if (n < 0 || (size_t)n == cap - len) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(full, target, sizeof target);
+        if (n < 0 || (size_t)n == sizeof target) {
             snprintf(w->err, sizeof w->err, "%s: %s", path, n < 0 ? strerror(errno) : "link target too long");
-            free(data);
+            fg_buf_clean_up(&data);
             return -1;
         }
-        len += (size_t)n;
+        if (fg_buf_append(&data, target, (size_t)n))
+            goto oom;
     } else if (S_ISREG(st->st_mode)) {
         int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
             snprintf(w->err, sizeof w->err, "%s: %s", path, strerror(errno));
-            free(data);
+            fg_buf_clean_up(&data);
             return -1;
         }
         for (;;) {
@@ -76,31 +80,27 @@ static int member_digest(struct walk *w, const char *dir, const char *path,
             if (n < 0) {
                 snprintf(w->err, sizeof w->err, "%s: %s", path, strerror(errno));
                 close(fd);
-                free(data);
+                fg_buf_clean_up(&data);
                 return -1;
             }
-            if (got == 0 && len > (size_t)head_len + 1)
+            if (got == 0 && data.len > (size_t)head_len + 1)
                 break;
-            if (len + SHA256_DIGEST_LENGTH > cap) {
-                unsigned char *bigger = realloc(data, cap * 2);
-                if (!bigger) {
-                    close(fd);
-                    goto oom;
-                }
-                data = bigger, cap *= 2;
+            unsigned char md[SHA256_DIGEST_LENGTH];
+            SHA256(w->chunk, got, md);
+            if (fg_buf_append(&data, md, sizeof md)) {
+                close(fd);
+                goto oom;
             }
-            SHA256(w->chunk, got, data + len);
-            len += SHA256_DIGEST_LENGTH;
             if (got < CHUNK)
                 break;
         }
         close(fd);
     }
-    SHA256(data, len, out);
-    free(data);
+    SHA256((const unsigned char *)data.data, data.len, out);
+    fg_buf_clean_up(&data);
     return 0;
 oom:
-    free(data);
+    fg_buf_clean_up(&data);
     snprintf(w->err, sizeof w->err, "out of memory");
     return -1;
 }
@@ -192,8 +192,7 @@ static int digest_context(lua_State *L)
     SHA256(all, len, sum);
     free(all);
     char hex[7 + 2 * SHA256_DIGEST_LENGTH + 1] = "sha256:";
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(hex + 7 + 2 * i, 3, "%02x", sum[i]);
+    fg_hex_encode(sum, sizeof sum, hex + 7);
     lua_pushstring(L, hex);
     lua_pushinteger(L, (lua_Integer)w.n);
     walk_free(&w);

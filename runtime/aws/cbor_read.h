@@ -1,5 +1,5 @@
 /* Reading CBOR (RFC 8949) one item head at a time, for the answers of the
- * smithy-rpc-v2-cbor protocol (runtime/shape_cbor.c). libcbor's streaming
+ * smithy-rpc-v2-cbor protocol (aws/shape_cbor.c). libcbor's streaming
  * decoder reads each head (integer widths, half-precision floats); this
  * layer adds what a one-pass walk needs: tags folded into the item they
  * tag, containers of known or indefinite length, strings sent in chunks

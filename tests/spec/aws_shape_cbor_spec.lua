@@ -1,5 +1,5 @@
--- The smithy-rpc-v2-cbor bodies (runtime/shape_cbor.c, cbor_read.c,
--- cbor_write.c: aws.shapecbor): answers read into the values the json and
+-- The smithy-rpc-v2-cbor bodies (runtime/aws/shape_cbor.c, cbor_read.c,
+-- cbor_write.c: aws.shape_cbor): answers read into the values the json and
 -- XML decoders give, hostile bodies refused with a message, requests
 -- written by the input shape. Bodies are written out in hex from RFC 8949's
 -- encoding rules (its Appendix A examples where one fits), not by the code
@@ -7,7 +7,7 @@
 local json = require "json"
 local model = require "aws.model"
 local protocol = require "aws.protocol"
-local shapecbor = require "aws.shapecbor"
+local shapecbor = require "aws.shape_cbor"
 
 local SHAPES = {
   Out = {type = "structure", members = {
@@ -58,7 +58,7 @@ local function refused(body_hex, pattern)
   assert.matches(pattern, tostring(err))
 end
 
-describe("aws.shapecbor answers", function()
+describe("aws.shape_cbor answers", function()
   it("marks structures, maps and lists as json marks them", function()
     local v = read("a3" .. text("Names") .. "82" .. text("a") .. text("b")
                    .. text("Tags") .. "a1" .. text("k") .. text("v")
@@ -155,7 +155,7 @@ describe("aws.shapecbor answers", function()
   end)
 end)
 
-describe("aws.shapecbor requests", function()
+describe("aws.shape_cbor requests", function()
   local function encode(params)
     local m = new_model()
     return shapecbor.encode(m, m:shape("Out"), params)
@@ -260,7 +260,7 @@ describe("a CloudWatch that speaks only CBOR (botocore's codec)", function()
   local aws = require "aws"
   local catalog = require "aws.catalog"
   local http = require "http"
-  local sandbox = dofile("tests/fixtures/sandbox.lua")
+  local sandbox = dofile("tests/lib/sandbox.lua")
   local box, url, info
 
   lazy_setup(function()

@@ -1,21 +1,20 @@
-/* require "aws.shapecbor": bodies of the smithy-rpc-v2-cbor protocol.
- * Answers are read in one pass from the CBOR bytes (runtime/cbor_read.c),
+/* require "aws.shape_cbor": bodies of the smithy-rpc-v2-cbor protocol.
+ * Answers are read in one pass from the CBOR bytes (aws/cbor_read.c),
  * walked by the operation's output shape into the final Lua values, with
  * no tree in between; requests are written by the input shape
- * (runtime/cbor_write.c). The value conventions are aws.lua's, as the json
+ * (aws/cbor_write.c). The value conventions are aws.lua's, as the json
  * and XML decoders give them: lists carry json.array_mt, structures and
  * maps json.object_mt, integers stay integers, timestamps (tag 1, epoch
  * seconds) are ISO-8601 UTC text, blobs are their bytes. Null members and
  * map entries are left out; null list items are json.null. */
+#include "aws/cbor_read.h"
+#include "aws/cbor_write.h"
+#include "aws/shape_target.h"
+#include "base/json.h"
+#include "base/time.h"
+
 #include <lauxlib.h>
 #include <math.h>
-#include "aws_scalar.h"
-#include "cbor_read.h"
-#include "cbor_write.h"
-#include "shape_target.h"
-
-static const char ARRAY_MT_KEY[] = "fg.json.array"; /* runtime/json.c's marks */
-static const char OBJECT_MT_KEY[] = "fg.json.object";
 
 #define NULL_SENTINEL lua_upvalueindex(1) /* json.null */
 
@@ -83,7 +82,7 @@ static void push_structure(struct walk *w, int shape, const struct fg_cbor_item 
         lua_rawset(L, out);
     }
     lua_pop(L, 1);
-    luaL_setmetatable(L, OBJECT_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_OBJECT_MT);
 }
 
 static void push_list(struct walk *w, int shape, const struct fg_cbor_item *it)
@@ -111,7 +110,7 @@ static void push_list(struct walk *w, int shape, const struct fg_cbor_item *it)
         lua_rawseti(L, ref - 1, i++);
     }
     lua_pop(L, 2);
-    luaL_setmetatable(L, ARRAY_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_ARRAY_MT);
 }
 
 static void push_map(struct walk *w, int shape, const struct fg_cbor_item *it)
@@ -143,7 +142,7 @@ static void push_map(struct walk *w, int shape, const struct fg_cbor_item *it)
         lua_rawset(L, ref - 1);
     }
     lua_pop(L, 2);
-    luaL_setmetatable(L, OBJECT_MT_KEY);
+    luaL_setmetatable(L, FG_JSON_OBJECT_MT);
 }
 
 static int is_number(const struct fg_cbor_item *it)
@@ -184,7 +183,7 @@ static void push_shaped(struct walk *w, int shape, const struct fg_cbor_item *it
     case FG_SHAPE_TIMESTAMP:
         if (is_number(it) || it->kind == FG_CBOR_TEXT) {
             fg_cbor_push_value(&w->r, it);
-            fg_aws_normalize_timestamp(L);
+            fg_time_normalize_top(L);
             return;
         }
         break;
@@ -205,7 +204,7 @@ static int first_item(lua_State *L, int arg, struct walk *w, struct fg_cbor_item
     fg_cbor_reader_init(&w->r, L, body, len, lua_gettop(L));
     if (len == 0) {
         lua_newtable(L);
-        luaL_setmetatable(L, OBJECT_MT_KEY);
+        luaL_setmetatable(L, FG_JSON_OBJECT_MT);
         return 0;
     }
     fg_cbor_check_cost(L, body, len);
@@ -257,7 +256,7 @@ static int shapecbor_encode(lua_State *L)
     return 1;
 }
 
-int luaopen_fg_aws_shapecbor(lua_State *L)
+int luaopen_fg_aws_shape_cbor(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         {"output", shapecbor_output},

@@ -1,5 +1,5 @@
 /* Writing Lua values as CBOR (RFC 8949) by an input shape, for requests
- * of the smithy-rpc-v2-cbor protocol (runtime/shape_cbor.c). libcbor
+ * of the smithy-rpc-v2-cbor protocol (aws/shape_cbor.c). libcbor
  * writes each item's head; the walk follows the model's shapes as
  * botocore's serializer does: structures as maps of member names (in
  * sorted order, null members left out), blobs as byte strings, timestamps

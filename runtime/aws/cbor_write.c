@@ -1,61 +1,48 @@
 /* Writing Lua values as CBOR by an input shape (see cbor_write.h). */
+#include "aws/cbor_write.h"
+#include "aws/shape_target.h"
+#include "base/buffer.h"
+#include "base/json.h"
+#include "base/time.h"
+
 #include <cbor.h>
 #include <lauxlib.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cbor_write.h"
-#include "shape_target.h"
 
 #define MAX_DEPTH 512 /* a cycle in a document, or input no service takes */
 
 static const char OUT_MT[] = "fg.aws.cbor.out";
-static const char ARRAY_MT_KEY[] = "fg.json.array"; /* runtime/json.c's marks */
-
-/* The bytes written so far: a userdata, so an error mid-walk frees them. */
-struct out {
-    unsigned char *data;
-    size_t len, cap;
-};
 
 struct writer {
     lua_State *L;
-    struct out *o;
+    struct fg_buf *o; /* the bytes written so far, in a userdata: an error mid-walk frees them */
     int model, null_index, depth;
 };
 
 static int out_gc(lua_State *L)
 {
-    struct out *o = luaL_checkudata(L, 1, OUT_MT);
-    free(o->data);
-    o->data = NULL;
+    fg_buf_clean_up(luaL_checkudata(L, 1, OUT_MT));
     return 0;
 }
 
-/* Room for n more bytes. */
-static unsigned char *room(struct writer *w, size_t n)
+static void put(struct writer *w, const void *p, size_t n)
 {
-    struct out *o = w->o;
-    if (o->cap - o->len < n) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap - o->len < n)
-            cap *= 2;
-        unsigned char *data = realloc(o->data, cap);
-        if (!data)
-            luaL_error(w->L, "cbor: out of memory");
-        o->data = data;
-        o->cap = cap;
-    }
-    return o->data + o->len;
+    if (fg_buf_append(w->o, p, n))
+        luaL_error(w->L, "cbor: out of memory");
 }
 
-/* A head is 9 bytes at most; each cbor_encode_* returns what it wrote. */
-#define HEAD(w, call)             \
-    do {                          \
-        room((w), 9);             \
-        (w)->o->len += call;      \
+/* A head is 9 bytes at most; each cbor_encode_* writes it at AT(w) and
+ * returns its length. */
+#define HEAD(w, call)                 \
+    do {                              \
+        unsigned char head_[9];       \
+        size_t head_len_ = call;      \
+        put((w), head_, head_len_);   \
     } while (0)
-#define AT(w) ((w)->o->data + (w)->o->len), 9
+#define AT(w) head_, sizeof head_
 
 static void write_integer(struct writer *w, lua_Integer i)
 {
@@ -71,8 +58,7 @@ static void write_string(struct writer *w, int bytes, const char *s, size_t len)
         HEAD(w, cbor_encode_bytestring_start(len, AT(w)));
     else
         HEAD(w, cbor_encode_string_start(len, AT(w)));
-    memcpy(room(w, len), s, len);
-    w->o->len += len;
+    put(w, s, len);
 }
 
 static void write_null(struct writer *w)
@@ -122,18 +108,13 @@ static void write_number(struct writer *w, int v)
         HEAD(w, cbor_encode_double(lua_tonumber(L, v), AT(w)));
 }
 
-/* Tag 1 over epoch seconds; text is read by aws.timestamp's parse. */
+/* Tag 1 over epoch seconds; text is read as base.time's parse reads it. */
 static void write_timestamp(struct writer *w, int v)
 {
     lua_State *L = w->L;
     int top = lua_gettop(L);
     if (lua_type(L, v) == LUA_TSTRING) {
-        lua_getglobal(L, "require");
-        lua_pushliteral(L, "aws.timestamp");
-        lua_call(L, 1, 1);
-        lua_getfield(L, -1, "parse");
-        lua_pushvalue(L, v);
-        lua_call(L, 1, 1);
+        fg_time_push_epoch(L, v);
         if (lua_type(L, -1) != LUA_TNUMBER)
             luaL_error(L, "cbor: %s is not a timestamp", lua_tostring(L, v));
         v = lua_gettop(L);
@@ -150,7 +131,7 @@ static void write_generic(struct writer *w, int v);
 static int is_array(lua_State *L, int v)
 {
     if (lua_getmetatable(L, v)) {
-        luaL_getmetatable(L, ARRAY_MT_KEY);
+        luaL_getmetatable(L, FG_JSON_ARRAY_MT);
         int marked = lua_rawequal(L, -1, -2);
         lua_pop(L, 2);
         if (marked)
@@ -416,8 +397,8 @@ void fg_cbor_push_encoded(lua_State *L, int model, int shape, int value, int nul
     shape = lua_absindex(L, shape);
     value = lua_absindex(L, value);
     null_index = lua_absindex(L, null_index);
-    struct out *o = lua_newuserdatauv(L, sizeof *o, 0);
-    memset(o, 0, sizeof *o);
+    struct fg_buf *o = lua_newuserdatauv(L, sizeof *o, 0);
+    fg_buf_init(o, SIZE_MAX);
     if (luaL_newmetatable(L, OUT_MT)) {
         lua_pushcfunction(L, out_gc);
         lua_setfield(L, -2, "__gc");
@@ -426,6 +407,6 @@ void fg_cbor_push_encoded(lua_State *L, int model, int shape, int value, int nul
     int box = lua_gettop(L);
     struct writer w = {L, o, model, null_index, 0};
     write_shaped(&w, shape, value);
-    lua_pushlstring(L, (const char *)o->data, o->len);
+    lua_pushlstring(L, o->data ? o->data : "", o->len);
     lua_remove(L, box); /* its __gc frees the bytes */
 }

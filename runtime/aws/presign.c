@@ -3,14 +3,16 @@
  * token is part of the URL (X-Amz-Security-Token, signed with it), and the
  * URL is the only Lua string that ever holds it. Everything built on the
  * way (the query, the canonical request) is wiped before it is freed. */
+#include "aws/creds_object.h"
+#include "aws/sigv4.h"
+#include "base/buffer.h"
+#include "base/percent.h"
+
 #include <lauxlib.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "aws_buf.h"
-#include "creds.h"
-#include "sigv4.h"
 
 #define URL_MAX (64 * 1024)
 
@@ -18,15 +20,15 @@ static const char OUT_MT[] = "fg.aws.presign.buf";
 
 static int buf_gc(lua_State *L)
 {
-    fg_aws_buf_clean_up(luaL_checkudata(L, 1, OUT_MT));
+    fg_buf_clean_up(luaL_checkudata(L, 1, OUT_MT));
     return 0;
 }
 
 /* A wiped-on-collection buffer on the stack, so an error cannot leak it. */
-static struct fg_aws_buf *new_buf(lua_State *L)
+static struct fg_buf *new_buf(lua_State *L)
 {
-    struct fg_aws_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
-    fg_aws_buf_init(b, URL_MAX);
+    struct fg_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    fg_buf_init_secret(b, URL_MAX);
     luaL_setmetatable(L, OUT_MT);
     return b;
 }
@@ -42,10 +44,10 @@ static const char *field(lua_State *L, const char *key)
 }
 
 /* Appends "&name=" (no '&' first) and value percent-encoded. */
-static int put_param(struct fg_aws_buf *b, const char *name, const char *value, size_t len)
+static int put_param(struct fg_buf *b, const char *name, const char *value, size_t len)
 {
-    return (b->len && fg_aws_buf_putc(b, '&')) || fg_aws_buf_puts(b, name) || fg_aws_buf_putc(b, '=')
-           || fg_sigv4_uri_encode(b, value, len);
+    return (b->len && fg_buf_putc(b, '&')) || fg_buf_puts(b, name) || fg_buf_putc(b, '=')
+           || fg_percent_append(b, value, len, 0);
 }
 
 /* presign.url(creds, req) -> URL
@@ -66,15 +68,15 @@ static int presign_url(lua_State *L)
     if (strlen(scope.amz_date) != 16)
         return luaL_error(L, "presign: amz_date must be YYYYMMDDTHHMMSSZ");
 
-    struct fg_aws_buf *q = new_buf(L), *credential = new_buf(L), *out = new_buf(L);
+    struct fg_buf *q = new_buf(L), *credential = new_buf(L), *out = new_buf(L);
     char expires_text[24];
     snprintf(expires_text, sizeof expires_text, "%lld", (long long)expires);
     const char *token = fg_creds_token(creds);
-    int failed = fg_aws_buf_puts(credential, fg_creds_access_key_id(creds)) || fg_aws_buf_putc(credential, '/')
-                 || fg_aws_buf_append(credential, scope.amz_date, 8) || fg_aws_buf_putc(credential, '/')
-                 || fg_aws_buf_puts(credential, scope.region) || fg_aws_buf_putc(credential, '/')
-                 || fg_aws_buf_puts(credential, scope.service) || fg_aws_buf_puts(credential, "/aws4_request")
-                 || fg_aws_buf_puts(q, query)
+    int failed = fg_buf_puts(credential, fg_creds_access_key_id(creds)) || fg_buf_putc(credential, '/')
+                 || fg_buf_append(credential, scope.amz_date, 8) || fg_buf_putc(credential, '/')
+                 || fg_buf_puts(credential, scope.region) || fg_buf_putc(credential, '/')
+                 || fg_buf_puts(credential, scope.service) || fg_buf_puts(credential, "/aws4_request")
+                 || fg_buf_puts(q, query)
                  || put_param(q, "X-Amz-Algorithm", "AWS4-HMAC-SHA256", 16)
                  || put_param(q, "X-Amz-Credential", credential->data, credential->len)
                  || put_param(q, "X-Amz-Date", scope.amz_date, 16)
@@ -94,8 +96,8 @@ static int presign_url(lua_State *L)
     char *creq = fg_sigv4_canonical_request(&req, &names);
     failed = !creq || !(sts = fg_sigv4_string_to_sign(&scope, creq))
              || fg_sigv4_signature(fg_creds_secret(creds), &scope, sts, signature)
-             || fg_aws_buf_puts(out, url) || fg_aws_buf_putc(out, '?') || fg_aws_buf_puts(out, q->data)
-             || fg_aws_buf_puts(out, "&X-Amz-Signature=") || fg_aws_buf_puts(out, signature);
+             || fg_buf_puts(out, url) || fg_buf_putc(out, '?') || fg_buf_puts(out, q->data)
+             || fg_buf_puts(out, "&X-Amz-Signature=") || fg_buf_puts(out, signature);
     if (creq)
         OPENSSL_cleanse(creq, strlen(creq));
     free(creq);
