@@ -147,7 +147,7 @@ function M.help(what)
     end
     what = value
   end
-  local text = require("help").text(what)
+  local text = require("help.text").text(what)
   if text then return print(text) end
   if model.is_client(what) then
     local name = tostring(what):match("(%S+)$") or "client"
