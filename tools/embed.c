@@ -106,8 +106,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "embed: %s: not a .lua path\n", argv[i]);
             return 1;
         }
-        fprintf(out, "  {\"%s\", \"@%s\", file_%d, sizeof file_%d - 1},\n",
-                name, argv[i], i, i);
+        fprintf(out, "  {\"%s\", \"@%s\", file_%d, sizeof file_%d - 1},\n", name, argv[i], i, i);
     }
     fprintf(out, "  {0, 0, 0, 0}\n};\n");
     return fclose(out) == 0 ? 0 : 1;

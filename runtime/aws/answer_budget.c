@@ -21,12 +21,14 @@ size_t fg_answer_json_cost(const char *s, size_t len)
     size_t values = 1, members = 0;
     for (size_t i = 0; i < len; i++) {
         switch (s[i]) {
-        case '"':  /* to the closing quote, skipping escapes */
+        case '"': /* to the closing quote, skipping escapes */
             for (i++; i < len && s[i] != '"'; i++)
                 if (s[i] == '\\')
                     i++;
             break;
-        case ',': case '[': case '{':
+        case ',':
+        case '[':
+        case '{':
             values++;
             break;
         case ':':

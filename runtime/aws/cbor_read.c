@@ -28,20 +28,44 @@ static void set_uint(void *ctx, uint64_t v)
     item_of(ctx)->kind = FG_CBOR_UINT;
     item_of(ctx)->n = v;
 }
-static void on_uint8(void *ctx, uint8_t v) { set_uint(ctx, v); }
-static void on_uint16(void *ctx, uint16_t v) { set_uint(ctx, v); }
-static void on_uint32(void *ctx, uint32_t v) { set_uint(ctx, v); }
-static void on_uint64(void *ctx, uint64_t v) { set_uint(ctx, v); }
+static void on_uint8(void *ctx, uint8_t v)
+{
+    set_uint(ctx, v);
+}
+static void on_uint16(void *ctx, uint16_t v)
+{
+    set_uint(ctx, v);
+}
+static void on_uint32(void *ctx, uint32_t v)
+{
+    set_uint(ctx, v);
+}
+static void on_uint64(void *ctx, uint64_t v)
+{
+    set_uint(ctx, v);
+}
 
 static void set_negint(void *ctx, uint64_t v)
 {
     item_of(ctx)->kind = FG_CBOR_NEGINT;
     item_of(ctx)->n = v;
 }
-static void on_negint8(void *ctx, uint8_t v) { set_negint(ctx, v); }
-static void on_negint16(void *ctx, uint16_t v) { set_negint(ctx, v); }
-static void on_negint32(void *ctx, uint32_t v) { set_negint(ctx, v); }
-static void on_negint64(void *ctx, uint64_t v) { set_negint(ctx, v); }
+static void on_negint8(void *ctx, uint8_t v)
+{
+    set_negint(ctx, v);
+}
+static void on_negint16(void *ctx, uint16_t v)
+{
+    set_negint(ctx, v);
+}
+static void on_negint32(void *ctx, uint32_t v)
+{
+    set_negint(ctx, v);
+}
+static void on_negint64(void *ctx, uint64_t v)
+{
+    set_negint(ctx, v);
+}
 
 static void set_string(void *ctx, enum fg_cbor_kind kind, cbor_data data, size_t len)
 {
@@ -50,18 +74,36 @@ static void set_string(void *ctx, enum fg_cbor_kind kind, cbor_data data, size_t
     it->data = (const char *)data;
     it->len = len;
 }
-static void on_bytes(void *ctx, cbor_data data, size_t len) { set_string(ctx, FG_CBOR_BYTES, data, len); }
-static void on_text(void *ctx, cbor_data data, size_t len) { set_string(ctx, FG_CBOR_TEXT, data, len); }
+static void on_bytes(void *ctx, cbor_data data, size_t len)
+{
+    set_string(ctx, FG_CBOR_BYTES, data, len);
+}
+static void on_text(void *ctx, cbor_data data, size_t len)
+{
+    set_string(ctx, FG_CBOR_TEXT, data, len);
+}
 
 static void set_open(void *ctx, enum fg_cbor_kind kind)
 {
     item_of(ctx)->kind = kind;
     item_of(ctx)->indefinite = 1;
 }
-static void on_bytes_start(void *ctx) { set_open(ctx, FG_CBOR_BYTES); }
-static void on_text_start(void *ctx) { set_open(ctx, FG_CBOR_TEXT); }
-static void on_array_open(void *ctx) { set_open(ctx, FG_CBOR_ARRAY); }
-static void on_map_open(void *ctx) { set_open(ctx, FG_CBOR_MAP); }
+static void on_bytes_start(void *ctx)
+{
+    set_open(ctx, FG_CBOR_BYTES);
+}
+static void on_text_start(void *ctx)
+{
+    set_open(ctx, FG_CBOR_TEXT);
+}
+static void on_array_open(void *ctx)
+{
+    set_open(ctx, FG_CBOR_ARRAY);
+}
+static void on_map_open(void *ctx)
+{
+    set_open(ctx, FG_CBOR_MAP);
+}
 
 static void on_array(void *ctx, size_t n)
 {
@@ -86,27 +128,53 @@ static void set_float(void *ctx, double v)
     item_of(ctx)->kind = FG_CBOR_FLOAT;
     item_of(ctx)->d = v;
 }
-static void on_float(void *ctx, float v) { set_float(ctx, v); }
-static void on_double(void *ctx, double v) { set_float(ctx, v); }
+static void on_float(void *ctx, float v)
+{
+    set_float(ctx, v);
+}
+static void on_double(void *ctx, double v)
+{
+    set_float(ctx, v);
+}
 
-static void on_null(void *ctx) { item_of(ctx)->kind = FG_CBOR_NULL; }
+static void on_null(void *ctx)
+{
+    item_of(ctx)->kind = FG_CBOR_NULL;
+}
 static void on_bool(void *ctx, bool v)
 {
     item_of(ctx)->kind = FG_CBOR_BOOL;
     item_of(ctx)->n = v;
 }
-static void on_break(void *ctx) { item_of(ctx)->kind = FG_CBOR_BREAK; }
+static void on_break(void *ctx)
+{
+    item_of(ctx)->kind = FG_CBOR_BREAK;
+}
 
 static const struct cbor_callbacks CALLBACKS = {
-    .uint8 = on_uint8, .uint16 = on_uint16, .uint32 = on_uint32, .uint64 = on_uint64,
-    .negint8 = on_negint8, .negint16 = on_negint16, .negint32 = on_negint32, .negint64 = on_negint64,
-    .byte_string_start = on_bytes_start, .byte_string = on_bytes,
-    .string = on_text, .string_start = on_text_start,
-    .indef_array_start = on_array_open, .array_start = on_array,
-    .indef_map_start = on_map_open, .map_start = on_map,
+    .uint8 = on_uint8,
+    .uint16 = on_uint16,
+    .uint32 = on_uint32,
+    .uint64 = on_uint64,
+    .negint8 = on_negint8,
+    .negint16 = on_negint16,
+    .negint32 = on_negint32,
+    .negint64 = on_negint64,
+    .byte_string_start = on_bytes_start,
+    .byte_string = on_bytes,
+    .string = on_text,
+    .string_start = on_text_start,
+    .indef_array_start = on_array_open,
+    .array_start = on_array,
+    .indef_map_start = on_map_open,
+    .map_start = on_map,
     .tag = on_tag,
-    .float2 = on_float, .float4 = on_float, .float8 = on_double,
-    .undefined = on_null, .null = on_null, .boolean = on_bool,
+    .float2 = on_float,
+    .float4 = on_float,
+    .float8 = on_double,
+    .undefined = on_null,
+    .null = on_null,
+    .boolean = on_bool,
     .indef_break = on_break,
 };
 
@@ -132,7 +200,8 @@ void fg_cbor_head(struct fg_cbor_reader *r, struct fg_cbor_item *it)
     memset(it, 0, sizeof *it);
     for (;;) {
         struct head h = {it, 0};
-        struct cbor_decoder_result res = cbor_stream_decode(r->p, (size_t)(r->end - r->p), &CALLBACKS, &h);
+        struct cbor_decoder_result res =
+            cbor_stream_decode(r->p, (size_t)(r->end - r->p), &CALLBACKS, &h);
         if (res.status == CBOR_DECODER_NEDATA)
             luaL_error(r->L, "cbor: truncated at byte %d", offset(r));
         if (res.status != CBOR_DECODER_FINISHED)
@@ -144,7 +213,8 @@ void fg_cbor_head(struct fg_cbor_reader *r, struct fg_cbor_item *it)
     }
 }
 
-void fg_cbor_enter(struct fg_cbor_reader *r, const struct fg_cbor_item *it, struct fg_cbor_each *each)
+void fg_cbor_enter(struct fg_cbor_reader *r, const struct fg_cbor_item *it,
+                   struct fg_cbor_each *each)
 {
     if (++r->depth > MAX_DEPTH)
         luaL_error(r->L, "cbor: nested deeper than %d at byte %d", MAX_DEPTH, offset(r));
@@ -359,6 +429,6 @@ void fg_cbor_check_cost(lua_State *L, const char *s, size_t len)
     fg_cbor_skip(&r, &it);
     size_t cost = r.heads * HEAD_COST + r.containers * CONTAINER_COST + 2 * len;
     if (cost > FG_ANSWER_BUDGET)
-        luaL_error(L, "cbor: the answer would take about %d MiB to decode (at most %d)", (int)(cost >> 20),
-                   (int)(FG_ANSWER_BUDGET >> 20));
+        luaL_error(L, "cbor: the answer would take about %d MiB to decode (at most %d)",
+                   (int)(cost >> 20), (int)(FG_ANSWER_BUDGET >> 20));
 }

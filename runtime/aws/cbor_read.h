@@ -26,11 +26,11 @@ enum fg_cbor_kind {
 
 struct fg_cbor_item {
     enum fg_cbor_kind kind;
-    int indefinite;   /* BYTES, TEXT: chunks follow; ARRAY, MAP: items up to a break */
-    int tagged;       /* a tag came before it; tag is the last one's number */
+    int indefinite; /* BYTES, TEXT: chunks follow; ARRAY, MAP: items up to a break */
+    int tagged;     /* a tag came before it; tag is the last one's number */
     uint64_t tag;
-    uint64_t n;       /* UINT; NEGINT (the value is -1 - n); BOOL; a definite ARRAY's or MAP's count */
-    double d;         /* FLOAT */
+    uint64_t n; /* UINT; NEGINT (the value is -1 - n); BOOL; a definite ARRAY's or MAP's count */
+    double d;   /* FLOAT */
     const char *data; /* a definite BYTES or TEXT: its bytes, inside the input */
     size_t len;
 };
@@ -39,7 +39,7 @@ struct fg_cbor_reader {
     lua_State *L;
     const unsigned char *start, *p, *end;
     int depth;
-    int null_index; /* stack index of json.null, for generic values */
+    int null_index;           /* stack index of json.null, for generic values */
     size_t heads, containers; /* read so far (see fg_cbor_check_cost) */
 };
 
@@ -56,7 +56,8 @@ void fg_cbor_reader_init(struct fg_cbor_reader *r, lua_State *L, const char *s, 
 void fg_cbor_head(struct fg_cbor_reader *r, struct fg_cbor_item *it);
 
 /* Enters the ARRAY or MAP whose head is it (raises past the nesting limit). */
-void fg_cbor_enter(struct fg_cbor_reader *r, const struct fg_cbor_item *it, struct fg_cbor_each *each);
+void fg_cbor_enter(struct fg_cbor_reader *r, const struct fg_cbor_item *it,
+                   struct fg_cbor_each *each);
 
 /* 1 when another item (a MAP: another key) follows in the container, 0 at
  * its end (then it is left). */

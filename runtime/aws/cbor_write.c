@@ -36,11 +36,11 @@ static void put(struct writer *w, const void *p, size_t n)
 
 /* A head is 9 bytes at most; each cbor_encode_* writes it at AT(w) and
  * returns its length. */
-#define HEAD(w, call)                 \
-    do {                              \
-        unsigned char head_[9];       \
-        size_t head_len_ = call;      \
-        put((w), head_, head_len_);   \
+#define HEAD(w, call)               \
+    do {                            \
+        unsigned char head_[9];     \
+        size_t head_len_ = call;    \
+        put((w), head_, head_len_); \
     } while (0)
 #define AT(w) head_, sizeof head_
 

@@ -11,15 +11,15 @@
 #include "base/buffer.h"
 
 struct fg_config_entry {
-	const char *section;   /* trimmed text between the brackets */
-	size_t section_len;
-	const char *key;       /* as written; compare case-insensitively */
-	size_t key_len;
-	const char *subkey;    /* NULL unless a nested value */
-	size_t subkey_len;
-	const char *value;     /* trimmed, may be empty */
-	size_t value_len;
-	size_t line;           /* 1-based */
+    const char *section; /* trimmed text between the brackets */
+    size_t section_len;
+    const char *key; /* as written; compare case-insensitively */
+    size_t key_len;
+    const char *subkey; /* NULL unless a nested value */
+    size_t subkey_len;
+    const char *value; /* trimmed, may be empty */
+    size_t value_len;
+    size_t line; /* 1-based */
 };
 
 /* Called once per value; a nonzero return stops the parse. */

@@ -9,12 +9,9 @@
 int luaopen_fg_aws_creds(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"from_env", fg_creds_from_env},
-        {"from_file", fg_creds_from_file},
-        {"from_process", fg_creds_from_process},
-        {"from_http", fg_creds_from_http},
-        {"from_secrets", fg_creds_from_secrets},
-        {NULL, NULL},
+        {"from_env", fg_creds_from_env},         {"from_file", fg_creds_from_file},
+        {"from_process", fg_creds_from_process}, {"from_http", fg_creds_from_http},
+        {"from_secrets", fg_creds_from_secrets}, {NULL, NULL},
     };
     fg_creds_register(L);
     luaL_newlib(L, fns);

@@ -15,6 +15,7 @@ int fg_creds_from_env(lua_State *L)
     struct fg_creds *c = fg_creds_push_empty(L);
     char err[128];
     if (fg_creds_fill(c, akid, secret, getenv("AWS_SESSION_TOKEN"), NULL, err, sizeof err))
-        return luaL_error(L, "environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: %s", err);
+        return luaL_error(L, "environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY: %s",
+                          err);
     return 1;
 }

@@ -32,9 +32,18 @@ struct fg_creds *fg_creds_check(lua_State *L, int idx)
     return c;
 }
 
-const char *fg_creds_access_key_id(const struct fg_creds *c) { return c->access_key_id; }
-const char *fg_creds_secret(const struct fg_creds *c) { return c->secret; }
-const char *fg_creds_token(const struct fg_creds *c) { return c->token; }
+const char *fg_creds_access_key_id(const struct fg_creds *c)
+{
+    return c->access_key_id;
+}
+const char *fg_creds_secret(const struct fg_creds *c)
+{
+    return c->secret;
+}
+const char *fg_creds_token(const struct fg_creds *c)
+{
+    return c->token;
+}
 
 static void wipe_string(char **s)
 {
@@ -61,8 +70,8 @@ struct fg_creds *fg_creds_push_empty(lua_State *L)
     return c;
 }
 
-int fg_creds_set(struct fg_creds *c, const char *akid, const char *secret, const char *token, double exp,
-                 char *err, size_t errlen)
+int fg_creds_set(struct fg_creds *c, const char *akid, const char *secret, const char *token,
+                 double exp, char *err, size_t errlen)
 {
     if (!akid || !*akid || !secret || !*secret) {
         snprintf(err, errlen, "the credentials lack %s",
@@ -89,7 +98,8 @@ int fg_creds_fill(struct fg_creds *c, const char *akid, const char *secret, cons
     if (expiration && *expiration) {
         long long whole;
         double fraction;
-        if (fg_time_parse(expiration, strlen(expiration), &whole, &fraction) || whole + fraction < 0) {
+        if (fg_time_parse(expiration, strlen(expiration), &whole, &fraction) ||
+            whole + fraction < 0) {
             snprintf(err, errlen, "cannot read the expiration time");
             return -1;
         }

@@ -21,8 +21,8 @@ struct fg_creds *fg_creds_push_empty(lua_State *L);
 
 /* Copies the fields in (exp: Unix seconds, 0 for none); 0, or -1 with a
  * message in err. */
-int fg_creds_set(struct fg_creds *c, const char *akid, const char *secret, const char *token, double exp,
-                 char *err, size_t errlen);
+int fg_creds_set(struct fg_creds *c, const char *akid, const char *secret, const char *token,
+                 double exp, char *err, size_t errlen);
 
 /* As fg_creds_set, the expiration ISO-8601 text (NULL or "" for none). */
 int fg_creds_fill(struct fg_creds *c, const char *akid, const char *secret, const char *token,

@@ -16,8 +16,8 @@ int fg_creds_from_secrets(lua_State *L)
     double exp = luaL_optnumber(L, 4, 0);
     struct fg_creds *c = fg_creds_push_empty(L);
     char err[128];
-    if (fg_creds_set(c, akid, fg_secret_data(secret, NULL), token ? fg_secret_data(token, NULL) : NULL, exp,
-                     err, sizeof err))
+    if (fg_creds_set(c, akid, fg_secret_data(secret, NULL),
+                     token ? fg_secret_data(token, NULL) : NULL, exp, err, sizeof err))
         return luaL_error(L, "%s", err);
     return 1;
 }

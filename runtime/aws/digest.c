@@ -16,7 +16,6 @@
 
 #define PIECE (1024 * 1024)
 
-
 struct digests {
     EVP_MD_CTX *sha256;
     uLong crc;

@@ -13,8 +13,8 @@ const struct fg_model *fg_model_find(const char *service)
     return NULL;
 }
 
-const struct fg_model_span *fg_model_span_find(const struct fg_model_span *spans,
-                                               size_t count, const char *name)
+const struct fg_model_span *fg_model_span_find(const struct fg_model_span *spans, size_t count,
+                                               const char *name)
 {
     size_t lo = 0, hi = count;
     while (lo < hi) {
@@ -75,8 +75,8 @@ static int models_get(lua_State *L)
     return 1;
 }
 
-static int push_span(lua_State *L, const struct fg_model *m,
-                     const struct fg_model_span *spans, size_t count)
+static int push_span(lua_State *L, const struct fg_model *m, const struct fg_model_span *spans,
+                     size_t count)
 {
     const struct fg_model_span *s = fg_model_span_find(spans, count, luaL_checkstring(L, 2));
     if (s)

@@ -9,8 +9,8 @@
 const struct fg_model *fg_model_find(const char *service);
 
 /* The span of name in a sorted index, or NULL. */
-const struct fg_model_span *fg_model_span_find(const struct fg_model_span *spans,
-                                               size_t count, const char *name);
+const struct fg_model_span *fg_model_span_find(const struct fg_model_span *spans, size_t count,
+                                               const char *name);
 
 int luaopen_fg_aws_models(lua_State *L);
 

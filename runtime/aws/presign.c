@@ -46,8 +46,8 @@ static const char *field(lua_State *L, const char *key)
 /* Appends "&name=" (no '&' first) and value percent-encoded. */
 static int put_param(struct fg_buf *b, const char *name, const char *value, size_t len)
 {
-    return (b->len && fg_buf_putc(b, '&')) || fg_buf_puts(b, name) || fg_buf_putc(b, '=')
-           || fg_percent_append(b, value, len, 0);
+    return (b->len && fg_buf_putc(b, '&')) || fg_buf_puts(b, name) || fg_buf_putc(b, '=') ||
+           fg_percent_append(b, value, len, 0);
 }
 
 /* presign.url(creds, req) -> URL
@@ -72,32 +72,37 @@ static int presign_url(lua_State *L)
     char expires_text[24];
     snprintf(expires_text, sizeof expires_text, "%lld", (long long)expires);
     const char *token = fg_creds_token(creds);
-    int failed = fg_buf_puts(credential, fg_creds_access_key_id(creds)) || fg_buf_putc(credential, '/')
-                 || fg_buf_append(credential, scope.amz_date, 8) || fg_buf_putc(credential, '/')
-                 || fg_buf_puts(credential, scope.region) || fg_buf_putc(credential, '/')
-                 || fg_buf_puts(credential, scope.service) || fg_buf_puts(credential, "/aws4_request")
-                 || fg_buf_puts(q, query)
-                 || put_param(q, "X-Amz-Algorithm", "AWS4-HMAC-SHA256", 16)
-                 || put_param(q, "X-Amz-Credential", credential->data, credential->len)
-                 || put_param(q, "X-Amz-Date", scope.amz_date, 16)
-                 || put_param(q, "X-Amz-Expires", expires_text, strlen(expires_text))
-                 || (token && put_param(q, "X-Amz-Security-Token", token, strlen(token)))
-                 || put_param(q, "X-Amz-SignedHeaders", "host", 4);
+    int failed = fg_buf_puts(credential, fg_creds_access_key_id(creds)) ||
+                 fg_buf_putc(credential, '/') || fg_buf_append(credential, scope.amz_date, 8) ||
+                 fg_buf_putc(credential, '/') || fg_buf_puts(credential, scope.region) ||
+                 fg_buf_putc(credential, '/') || fg_buf_puts(credential, scope.service) ||
+                 fg_buf_puts(credential, "/aws4_request") || fg_buf_puts(q, query) ||
+                 put_param(q, "X-Amz-Algorithm", "AWS4-HMAC-SHA256", 16) ||
+                 put_param(q, "X-Amz-Credential", credential->data, credential->len) ||
+                 put_param(q, "X-Amz-Date", scope.amz_date, 16) ||
+                 put_param(q, "X-Amz-Expires", expires_text, strlen(expires_text)) ||
+                 (token && put_param(q, "X-Amz-Security-Token", token, strlen(token))) ||
+                 put_param(q, "X-Amz-SignedHeaders", "host", 4);
     if (failed)
         return luaL_error(L, "presign: the URL is too long");
 
     struct fg_sigv4_header host_header = {"host", host};
     struct fg_sigv4_request req = {
-        .method = field(L, "method"), .path = field(L, "path"), .query = q->data,
-        .headers = &host_header, .n_headers = 1, .payload_sha256 = "UNSIGNED-PAYLOAD", .raw_path = 1,
+        .method = field(L, "method"),
+        .path = field(L, "path"),
+        .query = q->data,
+        .headers = &host_header,
+        .n_headers = 1,
+        .payload_sha256 = "UNSIGNED-PAYLOAD",
+        .raw_path = 1,
     };
     char *names = NULL, *sts = NULL;
     char signature[FG_SIGV4_HEX_LEN + 1];
     char *creq = fg_sigv4_canonical_request(&req, &names);
-    failed = !creq || !(sts = fg_sigv4_string_to_sign(&scope, creq))
-             || fg_sigv4_signature(fg_creds_secret(creds), &scope, sts, signature)
-             || fg_buf_puts(out, url) || fg_buf_putc(out, '?') || fg_buf_puts(out, q->data)
-             || fg_buf_puts(out, "&X-Amz-Signature=") || fg_buf_puts(out, signature);
+    failed = !creq || !(sts = fg_sigv4_string_to_sign(&scope, creq)) ||
+             fg_sigv4_signature(fg_creds_secret(creds), &scope, sts, signature) ||
+             fg_buf_puts(out, url) || fg_buf_putc(out, '?') || fg_buf_puts(out, q->data) ||
+             fg_buf_puts(out, "&X-Amz-Signature=") || fg_buf_puts(out, signature);
     if (creq)
         OPENSSL_cleanse(creq, strlen(creq));
     free(creq);

@@ -357,7 +357,7 @@ static void push_shaped(struct walk *w, int shape, const cJSON *item)
     const char *type = lua_tostring(L, -1);
     if (!type)
         type = "";
-    lua_pop(L, 1); /* type stays alive: the shape holds it */
+    lua_pop(L, 1);     /* type stays alive: the shape holds it */
     switch (type[0]) { /* one strcmp per value: a shape's type is known by its letters */
     case 's':
         if (strcmp(type, "structure") == 0) {
@@ -443,9 +443,10 @@ static int shapejson_parse(lua_State *L)
     size_t cost = fg_answer_json_cost(s, len);
     if (cost > FG_ANSWER_BUDGET) {
         lua_pushnil(L);
-        lua_pushfstring(L, "answer too large to decode: its %d MiB of JSON would take about %d MiB "
-                        "of memory, over the budget of %d MiB per answer", (int)(len >> 20),
-                        (int)(cost >> 20), (int)(FG_ANSWER_BUDGET >> 20));
+        lua_pushfstring(L,
+                        "answer too large to decode: its %d MiB of JSON would take about %d MiB "
+                        "of memory, over the budget of %d MiB per answer",
+                        (int)(len >> 20), (int)(cost >> 20), (int)(FG_ANSWER_BUDGET >> 20));
         return 2;
     }
     const char *end = NULL;

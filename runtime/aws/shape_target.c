@@ -26,10 +26,18 @@ enum fg_shape_type fg_shape_type(lua_State *L, int shape)
         const char *name;
         enum fg_shape_type type;
     } TYPES[] = {
-        {"structure", FG_SHAPE_STRUCTURE}, {"list", FG_SHAPE_LIST},       {"map", FG_SHAPE_MAP},
-        {"string", FG_SHAPE_STRING},       {"integer", FG_SHAPE_INTEGER}, {"long", FG_SHAPE_INTEGER},
-        {"short", FG_SHAPE_INTEGER},       {"byte", FG_SHAPE_INTEGER},    {"float", FG_SHAPE_FLOAT},
-        {"double", FG_SHAPE_DOUBLE},       {"timestamp", FG_SHAPE_TIMESTAMP}, {"blob", FG_SHAPE_BLOB},
+        {"structure", FG_SHAPE_STRUCTURE},
+        {"list", FG_SHAPE_LIST},
+        {"map", FG_SHAPE_MAP},
+        {"string", FG_SHAPE_STRING},
+        {"integer", FG_SHAPE_INTEGER},
+        {"long", FG_SHAPE_INTEGER},
+        {"short", FG_SHAPE_INTEGER},
+        {"byte", FG_SHAPE_INTEGER},
+        {"float", FG_SHAPE_FLOAT},
+        {"double", FG_SHAPE_DOUBLE},
+        {"timestamp", FG_SHAPE_TIMESTAMP},
+        {"blob", FG_SHAPE_BLOB},
         {"boolean", FG_SHAPE_BOOLEAN},
     };
     lua_getfield(L, shape, "type");

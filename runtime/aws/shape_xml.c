@@ -50,17 +50,27 @@ static void push_text(lua_State *L, const struct fg_xml_tree *d, uint32_t e)
 
 /* What a shape reads as, worked out once per structure member or list
  * rather than once per value. */
-enum kind { K_STRING, K_POLICY, K_STRUCTURE, K_LIST, K_MAP, K_INTEGER, K_FLOAT,
-            K_BOOLEAN, K_BLOB, K_TIMESTAMP };
+enum kind {
+    K_STRING,
+    K_POLICY,
+    K_STRUCTURE,
+    K_LIST,
+    K_MAP,
+    K_INTEGER,
+    K_FLOAT,
+    K_BOOLEAN,
+    K_BLOB,
+    K_TIMESTAMP
+};
 
 static enum kind shape_kind(lua_State *L, int shape)
 {
     static const struct {
         const char *type;
         enum kind kind;
-    } kinds[] = {{"structure", K_STRUCTURE}, {"list", K_LIST}, {"map", K_MAP},
-                 {"integer", K_INTEGER}, {"long", K_INTEGER}, {"float", K_FLOAT},
-                 {"double", K_FLOAT}, {"boolean", K_BOOLEAN}, {"blob", K_BLOB},
+    } kinds[] = {{"structure", K_STRUCTURE}, {"list", K_LIST},       {"map", K_MAP},
+                 {"integer", K_INTEGER},     {"long", K_INTEGER},    {"float", K_FLOAT},
+                 {"double", K_FLOAT},        {"boolean", K_BOOLEAN}, {"blob", K_BLOB},
                  {"timestamp", K_TIMESTAMP}};
     enum kind kind = K_STRING; /* strings, and any other type, read as text */
     lua_getfield(L, shape, "type");
@@ -220,7 +230,8 @@ static int attribute_matches(const char *qname, size_t len, const char *want, si
         return !local && len == want_len && memcmp(qname, want, len) == 0;
     if (!local)
         return 0;
-    size_t want_local = want_len - (size_t)(colon + 1 - want), have_local = len - (size_t)(local + 1 - qname);
+    size_t want_local = want_len - (size_t)(colon + 1 - want),
+           have_local = len - (size_t)(local + 1 - qname);
     return want_local == have_local && memcmp(local + 1, colon + 1, have_local) == 0;
 }
 
@@ -483,8 +494,8 @@ static void push_shaped(struct walk *w, int shape, enum kind kind, uint32_t e)
         return;
     }
     case K_BOOLEAN:
-        lua_pushboolean(L, el->has_text && el->text_len == 4
-                               && memcmp(d->texts.data + el->text, "true", 4) == 0);
+        lua_pushboolean(L, el->has_text && el->text_len == 4 &&
+                               memcmp(d->texts.data + el->text, "true", 4) == 0);
         return;
     case K_BLOB:
         push_text(L, d, e);
@@ -611,12 +622,8 @@ static int shapexml_structure(lua_State *L)
 int luaopen_fg_aws_shape_xml(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"parse", shapexml_parse},
-        {"child", shapexml_child},
-        {"tag", shapexml_tag},
-        {"text", shapexml_text},
-        {"structure", shapexml_structure},
-        {NULL, NULL},
+        {"parse", shapexml_parse}, {"child", shapexml_child},         {"tag", shapexml_tag},
+        {"text", shapexml_text},   {"structure", shapexml_structure}, {NULL, NULL},
     };
     luaL_newmetatable(L, DOC_MT);
     lua_pushcfunction(L, doc_gc);

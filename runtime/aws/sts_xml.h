@@ -11,6 +11,7 @@
 
 /* Fills c from the answer with this HTTP status; 0, or -1 with a message
  * in err ("HTTP 403: Code: Message" for an error answer). */
-int fg_sts_fill_creds(struct fg_creds *c, long status, const struct fg_buf *body, char *err, size_t errlen);
+int fg_sts_fill_creds(struct fg_creds *c, long status, const struct fg_buf *body, char *err,
+                      size_t errlen);
 
 #endif

@@ -244,9 +244,9 @@ static const unsigned char NAME_CHAR[128] = {
     ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
     ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
     ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
-    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['_'] = 1, [':'] = 1,
-    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2,
-    ['8'] = 2, ['9'] = 2, ['-'] = 2, ['.'] = 2,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['_'] = 1, [':'] = 1, ['0'] = 2, ['1'] = 2,
+    ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+    ['-'] = 2, ['.'] = 2,
 };
 
 static int is_name_start(unsigned char c)
@@ -288,16 +288,19 @@ static int plain_text(struct builder *b, const char *p, const char *end)
     static const struct {
         const char *ref, *ch;
         size_t len;
-    } entities[] = {{"&lt;", "<", 4}, {"&gt;", ">", 4}, {"&amp;", "&", 5},
-                    {"&quot;", "\"", 6}, {"&apos;", "'", 6}};
+    } entities[] = {{"&lt;", "<", 4},
+                    {"&gt;", ">", 4},
+                    {"&amp;", "&", 5},
+                    {"&quot;", "\"", 6},
+                    {"&apos;", "'", 6}};
     const char *run = p;
     for (const char *q = p; q < end; q++) {
         unsigned char c = (unsigned char)*q;
         if (c == '&') {
             on_text(b, run, (int)(q - run));
             size_t i = 0;
-            while (i < 5 && !((size_t)(end - q) >= entities[i].len
-                              && memcmp(q, entities[i].ref, entities[i].len) == 0))
+            while (i < 5 && !((size_t)(end - q) >= entities[i].len &&
+                              memcmp(q, entities[i].ref, entities[i].len) == 0))
                 i++;
             if (i == 5)
                 return 0;
@@ -358,7 +361,8 @@ static int plain_attributes(const char **pp, const char *end, struct plain_attri
         if (!close)
             return 0;
         for (const char *q = p + 1; q < close; q++)
-            if (*q == '<' || *q == '&' || *q == '\t' || *q == '\n' || !is_plain_char((unsigned char)*q))
+            if (*q == '<' || *q == '&' || *q == '\t' || *q == '\n' ||
+                !is_plain_char((unsigned char)*q))
                 return 0;
         a->values[count - 1] = p + 1;
         a->value_lens[count - 1] = (size_t)(close - p - 1);
@@ -373,8 +377,8 @@ static int plain_attributes(const char **pp, const char *end, struct plain_attri
  * partial tree, to be thrown away). */
 static int read_plain(struct builder *b, const char *s, size_t len)
 {
-    static const char *const declarations[] = {
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<?xml version=\"1.0\"?>"};
+    static const char *const declarations[] = {"<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                                               "<?xml version=\"1.0\"?>"};
     const char *p = s, *end = s + len;
     for (size_t i = 0; i < 2; i++) {
         size_t n = strlen(declarations[i]);
@@ -403,8 +407,8 @@ static int read_plain(struct builder *b, const char *s, size_t len)
         if (p < end && *p == '/') { /* an end tag */
             p++;
             size_t n = name_length(p, end);
-            if (!n || b->depth == 0 || n != b->open[b->depth - 1].qname_len
-                || memcmp(p, b->open[b->depth - 1].qname, n) != 0)
+            if (!n || b->depth == 0 || n != b->open[b->depth - 1].qname_len ||
+                memcmp(p, b->open[b->depth - 1].qname, n) != 0)
                 return 0;
             p += n;
             while (p < end && is_space(*p))
@@ -449,7 +453,8 @@ void fg_xml_tree_init(struct fg_xml_tree *d)
     fg_buf_init(&d->texts, SIZE_MAX);
 }
 
-int fg_xml_tree_parse(struct fg_xml_tree *d, const char *text, size_t len, char *why, size_t why_len)
+int fg_xml_tree_parse(struct fg_xml_tree *d, const char *text, size_t len, char *why,
+                      size_t why_len)
 {
     why[0] = '\0';
     struct builder *b = calloc(1, sizeof *b);
@@ -475,8 +480,8 @@ int fg_xml_tree_parse(struct fg_xml_tree *d, const char *text, size_t len, char 
     XML_SetUserData(b->parser, b);
     XML_SetElementHandler(b->parser, on_start, on_end);
     XML_SetCharacterDataHandler(b->parser, on_text);
-    int ok = len <= (size_t)INT32_MAX &&
-             XML_Parse(b->parser, text, (int)len, XML_TRUE) == XML_STATUS_OK;
+    int ok =
+        len <= (size_t)INT32_MAX && XML_Parse(b->parser, text, (int)len, XML_TRUE) == XML_STATUS_OK;
     if (!ok || b->failed || d->count == 0) {
         if (b->failed)
             snprintf(why, why_len, "nested deeper than %d or out of memory", XML_MAX_DEPTH);

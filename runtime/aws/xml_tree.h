@@ -55,7 +55,8 @@ struct fg_xml_tree {
 void fg_xml_tree_init(struct fg_xml_tree *d);
 /* Parses text into the empty tree d; 0, or -1 with where and why it is not well-formed
  * XML in why (d is then empty). fg_xml_tree_free releases d either way. */
-int fg_xml_tree_parse(struct fg_xml_tree *d, const char *text, size_t len, char *why, size_t why_len);
+int fg_xml_tree_parse(struct fg_xml_tree *d, const char *text, size_t len, char *why,
+                      size_t why_len);
 void fg_xml_tree_free(struct fg_xml_tree *d);
 
 /* Adds an element named name (len bytes) to d; returns its number, or 0

@@ -33,7 +33,7 @@ static size_t utf8_length(const unsigned char *s, size_t len)
     }
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
-    if (cp >= 0x80 && cp <= 0x9f)   /* C1 controls */
+    if (cp >= 0x80 && cp <= 0x9f) /* C1 controls */
         return 0;
     return n;
 }

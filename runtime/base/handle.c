@@ -1,8 +1,8 @@
 /* Handle metatables. See handle.h. */
 #include "base/handle.h"
 
-void fg_handle_type(lua_State *L, const char *name, const luaL_Reg *methods,
-                    lua_CFunction close, lua_CFunction tostring)
+void fg_handle_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
+                    lua_CFunction tostring)
 {
     if (luaL_newmetatable(L, name)) {
         lua_newtable(L);

@@ -10,7 +10,7 @@
 /* Registers the metatable `name` once: methods as __index, close as __gc
  * and __close, tostring (may be NULL) as __tostring. Leaves the stack as
  * it was. */
-void fg_handle_type(lua_State *L, const char *name, const luaL_Reg *methods,
-                    lua_CFunction close, lua_CFunction tostring);
+void fg_handle_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
+                    lua_CFunction tostring);
 
 #endif

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t signal_count;   /* signals since the last reset */
-static volatile sig_atomic_t pending;        /* arrived and not yet handled */
+static volatile sig_atomic_t signal_count; /* signals since the last reset */
+static volatile sig_atomic_t pending;      /* arrived and not yet handled */
 static volatile sig_atomic_t last_signal;
 static lua_State *interrupted_state;
 
@@ -32,8 +32,8 @@ static void on_signal(int sig)
     pending = 1;
     /* lua_sethook is the one Lua call meant to be safe from a signal handler. */
     if (interrupted_state)
-        lua_sethook(interrupted_state, interrupt_hook,
-                    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+        lua_sethook(interrupted_state, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT,
+                    1);
 }
 
 void fg_interrupt_install(lua_State *L)

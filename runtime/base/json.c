@@ -92,8 +92,7 @@ static int json_decode(lua_State *L)
         end++;
     if (end != s + len) {
         cJSON_Delete(root);
-        return luaL_error(L, "json: malformed JSON at byte %d (trailing data)",
-                          (int)(end - s) + 1);
+        return luaL_error(L, "json: malformed JSON at byte %d (trailing data)", (int)(end - s) + 1);
     }
     lua_pushcfunction(L, decode_tree);
     lua_pushlightuserdata(L, root);
@@ -122,7 +121,7 @@ static int output_gc(lua_State *L)
 struct encoder {
     lua_State *L;
     struct fg_buf *out;
-    int indent;       /* spaces per level; 0 for compact output */
+    int indent; /* spaces per level; 0 for compact output */
     int sort_keys;
 };
 
@@ -164,13 +163,27 @@ int fg_json_quote(struct fg_buf *b, const char *s, size_t len)
         const char *esc = NULL;
         char uesc[8];
         switch (ch) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
         default:
             if (ch < 0x20 || ch == 0x7f) {
                 snprintf(uesc, sizeof uesc, "\\u%04x", ch);
@@ -259,7 +272,7 @@ static void encode_array(struct encoder *e, int t, int depth, lua_Integer n)
  * key itself is. String keys point into the table's own strings (alive
  * while the table is); number keys are written into num. */
 struct key_ref {
-    const char *s;   /* NULL for a number key: its text is num */
+    const char *s; /* NULL for a number key: its text is num */
     size_t len;
     char num[48];
 };
@@ -294,7 +307,8 @@ static void key_text(lua_State *L, int idx, struct key_ref *ref)
     }
 }
 
-static void put_member(struct encoder *e, const struct key_ref *key, int value, int depth, int first)
+static void put_member(struct encoder *e, const struct key_ref *key, int value, int depth,
+                       int first)
 {
     if (!first)
         put(e, ",", 1);
@@ -477,12 +491,8 @@ static int json_is_array(lua_State *L)
 int luaopen_fg_base_json(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"decode", json_decode},
-        {"encode", json_encode},
-        {"array", json_array},
-        {"object", json_object},
-        {"is_array", json_is_array},
-        {NULL, NULL},
+        {"decode", json_decode}, {"encode", json_encode},     {"array", json_array},
+        {"object", json_object}, {"is_array", json_is_array}, {NULL, NULL},
     };
     luaL_newlib(L, funcs);
     lua_pushlightuserdata(L, (void *)&JSON_NULL_SENTINEL);

@@ -27,8 +27,8 @@ const char *fg_json_next_number(struct fg_json_number_cursor *c, size_t *len)
             p++;
         } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
             const char *start = p;
-            while (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e'
-                               || *p == 'E' || *p == '+' || *p == '-'))
+            while (p < end && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' ||
+                               *p == '+' || *p == '-'))
                 p++;
             c->p = p;
             *len = (size_t)(p - start);
@@ -46,8 +46,8 @@ int fg_json_next_integer(struct fg_json_number_cursor *c, long long *out)
 {
     size_t len;
     const char *tok = fg_json_next_number(c, &len);
-    if (!tok || len >= 32 || memchr(tok, '.', len) || memchr(tok, 'e', len)
-        || memchr(tok, 'E', len))
+    if (!tok || len >= 32 || memchr(tok, '.', len) || memchr(tok, 'e', len) ||
+        memchr(tok, 'E', len))
         return 0;
     char buf[32];
     memcpy(buf, tok, len);

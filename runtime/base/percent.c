@@ -42,7 +42,8 @@ size_t fg_percent_decode(char *s, size_t n)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && fg_hex_value(s[i + 1]) >= 0 && fg_hex_value(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < n && fg_hex_value(s[i + 1]) >= 0 &&
+            fg_hex_value(s[i + 2]) >= 0) {
             s[o++] = (char)(fg_hex_value(s[i + 1]) * 16 + fg_hex_value(s[i + 2]));
             i += 2;
         } else {

@@ -10,7 +10,8 @@
 
 static const char MONTHS[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-static const char DAYS[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"}; /* from 1970-01-01 */
+static const char DAYS[7][4] = {"Thu", "Fri", "Sat", "Sun",
+                                "Mon", "Tue", "Wed"}; /* from 1970-01-01 */
 
 /* Days since 1970-01-01 of a civil date. */
 static long long days_from_civil(long long y, long long m, long long d)
@@ -86,14 +87,14 @@ static int parse_iso(const char *p, const char *end, long long *whole, double *f
         p++;
     while (end > p && is_space(end[-1]))
         end--;
-    if (fixed(&p, end, 4, &y) || expect(&p, end, '-') || fixed(&p, end, 2, &mo) || expect(&p, end, '-') ||
-        fixed(&p, end, 2, &d))
+    if (fixed(&p, end, 4, &y) || expect(&p, end, '-') || fixed(&p, end, 2, &mo) ||
+        expect(&p, end, '-') || fixed(&p, end, 2, &d))
         return -1;
     if (p >= end || (*p != 'T' && *p != 't' && *p != ' '))
         return -1;
     p++;
-    if (fixed(&p, end, 2, &h) || expect(&p, end, ':') || fixed(&p, end, 2, &mi) || expect(&p, end, ':') ||
-        fixed(&p, end, 2, &s))
+    if (fixed(&p, end, 2, &h) || expect(&p, end, ':') || fixed(&p, end, 2, &mi) ||
+        expect(&p, end, ':') || fixed(&p, end, 2, &s))
         return -1;
     double frac = 0;
     if (p < end && *p == '.') {
@@ -120,7 +121,8 @@ static int parse_iso(const char *p, const char *end, long long *whole, double *f
     }
     if (p != end)
         return -1;
-    *whole = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - sign * (oh * 3600 + om * 60);
+    *whole =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - sign * (oh * 3600 + om * 60);
     *fraction = frac < 1 ? frac : 0;
     return 0;
 }
@@ -141,8 +143,8 @@ static int parse_rfc822(const char *p, const char *end, long long *whole)
     if (month < 0)
         return -1;
     p += 4;
-    if (digits(&p, end, &y) || expect(&p, end, ' ') || digits(&p, end, &h) || expect(&p, end, ':') ||
-        digits(&p, end, &mi) || expect(&p, end, ':') || digits(&p, end, &s))
+    if (digits(&p, end, &y) || expect(&p, end, ' ') || digits(&p, end, &h) ||
+        expect(&p, end, ':') || digits(&p, end, &mi) || expect(&p, end, ':') || digits(&p, end, &s))
         return -1;
     if (end - p != 4 || memcmp(p, " GMT", 4) != 0)
         return -1;
@@ -339,7 +341,8 @@ static int time_rfc822(lua_State *L)
     lua_Number t = luaL_checknumber(L, 1);
     long long whole = lua_isinteger(L, 1) ? (long long)lua_tointeger(L, 1) : (long long)floor(t);
     struct civil c;
-    if ((!lua_isinteger(L, 1) && !(floor(t) >= -9.2e18 && floor(t) <= 9.2e18)) || to_civil(whole, &c))
+    if ((!lua_isinteger(L, 1) && !(floor(t) >= -9.2e18 && floor(t) <= 9.2e18)) ||
+        to_civil(whole, &c))
         return luaL_error(L, "date result cannot be represented in this installation");
     char buf[64];
     snprintf(buf, sizeof buf, "%s, %02d %s %lld %02d:%02d:%02d GMT", DAYS[c.weekday], c.day,
@@ -361,11 +364,8 @@ static int time_normalize(lua_State *L)
 int luaopen_fg_base_time(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"parse", time_parse},
-        {"iso", time_iso},
-        {"rfc822", time_rfc822},
-        {"normalize", time_normalize},
-        {NULL, NULL},
+        {"parse", time_parse},         {"iso", time_iso}, {"rfc822", time_rfc822},
+        {"normalize", time_normalize}, {NULL, NULL},
     };
     luaL_newlib(L, fns);
     return 1;

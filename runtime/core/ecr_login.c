@@ -12,7 +12,7 @@
 #include <lauxlib.h>
 #include <string.h>
 
-#define ANSWER_MAX (1024 * 1024)   /* a token of a few KB */
+#define ANSWER_MAX (1024 * 1024) /* a token of a few KB */
 
 static void push_failure(lua_State *L, long status, const char *code, const char *message)
 {
@@ -48,16 +48,21 @@ static int read_answer(lua_State *L, long status, const cJSON *doc)
         push_failure(L, status, code ? code : fallback, message ? message : "");
         return 2;
     }
-    const cJSON *data = doc ? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "authorizationData"), 0) : NULL;
+    const cJSON *data =
+        doc ? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "authorizationData"), 0)
+            : NULL;
     const char *token = data ? string_member(data, "authorizationToken") : NULL;
     const char *server = data ? string_member(data, "proxyEndpoint") : NULL;
     if (!token) {
-        push_failure(L, status, "InvalidResponse", "GetAuthorizationToken returned no authorization data");
+        push_failure(L, status, "InvalidResponse",
+                     "GetAuthorizationToken returned no authorization data");
         return 2;
     }
-    int rc = fg_docker_push_ecr_auth(L, token, strlen(token), server ? server : "", server ? strlen(server) : 0);
+    int rc = fg_docker_push_ecr_auth(L, token, strlen(token), server ? server : "",
+                                     server ? strlen(server) : 0);
     if (rc != 0) {
-        push_failure(L, status, "InvalidResponse", rc == -2 ? "out of memory" : "malformed authorization token");
+        push_failure(L, status, "InvalidResponse",
+                     rc == -2 ? "out of memory" : "malformed authorization token");
         return 2;
     }
     const cJSON *expires = cJSON_GetObjectItemCaseSensitive(data, "expiresAt");

@@ -21,7 +21,7 @@ static const char JOINED_MT[] = "fg.fs.Joined";
 #define JOINED_MAX (16 * 1024 * 1024)
 
 struct file_lock {
-    int fd;           /* -1 once released */
+    int fd; /* -1 once released */
     char path[4096];
 };
 
@@ -83,7 +83,8 @@ static int fs_write_atomic(lua_State *L)
         unsigned rnd = 0;
         if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
             rnd = (unsigned)attempt;
-        if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%08x", path, (long)getpid(), rnd) >= (int)sizeof tmp)
+        if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%08x", path, (long)getpid(), rnd) >=
+            (int)sizeof tmp)
             return luaL_argerror(L, 1, "path too long");
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0 && errno != EEXIST)
@@ -99,7 +100,7 @@ static int fs_write_atomic(lua_State *L)
     int written = fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
     int saved = errno;
     if (joined)
-        fg_buf_clean_up(joined);   /* now, not at the next collection */
+        fg_buf_clean_up(joined); /* now, not at the next collection */
     if (!written) {
         close(fd);
         unlink(tmp);
@@ -181,7 +182,7 @@ static int fs_lock(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     size_t holder_len;
     const char *holder = luaL_checklstring(L, 2, &holder_len);
-    if (strlen(path) >= sizeof ((struct file_lock *)0)->path)
+    if (strlen(path) >= sizeof((struct file_lock *)0)->path)
         return luaL_argerror(L, 1, "path too long");
     struct file_lock *lock = lua_newuserdatauv(L, sizeof *lock, 0);
     lock->fd = -1;
@@ -190,13 +191,15 @@ static int fs_lock(lua_State *L)
      * truncated and written */
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == ELOOP)
-        return luaL_error(L, "cannot open lock %s: it is a symbolic link, not followed (remove it)", path);
+        return luaL_error(L, "cannot open lock %s: it is a symbolic link, not followed (remove it)",
+                          path);
     if (fd < 0)
         return luaL_error(L, "cannot open lock %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
         close(fd);
-        return luaL_error(L, "cannot use lock %s: not a regular file of yours with one link (remove it)", path);
+        return luaL_error(
+            L, "cannot use lock %s: not a regular file of yours with one link (remove it)", path);
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         char who[512];

@@ -24,7 +24,8 @@ int fg_fs_check_private(lua_State *L)
     uid_t me = geteuid();
     if (st.st_uid != me) {
         lua_pushnil(L);
-        lua_pushfstring(L, "%s belongs to uid %d, not to you (uid %d)", path, (int)st.st_uid, (int)me);
+        lua_pushfstring(L, "%s belongs to uid %d, not to you (uid %d)", path, (int)st.st_uid,
+                        (int)me);
         return 2;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {

@@ -47,8 +47,8 @@ static int fgrun_sleep(lua_State *L)
     for (;;) {
         fg_interrupt_check(L);
         clock_gettime(CLOCK_MONOTONIC, &now);
-        long long left_ns = (long long)(end.tv_sec - now.tv_sec) * 1000000000LL
-                            + (end.tv_nsec - now.tv_nsec);
+        long long left_ns =
+            (long long)(end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
         if (left_ns <= 0)
             return 0;
         if (left_ns > 50000000LL)
@@ -75,10 +75,9 @@ static int fgrun_uuid4(lua_State *L)
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     char s[37];
-    snprintf(s, sizeof s,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-             b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    snprintf(s, sizeof s, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
     lua_pushstring(L, s);
     return 1;
 }
@@ -113,7 +112,7 @@ static int fgrun_log(lua_State *L)
     lua_call(L, n - 1, 1);
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
-    fg_escape_write(stderr, msg, len, 1);  /* log lines quote servers */
+    fg_escape_write(stderr, msg, len, 1); /* log lines quote servers */
     fputc('\n', stderr);
     return 0;
 }
@@ -163,15 +162,9 @@ static void push_options(lua_State *L)
 int luaopen_fg_core_host(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"now", fgrun_now},
-        {"monotonic", fgrun_monotonic},
-        {"sleep", fgrun_sleep},
-        {"uuid4", fgrun_uuid4},
-        {"interrupted", fgrun_interrupted},
-        {"isatty", fgrun_isatty},
-        {"log", fgrun_log},
-        {"atexit", fgrun_atexit},
-        {NULL, NULL},
+        {"now", fgrun_now},     {"monotonic", fgrun_monotonic},     {"sleep", fgrun_sleep},
+        {"uuid4", fgrun_uuid4}, {"interrupted", fgrun_interrupted}, {"isatty", fgrun_isatty},
+        {"log", fgrun_log},     {"atexit", fgrun_atexit},           {NULL, NULL},
     };
     luaL_newlib(L, funcs);
     lua_pushstring(L, FGRUN_VERSION);

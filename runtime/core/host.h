@@ -6,14 +6,14 @@
 #include <lua.h>
 
 struct fg_host_options {
-    int verbosity;          /* 0 normal, 1 -v, 2 -vv ... */
-    int quiet;              /* -q */
-    int color;              /* colour on stderr: a terminal, no --no-color/NO_COLOR */
-    const char *env;        /* --env NAME */
-    const char *state_dir;  /* --state-dir DIR */
-    const char *state;      /* --state LOCATION (a folder or s3://bucket/prefix) */
+    int verbosity;         /* 0 normal, 1 -v, 2 -vv ... */
+    int quiet;             /* -q */
+    int color;             /* colour on stderr: a terminal, no --no-color/NO_COLOR */
+    const char *env;       /* --env NAME */
+    const char *state_dir; /* --state-dir DIR */
+    const char *state;     /* --state LOCATION (a folder or s3://bucket/prefix) */
     int destroy, keep, json;
-    const char **defines;   /* -D KEY=VALUE, NULL-terminated */
+    const char **defines; /* -D KEY=VALUE, NULL-terminated */
 };
 
 /* Registry key of the fgrun.atexit handlers (a sequence). */

@@ -24,10 +24,8 @@ int archive_write_set_format_pax_restricted(struct archive *a)
     return real(a);
 }
 
-int archive_write_open(struct archive *a, void *client_data,
-                       archive_open_callback *open_cb,
-                       archive_write_callback *write_cb,
-                       archive_close_callback *close_cb)
+int archive_write_open(struct archive *a, void *client_data, archive_open_callback *open_cb,
+                       archive_write_callback *write_cb, archive_close_callback *close_cb)
 {
     LAZY_RESOLVE(libarchive, archive_write_open);
     return real(a, client_data, open_cb, write_cb, close_cb);

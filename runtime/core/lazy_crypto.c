@@ -35,9 +35,8 @@ unsigned char *SHA1(const unsigned char *d, size_t n, unsigned char *md)
     return real(d, n, md);
 }
 
-unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len,
-                    const unsigned char *data, size_t data_len,
-                    unsigned char *md, unsigned int *md_len)
+unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len, const unsigned char *data,
+                    size_t data_len, unsigned char *md, unsigned int *md_len)
 {
     LAZY_RESOLVE(libcrypto, HMAC);
     return real(evp_md, key, key_len, data, data_len, md, md_len);

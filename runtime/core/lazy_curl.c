@@ -55,15 +55,15 @@ void curl_slist_free_all(struct curl_slist *list)
  * callback as one function pointer type: all pointers of a kind are passed
  * alike on every ABI curl supports. The ranges must be in this order. */
 _Static_assert(CURLOPTTYPE_LONG < CURLOPTTYPE_OBJECTPOINT &&
-               CURLOPTTYPE_OBJECTPOINT < CURLOPTTYPE_FUNCTIONPOINT &&
-               CURLOPTTYPE_FUNCTIONPOINT < CURLOPTTYPE_OFF_T &&
-               CURLOPTTYPE_OFF_T < CURLOPTTYPE_BLOB,
+                   CURLOPTTYPE_OBJECTPOINT < CURLOPTTYPE_FUNCTIONPOINT &&
+                   CURLOPTTYPE_FUNCTIONPOINT < CURLOPTTYPE_OFF_T &&
+                   CURLOPTTYPE_OFF_T < CURLOPTTYPE_BLOB,
                "curl option type ranges changed: revise curl_easy_setopt below");
 
 typedef void (*any_callback)(void);
 
 /* The macros of the same name in curl.h only check the argument count. */
-CURLcode (curl_easy_setopt)(CURL *curl, CURLoption option, ...)
+CURLcode(curl_easy_setopt)(CURL *curl, CURLoption option, ...)
 {
     LAZY_RESOLVE(libcurl, curl_easy_setopt);
     va_list ap;
@@ -84,7 +84,7 @@ CURLcode (curl_easy_setopt)(CURL *curl, CURLoption option, ...)
 }
 
 /* Every CURLINFO_* takes a pointer to where the result goes. */
-CURLcode (curl_easy_getinfo)(CURL *curl, CURLINFO info, ...)
+CURLcode(curl_easy_getinfo)(CURL *curl, CURLINFO info, ...)
 {
     LAZY_RESOLVE(libcurl, curl_easy_getinfo);
     va_list ap;

@@ -12,9 +12,8 @@
  * line naming the library and the package to install. */
 static void lazy_fail(const struct lazy_lib *lib, const char *symbol)
 {
-    fprintf(stderr, "fgrun: cannot load %s%s%s (Debian package %s): %s\n",
-            symbol ? symbol : "", symbol ? " from " : "", lib->soname,
-            lib->package, dlerror());
+    fprintf(stderr, "fgrun: cannot load %s%s%s (Debian package %s): %s\n", symbol ? symbol : "",
+            symbol ? " from " : "", lib->soname, lib->package, dlerror());
     exit(1);
 }
 

@@ -27,9 +27,9 @@ void *lazy_symbol(struct lazy_lib *lib, const char *name);
 
 /* Declares `real`, a pointer with the exact type of the library function
  * `name` (from its header), resolved in `lib` on the first call. */
-#define LAZY_RESOLVE(lib, name)                                         \
-    static __typeof__(name) *real;                                      \
-    if (!real)                                                          \
-        real = (__typeof__(name) *)lazy_symbol(&(lib), #name)
+#define LAZY_RESOLVE(lib, name)    \
+    static __typeof__(name) *real; \
+    if (!real)                     \
+    real = (__typeof__(name) *)lazy_symbol(&(lib), #name)
 
 #endif

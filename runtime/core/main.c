@@ -17,44 +17,60 @@
 enum { EXIT_OK = 0, EXIT_SCRIPT = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
 static const char HELP[] =
-"usage: fgrun [options] [script [args...]]\n"
-"Runs a Lua 5.4 script with fgrun's library (aws, docker, fg, json, jmespath).\n"
-"With no script: the prompt on a terminal, else statements from standard input.\n"
-"\n"
-"  -e CODE          run CODE              fgrun -e 'print(aws.sts.get_caller_identity{}.Account)'\n"
-"  -l NAME          require NAME into global NAME (or -l g=NAME)   fgrun -l json -e 'print(json.encode{1})'\n"
-"  -i               open the prompt after the script                fgrun -i recipes/fargate_alb.lua\n"
-"  -                run standard input as the script               echo 'print(1)' | fgrun -\n"
-"  --               stop handling options                          fgrun -- -odd-name.lua\n"
-"  -v, --verbose    more detail: -v calls and tracebacks, -vv the wire   fgrun -vv script.lua\n"
-"  -q, --quiet      no progress output, only results and errors   fgrun -q script.lua\n"
-"  --no-color       no colour (also when NO_COLOR is set)          fgrun --no-color script.lua\n"
-"  --env NAME       parameters from env/NAME.lua beside the script fgrun --env prod recipes/fargate_alb.lua\n"
-"  -D KEY=VALUE     set one parameter (repeatable)                 fgrun -D desired_count=2 recipes/fargate_alb.lua\n"
-"  --destroy        remove what the deployment created             fgrun --destroy recipes/fargate_alb.lua\n"
-"  --keep           on failure, keep what was created (no rollback) fgrun --keep recipes/fargate_alb.lua\n"
-"  --state-dir DIR  where deployment journals live (./.fgrun)      fgrun --state-dir /var/lib/fgrun recipe.lua\n"
-"  --state LOC      journals in a folder or s3://BUCKET/PREFIX     fgrun --state s3://team-state/fgrun recipe.lua\n"
-"  --force-unlock ID clear the S3 lock of a run that died           fgrun --state s3://b/p --force-unlock 6f1c2e0a-...\n"
-"  --migrate-state  move --state-dir's journals to --state         fgrun --state s3://b/p --migrate-state\n"
-"  --region NAME    AWS region, over AWS_REGION and the profile    fgrun --region eu-west-1 recipe.lua\n"
-"  --profile NAME   AWS profile from the shared config files       fgrun --profile staging recipe.lua\n"
-"  --json           machine-readable output                        fgrun --json recipe.lua status\n"
-"  --debug          allow core dumps (off by default: they would hold credentials)  fgrun --debug x.lua\n"
-"  --version        print the version and exit                     fgrun --version\n"
-"  -h, --help       print this help and exit                       fgrun --help\n"
-"\n"
-"Exit status: 0 success, 1 script error, 2 usage error, 130 interrupted.\n";
+    "usage: fgrun [options] [script [args...]]\n"
+    "Runs a Lua 5.4 script with fgrun's library (aws, docker, fg, json, jmespath).\n"
+    "With no script: the prompt on a terminal, else statements from standard input.\n"
+    "\n"
+    "  -e CODE          run CODE              fgrun -e "
+    "'print(aws.sts.get_caller_identity{}.Account)'\n"
+    "  -l NAME          require NAME into global NAME (or -l g=NAME)   fgrun -l json -e "
+    "'print(json.encode{1})'\n"
+    "  -i               open the prompt after the script                fgrun -i "
+    "recipes/fargate_alb.lua\n"
+    "  -                run standard input as the script               echo 'print(1)' | fgrun -\n"
+    "  --               stop handling options                          fgrun -- -odd-name.lua\n"
+    "  -v, --verbose    more detail: -v calls and tracebacks, -vv the wire   fgrun -vv script.lua\n"
+    "  -q, --quiet      no progress output, only results and errors   fgrun -q script.lua\n"
+    "  --no-color       no colour (also when NO_COLOR is set)          fgrun --no-color "
+    "script.lua\n"
+    "  --env NAME       parameters from env/NAME.lua beside the script fgrun --env prod "
+    "recipes/fargate_alb.lua\n"
+    "  -D KEY=VALUE     set one parameter (repeatable)                 fgrun -D desired_count=2 "
+    "recipes/fargate_alb.lua\n"
+    "  --destroy        remove what the deployment created             fgrun --destroy "
+    "recipes/fargate_alb.lua\n"
+    "  --keep           on failure, keep what was created (no rollback) fgrun --keep "
+    "recipes/fargate_alb.lua\n"
+    "  --state-dir DIR  where deployment journals live (./.fgrun)      fgrun --state-dir "
+    "/var/lib/fgrun recipe.lua\n"
+    "  --state LOC      journals in a folder or s3://BUCKET/PREFIX     fgrun --state "
+    "s3://team-state/fgrun recipe.lua\n"
+    "  --force-unlock ID clear the S3 lock of a run that died           fgrun --state s3://b/p "
+    "--force-unlock 6f1c2e0a-...\n"
+    "  --migrate-state  move --state-dir's journals to --state         fgrun --state s3://b/p "
+    "--migrate-state\n"
+    "  --region NAME    AWS region, over AWS_REGION and the profile    fgrun --region eu-west-1 "
+    "recipe.lua\n"
+    "  --profile NAME   AWS profile from the shared config files       fgrun --profile staging "
+    "recipe.lua\n"
+    "  --json           machine-readable output                        fgrun --json recipe.lua "
+    "status\n"
+    "  --debug          allow core dumps (off by default: they would hold credentials)  fgrun "
+    "--debug x.lua\n"
+    "  --version        print the version and exit                     fgrun --version\n"
+    "  -h, --help       print this help and exit                       fgrun --help\n"
+    "\n"
+    "Exit status: 0 success, 1 script error, 2 usage error, 130 interrupted.\n";
 
 /* The command line, as parsed: options first, then the script and its args. */
 struct cli {
-    int script;        /* index of the script in argv, or 0 */
-    int interactive;   /* -i */
-    int has_code;      /* some -e or -l */
+    int script;      /* index of the script in argv, or 0 */
+    int interactive; /* -i */
+    int has_code;    /* some -e or -l */
     int no_color;
     const char *force_unlock; /* --force-unlock ID */
     int migrate_state;        /* --migrate-state */
-    int debug;         /* --debug: core dumps stay possible */
+    int debug;                /* --debug: core dumps stay possible */
     const char **defines;
     int ndefines;
 };
@@ -84,8 +100,8 @@ static const char *option_value(int argc, char **argv, int *i, size_t name_len)
 static int is_option(const char *arg, const char *name)
 {
     size_t n = strlen(name);
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=' ||
-                                          (name[1] != '-' && name[2] == '\0'));
+    return strncmp(arg, name, n) == 0 &&
+           (arg[n] == '\0' || arg[n] == '=' || (name[1] != '-' && name[2] == '\0'));
 }
 
 /* Parses the options; returns -1 to go on, or an exit code. -e and -l are
@@ -130,8 +146,9 @@ static int parse_options(int argc, char **argv, struct cli *cli)
                 return EXIT_USAGE;
             }
             cli->defines[cli->ndefines++] = v;
-        } else if (is_option(a, "--env") || is_option(a, "--state-dir") || is_option(a, "--state") ||
-                   is_option(a, "--force-unlock") || is_option(a, "--region") || is_option(a, "--profile")) {
+        } else if (is_option(a, "--env") || is_option(a, "--state-dir") ||
+                   is_option(a, "--state") || is_option(a, "--force-unlock") ||
+                   is_option(a, "--region") || is_option(a, "--profile")) {
             size_t name_len = strcspn(a, "=");
             if (!(v = option_value(argc, argv, &i, name_len)))
                 return EXIT_USAGE;
@@ -195,8 +212,8 @@ static void add_script_dir(lua_State *L, const char *script)
     const char *slash = strrchr(script, '/');
     lua_getglobal(L, "package");
     if (slash)
-        lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;", lua_pushlstring(L, script, (size_t)(slash - script)),
-                        lua_tostring(L, -1));
+        lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;",
+                        lua_pushlstring(L, script, (size_t)(slash - script)), lua_tostring(L, -1));
     else
         lua_pushliteral(L, "./?.lua;./?/init.lua;");
     lua_getfield(L, -2 - (slash != NULL), "path");
@@ -307,10 +324,14 @@ static int run_exit_handlers(lua_State *L, int status)
  * them, so that is an error. */
 static int unused_deployment_options(lua_State *L, const struct cli *cli)
 {
-    const char *given = fg_host.destroy ? "--destroy" : fg_host.keep ? "--keep"
-                      : fg_host.env ? "--env" : cli->ndefines ? "-D"
-                      : fg_host.state_dir ? "--state-dir" : fg_host.state ? "--state"
-                      : fg_host.json ? "--json" : NULL;
+    const char *given = fg_host.destroy     ? "--destroy"
+                        : fg_host.keep      ? "--keep"
+                        : fg_host.env       ? "--env"
+                        : cli->ndefines     ? "-D"
+                        : fg_host.state_dir ? "--state-dir"
+                        : fg_host.state     ? "--state"
+                        : fg_host.json      ? "--json"
+                                            : NULL;
     if (!given)
         return 0;
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
@@ -319,7 +340,8 @@ static int unused_deployment_options(lua_State *L, const struct cli *cli)
     lua_pop(L, 2);
     if (loaded)
         return 0;
-    fprintf(stderr, "fgrun: %s had no effect: the script declared no deployment (require \"fg\")\n", given);
+    fprintf(stderr, "fgrun: %s had no effect: the script declared no deployment (require \"fg\")\n",
+            given);
     return 1;
 }
 
@@ -371,7 +393,8 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, &cli);
     if (rc >= 0)
         return rc;
-    if ((cli.force_unlock && cli.script) || (cli.migrate_state && cli.script && cli.script + 1 < argc)) {
+    if ((cli.force_unlock && cli.script) ||
+        (cli.migrate_state && cli.script && cli.script + 1 < argc)) {
         usage_error("%s", cli.force_unlock ? "--force-unlock ID takes no script or journal"
                                            : "--migrate-state takes one journal or folder at most");
         return EXIT_USAGE;
@@ -403,10 +426,12 @@ int main(int argc, char **argv)
     else if (status == LUA_OK && script && fg_host.destroy && is_journal(script))
         status = call_fg(L, "destroy_journal", script);
     else if (status == LUA_OK && script)
-        status = run_script(L, strcmp(script, "-") == 0 ? NULL : script, cli.script + 1, argc, argv);
+        status =
+            run_script(L, strcmp(script, "-") == 0 ? NULL : script, cli.script + 1, argc, argv);
     else if (status == LUA_OK && !cli.has_code && !cli.interactive && !isatty(STDIN_FILENO))
         status = run_script(L, NULL, argc, argc, argv);
-    if (status == LUA_OK && (cli.interactive || (!script && !cli.has_code && isatty(STDIN_FILENO)))) {
+    if (status == LUA_OK &&
+        (cli.interactive || (!script && !cli.has_code && isatty(STDIN_FILENO)))) {
         fg_repl_run(L); /* a SIGTERM that ended it still makes the status 130 */
     }
     status = run_exit_handlers(L, status);

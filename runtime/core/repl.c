@@ -33,11 +33,11 @@ static const char API_KEY[] = "fgrun.repl";
 
 struct repl {
     lua_State *L;
-    EditLine *el;          /* NULL when standard input is not a terminal */
+    EditLine *el; /* NULL when standard input is not a terminal */
     History *hist;
     char history_path[PATH_MAX];
     const char *prompt;
-    int cancelled;         /* SIGINT arrived while reading the line */
+    int cancelled; /* SIGINT arrived while reading the line */
 };
 
 /* Pushes the repl module's function `name`, or nothing and returns 0 when

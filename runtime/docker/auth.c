@@ -14,9 +14,9 @@
 #define MAX_FIELD_BYTES (16 * 1024)
 
 struct fg_docker_auth {
-    char *header;           /* base64url JSON, NUL-terminated */
+    char *header; /* base64url JSON, NUL-terminated */
     size_t header_len;
-    char server[256];       /* for display */
+    char server[256]; /* for display */
 };
 
 static void wipe_free(void *p, size_t n)
@@ -29,8 +29,8 @@ static void wipe_free(void *p, size_t n)
 
 /* Fills a with the header for these credentials. 0, or -1 (memory). */
 static int encode_header(struct fg_docker_auth *a, const char *user, size_t user_len,
-                         const char *password, size_t password_len,
-                         const char *server, size_t server_len)
+                         const char *password, size_t password_len, const char *server,
+                         size_t server_len)
 {
     struct fg_buf json;
     fg_buf_init_secret(&json, 64 + 6 * (user_len + password_len + server_len));
@@ -77,7 +77,8 @@ static int docker_auth(lua_State *L)
     const char *user = luaL_optlstring(L, 2, "", &user_len);
     const char *password = luaL_optlstring(L, 3, "", &password_len);
     const char *server = luaL_optlstring(L, 4, "", &server_len);
-    if (user_len > MAX_FIELD_BYTES || password_len > MAX_FIELD_BYTES || server_len > MAX_FIELD_BYTES)
+    if (user_len > MAX_FIELD_BYTES || password_len > MAX_FIELD_BYTES ||
+        server_len > MAX_FIELD_BYTES)
         return luaL_error(L, "docker.auth: credentials longer than %d bytes", MAX_FIELD_BYTES);
     struct fg_docker_auth *a = new_auth(L);
     set_server(a, server, server_len);
@@ -86,8 +87,8 @@ static int docker_auth(lua_State *L)
     return 1;
 }
 
-int fg_docker_push_ecr_auth(lua_State *L, const char *token, size_t token_len,
-                            const char *server, size_t server_len)
+int fg_docker_push_ecr_auth(lua_State *L, const char *token, size_t token_len, const char *server,
+                            size_t server_len)
 {
     if (token_len > 4 * MAX_FIELD_BYTES || token_len % 4 != 0)
         return -1;
@@ -105,7 +106,9 @@ int fg_docker_push_ecr_auth(lua_State *L, const char *token, size_t token_len,
         if (colon) {
             size_t user_len = (size_t)(colon - plain);
             ok = encode_header(a, (const char *)plain, user_len, (const char *)colon + 1,
-                               n - user_len - 1, server, server_len) == 0 ? 1 : -1;
+                               n - user_len - 1, server, server_len) == 0
+                     ? 1
+                     : -1;
         }
     }
     wipe_free(plain, cap);
@@ -153,8 +156,10 @@ static int auth_index(lua_State *L)
 void fg_docker_auth_open(lua_State *L)
 {
     static const luaL_Reg meta[] = {
-        { "__gc", auth_gc }, { "__tostring", auth_tostring }, { "__index", auth_index },
-        { NULL, NULL },
+        {"__gc", auth_gc},
+        {"__tostring", auth_tostring},
+        {"__index", auth_index},
+        {NULL, NULL},
     };
     if (luaL_newmetatable(L, FG_DOCKER_AUTH_MT))
         luaL_setfuncs(L, meta, 0);

@@ -15,8 +15,8 @@ void fg_docker_auth_open(lua_State *L);
  * that the password never becomes a Lua string. Returns 0 (pushed), -1
  * for a malformed token, -2 out of memory (nothing pushed); raises only
  * when Lua itself is out of memory. */
-int fg_docker_push_ecr_auth(lua_State *L, const char *token, size_t token_len,
-                            const char *server, size_t server_len);
+int fg_docker_push_ecr_auth(lua_State *L, const char *token, size_t token_len, const char *server,
+                            size_t server_len);
 
 /* The header value held by the Auth userdata at idx (raises if it is not
  * one). Valid while the userdata lives. */

@@ -82,19 +82,23 @@ static void describe_failure(struct fg_docker_conn *conn, struct fg_docker_reque
         /* curl's words name a TCP port; say what the socket is instead. */
         snprintf(req->error, sizeof req->error,
                  "cannot connect to the Docker Engine at unix://%s (%s): is it running? "
-                 "(DOCKER_HOST chooses the socket)", conn->socket_path,
+                 "(DOCKER_HOST chooses the socket)",
+                 conn->socket_path,
                  stat(conn->socket_path, &st) != 0 ? strerror(errno)
-                 : S_ISSOCK(st.st_mode) ? "connection refused" : "not a socket");
+                 : S_ISSOCK(st.st_mode)            ? "connection refused"
+                                                   : "not a socket");
     else if (req->context && fg_context_error(req->context)[0])
         snprintf(req->error, sizeof req->error, "build context: %s",
                  fg_context_error(req->context));
     else if (r->error == FG_HTTP_INTERRUPTED)
         snprintf(req->error, sizeof req->error, "interrupted");
     else if (r->error == FG_HTTP_TOO_LARGE)
-        snprintf(req->error, sizeof req->error, "the Engine's answer to %s %s is larger than %zu bytes",
-                 req->method, req->path, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
+        snprintf(req->error, sizeof req->error,
+                 "the Engine's answer to %s %s is larger than %zu bytes", req->method, req->path,
+                 req->max_body ? req->max_body : DEFAULT_MAX_BODY);
     else if (r->error == FG_HTTP_TIMEOUT)
-        snprintf(req->error, sizeof req->error, "the Docker Engine at unix://%s did not answer %s %s in time (%s)",
+        snprintf(req->error, sizeof req->error,
+                 "the Docker Engine at unix://%s did not answer %s %s in time (%s)",
                  conn->socket_path, req->method, req->path, r->message);
     else if (r->error == FG_HTTP_CALLBACK && r->streamed)
         snprintf(req->error, sizeof req->error, "a progress message longer than %d bytes",
@@ -111,7 +115,8 @@ static struct curl_slist *request_headers(const struct fg_docker_request *req, i
     *oom = 1;
     if (req->content_type && fg_http_headers_append(&headers, "Content-Type", req->content_type))
         goto fail;
-    if (req->registry_auth && fg_http_headers_append(&headers, "X-Registry-Auth", req->registry_auth))
+    if (req->registry_auth &&
+        fg_http_headers_append(&headers, "X-Registry-Auth", req->registry_auth))
         goto fail;
     if (req->context) { /* "Name:" stops libcurl sending its own */
         if (!(h = curl_slist_append(headers, "Expect:")))
@@ -127,7 +132,7 @@ fail:
 
 int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req)
 {
-    struct transfer t = { .req = req };
+    struct transfer t = {.req = req};
     struct fg_http_response r;
     char url[8192];
     int oom, result = -1;
@@ -137,7 +142,8 @@ int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req
     fg_buf_init(&req->response, 0);
     if (conn->busy) {
         snprintf(req->error, sizeof req->error,
-                 "the Docker connection is busy with another request (called from a progress callback?)");
+                 "the Docker connection is busy with another request (called from a progress "
+                 "callback?)");
         return -1;
     }
     if (!req->unversioned && !conn->api_version[0] &&
@@ -147,18 +153,22 @@ int fg_docker_perform(struct fg_docker_conn *conn, struct fg_docker_request *req
         snprintf(req->error, sizeof req->error, "out of Lua stack");
         return -1;
     }
-    if ((size_t)snprintf(url, sizeof url, "http://docker%s%s%s",
-                         req->unversioned ? "" : "/v", req->unversioned ? "" : conn->api_version,
-                         req->path) >= sizeof url) {
+    if ((size_t)snprintf(url, sizeof url, "http://docker%s%s%s", req->unversioned ? "" : "/v",
+                         req->unversioned ? "" : conn->api_version, req->path) >= sizeof url) {
         snprintf(req->error, sizeof req->error, "request path too long");
         return -1;
     }
     struct fg_http_request h = {
-        .method = req->method, .url = url, .unix_socket = conn->socket_path,
-        .body = req->body, .body_len = req->body_len,
+        .method = req->method,
+        .url = url,
+        .unix_socket = conn->socket_path,
+        .body = req->body,
+        .body_len = req->body_len,
         /* a whole-request limit, or (streams) one on silence */
         .timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 0,
-        .read_timeout_ms = req->timeout_ms > 0 ? -1 : (req->idle_timeout_s > 0 ? req->idle_timeout_s : 600) * 1000L,
+        .read_timeout_ms = req->timeout_ms > 0
+                               ? -1
+                               : (req->idle_timeout_s > 0 ? req->idle_timeout_s : 600) * 1000L,
         .max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY,
     };
     if (req->context) {
@@ -210,8 +220,11 @@ static bool parse_version(const char *v, int *major, int *minor)
 
 int fg_docker_negotiate(struct fg_docker_conn *conn, char *err, size_t err_len)
 {
-    struct fg_docker_request req = { .method = "GET", .path = "/_ping", .unversioned = true,
-                                     .timeout_ms = 30000, .max_body = 64 * 1024 };
+    struct fg_docker_request req = {.method = "GET",
+                                    .path = "/_ping",
+                                    .unversioned = true,
+                                    .timeout_ms = 30000,
+                                    .max_body = 64 * 1024};
     char engine[16] = "";
     int major, minor, cmajor, cminor, rc = -1;
     if (conn->api_version[0])
@@ -228,8 +241,11 @@ int fg_docker_negotiate(struct fg_docker_conn *conn, char *err, size_t err_len)
     snprintf(engine, sizeof engine, "%s", req.api_version_header);
     if (!engine[0]) {
         /* An engine that does not say it in /_ping says it in /version. */
-        struct fg_docker_request v = { .method = "GET", .path = "/version", .unversioned = true,
-                                       .timeout_ms = 30000, .max_body = 1024 * 1024 };
+        struct fg_docker_request v = {.method = "GET",
+                                      .path = "/version",
+                                      .unversioned = true,
+                                      .timeout_ms = 30000,
+                                      .max_body = 1024 * 1024};
         if (fg_docker_perform(conn, &v) != 0) {
             snprintf(err, err_len, "%s", v.error);
             goto cleanup;
@@ -247,7 +263,8 @@ int fg_docker_negotiate(struct fg_docker_conn *conn, char *err, size_t err_len)
         goto cleanup;
     }
     if (major < MIN_API_MAJOR || (major == MIN_API_MAJOR && minor < MIN_API_MINOR)) {
-        snprintf(err, err_len, "the Docker Engine at unix://%s speaks API %s; fgrun needs %d.%d or later",
+        snprintf(err, err_len,
+                 "the Docker Engine at unix://%s speaks API %s; fgrun needs %d.%d or later",
                  conn->socket_path, engine, MIN_API_MAJOR, MIN_API_MINOR);
         goto cleanup;
     }

@@ -21,33 +21,33 @@
 struct fg_context;
 
 struct fg_docker_conn {
-    struct fg_http_conn http;       /* http.curl is NULL once closed */
-    char socket_path[108];          /* sun_path's size */
-    char api_version[16];           /* negotiated; "" until then */
+    struct fg_http_conn http; /* http.curl is NULL once closed */
+    char socket_path[108];    /* sun_path's size */
+    char api_version[16];     /* negotiated; "" until then */
     char engine_api_version[16];
-    bool busy;                      /* a request is running (callbacks may not reenter) */
+    bool busy; /* a request is running (callbacks may not reenter) */
 };
 
 /* One request. Inputs are set by the caller; status and response are results. */
 struct fg_docker_request {
     const char *method;
-    const char *path;               /* after the version prefix, with query */
-    bool unversioned;               /* /_ping */
+    const char *path; /* after the version prefix, with query */
+    bool unversioned; /* /_ping */
     const char *body;
     size_t body_len;
     const char *content_type;
-    const char *registry_auth;      /* X-Registry-Auth value */
-    struct fg_context *context;     /* streamed as the body when set */
-    long timeout_ms;                /* whole request; 0: none (streams) */
-    long idle_timeout_s;            /* no byte either way for this long */
+    const char *registry_auth;  /* X-Registry-Auth value */
+    struct fg_context *context; /* streamed as the body when set */
+    long timeout_ms;            /* whole request; 0: none (streams) */
+    long idle_timeout_s;        /* no byte either way for this long */
     size_t max_body;
-    lua_State *L;                   /* with on_line: index of a function */
-    int on_line;                    /* called with each decoded message */
+    lua_State *L; /* with on_line: index of a function */
+    int on_line;  /* called with each decoded message */
 
     long status;
-    struct fg_buf response;         /* the body (empty when streamed); the caller cleans it up */
+    struct fg_buf response; /* the body (empty when streamed); the caller cleans it up */
     char api_version_header[16];
-    int lua_error_index;            /* an error raised by on_line, on L */
+    int lua_error_index; /* an error raised by on_line, on L */
     char error[CURL_ERROR_SIZE + 300];
 };
 

@@ -33,7 +33,7 @@ struct short_id {
 static struct short_id short_id(const struct fg_docker_container *c)
 {
     struct short_id id;
-    memcpy(id.s, c->id, sizeof id.s - 1);   /* ids are 64 characters */
+    memcpy(id.s, c->id, sizeof id.s - 1); /* ids are 64 characters */
     id.s[sizeof id.s - 1] = '\0';
     return id;
 }
@@ -91,12 +91,12 @@ static int container_call(struct fg_docker_conn *conn, const struct fg_docker_co
 static int remove_container(lua_State *L, int idx, char *err, size_t err_len)
 {
     struct fg_docker_container *c = check_container(L, idx);
-    struct fg_docker_request req = { .timeout_ms = 60000, .max_body = 64 * 1024 };
+    struct fg_docker_request req = {.timeout_ms = 60000, .max_body = 64 * 1024};
     int rc;
     if (c->removed)
         return 0;
-    rc = container_call(container_conn(L, idx), c, &req, "DELETE", "?force=1&v=1", 204, 404,
-                        err, err_len);
+    rc = container_call(container_conn(L, idx), c, &req, "DELETE", "?force=1&v=1", 204, 404, err,
+                        err_len);
     fg_buf_clean_up(&req.response);
     if (rc == 0)
         c->removed = true;
@@ -141,8 +141,8 @@ static int container_port(lua_State *L)
     lua_pushfstring(L, "%d/%s", (int)port, proto);
     lua_gettable(L, -2);
     if (!lua_isinteger(L, -1))
-        return luaL_error(L, "docker: container %s: port %d/%s is not published",
-                          short_id(c).s, (int)port, proto);
+        return luaL_error(L, "docker: container %s: port %d/%s is not published", short_id(c).s,
+                          (int)port, proto);
     return 1;
 }
 
@@ -156,8 +156,8 @@ static size_t demultiplex(char *buf, size_t len)
     if (len < 8 || u[0] > 2 || u[1] || u[2] || u[3])
         return len;
     while (r + 8 <= len) {
-        uint32_t n = (uint32_t)u[r + 4] << 24 | (uint32_t)u[r + 5] << 16 |
-                     (uint32_t)u[r + 6] << 8 | u[r + 7];
+        uint32_t n = (uint32_t)u[r + 4] << 24 | (uint32_t)u[r + 5] << 16 | (uint32_t)u[r + 6] << 8 |
+                     u[r + 7];
         r += 8;
         if (n > len - r)
             n = (uint32_t)(len - r);
@@ -172,10 +172,10 @@ static size_t demultiplex(char *buf, size_t len)
 static int container_logs(lua_State *L)
 {
     struct fg_docker_container *c = check_container(L, 1);
-    struct fg_docker_request req = { .timeout_ms = 30000, .max_body = LOGS_MAX };
+    struct fg_docker_request req = {.timeout_ms = 30000, .max_body = LOGS_MAX};
     char err[1024];
-    if (container_call(container_conn(L, 1), c, &req, "GET", "/logs?stdout=1&stderr=1",
-                       200, 200, err, sizeof err) != 0) {
+    if (container_call(container_conn(L, 1), c, &req, "GET", "/logs?stdout=1&stderr=1", 200, 200,
+                       err, sizeof err) != 0) {
         fg_buf_clean_up(&req.response);
         return luaL_error(L, "docker: logs of container %s: %s", short_id(c).s, err);
     }
@@ -189,7 +189,8 @@ static int container_stop(lua_State *L)
 {
     struct fg_docker_container *c = check_container(L, 1);
     lua_Integer seconds = luaL_optinteger(L, 2, 10);
-    struct fg_docker_request req = { .timeout_ms = (long)(seconds + 60) * 1000, .max_body = 64 * 1024 };
+    struct fg_docker_request req = {.timeout_ms = (long)(seconds + 60) * 1000,
+                                    .max_body = 64 * 1024};
     char err[1024], suffix[64];
     int rc;
     snprintf(suffix, sizeof suffix, "/stop?t=%d", (int)seconds);
@@ -206,8 +207,8 @@ static int container_remove(lua_State *L)
 {
     char err[1024];
     if (remove_container(L, 1, err, sizeof err) != 0)
-        return luaL_error(L, "docker: remove container %s: %s",
-                          short_id(check_container(L, 1)).s, err);
+        return luaL_error(L, "docker: remove container %s: %s", short_id(check_container(L, 1)).s,
+                          err);
     return 0;
 }
 
@@ -232,8 +233,8 @@ static int container_tostring(lua_State *L)
 void fg_docker_container_open(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        { "id", container_id }, { "port", container_port }, { "logs", container_logs },
-        { "stop", container_stop }, { "remove", container_remove }, { NULL, NULL },
+        {"id", container_id},     {"port", container_port},     {"logs", container_logs},
+        {"stop", container_stop}, {"remove", container_remove}, {NULL, NULL},
     };
     fg_handle_type(L, FG_DOCKER_CONTAINER_MT, methods, container_close, container_tostring);
     lua_pushcfunction(L, docker_container);

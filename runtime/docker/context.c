@@ -26,23 +26,23 @@
 
 struct level {
     DIR *dir;
-    size_t path_len;            /* length of path when this folder was entered */
+    size_t path_len; /* length of path when this folder was entered */
 };
 
 struct fg_context {
     struct fg_dockerignore *ignore;
     struct level stack[MAX_DEPTH];
-    int depth;                  /* levels open; 0 when the walk is over */
-    char path[PATH_MAX];        /* current member, relative */
+    int depth;           /* levels open; 0 when the walk is over */
+    char path[PATH_MAX]; /* current member, relative */
     size_t path_len;
 
     struct archive *ar;
     struct archive_entry *entry;
     bool started, finished;
-    int fd;                     /* the regular file being copied, or -1 */
-    int64_t remaining;          /* its bytes still owed to the header's size */
+    int fd;            /* the regular file being copied, or -1 */
+    int64_t remaining; /* its bytes still owed to the header's size */
 
-    unsigned char *out;         /* tar bytes ready for the reader */
+    unsigned char *out; /* tar bytes ready for the reader */
     size_t out_start, out_end;
     unsigned char *chunk;
     char err[PATH_MAX + 512];
@@ -114,8 +114,8 @@ static la_ssize_t collect(struct archive *a, void *data, const void *buf, size_t
     return (la_ssize_t)n;
 }
 
-struct fg_context *fg_context_new(const char *dir, const char *dockerfile,
-                                  char *err, size_t err_len)
+struct fg_context *fg_context_new(const char *dir, const char *dockerfile, char *err,
+                                  size_t err_len)
 {
     struct fg_context *c = calloc(1, sizeof *c);
     char df[PATH_MAX];
@@ -125,8 +125,8 @@ struct fg_context *fg_context_new(const char *dir, const char *dockerfile,
         return NULL;
     }
     c->fd = -1;
-    if (fg_path_clean(dockerfile ? dockerfile : "Dockerfile", df, sizeof df) < 0 ||
-        df[0] == '/' || strncmp(df, "../", 3) == 0 || strcmp(df, "..") == 0) {
+    if (fg_path_clean(dockerfile ? dockerfile : "Dockerfile", df, sizeof df) < 0 || df[0] == '/' ||
+        strncmp(df, "../", 3) == 0 || strcmp(df, "..") == 0) {
         snprintf(err, err_len, "the Dockerfile must be inside the context: %s",
                  dockerfile ? dockerfile : "Dockerfile");
         goto fail;
@@ -212,8 +212,8 @@ int fg_context_next(struct fg_context *c, const char **path, struct stat *st)
         de = readdir(top->dir);
         if (!de) {
             if (errno) {
-                snprintf(c->err, sizeof c->err, "reading %s: %s",
-                         base ? c->path : ".", strerror(errno));
+                snprintf(c->err, sizeof c->err, "reading %s: %s", base ? c->path : ".",
+                         strerror(errno));
                 return -1;
             }
             closedir(top->dir);
@@ -258,8 +258,7 @@ static int start_archive(struct fg_context *c)
 {
     c->ar = archive_write_new();
     c->entry = archive_entry_new();
-    if (!c->ar || !c->entry ||
-        archive_write_set_format_pax_restricted(c->ar) != ARCHIVE_OK ||
+    if (!c->ar || !c->entry || archive_write_set_format_pax_restricted(c->ar) != ARCHIVE_OK ||
         archive_write_add_filter_none(c->ar) != ARCHIVE_OK ||
         archive_write_open(c->ar, c, NULL, collect, NULL) != ARCHIVE_OK) {
         snprintf(c->err, sizeof c->err, "tar: %s",
@@ -290,8 +289,8 @@ static int step_header(struct fg_context *c)
         archive_entry_set_filetype(c->entry, AE_IFDIR);
     } else if (S_ISLNK(st.st_mode)) {
         size_t dir_len = c->depth > 1 ? c->stack[c->depth - 1].path_len : 0;
-        ssize_t n = readlinkat(dirfd(c->stack[c->depth - 1].dir), path + dir_len + (dir_len ? 1 : 0),
-                               target, sizeof target - 1);
+        ssize_t n = readlinkat(dirfd(c->stack[c->depth - 1].dir),
+                               path + dir_len + (dir_len ? 1 : 0), target, sizeof target - 1);
         if (n < 0) {
             snprintf(c->err, sizeof c->err, "%s: %s", path, strerror(errno));
             return -1;

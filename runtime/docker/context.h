@@ -14,8 +14,8 @@ struct fg_context;
 /* Opens the folder dir; dockerfile is the Dockerfile's path relative to it
  * (NULL: "Dockerfile"), always sent even if .dockerignore names it, as is
  * .dockerignore. NULL with a message in err on failure. */
-struct fg_context *fg_context_new(const char *dir, const char *dockerfile,
-                                  char *err, size_t err_len);
+struct fg_context *fg_context_new(const char *dir, const char *dockerfile, char *err,
+                                  size_t err_len);
 void fg_context_free(struct fg_context *c);
 
 /* The next member to send: its path relative to the folder, '/'-separated

@@ -42,13 +42,15 @@ struct walk {
 /* A member's digest: "<type> <mode octal>\0" then the link target, or the
  * SHA-256 of each CHUNK of the file's content (a file's digest is the
  * digest of those digests). */
-static int member_digest(struct walk *w, const char *dir, const char *path,
-                         const struct stat *st, unsigned char out[SHA256_DIGEST_LENGTH])
+static int member_digest(struct walk *w, const char *dir, const char *path, const struct stat *st,
+                         unsigned char out[SHA256_DIGEST_LENGTH])
 {
     char full[PATH_MAX * 2 + 2];
     char head[64];
     int head_len = snprintf(head, sizeof head, "%c %o",
-                            S_ISDIR(st->st_mode) ? 'd' : S_ISLNK(st->st_mode) ? 'l' : 'f',
+                            S_ISDIR(st->st_mode)   ? 'd'
+                            : S_ISLNK(st->st_mode) ? 'l'
+                                                   : 'f',
                             (unsigned)(st->st_mode & 07777));
     struct fg_buf data;
     fg_buf_init(&data, SIZE_MAX);
@@ -59,7 +61,8 @@ static int member_digest(struct walk *w, const char *dir, const char *path,
         char target[PATH_MAX];
         ssize_t n = readlink(full, target, sizeof target);
         if (n < 0 || (size_t)n == sizeof target) {
-            snprintf(w->err, sizeof w->err, "%s: %s", path, n < 0 ? strerror(errno) : "link target too long");
+            snprintf(w->err, sizeof w->err, "%s: %s", path,
+                     n < 0 ? strerror(errno) : "link target too long");
             fg_buf_clean_up(&data);
             return -1;
         }
@@ -164,7 +167,7 @@ static int digest_context(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
     const char *dockerfile = luaL_optstring(L, 2, NULL);
-    struct walk w = { 0 };
+    struct walk w = {0};
     if (!(w.chunk = malloc(CHUNK)))
         return luaL_error(L, "docker.digest: out of memory");
     if (walk_context(&w, dir, dockerfile) != 0) {
@@ -202,8 +205,8 @@ static int digest_context(lua_State *L)
 int luaopen_fg_docker_digest(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        { "context", digest_context },
-        { NULL, NULL },
+        {"context", digest_context},
+        {NULL, NULL},
     };
     luaL_newlib(L, fns);
     return 1;

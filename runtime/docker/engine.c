@@ -102,7 +102,7 @@ static long opt_integer_field(lua_State *L, int t, const char *name, long dflt)
 static int conn_request(lua_State *L)
 {
     struct fg_docker_conn *conn = fg_docker_conn_check(L, 1);
-    struct fg_docker_request req = { 0 };
+    struct fg_docker_request req = {0};
     char err[PATH_MAX + 600];
     int rc;
     req.method = luaL_checkstring(L, 2);
@@ -114,14 +114,14 @@ static int conn_request(lua_State *L)
         lua_newtable(L);
     }
     lua_settop(L, 4);
-    lua_getfield(L, 4, "body");             /* 5 */
+    lua_getfield(L, 4, "body"); /* 5 */
     req.body = luaL_optlstring(L, 5, NULL, &req.body_len);
-    lua_getfield(L, 4, "content_type");     /* 6 */
+    lua_getfield(L, 4, "content_type"); /* 6 */
     req.content_type = luaL_optstring(L, 6, req.body ? "application/json" : NULL);
-    lua_getfield(L, 4, "auth");             /* 7 */
+    lua_getfield(L, 4, "auth"); /* 7 */
     if (!lua_isnil(L, 7))
         req.registry_auth = fg_docker_auth_header(L, 7);
-    lua_getfield(L, 4, "on_line");          /* 8 */
+    lua_getfield(L, 4, "on_line"); /* 8 */
     if (!lua_isnil(L, 8)) {
         luaL_checktype(L, 8, LUA_TFUNCTION);
         req.L = L;
@@ -132,7 +132,7 @@ static int conn_request(lua_State *L)
     req.max_body = (size_t)opt_integer_field(L, 4, "max_body", (long)DEFAULT_MAX_BODY);
     if (req.on_line && req.max_body > ERROR_BODY_MAX)
         req.max_body = ERROR_BODY_MAX;
-    lua_getfield(L, 4, "context");          /* 9 */
+    lua_getfield(L, 4, "context"); /* 9 */
     if (!lua_isnil(L, 9)) {
         luaL_checktype(L, 9, LUA_TTABLE);
         lua_getfield(L, 9, "dir");
@@ -272,12 +272,17 @@ cleanup:
 int luaopen_fg_docker_engine(lua_State *L)
 {
     static const luaL_Reg conn_methods[] = {
-        { "negotiate", conn_negotiate }, { "request", conn_request },
-        { "socket", conn_socket }, { "close", conn_close }, { NULL, NULL },
+        {"negotiate", conn_negotiate},
+        {"request", conn_request},
+        {"socket", conn_socket},
+        {"close", conn_close},
+        {NULL, NULL},
     };
     static const luaL_Reg module[] = {
-        { "connect", docker_connect }, { "context_files", docker_context_files },
-        { "context_write", docker_context_write }, { NULL, NULL },
+        {"connect", docker_connect},
+        {"context_files", docker_context_files},
+        {"context_write", docker_context_write},
+        {NULL, NULL},
     };
     fg_handle_type(L, FG_DOCKER_CONN_MT, conn_methods, conn_close, conn_tostring);
     luaL_newlib(L, module);

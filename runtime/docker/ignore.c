@@ -14,7 +14,7 @@
 enum match_type { MATCH_EXACT, MATCH_PREFIX, MATCH_SUFFIX, MATCH_REGEXP };
 
 struct pattern {
-    char *cleaned;          /* without the '!' */
+    char *cleaned; /* without the '!' */
     bool exception;
     enum match_type type;
     bool has_regex;
@@ -131,13 +131,13 @@ static int compile(struct pattern *p, char *err, size_t err_len)
     p->type = MATCH_EXACT;
     for (size_t i = 0; ok && s[i]; i++) {
         char ch = s[i];
-        char one[3] = { ch, 0, 0 };
+        char one[3] = {ch, 0, 0};
         if (ch == '*' && s[i + 1] == '*') {
             bool first = i == 0;
             i++;
-            if (s[i + 1] == '/')       /* "**" followed by "/" eats the "/" */
+            if (s[i + 1] == '/') /* "**" followed by "/" eats the "/" */
                 i++;
-            if (s[i + 1] == '\0') {    /* "**" at the end: everything */
+            if (s[i + 1] == '\0') { /* "**" at the end: everything */
                 if (p->type == MATCH_EXACT) {
                     p->type = MATCH_PREFIX;
                 } else {
@@ -198,8 +198,7 @@ static int compile(struct pattern *p, char *err, size_t err_len)
     return 0;
 }
 
-int fg_dockerignore_add(struct fg_dockerignore *ig, const char *pattern,
-                        char *err, size_t err_len)
+int fg_dockerignore_add(struct fg_dockerignore *ig, const char *pattern, char *err, size_t err_len)
 {
     char trimmed[PATH_MAX], cleaned[PATH_MAX];
     size_t n;
@@ -220,7 +219,7 @@ int fg_dockerignore_add(struct fg_dockerignore *ig, const char *pattern,
         snprintf(err, err_len, "pattern too long");
         return -1;
     }
-    struct pattern p = { 0 };
+    struct pattern p = {0};
     const char *body = cleaned;
     if (body[0] == '!') {
         if (body[1] == '\0') {
@@ -260,8 +259,8 @@ int fg_dockerignore_add(struct fg_dockerignore *ig, const char *pattern,
     return 0;
 }
 
-int fg_dockerignore_add_file_text(struct fg_dockerignore *ig, const char *text,
-                                  size_t len, char *err, size_t err_len)
+int fg_dockerignore_add_file_text(struct fg_dockerignore *ig, const char *text, size_t len,
+                                  char *err, size_t err_len)
 {
     static const char bom[] = "\xEF\xBB\xBF";
     size_t pos = 0;
@@ -369,8 +368,7 @@ bool fg_dockerignore_excludes(const struct fg_dockerignore *ig, const char *path
     return excluded;
 }
 
-bool fg_dockerignore_may_include_below(const struct fg_dockerignore *ig,
-                                       const char *dir_path)
+bool fg_dockerignore_may_include_below(const struct fg_dockerignore *ig, const char *dir_path)
 {
     size_t n = strlen(dir_path);
     if (!ig->has_exceptions)

@@ -98,14 +98,16 @@ static void push_value(lua_State *L, const cJSON *item, int depth)
         lua_Integer i = 0;
         const cJSON *el;
         lua_newtable(L);
-        cJSON_ArrayForEach(el, item) {
+        cJSON_ArrayForEach(el, item)
+        {
             push_value(L, el, depth + 1);
             lua_rawseti(L, -2, ++i);
         }
     } else if (cJSON_IsObject(item)) {
         const cJSON *el;
         lua_newtable(L);
-        cJSON_ArrayForEach(el, item) {
+        cJSON_ArrayForEach(el, item)
+        {
             push_value(L, el, depth + 1);
             lua_setfield(L, -2, el->string);
         }

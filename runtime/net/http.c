@@ -48,7 +48,8 @@ int fg_http_headers_from_lua(lua_State *L, int idx, struct curl_slist **out, con
         const char *value = fg_secret_read(L, -1, &is_secret, NULL);
         if (!is_secret && lua_type(L, -1) == LUA_TSTRING)
             value = lua_tostring(L, -1);
-        if (!name || strpbrk(name, ":\r\n") || (!value && !is_secret) || (value && strpbrk(value, "\r\n"))) {
+        if (!name || strpbrk(name, ":\r\n") || (!value && !is_secret) ||
+            (value && strpbrk(value, "\r\n"))) {
             *bad = name ? name : "?";
             lua_pop(L, 2);
             goto fail;
@@ -215,8 +216,8 @@ static void close_streams(struct streams *s)
 
 #define DEFAULT_BODY_MAX (64 * 1024 * 1024)
 
-int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req, struct fg_buf *body,
-                             const char **bad)
+int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
+                             struct fg_buf *body, const char **bad)
 {
     idx = lua_absindex(L, idx);
     memset(req, 0, sizeof *req);
@@ -226,7 +227,8 @@ int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
         *bad = "request: method and url are required";
         return -1;
     }
-    static const char *const limits[] = {"connect_timeout_ms", "read_timeout_ms", "timeout_ms", "max_body"};
+    static const char *const limits[] = {"connect_timeout_ms", "read_timeout_ms", "timeout_ms",
+                                         "max_body"};
     lua_Integer v[4];
     for (int i = 0; i < 4; i++) {
         lua_getfield(L, idx, limits[i]);
@@ -269,8 +271,8 @@ int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
     return rc;
 }
 
-enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_handle *h, int idx, size_t max_body,
-                                       struct fg_http_response *r)
+enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_handle *h, int idx,
+                                       size_t max_body, struct fg_http_response *r)
 {
     struct fg_http_request req;
     const char *bad = NULL;
@@ -298,8 +300,8 @@ enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_handle *h, i
 int fg_http_push_outcome(lua_State *L, enum fg_http_error err, const struct fg_http_response *r)
 {
     if (err != FG_HTTP_OK) {
-        static const char *const kinds[] = {"ok", "timeout", "connection", "too_large", "other", "interrupted",
-                                            "other"};
+        static const char *const kinds[] = {"ok",    "timeout",     "connection", "too_large",
+                                            "other", "interrupted", "other"};
         lua_pushnil(L);
         lua_pushstring(L, r->message);
         lua_pushstring(L, kinds[err]);

@@ -26,16 +26,16 @@ struct fg_http_handle *fg_http_handle_check(lua_State *L, int idx);
  * owned by the table. Does not raise: 0; -1 with *bad saying what is
  * wrong; -2 with *bad naming a bad header. req->headers must be freed
  * either way. */
-int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req, struct fg_buf *body,
-                             const char **bad);
+int fg_http_request_from_lua(lua_State *L, int idx, struct fg_http_request *req,
+                             struct fg_buf *body, const char **bad);
 
 /* fg_http_request_from_lua and fg_http_perform on h in one, for the C
  * functions that take a request table (aws/creds_http.c,
  * aws/secret_json.c): raises on a bad table, and "interrupted" on
  * SIGINT/SIGTERM (r cleaned up first); otherwise r must be cleaned up by
  * the caller. max_body, when not 0, overrides the table's. */
-enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_handle *h, int idx, size_t max_body,
-                                       struct fg_http_response *r);
+enum fg_http_error fg_http_perform_lua(lua_State *L, struct fg_http_handle *h, int idx,
+                                       size_t max_body, struct fg_http_response *r);
 
 /* Pushes the outcome of fg_http_perform as conn:request gives it, without
  * the body: status, headers (2 values) | nil, message, kind (3 values). */

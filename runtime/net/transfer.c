@@ -32,7 +32,7 @@ struct exchange {
     struct fg_http_conn *conn;
     const struct fg_http_request *req;
     struct fg_http_response *r;
-    int decided; /* whether the body streams is known (first byte seen) */
+    int decided;        /* whether the body streams is known (first byte seen) */
     long long reported; /* bytes reported to req->progress */
     /* the read timeout: when bytes last moved (or the connection came up) */
     long read_timeout_ms;
@@ -146,22 +146,24 @@ static void timeout_message(struct exchange *x, long connect_ms)
         snprintf(r->message, sizeof r->message, "%s: no data for %.3g s (read_timeout)", where,
                  x->read_timeout_ms / 1e3);
     else if (pre <= 0 && !x->connected)
-        snprintf(r->message, sizeof r->message, "%s: no connection within %.3g s (connect_timeout)", where,
-                 connect_ms / 1e3);
+        snprintf(r->message, sizeof r->message, "%s: no connection within %.3g s (connect_timeout)",
+                 where, connect_ms / 1e3);
     else
-        snprintf(r->message, sizeof r->message, "%s: no complete answer within %.3g s (timeout)", where,
-                 x->req->timeout_ms / 1e3);
+        snprintf(r->message, sizeof r->message, "%s: no complete answer within %.3g s (timeout)",
+                 where, x->req->timeout_ms / 1e3);
 }
 
 /* libcurl calls this at least once a second, even on a stalled transfer. */
-static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
 {
     struct exchange *x = ud;
     const struct fg_http_request *req = x->req;
     if (req->progress) {
         long long done = req->read_body ? ulnow : dlnow;
         long long total = req->read_body ? ultotal : dltotal;
-        if (done - x->reported >= PROGRESS_STEP || (total > 0 && done == total && done != x->reported)) {
+        if (done - x->reported >= PROGRESS_STEP ||
+            (total > 0 && done == total && done != x->reported)) {
             x->reported = done;
             req->progress(req->progress_ud, done, total);
         }
@@ -223,7 +225,8 @@ enum fg_http_error fg_http_perform(struct fg_http_conn *conn, const struct fg_ht
     CURL *h = conn->curl;
     struct exchange x = {.conn = conn, .req = req, .r = r};
     x.read_timeout_ms = req->read_timeout_ms ? req->read_timeout_ms : DEFAULT_READ_TIMEOUT_MS;
-    long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    long connect_ms =
+        req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     r->status = 0;
     r->streamed = 0;
     r->error = FG_HTTP_OK;
@@ -316,7 +319,8 @@ void fg_http_header_value(const struct fg_buf *raw, const char *name, char *out,
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol)
             eol = end;
-        if ((size_t)(eol - p) > name_len && p[name_len] == ':' && strncasecmp(p, name, name_len) == 0) {
+        if ((size_t)(eol - p) > name_len && p[name_len] == ':' &&
+            strncasecmp(p, name, name_len) == 0) {
             const char *v = p + name_len + 1, *vend = eol;
             while (v < vend && (*v == ' ' || *v == '\t'))
                 v++;

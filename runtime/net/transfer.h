@@ -27,7 +27,7 @@ enum fg_http_error {
 struct fg_http_request {
     const char *method;
     const char *url;
-    const char *unix_socket;   /* connect there instead of the URL's host */
+    const char *unix_socket; /* connect there instead of the URL's host */
     struct curl_slist *headers;
     const char *body;
     size_t body_len;
@@ -36,12 +36,12 @@ struct fg_http_request {
     ssize_t (*read_body)(void *ud, char *dst, size_t n);
     void *read_ud;
     long long read_length;
-    long connect_timeout_ms;   /* 0: 10 s */
-    long read_timeout_ms;      /* no byte either way for this long (checked
+    long connect_timeout_ms; /* 0: 10 s */
+    long read_timeout_ms;    /* no byte either way for this long (checked
                                 * about once a second); 0: 60 s; <0: none */
-    long timeout_ms;           /* the whole exchange; 0: none */
-    size_t max_body;           /* 0: 64 MiB */
-    const char *ca_bundle;     /* CA certificates to trust instead of the system's */
+    long timeout_ms;         /* the whole exchange; 0: none */
+    size_t max_body;         /* 0: 64 MiB */
+    const char *ca_bundle;   /* CA certificates to trust instead of the system's */
     /* When set, a 2xx answer's body is handed here as it arrives instead of
      * being kept in the response: 0, or -1 to stop. */
     int (*on_data)(void *ud, const char *p, size_t n);
@@ -54,11 +54,11 @@ struct fg_http_request {
 
 struct fg_http_response {
     long status;
-    struct fg_buf headers;     /* raw header lines of the final response */
-    struct fg_buf body;        /* wiped on clean-up: it may hold secrets */
-    int streamed;              /* the body went to on_data */
+    struct fg_buf headers; /* raw header lines of the final response */
+    struct fg_buf body;    /* wiped on clean-up: it may hold secrets */
+    int streamed;          /* the body went to on_data */
     enum fg_http_error error;
-    CURLcode code;             /* libcurl's result, for callers that word their own messages */
+    CURLcode code; /* libcurl's result, for callers that word their own messages */
     char message[CURL_ERROR_SIZE];
 };
 

@@ -49,7 +49,7 @@ static int url_parse(lua_State *L)
     }
     curl_free(port);
     int userinfo = 0;
-    static const CURLUPart secret_parts[] = { CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS };
+    static const CURLUPart secret_parts[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS};
     for (size_t i = 0; i < sizeof secret_parts / sizeof secret_parts[0]; i++) {
         char *s = NULL;
         if (curl_url_get(u, secret_parts[i], &s, 0) == CURLUE_OK && s)
@@ -73,7 +73,7 @@ static int url_resolve(lua_State *L)
         bare[len - 2] = '\0';
         host = bare;
     }
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct addrinfo *list = NULL;
     int rc = getaddrinfo(host, NULL, &hints, &list);
     if (rc != 0) {
@@ -85,7 +85,8 @@ static int url_resolve(lua_State *L)
     int n = 0;
     for (struct addrinfo *a = list; a; a = a->ai_next) {
         char text[NI_MAXHOST];
-        if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, NULL, 0, NI_NUMERICHOST) == 0) {
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, NULL, 0, NI_NUMERICHOST) ==
+            0) {
             lua_pushstring(L, text);
             lua_rawseti(L, -2, ++n);
         }

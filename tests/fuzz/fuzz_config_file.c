@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf)
         return 0;
     memcpy(buf, data, size);
-    struct bounds b = { buf, buf + size, 0 };
+    struct bounds b = {buf, buf + size, 0};
     (void)fg_config_parse(buf, size, on_entry, &b);
     free(buf);
     return 0;

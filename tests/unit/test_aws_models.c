@@ -13,10 +13,25 @@
 
 #include "aws/models.h"
 
-static const char *SERVICES[] = {"acm", "application-autoscaling", "cloudformation",
-                                 "cloudwatch", "codedeploy", "ec2", "ecr", "ecs", "elbv2",
-                                 "iam", "lambda", "logs", "route53", "s3", "secretsmanager",
-                                 "sns", "sso", "sso-oidc", "sts"};
+static const char *SERVICES[] = {"acm",
+                                 "application-autoscaling",
+                                 "cloudformation",
+                                 "cloudwatch",
+                                 "codedeploy",
+                                 "ec2",
+                                 "ecr",
+                                 "ecs",
+                                 "elbv2",
+                                 "iam",
+                                 "lambda",
+                                 "logs",
+                                 "route53",
+                                 "s3",
+                                 "secretsmanager",
+                                 "sns",
+                                 "sso",
+                                 "sso-oidc",
+                                 "sts"};
 #define SERVICE_COUNT (sizeof SERVICES / sizeof SERVICES[0])
 
 static void test_services_sorted(void **state)
@@ -64,8 +79,8 @@ static void test_find_spans(void **state)
     assert_null(fg_model_span_find(ec2->operations, ec2->operation_count, "DescribeNothing"));
     assert_non_null(fg_model_span_find(ec2->shapes, ec2->shape_count, "Subnet"));
     assert_non_null(fg_model_span_find(ec2->shapes, ec2->shape_count, ec2->shapes[0].name));
-    assert_non_null(fg_model_span_find(ec2->shapes, ec2->shape_count,
-                                       ec2->shapes[ec2->shape_count - 1].name));
+    assert_non_null(
+        fg_model_span_find(ec2->shapes, ec2->shape_count, ec2->shapes[ec2->shape_count - 1].name));
 }
 
 static void test_lua_module(void **state)
@@ -77,7 +92,8 @@ static void test_lua_module(void **state)
     lua_setglobal(L, "models");
     const char *chunk =
         "local ok = #models.list() == 19 and models.list()[6] == 'ec2'\n"
-        "ok = ok and models.get('sts', 'metadata'):find('\"endpointPrefix\":\"sts\"', 1, true) ~= nil\n"
+        "ok = ok and models.get('sts', 'metadata'):find('\"endpointPrefix\":\"sts\"', 1, true) ~= "
+        "nil\n"
         "ok = ok and models.get('sts', 'waiters') == nil and models.get('ecs', 'waiters') ~= nil\n"
         "ok = ok and models.get('nope') == nil and models.shape('ecs', 'Nope') == nil\n"
         "ok = ok and models.shape('ecs', 'Cluster'):sub(1, 1) == '{'\n"
