@@ -59,12 +59,12 @@ local res = fga.use(d)
 
 local caller = d:read("caller", fg.caller) -- its account and partition, for ARNs
 local SERVICE_ROLES = { "ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com" }
-local function roles(prefix) return fg.arn{ service = "iam", resource = "role/" .. prefix .. "-*", account = caller.account,
+local function role_arns(prefix) return fg.arn{ service = "iam", resource = "role/" .. prefix .. "-*", account = caller.account,
                                             partition = caller.partition } end
 fg.preflight(d, {
   needs = {
-    { action = "iam:PassRole", resource = roles("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
-    { action = "iam:PassRole", resource = roles("ecsTaskRole"), why = "the tasks run with it" },
+    { action = "iam:PassRole", resource = role_arns("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
+    { action = "iam:PassRole", resource = role_arns("ecsTaskRole"), why = "the tasks run with it" },
     { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
   },
   tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
@@ -145,7 +145,7 @@ local target_group = res.target_group("target_group", {
   healthy_threshold = p.healthy_threshold, unhealthy_threshold = p.unhealthy_threshold,
   deregistration_delay = p.deregistration_delay,
 })
-local listener = res.listener("listener", { load_balancer = load_balancer.arn, port = 80, target_group = target_group.arn })
+res.listener("listener", { load_balancer = load_balancer.arn, port = 80, target_group = target_group.arn })
 
 -- ---- the service and its scaling -----------------------------------------------------
 
@@ -196,7 +196,8 @@ d:after_deploy(function()
     local spread, parts = {}, {}
     for _ = 1, 20 do
       local ok, r = pcall(http.get, base .. "/", { timeout = 5 })
-      local got, body = ok and pcall(json.decode, r.body)
+      local got, body = false, nil
+      if ok then got, body = pcall(json.decode, r.body) end
       local host = got and type(body) == "table" and type(body.container) == "table" and body.container.hostname
       host = host or (ok and ("HTTP " .. r.status) or "error")
       spread[host] = (spread[host] or 0) + 1

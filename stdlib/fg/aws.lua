@@ -32,7 +32,8 @@ end
 -- M.types.<kind>: the type, loaded on first use.
 M.types = setmetatable({}, { __index = function(t, kind)
   if not known[kind] then unknown(kind) end
-  local ty = require("fg.aws." .. kind)
+  local module = "fg.aws." .. kind
+  local ty = require(module)
   rawset(t, kind, ty)
   return ty
 end })

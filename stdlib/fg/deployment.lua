@@ -222,7 +222,6 @@ function deployment:step(name, spec)
       -- removed behind fgrun's back: make it again
       self.journal:drop(name)
       self.journal:save()
-      entry = nil
     else
       local changes = spec.diff and spec.diff(entry.inputs, inputs) or nil
       local forced

@@ -2,7 +2,7 @@
 # Every parameter of the Fargate recipe (the README's table), changed one
 # at a time against moto with a prebuilt image (the image parameters that
 # need Docker are in tests/cli/recipe.sh): AWS must then hold the new value
-# and nothing else may differ (tests/types/snapshot.lua reads moto's state,
+# and nothing else may differ (tests/lib/snapshot.lua reads moto's state,
 # not the journal); a re-run changes nothing; going back restores the
 # first state; values AWS would refuse stop the run before any call; and
 # --destroy leaves nothing.
@@ -25,7 +25,7 @@ deploy() {
     err=$(cat "$tmp/err")
 }
 sfx() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$state/fargate-alb.local.json"; }
-snapshot() { "$FGRUN" "$root/tests/types/snapshot.lua" "$sfx"; }
+snapshot() { "$FGRUN" "$root/tests/lib/snapshot.lua" "$sfx"; }
 # moto drops some of CreateService's fields and keeps UpdateService's
 settle() { deploy "$@" -D spot=true; deploy "$@"; }
 

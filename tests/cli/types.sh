@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The resource types of fg.aws against moto (tests/types/recipe.lua):
+# The resource types of fg.aws against moto (tests/fixtures/recipes/types.lua):
 # every field is changed by one parameter, one at a time; AWS must then
-# hold the new value and nothing else may differ (tests/types/snapshot.lua
+# hold the new value and nothing else may differ (tests/lib/snapshot.lua
 # compares moto's state, not the journal); a re-run changes nothing; going
 # back restores the first state exactly. Then replacements interrupted at
 # each of their requests, by an error and by kill -9, must end consistent:
@@ -10,11 +10,11 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-recipe=$here/types/recipe.lua
+recipe=$here/fixtures/recipes/types.lua
 if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
     tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
 fi
-. "$here/fault/lib.sh"
+. "$here/lib/fault.sh"
 . "$here/lib/change_case.sh"
 moto=$FGRUN_TEST_MOTO_URL
 export AWS_ENDPOINT_URL=$moto AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
@@ -32,7 +32,7 @@ types() {
 }
 # snap NAME: moto's state of deployment NAME (its names carry NAME-<suffix>)
 suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$state/$1.json" 2>/dev/null; }
-snap() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$here/types/snapshot.lua" "$1-${2:-$(suffix "$1")}"; }
+snap() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$here/lib/snapshot.lua" "$1-${2:-$(suffix "$1")}"; }
 total() { snap "$@" | sed -n 's/^total //p'; }
 
 types tyt

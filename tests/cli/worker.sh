@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # recipes/worker.lua end to end against moto, as `make demo` runs the
 # Fargate recipe: deploy, re-run, status, logs, changes (each checked in
-# moto's state by tests/types/snapshot.lua), bad input, destroy.
+# moto's state by tests/lib/snapshot.lua), bad input, destroy.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
@@ -25,7 +25,7 @@ act() {
     out=$("$FGRUN" --state-dir "$state" "$recipe" "$@" 2>"$tmp/err"); rc=$?
     err=$(cat "$tmp/err")
 }
-snapshot() { "$FGRUN" "$root/tests/types/snapshot.lua" "$sfx"; }
+snapshot() { "$FGRUN" "$root/tests/lib/snapshot.lua" "$sfx"; }
 # moto drops some of CreateService's fields and keeps UpdateService's
 settle() { deploy "$@" -D exec=true; deploy "$@"; }
 

@@ -79,9 +79,9 @@ describe("fg.aws types", function()
     local p = policy:validate({ role = "r", name = "n",
       statements = { { actions = { "s3:PutObject", "s3:GetObject" }, resources = { "arn:aws:s3:::b/*" } } } }, "s")
     -- IAM gives back a single action or resource as a string
-    local live = pd.statements({ Version = "2012-10-17", Statement = { { Effect = "Allow",
+    local read = pd.statements({ Version = "2012-10-17", Statement = { { Effect = "Allow",
       Action = { "s3:GetObject", "s3:PutObject" }, Resource = "arn:aws:s3:::b/*" } } })
-    assert.are.same({}, policy:differences(p, { statements = live }, { "statements" }))
+    assert.are.same({}, policy:differences(p, { statements = read }, { "statements" }))
     assert.is_truthy(pd.check_scoped({ { actions = { "s3:GetObject" }, resources = { "*" } } }):find("names no resource"))
     assert.is_nil(pd.check_scoped({ { actions = { "s3:GetObject" }, resources = { "arn:aws:s3:::b/*" } } }))
     assert.is_truthy(pd.check_scoped({ { actions = { "s3:GetObject" }, resources = { "arn:aws:s3:::*" } } }))
@@ -124,10 +124,10 @@ describe("fg.aws types", function()
 end)
 
 -- What AWS does and moto does not, answered by a scripted client in place
--- of the default one (tests/fixtures/fake_client.lua).
+-- of the default one (tests/lib/fake_client.lua).
 describe("fg.aws types against AWS's own behaviour", function()
   local aws = require "aws"
-  local fake = dofile("tests/fixtures/fake_client.lua")
+  local fake = dofile("tests/lib/fake_client.lua")
   local saved = {}
   local function use(name, client) saved[name] = saved[name] or rawget(aws, name) or false; rawset(aws, name, client) end
   after_each(function()
@@ -173,7 +173,7 @@ describe("fg.aws types against AWS's own behaviour", function()
       Arn = "arn:aws-cn:iam::123456789012:user/me" } } }))
     package.loaded["fg.account"] = nil
     local steps = {}
-    local res = setmetatable({}, { __index = function(_, kind)
+    local res = setmetatable({}, { __index = function()
       return function(step, fields) steps[step] = fields; return { name = fields.name, arn = "arn" } end
     end })
     require("fg.aws.task_roles")({ destroying = false }, res, { execution_name = "e", task_name = "t", region = "cn-north-1" })

@@ -38,7 +38,8 @@ return T.define{
   end,
   create = function(props, ctx)
     local p = aws.iam.create_policy{ PolicyName = props.name,
-                                     PolicyDocument = policy_document.document(props.statements), Description = props.description, Tags = ctx.tags }.Policy
+                                     PolicyDocument = policy_document.document(props.statements),
+                                     Description = props.description, Tags = ctx.tags }.Policy
     return { name = p.PolicyName, arn = p.Arn }
   end,
   update = function(props, result)

@@ -7,7 +7,6 @@
 --     health_check = { command = { "CMD", ... }, interval = 30, timeout = 5, retries = 3, start_period = 0 },
 --     essential = true }
 local aws = require "aws"
-local json = require "json"
 local T = require "fg.aws.type"
 local lookup = require("fg.lookup").call
 

@@ -273,24 +273,24 @@ function Type:spec(props, where, destroying)
         changed[c.field] = true
         fields[#fields + 1] = c.field
       end
-      local props = t:physical(i, ctx)
-      local result = t.update(props, previous, changed, ctx)
+      local physical = t:physical(i, ctx)
+      local result = t.update(physical, previous, changed, ctx)
       if t.update_sends_all then fields = in_place_fields(t) end
-      t:read_back(where, props, result, fields)
+      t:read_back(where, physical, result, fields)
       return result
     end,
     -- a resource found rather than made: its in-place fields are set to
     -- what the inputs say (a crash between create's calls left them unset)
     converge = t.update and function(i, found, ctx)
-      local props = t:physical(i, ctx)
-      local live = t.read(found, props)
+      local physical = t:physical(i, ctx)
+      local live = t.read(found, physical)
       if live == nil then return found end
-      local fields = t:differences(props, live, in_place_fields(t))
+      local fields = t:differences(physical, live, in_place_fields(t))
       if #fields == 0 then return found end
       local changed = {}
       for _, name in ipairs(fields) do changed[name] = true end
-      local result = t.update(props, found, changed, ctx)
-      t:read_back(where, props, result, t.update_sends_all and in_place_fields(t) or fields)
+      local result = t.update(physical, found, changed, ctx)
+      t:read_back(where, physical, result, t.update_sends_all and in_place_fields(t) or fields)
       return result
     end,
     diff = function(old, new) return t:diff(old, new, where) end,
