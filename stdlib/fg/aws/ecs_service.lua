@@ -6,7 +6,7 @@
 -- a scale-out). It waits until the new deployment is complete.
 local aws = require "aws"
 local fg_retry = require "fg.retry"
-local fg_wait = require "fg.wait"
+local ecs_wait = require "fg.ecs.wait"
 local T = require "fg.aws.type"
 local capacity = require "fg.aws.capacity"
 local scaling = require "fg.aws.scaling"
@@ -85,8 +85,8 @@ end
 
 local function wait_deployed(props, service)
   if props.wait_seconds == 0 then return end
-  fg_wait.wait_for_deployment{ cluster = props.cluster, service = service, task_definition = props.task_definition,
-                               timeout = props.wait_seconds }
+  ecs_wait.wait_for_deployment{ cluster = props.cluster, service = service, task_definition = props.task_definition,
+                                timeout = props.wait_seconds }
 end
 
 return T.define{
