@@ -1,5 +1,5 @@
 -- Tasks on one thread: coroutines multiplexed by one loop over HTTP
--- transfers (a libcurl multi handle, aws.http.multi), timers and each
+-- transfers (a libcurl multi handle, net.multi), timers and each
 -- other. What blocks in a task (an AWS call, a sleep, waiting for another
 -- task) yields to the loop; the main thread runs the loop whenever it
 -- blocks itself. With no task alive, calls and sleeps take the plain
@@ -241,10 +241,10 @@ function Future:get()
   error(self.value, 0)
 end
 
--- request(req) -> what aws.http's conn:request returns, as a transfer on
+-- request(req) -> what net.http's conn:request returns, as a transfer on
 -- the shared multi handle; the caller yields (or runs the loop) meanwhile.
 function M.request(req)
-  multi = multi or require("aws.http.multi").new()
+  multi = multi or require("net.multi").new()
   local transfer <close> = multi:start(req)
   local task = in_task()
   if task then

@@ -3,7 +3,7 @@
 -- recipe's own env/<recipe>.NAME.lua or env/<recipe>/NAME.lua), then
 -- -D key=value, each checked against the default's type.
 local json = require "json"
-local exists = require("fgrun.fs").exists
+local exists = require("core.fs").exists
 
 local params = {}
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Steps that run at the same time (tests/fg/parallel.lua) against moto: they
+# Steps that run at the same time (tests/fixtures/recipes/parallel.lua) against moto: they
 # overlap, the journal's order respects what each step read, a failure or
 # SIGINT with several steps in flight rolls everything back, and kill -9 at
 # several instants with several steps in flight, then --destroy, leaves
@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-recipe=$here/fg/parallel.lua
+recipe=$here/fixtures/recipes/parallel.lua
 if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
     tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
 fi

@@ -33,7 +33,7 @@ recipe() {
     err=$(cat "$tmp/err")
 }
 suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$journal"; }
-left() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/recipe/leftovers.lua" "$1" | sed -n 's/^total //p'; }
+left() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 sim_log() { curl -sf "$FGRUN_TEST_SIM_URL/__sim/log" > "$tmp/sim.json"; }
 # py CODE: python with tests/sim importable and the log at log (a list)
 py() { PYTHONPATH=$root/tests/sim python3 -c "import json, rules; log = json.load(open('$tmp/sim.json')); $1"; }

@@ -1,12 +1,12 @@
 -- The task scheduler (stdlib/async.lua) and its HTTP transfers
--- (runtime/http_multi.c) against the loopback stub (tests/lib/aws_stub.py,
+-- (runtime/net/multi.c) against the loopback stub (tests/lib/aws_stub.py,
 -- whose /__do/stall:S answers after S seconds, each request on its own).
 -- Overlap is judged by ratios of elapsed time to the sum of the delays,
 -- not by absolute times.
 local async = require "async"
 local fgrun = require "fgrun"
-local multi_mod = require "aws.http.multi"
-local sandbox = dofile("tests/fixtures/sandbox.lua")
+local multi_mod = require "net.multi"
+local sandbox = dofile("tests/lib/sandbox.lua")
 
 local FGRUN, slurp = sandbox.FGRUN, sandbox.slurp
 local box = sandbox.new()
@@ -37,7 +37,7 @@ local function stub_client(opts)
 end
 
 local function script(actions)
-  local control = require("aws.http").new()
+  local control = require("net.http").new()
   local body = require("json").encode(actions)
   local status = control:request{ method = "POST", url = url .. "/__script", headers = {}, body = body }
   assert.equal(200, status)
@@ -61,14 +61,14 @@ describe("async", function()
 
   it("overlaps AWS calls made through the client, the transport's retries included", function()
     local ecs = stub_client()
-    require("aws.http").new():request{ method = "GET", url = url .. "/__log", headers = {} }
+    require("net.http").new():request{ method = "GET", url = url .. "/__log", headers = {} }
     script({ "stall:0.4", "stall:0.4", "503", "stall:0.4", "stall:0.4" })
     local started = fgrun.monotonic()
     local tasks = {}
     for i = 1, 4 do tasks[i] = async.spawn(function() return ecs.list_clusters{} end, "list " .. i) end
     for i = 1, 4 do assert.equal("table", type(async.await(tasks[i]))) end
     local ratio = (fgrun.monotonic() - started) / (4 * 0.4)
-    local _, _, log = require("aws.http").new():request{ method = "GET", url = url .. "/__log", headers = {} }
+    local _, _, log = require("net.http").new():request{ method = "GET", url = url .. "/__log", headers = {} }
     local seen = 0
     for _, r in ipairs(require("json").decode(log).requests) do
       if r.path == "/" then seen = seen + 1 end
@@ -164,7 +164,7 @@ describe("async", function()
   end)
 end)
 
-describe("aws.http.multi", function()
+describe("net.multi", function()
   it("reports each transfer when it ends, and its result once", function()
     local m = multi_mod.new()
     local slow, quick = m:start(stall(0.3)), m:start(get("/__do/ok"))
@@ -189,8 +189,9 @@ describe("aws.http.multi", function()
     assert.is_true(t:done())
     local refused = m:start{ method = "GET", url = "http://127.0.0.1:9/", headers = {} }
     while not refused:done() do m:poll(1) end
-    local status, kind = refused:result()
+    local status, message, kind = refused:result()
     assert.is_nil(status)
+    assert.matches("connect", message)
     assert.equal("connection", kind)
     assert.has_error(function() m:start{ method = "GET", url = url, headers = { ["a\nb"] = "x" } } end)
     m:close()
