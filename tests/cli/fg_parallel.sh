@@ -23,7 +23,7 @@ fg() {
     out=$("$FGRUN" --state-dir "$state" -D name="$name" "$@" "$recipe" 2>"$tmp/err"); rc=$?
     err=$(cat "$tmp/err")
 }
-leftovers() { "$FGRUN" "$here/fg/leftovers.lua" "$1" | sed -n 's/^total //p'; }
+leftovers() { "$FGRUN" "$here/lib/small_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 # journal_check FILE: "ok", or what breaks the rule that every step comes
 # after the steps it read (its `after`).
 journal_check() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Fargate recipe (prebuilt image, no Docker) through the AWS simulator
-# (tests/sim) at a small scale, with AWS's behaviours on (a fresh account's
-# service-linked roles included): deploy and destroy succeed and leave
+# (tests/sim) at a small scale, with AWS's behaviours on (profile aws: a
+# fresh account's service-linked roles included): deploy, an update (a new
+# image) and destroy succeed, the update rolls out and destroy leaves
 # nothing; a role not yet passable, a load balancer still provisioning and
 # DependencyViolation while interfaces drain are waited out, not failures;
 # the journal's order and the simulator's log follow AWS's ordering rules;
@@ -25,11 +26,12 @@ moto=$FGRUN_TEST_MOTO_URL
 export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 IMAGE=public.ecr.aws/nginx/nginx:latest
+NEW_IMAGE=public.ecr.aws/nginx/nginx:1.27
 state=$tmp/state
 journal=$state/fargate-alb.local.json
 
 recipe() {
-    out=$("$FGRUN" --state-dir "$state" --env local -D image=$IMAGE "$@" "$recipe" 2>"$tmp/err"); rc=$?
+    out=$("$FGRUN" --state-dir "$state" --env local -D image="${image:-$IMAGE}" "$@" "$recipe" 2>"$tmp/err"); rc=$?
     err=$(cat "$tmp/err")
 }
 suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$journal"; }
@@ -74,6 +76,33 @@ text = sys.stdin.read()
 t = {s["step"]: s for s in json.loads(text[text.rfind("\n{\n") + 1:])["timeline"]}
 print("yes" if t["listener"]["end"] < t["load_balancer"]["end"] and t["service"]["ready"] < t["load_balancer"]["end"] else "no")')
 expect_eq "the listener and the service were made while the load balancer provisioned" "yes" "$provisioning"
+
+# An update: a new image. Only the task definition and the service change;
+# the run ends once the new deployment has rolled out (AWS's state, asked
+# through the simulator, whose model keeps the deployments).
+image=$NEW_IMAGE recipe --json
+expect_eq "update (a new image) through the simulator succeeds" "0" "$rc"
+[ "$rc" = 0 ] || printf '%s\n' "$err" | tail -5 | sed 's/^/# /'
+changed=$(printf '%s' "$out" | python3 -c '
+import json, sys
+text = sys.stdin.read()
+steps = json.loads(text[text.rfind("\n{\n") + 1:])["steps"]
+print(" ".join(sorted(s["step"] for s in steps if s["action"] != "unchanged")))')
+expect_eq "the update changed the task definition and the service only" "service task_definition" "$changed"
+rolled=$(python3 - "$FGRUN_TEST_SIM_URL" "$sfx" "$NEW_IMAGE" <<'PY'
+import sys, boto3
+url, sfx, image = sys.argv[1:]
+ecs = boto3.client("ecs", endpoint_url=url, region_name="us-east-1")
+s = ecs.describe_services(cluster="fargate-cluster-" + sfx, services=["fargate-service-" + sfx])["services"][0]
+td = ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
+primary = [d for d in s["deployments"] if d["status"] == "PRIMARY"][0]
+print(td["containerDefinitions"][0]["image"] == image, primary["taskDefinition"] == s["taskDefinition"],
+      primary.get("rolloutState"), primary["runningCount"] == primary["desiredCount"])
+PY
+)
+expect_eq "after the update the service runs the new image, rolled out (AWS's state)" "True True COMPLETED True" "$rolled"
+sim_log
+expect_eq "the update's calls follow AWS's ordering rules" "[]" "$(py "print(rules.check_log(log))")"
 
 recipe --destroy
 expect_eq "destroy through the simulator succeeds" "0" "$rc"
