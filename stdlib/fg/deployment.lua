@@ -331,7 +331,9 @@ function deployment:run_step_now(name, spec, inputs, after, doing)
       local ctx = self:context(name)
       ctx.previous_inputs, ctx.changes = entry.inputs, changes
       entry.previous = { inputs = entry.inputs, result = entry.result }
-      entry.status, entry.updated_run = "updating", self.run_id
+      -- the inputs being applied: a rollback of an update cut short (its
+      -- task cancelled by another step's failure) reverts from them
+      entry.status, entry.updated_run, entry.inputs = "updating", self.run_id, inputs
       self.journal:save()
       doing("updating")
       local result = spec.update(inputs, entry.result, ctx)

@@ -62,7 +62,7 @@ def settled(suffix, image):
 
 def leftovers(fgrun, moto, suffix):
     env = dict(os.environ, AWS_ENDPOINT_URL=moto)
-    out = subprocess.run([fgrun, os.path.join(ROOT, "tests", "recipe", "leftovers.lua"), suffix],
+    out = subprocess.run([fgrun, os.path.join(ROOT, "tests", "lib", "fargate_leftovers.lua"), suffix],
                          env=env, capture_output=True, text=True).stdout
     lines = out.strip().splitlines()
     return int(lines[-1].split()[-1]) if lines and lines[-1].startswith("total ") else -1, lines[:-1]

@@ -53,11 +53,12 @@ rules = {
     "alb_ingress": ["alb_security_group"], "load_balancer": ["alb_security_group"],
     "listener": ["load_balancer", "target_group"],
     "task_ingress": ["task_security_group", "alb_security_group"], "task_egress": ["task_security_group"],
-    "execution_role_policy": ["execution_role"], "task_role_policy": ["task_role", "task_policy"],
-    "log_retention": ["log_group"],
-    "task_definition": ["execution_role", "task_role", "log_group", "repository"],
+    "alb_egress": ["alb_security_group", "task_security_group"],
+    "execution_role_policy": ["execution_role"],
+    "image": ["repository"],
+    "task_definition": ["execution_role", "task_role", "log_group", "image"],
     "service": ["cluster", "task_definition", "target_group", "listener", "task_security_group",
-                "task_ingress", "task_egress", "execution_role_policy", "task_role_policy"],
+                "task_ingress", "task_egress", "execution_role_policy"],
     "scalable_target": ["service"], "cpu_scaling": ["scalable_target"], "memory_scaling": ["scalable_target"],
 }
 names = [s["name"] for s in json.load(open(sys.argv[1]))["steps"]]
