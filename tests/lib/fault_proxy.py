@@ -30,9 +30,11 @@ Which requests are faulted:
   --ops REGEX         only operations matching REGEX (e.g. '^Create')
   --max N             at most N faults in all
   --once-per-op       at most one fault per operation name
-  --same-call         after the first fault, only requests identical to it
-                      (operation and body: the attempts of that one call,
-                      whatever else is in flight at the same time)
+  --same-call         after the first fault, only the attempts of that one
+                      call (its amz-sdk-invocation-id, which every attempt
+                      repeats; else its operation and body), whatever else
+                      is in flight at the same time, identical requests of
+                      other calls included
   --hold N            hold the answer to request N (logged before it is held)
 Control (not forwarded): GET /__fault/off, /__fault/on switch faulting;
 GET /__fault/stats answers {"requests": n, "faults": n}.
@@ -84,7 +86,7 @@ class Injector:
             if self.log:
                 self.log.write("# %s\n" % text)
 
-    def decide(self, service, op, protocol, body=b""):
+    def decide(self, service, op, protocol, body=b"", call_id=None):
         with self.lock:
             self.requests += 1
             n = self.requests
@@ -102,7 +104,7 @@ class Injector:
             if faulted and a.once_per_op and op in self.faulted_ops:
                 faulted = False
             if faulted and a.same_call:
-                call = (service, op, body)
+                call = (service, op, call_id or body)
                 if self.first_call is None:
                     self.first_call = call
                 faulted = call == self.first_call
@@ -230,7 +232,7 @@ class Handler(BaseHTTPRequestHandler):
         service = service_of(self.headers)
         if protocol == "query" and service == "ec2":
             protocol = "ec2"
-        decision = self.injector.decide(service, op, protocol, body)
+        decision = self.injector.decide(service, op, protocol, body, self.headers.get("amz-sdk-invocation-id"))
         args = self.injector.args
         if decision == "pass":
             return self.send_raw(*self.forward(body))
