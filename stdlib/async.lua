@@ -12,8 +12,8 @@
 --
 -- A task's error that no one awaits is raised in the main thread at its
 -- next blocking point (a failed step fails the run at once). SIGINT raises
--- "interrupted" in the loop. async.cancel_all() closes every task (their
--- transfers are cancelled through their to-be-closed variables).
+-- "interrupted" in the loop. async.cancel_all() lets the calls in flight
+-- end, then closes every task.
 local fgrun = require "fgrun"
 
 local M = {}
@@ -256,9 +256,19 @@ function M.request(req)
   return transfer:result()
 end
 
--- Closes every task (their pending transfers are cancelled) and forgets
--- their errors: after a failure, before rollback.
+-- How long cancel_all lets the calls in flight end.
+local DRAIN_SECONDS = 30
+
+-- Closes every task and forgets their errors: after a failure, before
+-- rollback. The calls in flight are let end first (for DRAIN_SECONDS at
+-- most; SIGINT ends them at once): AWS acts on a request it has received
+-- whatever becomes of its answer, and the rollback's look-ups must see
+-- what those calls did. Their answers are dropped with the tasks.
 function M.cancel_all()
+  local deadline = fgrun.monotonic() + DRAIN_SECONDS
+  while multi and multi:active() > 0 and fgrun.monotonic() < deadline do
+    if not pcall(multi.poll, multi, 0.1) then break end
+  end
   local tasks = live
   live, ready, queued, timers, failures = {}, {}, {}, {}, {}
   for _, task in ipairs(tasks) do
