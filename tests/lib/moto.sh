@@ -46,3 +46,14 @@ use_own_moto() {
     export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
     export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 }
+
+# use_shared_moto: the AWS environment that points at the driver's moto
+# (FGRUN_TEST_MOTO_URL, tests/lib/services.sh); without it the test is
+# skipped (TAP) and the script ends. Needs tests/lib/tap.sh.
+use_shared_moto() {
+    if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
+        tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
+    fi
+    export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+    export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+}
