@@ -52,11 +52,10 @@ expect_match "moto holds every resource" "^total 14$" "$(printf '%s\n' "$base" |
 
 # Every field of every type is changed below but these: the listener's
 # protocol, certificate and ssl_policy (HTTPS needs a certificate this
-# fixture does not make), a target
-# group's target_type (Fargate tasks are ip targets: AWS refuses an instance
-# group for them), a rule set's direction (a step owns its direction: the
-# other direction is another step), a repository's force_delete (no state in
-# AWS: how --destroy removes it).
+# fixture does not make), a target group's target_type (Fargate tasks are
+# ip targets: AWS refuses an instance group for them), a rule set's
+# direction (a step owns its direction: the other one is another step's),
+# a repository's force_delete (no state in AWS: how --destroy removes it).
 N='tyt-[0-9a-f]+'
 SG_USERS='^(security_group|sg_rule|load_balancer|ecs_service) '
 change_case repo_scan=false "updated repository" "^ecr_repository " "^ecr_repository $N-repo scan=false "
