@@ -1,6 +1,8 @@
 """The simulator's answers as fgrun's own AWS client reads them: errors in
 the ec2, query and json formats, rewritten XML and JSON answers, answers
-the simulator makes itself (target health, the policy simulator)."""
+the simulator makes itself (target health, the policy simulator); and
+fg.aws resource steps (tests/fixtures/recipes/types.lua) deployed through
+it."""
 
 import os
 import tempfile
