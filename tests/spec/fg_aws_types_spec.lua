@@ -219,4 +219,15 @@ describe("fg.aws types against AWS's own behaviour", function()
     assert.are.same({ "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf" }, found.arns)
     assert.are.same({ "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, found.kms_keys)
   end)
+
+  it("grants kms:Decrypt on the key behind an alias, not on the alias", function()
+    use("secretsmanager", fake.client({ describe_secret = { {
+      ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf", KmsKeyId = "alias/db" } } }))
+    local kms, calls = fake.client({ describe_key = { { KeyMetadata = {
+      Arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" } } } })
+    use("kms", kms)
+    local found = require("fg.aws.secrets").resolve({ DB = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db" })
+    assert.are.same({ "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, found.kms_keys)
+    assert.are.equal("arn:aws:kms:eu-west-1:123456789012:alias/db", calls[1].params.KeyId)
+  end)
 end)
