@@ -36,8 +36,12 @@ sfx=$(sfx)
 settle
 base=$(snapshot)
 expect_match "moto holds the deployment" "^total 1[0-9]$" "$(printf '%s\n' "$base" | tail -1)"
-
 S="[a-z0-9]{6}"
+# issue 21 item 8: a 30 s drain (AWS's default is 300) and a health check
+# that finds a task healthy in 10 s, unless told otherwise
+expect_match "defaults: deregistration delay 30 s, health check every 5 s, healthy after 2" \
+    "^target_group fargate-tg-$S port=3000 protocol=HTTP type=ip health=/health,5,4,2,2,200 deregistration_delay=30$" "$base"
+
 change_case desired_count=2 "updated service" "^ecs_service " "^ecs_service fargate-service-$S .* desired=3 "
 change_case min_capacity=1 "updated scalable_target" "^scalable_target " " min=1 max=10$"
 change_case max_capacity=5 "updated scalable_target" "^scalable_target " " min=2 max=5$"
