@@ -11,10 +11,9 @@
 
 # change_case "P=V [P=V...]" "ACTION STEP" "LINE-REGEX" "NEW-LINE-REGEX" [settle]:
 # deploys with the change; the run must report ACTION STEP, AWS must hold
-# a line matching NEW-LINE-REGEX (each of them, given one a line), only
-# lines matching LINE-REGEX may differ from base, no resource may be added
-# or left over; a re-run makes no mutating call; deploying without the
-# change restores base exactly.
+# a line matching NEW-LINE-REGEX, only lines matching LINE-REGEX may
+# differ from base, no resource may be added or left over; a re-run makes
+# no mutating call; deploying without the change restores base exactly.
 # With "settle", a new ECS service is made (moto drops some of its fields).
 change_case() {
     local defines=$1 action=$2 allowed=$3 wanted=$4 new_service=${5:-} after changed args=() d
@@ -27,6 +26,7 @@ change_case() {
     [ -n "$new_service" ] && settle "${args[@]}"
     after=$(snapshot)
     changed=$(diff <(printf '%s\n' "$base") <(printf '%s\n' "$after") | sed -n 's/^[<>] //p' | grep -v '^total ')
+    # NEW-LINE-REGEX may be several, one a line: AWS must hold each
     while IFS= read -r w; do expect_match "$defines: AWS holds the new value" "$w" "$after"; done <<<"$wanted"
     expect_eq "$defines: nothing else changed (and nothing is left over)" "" \
         "$(printf '%s\n' "$changed" | grep -vE "$allowed" | grep -v '^$')"
