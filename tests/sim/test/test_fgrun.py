@@ -6,6 +6,7 @@ it."""
 
 import os
 import tempfile
+import time
 
 import timing
 from base import SimCase, fgrun, fgrun_args
@@ -115,3 +116,25 @@ class FgrunSteps(SimCase):
             self.assertEqual(rc, 0, err)
             self.assertEqual([g for g in self.c("ec2").describe_security_groups()["SecurityGroups"]
                               if g["GroupName"].startswith(name + "-")], [])
+
+
+class FgrunLogs(SimCase):
+    behaviours = ["logs.pages"]
+
+    def test_logs_follow_empty_pages(self):
+        # item 14: an empty page with a nextToken is not the end
+        logs = self.c("logs")
+        group = "/fg/" + self.n("logs")
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+        now = int(time.time() * 1000)
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+            {"timestamp": now + i, "message": "line %d" % i} for i in range(3)])
+        before = len(self.sim.log())
+        rc, out, err = fgrun('''
+            for _, e in ipairs(require("fg.logs").fetch(require("aws").logs, "%s", 0, {})) do print(e.message) end
+        ''' % group, self.sim.url)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.splitlines(), ["line 0", "line 1", "line 2"])
+        calls = [e for e in self.sim.log()[before:] if e.get("operation") == "FilterLogEvents"]
+        self.assertEqual(len(calls), 4, "an empty page, then one event a page")
