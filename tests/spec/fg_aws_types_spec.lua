@@ -190,6 +190,19 @@ describe("fg.aws types against AWS's own behaviour", function()
 
   -- issue 15 item 4: an update AWS accepted but does not hold is an error
   -- naming the field, never a silent success
+  it("sends no desired count when it cannot tell whether auto scaling owns it: the error stops the update", function()
+    local ecs, calls = fake.client({ update_service = { { service = {} } } }, "ecs")
+    use("ecs", ecs)
+    use("application_autoscaling", fake.client({ describe_scalable_targets = {
+      { error = { code = "InternalFailure", status = 500 } } } }, "application-autoscaling"))
+    local svc = fga.types.ecs_service
+    local props = svc:validate({ name = "web", cluster = "c", task_definition = "td:2", desired_count = 3,
+      subnets = { "subnet-1" }, security_groups = { "sg-1" } }, "s")
+    local e = err_of(svc.update, props, { name = "web", cluster = "c", arn = "arn:svc" }, { task_definition = true }, {})
+    assert.is_truthy(e:find("InternalFailure", 1, true), e)
+    assert.are.equal(0, fake.count(calls, "update_service"))
+  end)
+
   it("reads the resource back after an update and names a field AWS does not hold", function()
     local client, calls = fake.client({
       put_retention_policy = { {} },            -- accepted ...

@@ -31,10 +31,18 @@ local function normalize_lbs(list)
 end
 
 -- The scalable target of this service, if Application Auto Scaling has one.
+-- A caller not allowed to ask has none that fgrun made; any other error is
+-- raised (guessing "none" would send the desired count and undo a
+-- scale-out).
 local function scaled(cluster, name)
   local ok, r = pcall(aws.application_autoscaling.describe_scalable_targets,
     scaling.request{ ResourceIds = { scaling.resource_id(cluster, name) } })
-  return ok and r.ScalableTargets[1] ~= nil
+  if not ok then
+    local code = type(r) == "table" and r.code or nil
+    if code == "AccessDeniedException" or code == "AccessDenied" then return false end
+    error(r, 0)
+  end
+  return r.ScalableTargets[1] ~= nil
 end
 
 local function describe(cluster, name)
