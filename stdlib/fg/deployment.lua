@@ -217,6 +217,11 @@ function deployment:step(name, spec)
   check_spec(name, spec)
   if self.seen[name] then error(("step %s: a step name can be used once per run"):format(name), 2) end
   self.seen[name] = true
+  -- a new step goes into the journal after the step the recipe declared
+  -- before it, so that removals (newest first) follow the recipe's order
+  -- even for a step that comes back in a later run (a strategy switched back)
+  local declared_after = self.last_declared
+  self.last_declared = name
   self.specs[name] = spec
   if self.inspecting then error(("step %s: this run only inspects the deployment"):format(name), 2) end
   if self.nothing_to_destroy then error(STOP, 0) end
@@ -231,14 +236,14 @@ function deployment:step(name, spec)
   self.reads = {}
   self.task_reads[name] = {}
   local result = async.future()
-  local task = async.spawn(function() self:run_step(name, spec, inputs, after, result) end, name)
+  local task = async.spawn(function() self:run_step(name, spec, inputs, after, result, declared_after) end, name)
   self.step_of_task[task] = name
   return pending.new(name, result, function(step) self:on_read(step) end)
 end
 
 -- The task of a step: its find/create/update (run_step_now), its result
 -- published, then its wait; the failure of either fails the run.
-function deployment:run_step(name, spec, inputs, after, result)
+function deployment:run_step(name, spec, inputs, after, result, declared_after)
   local started = fgrun.monotonic()
   local p <close> = ui.progress(name, { mode = ui.mode() == "tty" and "tty" or "quiet" })
   local ready
@@ -250,7 +255,8 @@ function deployment:run_step(name, spec, inputs, after, result)
     self.failed_step = self.failed_step or name
     error(err, 0)
   end
-  local ok, value = pcall(self.run_step_now, self, name, spec, inputs, after, function(what) p:update(what) end)
+  local ok, value = pcall(self.run_step_now, self, name, spec, inputs, after, function(what) p:update(what) end,
+    declared_after)
   if not ok then
     result:fail(value)
     failed(value)
@@ -269,7 +275,7 @@ end
 
 -- Finds, creates or updates the step's resource; returns it.
 -- doing(text): what it is doing, for its progress line.
-function deployment:run_step_now(name, spec, inputs, after, doing)
+function deployment:run_step_now(name, spec, inputs, after, doing, declared_after)
   doing("looking up")
   local entry = self.journal:find(name)
   local started = fgrun.monotonic()
@@ -348,7 +354,7 @@ function deployment:run_step_now(name, spec, inputs, after, doing)
   local found = spec.find and spec.find(inputs, ctx)
   entry = { name = name, inputs = inputs, created_run = self.run_id, after = after,
             token = fgrun.uuid4(), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ") }
-  self.journal:add(entry)
+  self.journal:add(entry, declared_after)
   if found ~= nil then
     -- there before this run: kept in the journal, never removed by rollback
     entry.adopted = true
@@ -456,10 +462,13 @@ function deployment:recorded_outputs()
   return self.journal and self.journal.data.outputs or {}
 end
 
--- d:recorded(step) -> the journaled result of a completed step, or nil.
+-- d:recorded(step) -> the journaled result of a completed step, or of one
+-- being updated (its resource is there: the result before the update, which
+-- the status, rollback and continue actions need while a deploy waits in
+-- it), or nil.
 function deployment:recorded(step)
   local entry = self.journal and self.journal:find(step)
-  return entry and entry.status == "done" and entry.result or nil
+  return entry and (entry.status == "done" or entry.status == "updating") and entry.result or nil
 end
 
 -- d:recorded_steps() -> the names of the journaled steps, oldest first.
