@@ -630,8 +630,13 @@ function deployment:roll_back_step(entry, waited_for)
       ctx.previous_inputs = entry.inputs
       ctx.changes = spec.diff and spec.diff(entry.inputs, previous.inputs) or nil
       local result = spec.update(previous.inputs, entry.result, ctx)
+      -- a revert is waited for as the update would have been (the service
+      -- back on its previous revision)
+      if spec.wait then spec.wait(previous.inputs, result, ctx) end
       entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
       self:record(entry, spec, result)
+      entry.unsettled = nil
+      self.journal:save()
       self.report:step("reverted", entry.name, describe(spec, result))
     else
       if previous then entry.inputs, entry.status = previous.inputs, "done" end
