@@ -2,6 +2,7 @@
 --
 --   fgrun [--env NAME] [-D key=value ...] recipes/fargate_alb.lua   deploy or update
 --   fgrun [--env NAME] recipes/fargate_alb.lua status | url | logs [-f]
+--   fgrun [--env NAME] recipes/fargate_alb.lua rollback | continue    the deployment in progress
 --   fgrun [--env NAME] --destroy recipes/fargate_alb.lua            remove it all
 --
 -- Every resource is a step: fgrun records what each one created and how to
@@ -13,10 +14,10 @@ local json = require "json"
 local fgrun = require "fgrun"
 
 local action = arg[1] or "deploy"
-local ACTIONS = { deploy = true, status = true, url = true, logs = true }
+local ACTIONS = { deploy = true, status = true, url = true, logs = true, rollback = true, continue = true }
 if not ACTIONS[action] then
   local hint = action:match("^%-") and " (fgrun's options go before the recipe: fgrun --env prod recipes/fargate_alb.lua)" or ""
-  error(("unknown action %q: use deploy (the default), status, url or logs [-f]%s"):format(action, hint), 0)
+  error(("unknown action %q: use deploy (the default), status, url, logs [-f], rollback or continue%s"):format(action, hint), 0)
 end
 
 local p = fg.params{
@@ -82,6 +83,7 @@ local function show_status()
       for _, dep in ipairs(s.deployments or {}) do
         say("  deployment %s %s: %s, %d/%d running", dep.id, dep.status, dep.rolloutState or "?", dep.runningCount, dep.desiredCount)
       end
+      for _, line in ipairs(fg.deployment_status{ cluster = service.cluster, service = service.name }) do say("  %s", line) end
     end
   end
   local lb = d:recorded("load_balancer")
@@ -126,6 +128,13 @@ if action == "url" then
   return print(url)
 end
 if action == "logs" then return show_logs(arg[2] == "-f") end
+if action == "rollback" or action == "continue" then
+  local service = d:recorded("service")
+  if not service then error("fargate-alb has no service recorded: deploy it first", 0) end
+  local run = action == "rollback" and fg.rollback_deployment or fg.continue_deployment
+  local sd = run{ cluster = service.cluster, service = service.name, timeout = p.deploy_timeout }
+  return say("%s: deployment %s %s", service.name, sd.serviceDeploymentArn:match("[^/]+$"), sd.status)
+end
 
 -- ---- names -----------------------------------------------------------------
 
