@@ -28,6 +28,7 @@ class FgrunDeployments(BlueGreenCase):
 
     def test_wait_follows_each_stage_then_succeeds(self):
         cluster, arn = self.blue_green_service()
+        self.scale_for(60, real=2.0)      # every stage long enough for polls to see
         self.update(cluster, arn)
         td = self.ecs.describe_services(cluster=cluster, services=[arn])["services"][0]["deployments"][0][
             "taskDefinition"]

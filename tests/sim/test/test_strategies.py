@@ -15,7 +15,8 @@ class Strategies(BlueGreenCase):
     def test_blue_green_update_moves_traffic_then_completes(self):
         cluster, arn = self.blue_green_service()
         self.assertEqual(self.green(self.production_rule), 0.0, "the first deployment runs in the primary group")
-        t0, sd = self.update(cluster, arn)
+        self.scale_for(60, real=2.0)      # every stage long enough for polls to see
+        _, sd = self.update(cluster, arn)
         seen = self.follow(sd, lambda d: d["status"] == "SUCCESSFUL",
                            probe=lambda: (self.green(self.test_rule), self.green(self.production_rule)))
         order = ["PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
@@ -141,7 +142,7 @@ class Strategies(BlueGreenCase):
             "targetType": "PAUSE", "lifecycleStages": ["PRE_SCALE_UP"],
             "timeoutConfiguration": {"timeoutInMinutes": 1, "action": "CONTINUE"}}])
         # the first deployment paused too and went on after its minute
-        t0, sd = self.update(cluster, arn)
+        _, sd = self.update(cluster, arn)
         seen = self.follow(sd, lambda d: d["status"] == "SUCCESSFUL")
         start = {stage: t for stage, t, _ in reversed(seen)}
         self.assert_took(start["SCALE_UP"] - start["PRE_SCALE_UP"], 60, "the hook's timeout")
