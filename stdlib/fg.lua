@@ -11,29 +11,36 @@ local params = require "fg.params"
 local deployment = require "fg.deployment"
 local retry = require "fg.retry"
 local state = require "fg.state"
+local commands = require "fg.commands"
+local lookup = require "fg.lookup"
+local account = require "fg.account"
 
 local fg = {}
 
 local params_used = false
 local active -- the deployment of this run
 
--- The folder of the running script: env/<name>.lua lives beside it.
+-- The folder of the running script (env/ lives beside it) and the
+-- recipe's name (the file's, without .lua), when it is a file.
 local function script_dir()
   local script = arg and arg[0]
   if script and script ~= "-" and not script:match("^%-") then
-    return script:match("^(.*)/[^/]*$") or "."
+    return script:match("^(.*)/[^/]*$") or ".", script:match("([^/]+)%.lua$")
   end
   return "."
 end
 
 fg.optional = params.optional
 
--- fg.params(defaults) -> the parameters: defaults, then env/<name>.lua
--- (--env NAME), then -D key=value.
+-- fg.params(defaults) -> the parameters: defaults, then --env NAME's files
+-- (env/NAME.lua, shared by the folder's recipes, then the recipe's own
+-- env/<recipe>.NAME.lua or env/<recipe>/NAME.lua), then -D key=value.
 function fg.params(defaults)
   params_used = true
+  local dir, recipe = script_dir()
   return params.resolve(defaults, {
-    dir = script_dir(), env = fgrun.options.env, defines = fgrun.options.defines,
+    dir = dir, recipe = recipe, env = fgrun.options.env, defines = fgrun.options.defines,
+    note = function(text) if not fgrun.quiet then io.stderr:write(text, "\n") end end,
   })
 end
 
@@ -47,18 +54,30 @@ local function state_location()
   return options.state or options.state_dir
 end
 
--- fg.deployment(name [, {inspect=true}]) -> the deployment, journaled in
--- the state location. inspect: only read what is recorded (status, logs).
+-- fg.deployment(name [, {actions = {name = function(d, ...)}}]) -> the
+-- deployment, journaled in the state location (--state, --state-dir). The
+-- command line's action (the argument after the recipe) decides the run:
+-- deploy (the default) goes on with the recipe; status, url, logs [-f] (fg/commands.lua) and the
+-- recipe's own actions run here, on the recorded deployment, and end the
+-- script.
 function fg.deployment(name, opts)
   if active then error("fg.deployment: one deployment per run (already: " .. active.id .. ")", 2) end
   local options = fgrun.options
-  local inspect = opts and opts.inspect and not options.destroy
+  local action, args = commands.requested(arg)
+  if action ~= "deploy" then
+    if options.destroy then error(("--destroy takes no action (got %q)"):format(action), 0) end
+    local run = commands.find(action, opts and opts.actions)
+    local d = deployment.new(name, { env = options.env, state = state_location(), inspect = true })
+    active = d
+    run(d, table.unpack(args))
+    fgrun.atexit(function(_, err) return err == commands.DONE end)
+    error(commands.DONE, 0)
+  end
   local d = deployment.new(name, {
     env = options.env, state = state_location(),
-    destroy = options.destroy, keep = options.keep, inspect = inspect,
+    destroy = options.destroy, keep = options.keep,
   })
   active = d
-  if inspect then return d end
   fgrun.atexit(function(ok, err, message)
     if ok and not params_used and #options.defines > 0 then
       error("-D was given but the recipe declares no parameters (fg.params)", 0)
@@ -92,11 +111,61 @@ end
 -- fg.retry(fn, {on={codes}, timeout=, delay=}) -> fn's results.
 fg.retry = retry.call
 
--- Waiting: see stdlib/fg/wait.lua.
+-- fg.lookup(fn, params, {codes}) -> fn(params), or nil when it fails with
+-- one of those codes (fg/lookup.lua); fg.error_code(err) -> its code or nil.
+fg.lookup = lookup.call
+fg.error_code = lookup.code
+
+-- fg.region(), fg.caller() -> {account, arn, user_id, partition},
+-- fg.arn{service=, resource=, region=} (fg/account.lua).
+fg.region = account.region
+fg.caller = account.caller
+fg.arn = account.arn
+
+-- fg.network{vpc_id=, subnet_ids=, zones=2} -> {vpc, subnets, zones}: one
+-- subnet per zone, checked before anything is created (fg/network.lua).
+function fg.network(opts) return require("fg.network").resolve(opts) end
+
+-- fg.preflight(d, {needs=, tagging=, service_linked_roles=}): IAM's policy
+-- simulator on what the deployment needs, before anything is created
+-- (fg/preflight.lua); fg.service_linked_roles(d, {"ecs.amazonaws.com", ...})
+-- makes or waits for them (fg/service_roles.lua). Both only when deploying.
+function fg.preflight(d, opts)
+  if d.destroying or d.inspecting then return "skipped" end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.caller = o.caller or account.caller()
+  o.note = o.note or function(text) if not fgrun.quiet then io.stderr:write(text, "\n") end end
+  return require("fg.preflight").check(o)
+end
+
+function fg.service_linked_roles(d, services)
+  if d.destroying or d.inspecting then return end
+  require("fg.service_roles").ensure(services)
+end
+
+-- fg.service_role_not_ready(err): ECS cannot assume its service-linked
+-- role yet (for fg.retry's `on` around CreateCluster).
+function fg.service_role_not_ready(err) return require("fg.service_roles").not_ready(err) end
+
+-- fg.image.build(d, opts), fg.image.push(d, build, repository, opts): the
+-- image step (fg/image.lua); fg.scan.image{...}: its scan gate (fg/scan.lua).
+fg.image = require "fg.image"
+fg.scan = require "fg.scan"
+
+-- fg.say(fmt, ...): a line where the step lines go; fg.check(label, fn):
+-- one check after a deploy, reported and never fatal (fg/check.lua).
+fg.say = require("fg.report").line
+fg.check = require("fg.check").run
+
+-- Waiting for a condition: see stdlib/fg/wait.lua.
 function fg.wait_until(check, opts)
   return require("fg.wait").wait_until(check, opts)
 end
 
+-- Waiting for an ECS service's deployment: a BLUE_GREEN, CANARY or LINEAR
+-- one in stdlib/fg/ecs/service_deployments.lua, a ROLLING one in
+-- stdlib/fg/ecs/wait.lua.
 function fg.wait_for_deployment(opts)
   return require("fg.ecs.service_deployments").wait(opts)
 end

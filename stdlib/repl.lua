@@ -1,4 +1,4 @@
--- The Lua side of the REPL (runtime/repl.c calls it): the ready names,
+-- The Lua side of the REPL (runtime/core/repl.c calls it): the ready names,
 -- q() and help(), showing results, :commands, completion and the history
 -- filter. Only the REPL loads it: scripts get no globals from here.
 local pretty = require "repl.pretty"
@@ -121,6 +121,7 @@ Ready names: %s
   q(value, "jmespath")   query a value (q("expr") queries _)
   help(ecs.create_service) or ecs.help("create_service"): parameters and results
   help(ecs) or ecs.help(): the operations of a client
+  help(fg), help(fg.deployment), help(d.step): the deployment library
 Commands: :json  :yaml  :fmt table|json|yaml  :help
 Keys: Tab completes names, fields, operations, parameters inside {, waiters
 inside wait("; Ctrl-C cancels the line or stops a call; Ctrl-D leaves.
@@ -146,6 +147,8 @@ function M.help(what)
     end
     what = value
   end
+  local text = require("help.text").text(what)
+  if text then return print(text) end
   if model.is_client(what) then
     local name = tostring(what):match("(%S+)$") or "client"
     print(name .. " operations (help(" .. name .. ".<operation>) for one):")
@@ -155,6 +158,9 @@ function M.help(what)
   if type(what) == "function" then
     local client, op, name = find_operation(what)
     if client then return operation_help(client, op, name) end
+  end
+  if type(what) == "table" and type(what.help) == "function" then
+    return print(what:help()) -- an object that describes itself (a resource type of fg.aws)
   end
   if type(what) == "table" then
     local names = {}

@@ -1,7 +1,9 @@
--- Deployment parameters: the recipe's defaults, then env/<name>.lua beside
--- the script (--env NAME), then -D key=value, each checked against the
--- default's type.
+-- Deployment parameters: the recipe's defaults, then the environment's
+-- files beside the script (--env NAME: env/NAME.lua, shared, then the
+-- recipe's own env/<recipe>.NAME.lua or env/<recipe>/NAME.lua), then
+-- -D key=value, each checked against the default's type.
 local json = require "json"
+local exists = require("core.fs").exists
 
 local params = {}
 
@@ -65,24 +67,44 @@ local function convert(key, text, want)
   error(("parameter %s (%s): expected %s, got %q"):format(key, origin, want, text), 0)
 end
 
-local function env_file(dir, env)
-  local path = (dir or ".") .. "/env/" .. env .. ".lua"
+local function load_env(env, path)
   local chunk, err = loadfile(path, "t", {})
-  if not chunk then
-    if not io.open(path, "r") then
-      error(("--env %s: no file %s"):format(env, path), 0)
-    end
-    error(("--env %s: %s"):format(env, err), 0)
-  end
+  if not chunk then error(("--env %s: %s"):format(env, err), 0) end
   local ok, values = pcall(chunk)
   if not ok then error(("--env %s: %s"):format(env, tostring(values)), 0) end
   if type(values) ~= "table" then
     error(("--env %s: %s must return a table of parameters, got %s"):format(env, path, type(values)), 0)
   end
-  return values, path
+  return values
 end
 
--- params.resolve(defaults, {dir=, env=, defines={ "k=v", ... }}) -> values
+-- The files of an environment, read in this order (a later one wins):
+-- env/<env>.lua, shared by the recipes of the folder, then the recipe's
+-- own, env/<recipe>.<env>.lua or env/<recipe>/<env>.lua (one of the two).
+-- -> {{values=, path=, shared=}}
+local function env_files(dir, env, recipe)
+  local base = (dir or ".") .. "/env/"
+  local shared = base .. env .. ".lua"
+  local files = {}
+  if exists(shared) then files[1] = { values = load_env(env, shared), path = shared, shared = true } end
+  if recipe then
+    local dotted, nested = base .. recipe .. "." .. env .. ".lua", base .. recipe .. "/" .. env .. ".lua"
+    if exists(dotted) and exists(nested) then
+      error(("--env %s: both %s and %s exist; keep one"):format(env, dotted, nested), 0)
+    end
+    local own = exists(dotted) and dotted or exists(nested) and nested or nil
+    if own then files[#files + 1] = { values = load_env(env, own), path = own } end
+  end
+  if #files == 0 then
+    error(("--env %s: no file %s%s"):format(env, shared, recipe
+      and (", %senv/%s.%s.lua or %senv/%s/%s.lua"):format(base:sub(1, -5), recipe, env, base:sub(1, -5), recipe, env)
+      or ""), 0)
+  end
+  return files
+end
+
+-- params.resolve(defaults, {dir=, env=, recipe=, defines={ "k=v", ... },
+-- note=function(text)}) -> values
 -- Values are read through a guard: reading a parameter that does not
 -- exist is an error rather than a silent nil.
 function params.resolve(defaults, opts)
@@ -96,10 +118,22 @@ function params.resolve(defaults, opts)
     end
   end
   if opts.env then
-    local from_env, path = env_file(opts.dir, opts.env)
-    for k, v in pairs(from_env) do
-      if not types[k] then unknown_key(k, types, path) end
-      values[k] = check_type(k, v, types[k], path)
+    for _, file in ipairs(env_files(opts.dir, opts.env, opts.recipe)) do
+      for _, k in ipairs(sorted_keys(file.values)) do
+        local v = file.values[k]
+        if types[k] then
+          values[k] = check_type(k, v, types[k], file.path)
+        elseif file.shared then
+          -- a shared file serves several recipes: a key another recipe
+          -- takes is not an error here (as terraform warns of a tfvars
+          -- file's undeclared variable), but it is said
+          (opts.note or print)(("note: %s: %q is not a parameter of %s; ignored (a key for one recipe only "
+            .. "belongs in env/%s.%s.lua)"):format(file.path, k, opts.recipe or "this recipe",
+            opts.recipe or "<recipe>", opts.env))
+        else
+          unknown_key(k, types, file.path)
+        end
+      end
     end
   end
   for _, define in ipairs(opts.defines or {}) do

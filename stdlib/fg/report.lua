@@ -18,10 +18,15 @@ local function out()
   return fgrun.options.json and io.stderr or io.stdout
 end
 
-function report:say(fmt, ...)
+-- report.line(fmt, ...): one line for the user, as the step lines go.
+function report.line(fmt, ...)
   if fgrun.quiet then return end
   out():write(escape(fmt:format(...), true), "\n")
   out():flush()
+end
+
+function report:say(fmt, ...)
+  report.line(fmt, ...)
 end
 
 -- report:step("created", "ecr_repository", "fargate-demo-x1", 0.42)

@@ -5,9 +5,7 @@ local fgrun = require "fgrun"
 
 local retry = {}
 
-local function error_code(err)
-  if type(err) == "table" then return err.code end
-end
+local error_code = require("fg.lookup").code
 
 local function matches(on, err)
   if type(on) == "function" then return on(err) end

@@ -37,3 +37,12 @@ stop_moto() {
         MOTO_PID=
     fi
 }
+
+# use_own_moto DIR RUNNING: a moto of the test's own that reports RUNNING
+# tasks for every service (MOTO_ECS_SERVICE_RUNNING), and the AWS
+# environment that points at it.
+use_own_moto() {
+    MOTO_ECS_SERVICE_RUNNING=$2 start_moto "$1" || return 1
+    export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+    export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+}

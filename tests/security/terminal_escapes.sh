@@ -42,9 +42,9 @@ printf 'print(pcall(ecs.list_clusters, {}))\necs.list_clusters{}\n' | "$FGRUN" -
 cat "$tmp/out" >>"$tmp/err"
 expect_safe "the prompt: a printed error object and an uncaught one" "$tmp/err" "message $VISIBLE"
 
-# Log events through the recipe's logs action (a journal that records a log group).
+# Log events through the logs action (a journal that records a log group).
 state=$tmp/state; mkdir -m 700 "$state"
-printf '{"format": 1, "steps": [{"name": "log_group", "status": "done", "inputs": {}, "result": {"name": "/ecs/x"}, "undo": []}]}\n' >"$state/fargate-alb.json"
+printf '{"format": 1, "steps": [{"name": "log_group", "status": "done", "inputs": {}, "result": {"name": "/ecs/x"}, "undo": [{"call": "logs.delete_log_group", "params": {"logGroupName": "/ecs/x"}}]}]}\n' >"$state/fargate-alb.json"
 chmod 600 "$state/fargate-alb.json"
 "$FGRUN" --state-dir "$state" "$root/recipes/fargate_alb.lua" logs >"$tmp/out" 2>"$tmp/err"
 expect_eq "logs: exit 0" "0" "$?"

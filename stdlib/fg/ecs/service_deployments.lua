@@ -8,11 +8,11 @@
 --   wait{cluster=, service=, task_definition=, ...} (fg.wait_for_deployment)
 --     -> the service as last described and its service deployment once
 --     SUCCESSFUL; a service deploying ROLLING is waited for by
---     fg/wait.lua's rollout wait instead. Notes each lifecycle stage as it comes,
+--     fg/ecs/wait.lua's rollout wait instead. Notes each lifecycle stage as it comes,
 --     the traffic on the new revision, a PAUSE hook awaiting action. A
 --     rollback (the circuit breaker, a hook, StopServiceDeployment) or a
 --     STOPPED deployment fails the wait (WaitError) once ECS has finished
---     rolling back, with the diagnosis (fg/wait/diagnose.lua).
+--     rolling back, with the diagnosis (fg/ecs/diagnose.lua).
 --     Options: timeout (default 1200 s plus the deployment's bake times),
 --     delay (first pause, default 5), client (ECS; default aws.ecs), elbv2,
 --     logs (for the diagnosis), what, progress, paused = "wait" (default)
@@ -21,10 +21,11 @@
 --     the deployment in progress, then waits for ROLLBACK_SUCCESSFUL.
 --   continue{cluster=, service=, action = "CONTINUE" | "ROLLBACK", ...} ->
 --     ContinueServiceDeployment for the hook awaiting action, then waits.
+--   in_progress{cluster=, service=} -> whether one is in progress.
 --   status{cluster=, service=, client=} -> lines on the current deployment
 --     ({} when ECS gives no service deployments: moto alone).
 local poll = require "aws.waiter.poll"
-local diagnose = require "fg.wait.diagnose"
+local diagnose = require "fg.ecs.diagnose"
 
 local M = {}
 
@@ -268,7 +269,7 @@ end
 function M.wait(opts)
   local ecs = client(opts)
   local service = list(ecs.describe_services{cluster = opts.cluster, services = {opts.service}}.services)[1]
-  if not (service and M.follows(service)) then return require("fg.wait").wait_for_deployment(opts) end
+  if not (service and M.follows(service)) then return require("fg.ecs.wait").wait_for_deployment(opts) end
   local sd = current(ecs, opts.cluster, service)
   if not sd then
     error(string.format("service %s has no service deployment to follow", opts.service), 0)
@@ -288,6 +289,14 @@ local function in_progress(ecs, opts, doing)
       tostring(sd.status)), 0)
   end
   return sd
+end
+
+-- in_progress{cluster=, service=} -> whether a service deployment of it is in progress.
+function M.in_progress(opts)
+  local ecs = client(opts)
+  local ok, service = pcall(describe_service, ecs, opts.cluster, opts.service)
+  local sd = ok and current(ecs, opts.cluster, service)
+  return sd and sd.status == "IN_PROGRESS" or false
 end
 
 function M.rollback(opts)
