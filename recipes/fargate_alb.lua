@@ -76,6 +76,8 @@ fg.preflight(d, {
     { action = "iam:PassRole", resource = role_arns("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
     { action = "iam:PassRole", resource = role_arns("ecsTaskRole"), why = "the tasks run with it" },
     { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
+    shift and { action = "iam:PassRole", resource = role_arns("ecsInfrastructureRole"),
+                why = "ECS moves the listener rules of the " .. p.strategy .. " deployments with it" } or nil,
   },
   tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
   service_linked_roles = SERVICE_ROLES, caller = caller,

@@ -260,14 +260,15 @@ class StrategySettings(Behaviour):
     what = ("CreateService and UpdateService refuse what AWS refuses of BLUE_GREEN, CANARY and LINEAR: a PAUSE "
             "hook at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT, a hook without stages, BLUE_GREEN without "
             "bakeTimeInMinutes, canary or linear settings of another strategy or out of range, a load balancer "
-            "without the alternate target group, production listener rule and infrastructure role")
+            "without the alternate target group, production listener rule and infrastructure role, a listener "
+            "rule that does not forward to both target groups")
     source = ("ECS API reference: DeploymentLifecycleHook ('PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT "
               "or PRODUCTION_TRAFFIC_SHIFT stages'), DeploymentConfiguration (bakeTimeInMinutes 'must provide ... "
               "BLUE_GREEN'; linear/canaryConfiguration 'Only valid when the deployment strategy is ...'), "
               "LinearConfiguration (stepPercent 3.0 to 100.0, stepBakeTimeInMinutes 0 to 1440), CanaryConfiguration "
               "(canaryPercent 0.1 to 100.0, canaryBakeTimeInMinutes 0 to 1440); ECS developer guide, 'Application "
               "Load Balancer resources for blue/green deployments' (two target groups, a listener rule, the "
-              "infrastructure role)")
+              "infrastructure role; the production and test listener rules forward to both target groups)")
 
     def before(self, world, call):
         if call.service != "ecs" or call.operation not in ("CreateService", "UpdateService"):
@@ -309,6 +310,11 @@ class StrategySettings(Behaviour):
                 return _invalid(call, "The %s deployment strategy needs advancedConfiguration with %s for the load "
                                 "balancer of target group %s." % (strategy, ", ".join(missing),
                                                                   lb.get("targetGroupArn")))
+            both = {lb.get("targetGroupArn"), adv["alternateTargetGroupArn"]}
+            for key in ("productionListenerRule", "testListenerRule"):
+                if adv.get(key) and not both <= set(strategies.rule_weights(ecs.model(world), call, adv[key])):
+                    return _invalid(call, "The listener rule %s (%s) must forward to both target groups %s and %s."
+                                    % (adv[key], key, lb.get("targetGroupArn"), adv["alternateTargetGroupArn"]))
         return None
 
 

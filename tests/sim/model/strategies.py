@@ -170,7 +170,7 @@ class BlueGreen(Strategy):
             if not primary:
                 continue
             if alternate:
-                weights = rule_weights(model, svc, adv.get("productionListenerRule"))
+                weights = rule_weights(model, svc.call, adv.get("productionListenerRule"))
                 blue = alternate if weights.get(alternate, 0) > weights.get(primary, 0) else primary
                 green = primary if blue == alternate else alternate
                 if not sd.sources:          # a first deployment: nothing serves yet
@@ -331,9 +331,10 @@ STRATEGIES = {s.name: s for s in (Rolling, BlueGreen, Canary, Linear)}
 
 
 # --- listener rules in moto -------------------------------------------------------------
-def _actions(model, svc, arn):
-    """(the rule's or listener's actions, a function that writes new ones)."""
-    elb = model.world.client("elbv2", svc.call)
+def _actions(model, call, arn):
+    """(the rule's or listener's actions, a function that writes new ones), asked of moto as the
+    caller of `call`."""
+    elb = model.world.client("elbv2", call)
     if ":listener-rule/" in arn:
         rule = elb.describe_rules(RuleArns=[arn])["Rules"][0]
         return rule["Actions"], lambda actions: elb.modify_rule(RuleArn=arn, Actions=actions)
@@ -341,12 +342,12 @@ def _actions(model, svc, arn):
     return listener["DefaultActions"], lambda actions: elb.modify_listener(ListenerArn=arn, DefaultActions=actions)
 
 
-def rule_weights(model, svc, arn):
+def rule_weights(model, call, arn):
     """{target group ARN: weight} of a rule's (or a listener's) forward action; {} when unknown."""
     if not arn:
         return {}
     try:
-        actions, _ = _actions(model, svc, arn)
+        actions, _ = _actions(model, call, arn)
     except Exception:
         return {}
     for a in actions:
@@ -367,7 +368,7 @@ def weights_of(percents):
 
 
 def set_weights(model, svc, arn, percents):
-    actions, write = _actions(model, svc, arn)
+    actions, write = _actions(model, svc.call, arn)
     weights = weights_of(percents)
     out = []
     for a in actions:

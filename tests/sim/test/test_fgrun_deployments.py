@@ -142,6 +142,8 @@ WIRE = [
     ("ecs", "UpdateService", {"cluster": "c", "service": "s", "deploymentConfiguration": {
         "strategy": "LINEAR", "bakeTimeInMinutes": 0, "linearConfiguration": {"stepPercent": 12.5,
                                                                            "stepBakeTimeInMinutes": 1}}}),
+    ("ecs", "UpdateService", {"cluster": "c", "service": "s", "deploymentConfiguration": {
+        "strategy": "ROLLING", "lifecycleHooks": []}}),
     ("ecs", "UpdateService", {"cluster": "c", "service": "s", "deploymentConfiguration": {"strategy": "ROLLING"},
                               "loadBalancers": [{"targetGroupArn": "arn:tg/b", "containerName": "app",
                                                  "containerPort": 3000}]}),

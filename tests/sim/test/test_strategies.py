@@ -163,6 +163,16 @@ class Strategies(BlueGreenCase):
             code, message, _ = self.error(self.service, desired=1, loadBalancers=[lb], deploymentConfiguration=dc)
             self.assertEqual(code, "InvalidParameterException", dc)
             self.assertIn(words, message)
+        # a production rule that forwards to the primary group only
+        one = self.elb.create_rule(ListenerArn=self.elb.describe_rules(RuleArns=[self.production_rule])["Rules"][0][
+            "RuleArn"].replace("listener-rule", "listener").rsplit("/", 1)[0], Priority=20, Conditions=[
+            {"Field": "path-pattern", "Values": ["/x/*"]}], Actions=[{"Type": "forward", "TargetGroupArn": self.primary}])
+        alone = dict(lb, advancedConfiguration=dict(lb["advancedConfiguration"],
+                                                    productionListenerRule=one["Rules"][0]["RuleArn"]))
+        code, message, _ = self.error(self.service, desired=1, loadBalancers=[alone], deploymentConfiguration={
+            "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1})
+        self.assertEqual(code, "InvalidParameterException")
+        self.assertIn("must forward to both target groups", message)
         plain = dict(lb, advancedConfiguration={"alternateTargetGroupArn": self.alternate})
         code, message, _ = self.error(self.service, desired=1, loadBalancers=[plain], deploymentConfiguration={
             "strategy": "CANARY"})
