@@ -9,46 +9,29 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-recipe=$root/recipes/fargate_alb.lua
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
-. "$root/tests/lib/sim.sh"
-start_moto "$tmp" || { tap_skip "moto is not available"; tap_done; exit 0; }
-trap 'stop_sim; stop_moto; rm -rf "$tmp"' EXIT
-start_sim "$tmp" --scale "${SIM_SCALE:-0.05}" \
-    --behaviours "ecs.deployments,ecs.strategies,elbv2.provisioning,elbv2.targets" ||
-    { tap_fail "the simulator did not start"; tap_done; exit 0; }
-export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-state=$tmp/state
+. "$root/tests/lib/recipe_sim.sh"
 good=public.ecr.aws/nginx/nginx:1
 
-# recipe [options/args...]: sets out, err, rc.
-recipe() {
-    out=$("$FGRUN" --state-dir "$state" --env local "$@" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
-
-recipe -D image=$good -D desired_count=2 "$recipe"
+recipe -D image=$good "$recipe"
 expect_eq "deploy through the simulator succeeds" "0" "$rc"
-recipe -D image=$good -D desired_count=2 "$recipe" status
+recipe -D image=$good "$recipe" status
 expect_match "status shows the service deployment" "service deployment ROLLING [^ ]+: SUCCESSFUL" "$out"
 
-recipe -D image=nginx:sim-fail -D desired_count=2 "$recipe"
+recipe -D image=nginx:sim-fail "$recipe"
 expect_eq "an update whose tasks fail: exit 1" "1" "$rc"
 expect_match "... the circuit breaker rolled it back" "failed .*circuit breaker" "$err"
 expect_match "... and the diagnosis names the stopped tasks" "Essential container in task exited" "$err"
 expect_match "... with their exit code" "exit code 1" "$err"
-recipe -D image=$good -D desired_count=2 "$recipe" status
+recipe -D image=$good "$recipe" status
 expect_match "status after it: ECS rolled the update back" "service deployment ROLLING [^ ]+: ROLLBACK_SUCCESSFUL" "$out"
 sfx=$(sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$state/fargate-alb.local.json")
 td=$("$FGRUN" -e "print(require('aws').ecs.describe_services{cluster='fargate-cluster-$sfx', services={'fargate-service-$sfx'}}.services[1].taskDefinition)")
 expect_match "... and the service runs the first revision again" "fargate-task-$sfx:1$" "$td"
 
-recipe -D image=$good -D desired_count=2 "$recipe" rollback
+recipe -D image=$good "$recipe" rollback
 expect_eq "rollback with nothing in progress: exit 1" "1" "$rc"
 expect_match "... and says so" "no deployment of .* is in progress" "$err"
-recipe -D image=$good -D desired_count=2 "$recipe" continue
+recipe -D image=$good "$recipe" continue
 expect_eq "continue with nothing in progress: exit 1" "1" "$rc"
 
 recipe -D image=$good -D desired_count=2 --destroy "$recipe"

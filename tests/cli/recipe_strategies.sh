@@ -6,32 +6,16 @@
 # infrastructure role; an update moves production traffic to the other
 # group; back to rolling brings the traffic home and removes them; linear
 # and canary with their settings; a PAUSE hook held until `continue`;
+# `rollback` during the bake time;
 # parameters ECS would refuse stop before anything is made; destroy leaves
 # nothing. The image is given (-D image=...): no build.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-recipe=$root/recipes/fargate_alb.lua
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
-. "$root/tests/lib/sim.sh"
-start_moto "$tmp" || { tap_skip "moto is not available"; tap_done; exit 0; }
-bg=
-trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; stop_sim; stop_moto; rm -rf "$tmp"' EXIT
-start_sim "$tmp" --scale "${SIM_SCALE:-0.05}" \
-    --behaviours "ecs.deployments,ecs.strategies,elbv2.provisioning,elbv2.targets" ||
-    { tap_fail "the simulator did not start"; tap_done; exit 0; }
-export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-state=$tmp/state
+. "$root/tests/lib/recipe_sim.sh"
 image=public.ecr.aws/nginx/nginx
 
-# recipe [options/args...]: sets out, err, rc.
-recipe() {
-    out=$("$FGRUN" --state-dir "$state" --env local -D desired_count=2 "$@" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
 aws_state() { "$FGRUN" "$root/tests/lib/strategy_state.lua" "$sfx"; }
 
 # ---- parameters ECS refuses: an error before anything is made ----
@@ -98,14 +82,7 @@ expect_match "... through a half-way step" "traffic: production 50%" "$err$out"
     -D canary_percent=20.0 -D canary_interval=3 -D bake_minutes=0 -D pause_at=POST_SCALE_UP "$recipe" \
     >"$tmp/deploy.out" 2>&1 &
 bg=$!
-paused=no
-for _ in $(seq 1 120); do
-    recipe "$recipe" status
-    if echo "$out" | grep -q "paused at this stage"; then paused=yes; break; fi
-    kill -0 "$bg" 2>/dev/null || break
-    sleep 0.5
-done
-expect_eq "a canary deployment waits at its PAUSE hook (status says so)" "yes" "$paused"
+expect_eq "a canary deployment waits at its PAUSE hook (status says so)" "yes" "$(await_status "paused at this stage")"
 s=$(aws_state)
 expect_match "the service has the canary settings and the hook" "canary 20/3.*pause PAUSE:POST_SCALE_UP" "$(echo $s)"
 recipe "$recipe" continue
@@ -114,6 +91,22 @@ expect_match "... once the deployment succeeded" "SUCCESSFUL" "$out"
 wait "$bg"; deploy_rc=$?; bg=
 expect_eq "the deploy that waited at the hook: exit 0" "0" "$deploy_rc"
 expect_match "... after a canary step (seen by it or by continue)" "traffic: production 20%" "$out$(cat "$tmp/deploy.out")"
+
+# ---- blue/green: rollback during the bake time returns traffic to the old revision ----
+"$FGRUN" --state-dir "$state" --env local -D desired_count=2 -D image=$image:5 -D strategy=blue_green \
+    -D bake_minutes=20 "$recipe" >"$tmp/deploy.out" 2>&1 &
+bg=$!
+expect_eq "a blue/green update reaches its bake time (status says so)" "yes" "$(await_status "BLUE_GREEN [^ ]*: BAKE_TIME")"
+expect_match "... production traffic on the new revision in the alternate group" \
+    "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$(aws_state)"
+recipe "$recipe" rollback
+expect_eq "rollback: exit 0" "0" "$rc"
+expect_match "... once ECS rolled it back" "ROLLBACK_SUCCESSFUL" "$out"
+expect_match "production traffic is back on the old revision's group" \
+    "rule_weights fargate-tg-$sfx=100,fargate-tg2-$sfx=0" "$(aws_state)"
+wait "$bg"; deploy_rc=$?; bg=
+expect_eq "the deploy that was rolled back: exit 1" "1" "$deploy_rc"
+expect_match "... saying it was rolled back" "rolled back to" "$(cat "$tmp/deploy.out")"
 
 # ---- destroy ----
 recipe --destroy "$recipe"
