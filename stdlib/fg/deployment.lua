@@ -354,7 +354,13 @@ function deployment:run_step_now(name, spec, inputs, after, doing, declared_afte
   local found = spec.find and spec.find(inputs, ctx)
   entry = { name = name, inputs = inputs, created_run = self.run_id, after = after,
             token = fgrun.uuid4(), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ") }
-  self.journal:add(entry, declared_after)
+  -- after the step declared before it, and never before a step it read
+  local anchor, at = declared_after, declared_after and select(2, self.journal:find(declared_after)) or 0
+  for _, dep in ipairs(after) do
+    local _, i = self.journal:find(dep)
+    if i and i > at then anchor, at = dep, i end
+  end
+  self.journal:add(entry, anchor)
   if found ~= nil then
     -- there before this run: kept in the journal, never removed by rollback
     entry.adopted = true
