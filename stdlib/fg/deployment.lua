@@ -356,7 +356,11 @@ function deployment:run_step_now(name, spec, inputs, after, doing, declared_afte
             token = fgrun.uuid4(), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ") }
   -- after the step declared before it, and never before a step it read
   local anchor, at = declared_after, declared_after and select(2, self.journal:find(declared_after)) or 0
-  for _, dep in ipairs(after) do
+  local needs = { table.unpack(after) }
+  for _, other in ipairs(spec.after or {}) do
+    if pending.is_pending(other) then needs[#needs + 1] = pending.name(other) end
+  end
+  for _, dep in ipairs(needs) do
     local _, i = self.journal:find(dep)
     if i and i > at then anchor, at = dep, i end
   end
