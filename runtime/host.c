@@ -131,6 +131,17 @@ static int fgrun_atexit(lua_State *L)
     return 0;
 }
 
+/* fgrun.exit_status(n): the exit status when the script ends without an
+ * error (n from 0 to 125; `fgrun --plan` exits 2 for "changes"). An error
+ * or an interruption still exits 1 or 130. */
+static int fgrun_exit_status(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n >= 0 && n <= 125, 1, "an exit status from 0 to 125");
+    fg_host.exit_status = (int)n;
+    return 0;
+}
+
 static void set_string_field(lua_State *L, const char *key, const char *value)
 {
     if (value) {
@@ -152,6 +163,14 @@ static void push_options(lua_State *L)
     lua_setfield(L, -2, "keep");
     lua_pushboolean(L, fg_host.json);
     lua_setfield(L, -2, "json");
+    lua_pushboolean(L, fg_host.plan);
+    lua_setfield(L, -2, "plan");
+    lua_pushboolean(L, fg_host.no_build);
+    lua_setfield(L, -2, "no_build");
+    lua_pushboolean(L, fg_host.confirm);
+    lua_setfield(L, -2, "confirm");
+    lua_pushboolean(L, fg_host.yes);
+    lua_setfield(L, -2, "yes");
     lua_newtable(L);
     for (int i = 0; fg_host.defines && fg_host.defines[i]; i++) {
         lua_pushstring(L, fg_host.defines[i]);
@@ -171,6 +190,7 @@ int luaopen_fg_fgrun(lua_State *L)
         {"isatty", fgrun_isatty},
         {"log", fgrun_log},
         {"atexit", fgrun_atexit},
+        {"exit_status", fgrun_exit_status},
         {NULL, NULL},
     };
     luaL_newlib(L, funcs);

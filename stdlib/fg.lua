@@ -66,6 +66,7 @@ function fg.deployment(name, opts)
   local action, args = commands.requested(arg)
   if action ~= "deploy" then
     if options.destroy then error(("--destroy takes no action (got %q)"):format(action), 0) end
+    if options.plan then error(("--plan takes no action (got %q): it plans a deploy, or with --destroy a destroy"):format(action), 0) end
     local run = commands.find(action, opts and opts.actions)
     local d = deployment.new(name, { env = options.env, state = state_location(), inspect = true })
     active = d
@@ -75,7 +76,7 @@ function fg.deployment(name, opts)
   end
   local d = deployment.new(name, {
     env = options.env, state = state_location(),
-    destroy = options.destroy, keep = options.keep,
+    destroy = options.destroy, keep = options.keep, plan = options.plan,
   })
   active = d
   fgrun.atexit(function(ok, err, message)
@@ -89,7 +90,8 @@ end
 
 -- fg.destroy_journal(path): fgrun --destroy JOURNAL.json
 function fg.destroy_journal(path)
-  deployment.from_journal(path):destroy_all()
+  local d = deployment.from_journal(path, { plan = fgrun.options.plan })
+  if d.planning then d:finish_plan(true) else d:destroy_all() end
 end
 
 -- fg.force_unlock(lock_id): fgrun --state s3://... --force-unlock ID
@@ -129,9 +131,10 @@ function fg.network(opts) return require("fg.network").resolve(opts) end
 -- fg.preflight(d, {needs=, tagging=, service_linked_roles=}): IAM's policy
 -- simulator on what the deployment needs, before anything is created
 -- (fg/preflight.lua); fg.service_linked_roles(d, {"ecs.amazonaws.com", ...})
--- makes or waits for them (fg/service_roles.lua). Both only when deploying.
+-- makes or waits for them (fg/service_roles.lua). Both only when deploying;
+-- a plan skips the preflight and lists the roles a run would make.
 function fg.preflight(d, opts)
-  if d.destroying or d.inspecting then return "skipped" end
+  if d.destroying or d.inspecting or d.planning then return "skipped" end
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   o.caller = o.caller or account.caller()
@@ -141,7 +144,12 @@ end
 
 function fg.service_linked_roles(d, services)
   if d.destroying or d.inspecting then return end
-  require("fg.service_roles").ensure(services)
+  local roles = require "fg.service_roles"
+  if not d.planning then return roles.ensure(services) end
+  for _, s in ipairs(roles.missing(services)) do
+    d.plan:add{ name = "service-linked role " .. s, action = "create",
+                note = "the account's; made before the steps, never removed" }
+  end
 end
 
 -- fg.service_role_not_ready(err): ECS cannot assume its service-linked

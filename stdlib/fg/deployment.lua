@@ -9,6 +9,7 @@ local state = require "fg.state"
 local actions = require "fg.actions"
 local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
+local plan_mod = require "fg.plan"
 local escape = require("fgrun.text").escape
 
 local deployment = {}
@@ -46,11 +47,13 @@ local function describe(spec, result)
   return result.id or result.arn or result.name
 end
 
--- deployment.new(name, {state=, env=, destroy=, keep=, inspect=}) ->
+-- deployment.new(name, {state=, env=, destroy=, keep=, inspect=, plan=}) ->
 -- deployment. state: where journals live (fg/state.lua: a folder, default
 -- ./.fgrun, or s3://bucket/prefix). Takes the deployment's lock (the second
 -- run says who holds it) and reads its journal. With inspect, it only
 -- reads: no lock, no steps, no summary (a recipe's status and logs actions).
+-- With plan (fgrun --plan), the steps are worked out and not run
+-- (fg/planner.lua): no lock, and the journal is never written.
 function deployment.new(name, opts)
   if type(name) ~= "string" or not name:match("^[%w][%w%-_.]*$") then
     error("fg.deployment: the name must be letters, digits, '-', '_' or '.', got " .. tostring(name), 2)
@@ -61,14 +64,22 @@ function deployment.new(name, opts)
   local self = setmetatable({
     name = name, env = env, id = name .. (env and ("." .. env) or ""),
     destroying = opts.destroy or false, keep = opts.keep or false, inspecting = opts.inspect or false,
+    planning = opts.plan or false,
     run_id = fgrun.uuid4():sub(1, 8), specs = {}, seen = {}, outputs = {},
   }, deployment)
+  if self.planning then self.plan = plan_mod.new(self, { destroy = self.destroying }) end
   if self.destroying and not store:exists(self.id) then
     self.nothing_to_destroy = store:where(self.id)
     return self
   end
   if self.inspecting then
     self.journal = journal_mod.open(store, self.id)
+    return self
+  end
+  if self.planning then
+    self.journal = journal_mod.open(store, self.id)
+    self.journal:keep_in_memory()
+    self.report = report_mod.new(name, env)
     return self
   end
   self.lock = store:lock(self.id)
@@ -92,6 +103,16 @@ function deployment:context(step)
   }
 end
 
+function deployment:describe(step, result)
+  return describe(self.specs[step], result)
+end
+
+-- The error of a step whose inputs changed when it has no update.
+function deployment:cannot_update(name, old, new)
+  error(("step %s: its inputs changed (%s) and it has no update, so it cannot change in place; "
+    .. "restore the inputs, or run --destroy and deploy again"):format(name, changed_keys(old, new)), 0)
+end
+
 local function check_spec(name, spec)
   if type(name) ~= "string" or name == "" then error("d:step: the step needs a name", 3) end
   if type(spec) ~= "table" then error(("step %s: the spec must be a table"):format(name), 3) end
@@ -100,7 +121,7 @@ local function check_spec(name, spec)
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
   end
-  for _, f in ipairs({ "update", "find", "id" }) do
+  for _, f in ipairs({ "update", "find", "id", "diff", "planned" }) do
     if spec[f] ~= nil and type(spec[f]) ~= "function" then
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
@@ -140,6 +161,7 @@ function deployment:step(name, spec)
   local inputs = spec.inputs or {}
   local entry = self.journal:find(name)
   if self.destroying then return self:recover_for_destroy(name, spec, entry) end
+  if self.planning then return require("fg.planner").step(self, name, spec, entry) end
   local started = fgrun.monotonic()
   local function elapsed() return fgrun.monotonic() - started end
   self.current_step = name
@@ -177,10 +199,7 @@ function deployment:step(name, spec)
       self.journal:save()
       entry = nil
     else
-      if not spec.update then
-        error(("step %s: its inputs changed (%s) and it has no update, so it cannot change in place; "
-          .. "restore the inputs, or run --destroy and deploy again"):format(name, changed_keys(entry.inputs, inputs)), 0)
-      end
+      if not spec.update then self:cannot_update(name, entry.inputs, inputs) end
       entry.previous = { inputs = entry.inputs, result = entry.result }
       entry.status, entry.updated_run = "updating", self.run_id
       self.journal:save()
@@ -254,6 +273,7 @@ function deployment:value(name, make)
   local v = self.journal.data.values[name]
   if v ~= nil or self.inspecting then return v end
   if self.destroying then error(STOP, 0) end
+  if self.planning then return plan_mod.UNKNOWN end -- made by the run
   v = make()
   journal_mod.check_no_secrets({ [name] = v }, "value")
   self.journal.data.values[name] = v
@@ -280,7 +300,7 @@ function deployment:read(name, fn)
   journal_mod.check_no_secrets({ [name] = v }, "read")
   if canonical(v) ~= canonical(reads[name]) then
     reads[name] = v
-    if self.journal.exists then self.journal:save() end
+    if self.journal.exists and not self.planning then self.journal:save() end
   end
   return v
 end
@@ -430,6 +450,7 @@ end
 function deployment:finish(ok, err, message)
   if self.finished then return end
   self.finished = true
+  if self.planning then return self:finish_plan(ok, err) end
   -- the lock goes however this ends (an S3 lock would outlive the process)
   local _ <close> = setmetatable({}, { __close = function() self:close(false) end })
   if self.journal and (self.destroying or not ok) then
@@ -483,13 +504,32 @@ function deployment:finish(ok, err, message)
   self.report:summary("rolled back", {})
 end
 
+-- A plan's end: the steps the run would remove, then the plan printed
+-- (fg/plan.lua). A failure is the run's error (exit 1), with no plan.
+function deployment:finish_plan(ok, err)
+  local planner = require "fg.planner"
+  if self.nothing_to_destroy then
+    self.plan:finish()
+    return err == STOP
+  end
+  if self.destroying and (ok or err == STOP) then
+    planner.destroy(self)
+  elseif ok then
+    planner.undeclared(self)
+  else
+    return
+  end
+  self.plan:finish()
+  return err == STOP
+end
+
 -- deployment.from_journal(address) -> a deployment in destroy mode, built
 -- from the journal alone (a path, or s3://bucket/prefix/NAME.json).
-function deployment.from_journal(address)
+function deployment.from_journal(address, opts)
   local location, name_env = state.journal_address(address)
   if not state.open(location):exists(name_env) then error("no journal at " .. address, 0) end
   local name, env = name_env:match("^([^.]+)%.(.+)$")
-  return deployment.new(name or name_env, { state = location, env = env, destroy = true })
+  return deployment.new(name or name_env, { state = location, env = env, destroy = true, plan = opts and opts.plan })
 end
 
 return deployment

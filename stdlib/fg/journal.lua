@@ -73,13 +73,20 @@ function journal:verify()
   self:check(self.store:unchanged(self.id))
 end
 
+-- A plan's copy: changes stay in memory, nothing is ever written.
+function journal:keep_in_memory()
+  self.in_memory = true
+end
+
 function journal:save()
+  if self.in_memory then return end
   self.data.updated_at = os.date("!%Y-%m-%dT%H:%M:%SZ")
   self:check(self.store:write(self.id, json.encode(self.data, { indent = 2, sort_keys = true })))
   self.exists = true
 end
 
 function journal:remove()
+  if self.in_memory then return end
   self:check(self.store:remove(self.id))
   self.exists = false
 end
