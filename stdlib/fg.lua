@@ -18,6 +18,7 @@ local account = require "fg.account"
 local fg = {}
 
 local params_used = false
+local settings = {} -- fgrun's own settings from the environment files (params.SETTINGS)
 local active -- the deployment of this run
 
 -- The folder of the running script (env/ lives beside it) and the
@@ -39,7 +40,7 @@ function fg.params(defaults)
   params_used = true
   local dir, recipe = script_dir()
   return params.resolve(defaults, {
-    dir = dir, recipe = recipe, env = fgrun.options.env, defines = fgrun.options.defines,
+    dir = dir, recipe = recipe, env = fgrun.options.env, defines = fgrun.options.defines, settings = settings,
     note = function(text) if not fgrun.quiet then io.stderr:write(text, "\n") end end,
   })
 end
@@ -59,7 +60,8 @@ end
 -- command line's action (the argument after the recipe) decides the run:
 -- deploy (the default) goes on with the recipe; status, url, logs [-f] (fg/commands.lua) and the
 -- recipe's own actions run here, on the recorded deployment, and end the
--- script.
+-- script. With --confirm (or `confirm = true` in an environment file) a
+-- deploy or destroy shows its plan and asks first (fg/confirm.lua).
 function fg.deployment(name, opts)
   if active then error("fg.deployment: one deployment per run (already: " .. active.id .. ")", 2) end
   local options = fgrun.options
@@ -74,10 +76,19 @@ function fg.deployment(name, opts)
     fgrun.atexit(function(_, err) return err == commands.DONE end)
     error(commands.DONE, 0)
   end
+  local confirming = not options.plan and (options.confirm or settings.confirm)
+  if confirming then require("fg.confirm").check() end
   local d = deployment.new(name, {
     env = options.env, state = state_location(),
     destroy = options.destroy, keep = options.keep, plan = options.plan,
   })
+  if confirming and not d.nothing_to_destroy then
+    local ok, err = pcall(require("fg.confirm").ask, d)
+    if not ok then
+      d:close(false)
+      error(err, 0)
+    end
+  end
   active = d
   fgrun.atexit(function(ok, err, message)
     if ok and not params_used and #options.defines > 0 then
