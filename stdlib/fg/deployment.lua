@@ -121,7 +121,7 @@ local function check_spec(name, spec)
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
   end
-  for _, f in ipairs({ "update", "find", "id", "diff", "planned" }) do
+  for _, f in ipairs({ "update", "find", "id", "diff", "planned", "drift", "document", "live_document" }) do
     if spec[f] ~= nil and type(spec[f]) ~= "function" then
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
@@ -185,31 +185,37 @@ function deployment:step(name, spec)
     end
   end
 
+  local changes, drifted
   if entry then
-    if canonical(entry.inputs) == canonical(inputs) then
-      local found = true
-      if spec.find then found = spec.find(inputs, self:context(name)) end
-      if found ~= nil then
-        self.report:step("unchanged", name, describe(spec, entry.result))
-        self.current_step = nil
-        return entry.result
-      end
+    changes, drifted = self:changes_of(name, spec, entry, inputs)
+    if changes and #changes == 0 then
+      self.report:step("unchanged", name, describe(spec, entry.result))
+      self.current_step = nil
+      return entry.result
+    end
+    if not changes then
       -- removed behind fgrun's back: make it again
       self.journal:drop(name)
       self.journal:save()
       entry = nil
-    else
-      if not spec.update then self:cannot_update(name, entry.inputs, inputs) end
-      entry.previous = { inputs = entry.inputs, result = entry.result }
-      entry.status, entry.updated_run = "updating", self.run_id
-      self.journal:save()
-      local result = spec.update(inputs, entry.result, self:context(name))
-      entry.inputs = inputs
-      self:record(entry, spec, result)
-      self.report:step("updated", name, describe(spec, result), elapsed())
-      self.current_step = nil
-      return result
     end
+  end
+  if entry then
+    if not spec.update then self:cannot_update(name, entry.inputs, inputs) end
+    local ctx = self:context(name)
+    ctx.previous_inputs, ctx.changes = entry.inputs, changes
+    entry.previous = { inputs = entry.inputs, result = entry.result }
+    entry.status, entry.updated_run = "updating", self.run_id
+    self.journal:save()
+    local result = spec.update(inputs, entry.result, ctx)
+    entry.inputs = inputs
+    self:record(entry, spec, result)
+    local fields = {}
+    for _, c in ipairs(drifted and changes or {}) do fields[#fields + 1] = c.field end
+    self.report:step("updated", name, (describe(spec, result) or "")
+      .. (drifted and (" (changed outside fgrun: %s)"):format(table.concat(fields, ", ")) or ""), elapsed())
+    self.current_step = nil
+    return result
   end
 
   local ctx = self:context(name)
@@ -242,6 +248,30 @@ function deployment:step(name, spec)
   self.report:step("created", name, describe(spec, result), elapsed())
   self.current_step = nil
   return result
+end
+
+-- What a run changes in a recorded step: the inputs that changed
+-- (spec.diff, else the inputs as a whole) and, where the step reads what
+-- AWS holds (spec.drift), the fields changed outside fgrun, marked drift.
+-- -> changes ({} when none; nil when the resource is gone), drifted (some
+-- change is drift only). Read calls only: a plan asks the same.
+function deployment:changes_of(name, spec, entry, inputs)
+  local same = canonical(entry.inputs) == canonical(inputs)
+  local live = {}
+  if spec.drift then
+    live = spec.drift(inputs, entry.result, self:context(name))
+  elseif same and spec.find then
+    live = spec.find(inputs, self:context(name)) ~= nil and {} or nil
+  end
+  if live == nil then return nil end
+  if same then return live, #live > 0 end
+  local changes = spec.diff and spec.diff(entry.inputs, inputs) or plan_mod.input_changes(entry.inputs, inputs)
+  local seen = {}
+  for _, c in ipairs(changes) do seen[c.field] = true end
+  for _, c in ipairs(live) do
+    if not seen[c.field] then changes[#changes + 1] = c end
+  end
+  return changes, false
 end
 
 -- Destroy mode: the recipe runs to learn its steps; recorded results are

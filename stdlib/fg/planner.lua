@@ -1,32 +1,103 @@
 -- Works out, step by step, what a run would do (fgrun --plan), with only
--- read calls (the find a run makes) and nothing written: the deployment
+-- read calls (the reads a run makes) and nothing written: the deployment
 -- (fg/deployment.lua) hands each d:step here in plan mode and the plan
 -- (fg/plan.lua) collects the answers.
 local json = require "json"
 local plan = require "fg.plan"
+local unified_diff = require "fg.unified_diff"
 
 local planner = {}
 
-local function canonical(v)
-  return json.encode(v, { sort_keys = true })
-end
-
-local function describe(d, name, result)
-  return d:describe(name, result)
-end
-
--- What the recipe gets from a step a run would create or replace:
--- spec.planned(inputs) when the step says, else what its inputs tell.
+-- What the recipe gets from a step a run would create: spec.planned(inputs)
+-- when the step says, else what its inputs tell.
 local function planned(spec, inputs, previous)
   if spec.planned then return spec.planned(inputs, previous) end
-  return plan.unknown_result(inputs)
+  return previous or plan.unknown_result(inputs)
 end
 
-local function create(d, name, spec, inputs, note)
+local function create(d, name, spec, inputs, note, id)
   local result, extra = planned(spec, inputs, nil)
-  d.plan:add{ name = name, action = "create", id = describe(d, name, result), note = note or extra,
+  -- a name where the inputs give one; an id function would read unknown values
+  id = id or (type(inputs.name) == "string" and inputs.name or nil)
+  d.plan:add{ name = name, action = "create", id = id, note = note or extra,
               changes = plan.input_changes({}, inputs) }
   return result
+end
+
+-- A document's lists of names (subnets, groups) sorted: AWS keeps no order.
+local function sorted(v)
+  if type(v) ~= "table" then return v end
+  local out = setmetatable({}, getmetatable(v))
+  local scalars = #v > 0
+  for k, x in pairs(v) do
+    out[k] = sorted(x)
+    if type(x) == "table" then scalars = false end
+  end
+  if scalars then table.sort(out, function(a, b) return tostring(a) < tostring(b) end) end
+  return out
+end
+
+-- The JSON of a value, keys sorted, one member a line.
+local function pretty(v)
+  return json.encode(v == nil and json.null or sorted(v), { indent = 2, sort_keys = true })
+end
+
+-- Only what `shape` has: the keys of the live document that fgrun sets.
+local function project(live, shape)
+  if type(live) ~= "table" or type(shape) ~= "table" then return live end
+  if json.is_array(shape) or (#shape > 0 and next(shape, #shape) == nil) then
+    local out = json.array{}
+    for i, v in ipairs(live) do out[i] = project(v, shape[i] or shape[1]) end
+    return out
+  end
+  local out = json.object{}
+  for k, v in pairs(live) do
+    if shape[k] ~= nil then out[k] = project(v, shape[k]) end
+  end
+  return out
+end
+
+-- Merges b's keys into a (the shape of two documents).
+local function union(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then return a ~= nil and a or b end
+  local out = {}
+  for k, v in pairs(a) do out[k] = v end
+  for k, v in pairs(b) do out[k] = union(out[k], v) end
+  return out
+end
+
+-- A step whose type describes the resource as AWS holds it (a task
+-- definition, a service): the unified diff of the JSON, as AWS holds it
+-- now (only the keys fgrun sets, so AWS's defaults make no noise) against
+-- what the run would make it.
+local function document_diff(spec, old_inputs, inputs, result)
+  if not spec.document then return nil end
+  local new = spec.document(inputs)
+  local old = spec.document(old_inputs)
+  if spec.live_document then
+    local live = spec.live_document(result)
+    if live ~= nil then old = project(live, union(old, new)) end
+  end
+  local lines = unified_diff.lines(pretty(old), pretty(new), { from = "AWS now", to = "after the run" })
+  return #lines > 0 and lines or nil
+end
+
+-- What a run starts from for an entry: {inputs, result}, or nil when it
+-- would create the resource.
+local function base_of(d, name, spec, entry)
+  if not entry then return nil end
+  if entry.status == "updating" then
+    -- a run starts again from the inputs before the interrupted update
+    return { inputs = entry.previous.inputs, result = entry.previous.result }
+  end
+  if entry.status == "pending" or entry.status == "replacing" then
+    -- interrupted mid-create or mid-replacement: a run keeps what find sees
+    local found = spec.find and spec.find(entry.inputs, d:context(name))
+    if found ~= nil then return { inputs = entry.inputs, result = found } end
+    local old = entry.retired and entry.retired[#entry.retired]
+    return old and { inputs = old.inputs, result = old.result } or nil
+  end
+  return { inputs = entry.inputs, result = entry.result }
 end
 
 -- planner.step(d, name, spec, entry) -> what the recipe gets back: the
@@ -34,39 +105,39 @@ end
 -- a run tells (plan.UNKNOWN).
 function planner.step(d, name, spec, entry)
   local inputs = spec.inputs or {}
-  local base = entry
-  if entry and entry.status == "updating" then
-    -- a run starts again from the inputs before the interrupted update
-    base = { inputs = entry.previous.inputs, result = entry.previous.result }
-  elseif entry and entry.status == "pending" then
-    -- interrupted mid-create: a run keeps what find sees, else creates it
-    local found = spec.find and spec.find(entry.inputs, d:context(name))
-    base = found ~= nil and { inputs = entry.inputs, result = found } or nil
-  end
+  local base = base_of(d, name, spec, entry)
   if not base then return create(d, name, spec, inputs) end
-
-  if canonical(base.inputs) == canonical(inputs) then
-    if spec.find and spec.find(inputs, d:context(name)) == nil then
-      return create(d, name, spec, inputs, ("%s is gone (deleted outside fgrun): a run makes it again")
-        :format(describe(d, name, base.result) or "it"))
+  local id = d:describe(name, base.result)
+  -- resources an earlier replacement left: a run removes them at its end
+  for i = #(entry.retired or {}), 1, -1 do
+    if entry.status == "done" then
+      d.plan:add{ name = name, action = "remove", id = d:describe(name, entry.retired[i].result),
+                  note = "the resource it replaced in an earlier run" }
     end
-    d.plan:add{ name = name, action = "unchanged", id = describe(d, name, base.result) }
+  end
+
+  local changes, drifted = d:changes_of(name, spec, base, inputs)
+  if changes == nil then
+    return create(d, name, spec, inputs, "gone (deleted outside fgrun): a run makes it again", id)
+  end
+  if #changes == 0 then
+    d.plan:add{ name = name, action = "unchanged", id = id }
     return base.result
   end
-
-  local changes = spec.diff and spec.diff(base.inputs, inputs) or plan.input_changes(base.inputs, inputs)
   local forced
   for _, c in ipairs(changes) do
     if c.forces_replacement then forced = forced or c.field end
   end
   if forced then
-    d.plan:add{ name = name, action = "replace", id = describe(d, name, base.result), changes = changes }
-    return (planned(spec, inputs, nil))
+    d.plan:add{ name = name, action = "replace", id = id, changes = changes,
+                diff = document_diff(spec, base.inputs, inputs, base.result) }
+    return plan.unknown_result(nil) -- a new resource: every value is the run's
   end
   if not spec.update then d:cannot_update(name, base.inputs, inputs) end
-  local result, note = base.result, nil
-  if spec.planned then result, note = spec.planned(inputs, base.result) end
-  d.plan:add{ name = name, action = "update", id = describe(d, name, base.result), changes = changes, note = note }
+  local result, note = planned(spec, inputs, base.result)
+  d.plan:add{ name = name, action = "update", id = id, changes = changes,
+              note = drifted and "changed outside fgrun" or note,
+              diff = document_diff(spec, base.inputs, inputs, base.result) }
   return result
 end
 

@@ -79,7 +79,7 @@ expect_eq "...which moto now holds" "14" "$ret"
     if a:find("/pa%-") then aws.ecs.delete_cluster{cluster = a} end end'
 fg pa --plan -D retention=14
 expect_eq "a resource deleted outside fgrun: exit 2" "2" "$rc"
-expect_match "...planned as create, saying why" "create +cluster .*is gone \(deleted outside fgrun\)" "$out"
+expect_match "...planned as create, saying why" "create +cluster .*gone \(deleted outside fgrun\)" "$out"
 fg pa -D retention=14
 expect_match "...and the run creates it" "created +cluster" "$out"
 
