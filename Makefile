@@ -12,7 +12,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) \
              -DFGRUN_VERSION='"$(VERSION)"' -Iruntime -I$(B)/gen \
              $(shell pkg-config --cflags $(PKGS))
 # libcurl, libarchive and OpenSSL are not linked but opened on first use
-# (runtime/lazy_*.c): with what they pull in they cost milliseconds at every start
+# (runtime/core/lazy_*.c): with what they pull in they cost milliseconds at every start
 # (zlib too: only a gzipped botocore model needs it; libcbor: only the
 # smithy-rpc-v2-cbor protocol).
 LINKED_PKGS := lua5.4 libcjson expat libedit
@@ -23,7 +23,7 @@ B := build
 GEN_SRCS :=
 ALL_EXTRA :=
 
-RUNTIME_SRCS := $(sort $(wildcard runtime/*.c))
+RUNTIME_SRCS := $(sort $(wildcard runtime/*/*.c))
 STDLIB_SRCS  := $(sort $(shell find stdlib -name '*.lua' 2>/dev/null))
 
 .DEFAULT_GOAL := all
@@ -53,7 +53,8 @@ $(B)/gen/stdlib.c: $(STDLIB_SRCS) $(B)/gen/stdlib.list $(B)/tools/embed
 	@mkdir -p $(@D)
 	$(B)/tools/embed fg_stdlib $@ $(STDLIB_SRCS)
 
-# Every luaopen_fg_<name> in runtime/ is preloaded as require "<name>" (_ -> .).
+# Every runtime/<part>/<file>.c with luaopen_fg_<part>_<file> is preloaded as
+# require "<part>.<file>".
 $(B)/gen/preload.c: $(RUNTIME_SRCS) $(B)/gen/runtime.list tools/gen_preload.sh
 	@mkdir -p $(@D)
 	sh tools/gen_preload.sh $(RUNTIME_SRCS) > $@.tmp && mv $@.tmp $@
@@ -73,7 +74,7 @@ asan:
 # C unit tests (cmocka): each tests/unit/test_<x>.c links every runtime object but main.
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
-LIB_OBJS = $(filter-out $(B)/obj/runtime/main.o,$(call objs,$(B)))
+LIB_OBJS = $(filter-out $(B)/obj/runtime/core/main.o,$(call objs,$(B)))
 
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -90,8 +91,19 @@ install: $(B)/fgrun
 deps:
 	sh tools/deps.sh
 
+# Style (.clang-format, .luacheckrc): C as clang-format writes it, Lua as
+# luacheck accepts it. `make format` rewrites the C files.
+LINT_C_SRCS = $(sort $(shell find runtime tests tools recipes -name '*.[ch]' 2>/dev/null))
+lint:
+	clang-format --dry-run -Werror $(LINT_C_SRCS)
+	luacheck -qq --no-color stdlib tests recipes tools
+
+format:
+	clang-format -i $(LINT_C_SRCS)
+
 # The README's two commands.
 test: deps
+	$(MAKE) lint
 	$(MAKE) all unit-tests
 	$(MAKE) asan
 	$(MAKE) fuzz-build
@@ -107,6 +119,6 @@ bench: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all asan FORCE unit-tests install deps test demo bench clean
+.PHONY: all asan FORCE unit-tests install deps lint format test demo bench clean
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

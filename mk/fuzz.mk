@@ -35,7 +35,7 @@ soak: all fuzz-build
 # object lists name the clang-built objects.
 ifdef FUZZ_INNER
 .SECONDEXPANSION:
-FUZZ_LIB_OBJS = $(filter-out $(B)/obj/runtime/main.o,$(call objs,$(B)))
+FUZZ_LIB_OBJS = $(filter-out $(B)/obj/runtime/core/main.o,$(call objs,$(B)))
 FUZZ_BINS = $(patsubst %,$(B)/bin/fuzz_%,$(FUZZ_LUA_TARGETS) $(FUZZ_C_TARGETS))
 
 fuzz-bins: $$(FUZZ_BINS)

@@ -1,5 +1,5 @@
 # AWS service models: the pinned copies in models/ are embedded into fgrun
-# (tools/gen_models.py; runtime/model.c reads them). The build never reads
+# (tools/gen_models.py; runtime/aws/models.c reads them). The build never reads
 # the machine's botocore; `make update-models BOTOCORE_DATA=/path/to/botocore/data`
 # refreshes models/ from one (tools/update_models.py).
 MODEL_FILES := $(sort $(wildcard models/*/*.json))

@@ -674,7 +674,8 @@ d:after_deploy(function()
       local spread, parts = {}, {}
       for _ = 1, 20 do
         local ok, r = pcall(http.get, base .. "/", { timeout = 5 })
-        local got, body = ok and pcall(json.decode, r.body)
+        local got, body = false, nil
+        if ok then got, body = pcall(json.decode, r.body) end
         local host = got and type(body) == "table" and type(body.container) == "table" and body.container.hostname
         host = host or (ok and ("HTTP " .. r.status) or "error")
         spread[host] = (spread[host] or 0) + 1

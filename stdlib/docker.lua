@@ -1,10 +1,12 @@
 -- The Docker Engine client: build, tag, inspect, push, run, ECR login.
 -- The wire work (socket, version negotiation, streamed build context,
 -- progress streams, registry credentials, container handles) is C, in
--- `docker.engine` (runtime/docker*.c); this module shapes requests and
+-- `docker.engine` (runtime/docker/); this module shapes requests and
 -- answers. Failures raise a docker.Error: {service = "docker", operation,
 -- message, status} with __tostring.
 local engine = require "docker.engine"
+local percent = require "base.percent"
+local time = require "base.time"
 local json = require "json"
 local progress = require "docker.progress"
 local escape = require("fgrun.text").escape
@@ -153,7 +155,7 @@ local function query(params)
   for _, p in ipairs(params) do
     if p[2] ~= nil and p[2] ~= false then
       local v = p[2] == true and "1" or tostring(p[2])
-      parts[#parts + 1] = p[1] .. "=" .. engine.urlencode(v)
+      parts[#parts + 1] = p[1] .. "=" .. percent.encode(v)
     end
   end
   return #parts > 0 and "?" .. table.concat(parts, "&") or ""
@@ -299,12 +301,11 @@ local ecr_cache = setmetatable({}, {__mode = "k"})
 
 local function epoch(t)
   if type(t) == "number" then return t end
-  local ok, ts = pcall(require, "aws.timestamp")
-  return ok and type(t) == "string" and ts.parse(t) or nil
+  return type(t) == "string" and time.parse(t) or nil
 end
 
 -- GetAuthorizationToken through ecr_client's endpoint and credentials, its
--- answer read in C (docker.ecrlogin): the token never becomes a Lua
+-- answer read in C (core.ecr_login): the token never becomes a Lua
 -- string. Throttling, 5xx and lost connections are tried again, 3 times.
 local function fetch_ecr_auth(ecr_client)
   local fgrun = require "fgrun"
@@ -315,7 +316,7 @@ local function fetch_ecr_auth(ecr_client)
   for attempt = 1, 3 do
     local req = ecr_client.build_request("get_authorization_token", {})
     wire_log.request(req)
-    local auth, expires_or_err = require("docker.ecrlogin").fetch(pool.get(req.url), req)
+    local auth, expires_or_err = require("core.ecr_login").fetch(pool.get(req.url), req)
     local ms = (fgrun.monotonic() - started) * 1000
     if auth then
       fgrun.log(2, "< 200 (the token is not shown)")

@@ -177,13 +177,14 @@ fg.scan = require "fg.scan"
 fg.say = require("fg.report").line
 fg.check = require("fg.check").run
 
--- Waiting: see stdlib/fg/wait.lua.
+-- Waiting for a condition: see stdlib/fg/wait.lua.
 function fg.wait_until(check, opts)
   return require("fg.wait").wait_until(check, opts)
 end
 
+-- Waiting for an ECS service's deployment: see stdlib/fg/ecs/wait.lua.
 function fg.wait_for_deployment(opts)
-  return require("fg.wait").wait_for_deployment(opts)
+  return require("fg.ecs.wait").wait_for_deployment(opts)
 end
 
 return fg

@@ -1,4 +1,4 @@
--- The Lua side of the REPL (runtime/repl.c calls it): the ready names,
+-- The Lua side of the REPL (runtime/core/repl.c calls it): the ready names,
 -- q() and help(), showing results, :commands, completion and the history
 -- filter. Only the REPL loads it: scripts get no globals from here.
 local pretty = require "repl.pretty"
@@ -147,7 +147,7 @@ function M.help(what)
     end
     what = value
   end
-  local text = require("help").text(what)
+  local text = require("help.text").text(what)
   if text then return print(text) end
   if model.is_client(what) then
     local name = tostring(what):match("(%S+)$") or "client"

@@ -5,7 +5,7 @@ set -e
 need="gcc make pkg-config liblua5.4-dev libcjson-dev libcurl4-openssl-dev libssl-dev
 libexpat1-dev zlib1g-dev libcbor-dev libarchive-dev libedit-dev libcmocka-dev lua-busted curl jq patch
 podman runc docker-registry busybox-static clang libclang-rt-14-dev
-python3"
+clang-format lua-check python3"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -2,7 +2,7 @@
 -- at most, with room, rather than one cap for every call. A larger answer
 -- is cut off while it arrives ("response over N bytes"), before it is
 -- decoded; the JSON decoder has its own memory budget besides
--- (runtime/answer_budget.c). A body streamed to a file (download_file) is
+-- (runtime/aws/answer_budget.c). A body streamed to a file (download_file) is
 -- not kept, and the cap counts none of it.
 local M = {}
 

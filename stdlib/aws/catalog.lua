@@ -6,7 +6,7 @@
 -- pip in the system, the user's or pyenv's Pythons, AWS CLI v2).
 -- Service names are botocore's ("sso-oidc"); client keys are boto3's with
 -- "_" for "-" ("sso_oidc").
-local files = require "aws.modelfiles"
+local files = require "aws.model_files"
 
 local M = {}
 

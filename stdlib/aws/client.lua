@@ -34,7 +34,7 @@ end
 
 -- Top-level idempotency tokens the caller left out, filled with fresh UUIDs
 -- (params is copied, not changed).
-local function with_tokens(model, shape, params)
+local function with_tokens(_, shape, params)
   local tokens = shape._idempotency_tokens
   if tokens == nil then
     tokens = false

@@ -6,7 +6,7 @@ local M = {}
 
 local ROUTE53_ID_SHAPES = {ResourceId = true, DelegationSetId = true, ChangeId = true}
 
-local function route53(model, input, params)
+local function route53(_, input, params)
   local copy
   for name, ref in pairs(input.members or {}) do
     local v = params[name]

@@ -1,9 +1,9 @@
 -- Responses of the smithy-rpc-v2-cbor protocol: the CBOR body read by the
--- output shape in one pass, in C (runtime/shape_cbor.c; see aws.lua for
+-- output shape in one pass, in C (runtime/aws/shape_cbor.c; see aws.lua for
 -- the value conventions). Errors name themselves as the json protocol's
 -- do (__type in the body, x-amzn-query-error for query-compatible services).
 local json = require "json"
-local shapecbor = require "aws.shapecbor"
+local shapecbor = require "aws.shape_cbor"
 
 local M = {}
 

@@ -1,7 +1,7 @@
 -- Responses of the json protocol. decode() parses the body; output() builds
 -- the Lua values of a structure shape from it in one pass, in C
--- (runtime/shape_json.c: see aws.lua for the value conventions).
-local shapejson = require "aws.shapejson"
+-- (runtime/aws/shape_json.c: see aws.lua for the value conventions).
+local shapejson = require "aws.shape_json"
 local json = require "json"
 
 local M = {}

@@ -1,8 +1,8 @@
 -- Responses of the query and ec2 protocols: the XML document parsed and
 -- walked by the output shape into Lua values in one pass, in C
--- (runtime/shape_xml.c; see aws.lua for the conventions).
+-- (runtime/aws/shape_xml.c; see aws.lua for the conventions).
 local json = require "json"
-local shapexml = require "aws.shapexml"
+local shapexml = require "aws.shape_xml"
 
 local M = {}
 

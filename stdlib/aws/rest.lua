@@ -5,22 +5,18 @@
 -- The body itself is the protocol's (JSON or XML): request() takes a
 -- function that writes it, answer() one that reads it.
 local json = require "json"
-local base64 = require "aws.base64"
-local timestamp = require "aws.timestamp"
+local base64 = require "base.base64"
+local percent = require "base.percent"
+local timestamp = require "base.time"
 
 local M = {}
 
 local format, gsub, tointeger, type, pairs = string.format, string.gsub, math.tointeger, type, pairs
 local null, object_mt, array_mt = json.null, json.object_mt, json.array_mt
 
-local url_encode = require("aws.serialize_query").url_encode
-
 -- RFC 3986 percent-encoding: only unreserved characters stay ("/" too
 -- when keep_slash: a greedy label).
-local function encode(s, keep_slash)
-  if not keep_slash then return url_encode(s) end
-  return (gsub(s, "[^/]+", url_encode))
-end
+local encode = percent.encode
 M.encode = encode
 
 -- The text of a float ("NaN", "Infinity", "-Infinity" for the special ones).

@@ -38,7 +38,7 @@ end
 
 -- Adds S3's part to a request the protocol built: where the bucket goes,
 -- the checksum headers.
-function M.request(model, op, params, req)
+function M.request(_, op, params, req)
   req.s3_bucket = params.Bucket
   local checksum = op.httpChecksum
   if not checksum then return req end

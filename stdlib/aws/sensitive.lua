@@ -6,7 +6,7 @@
 -- for blobs). A sensitive structure, list or map hides all it holds.
 -- wire_log's list of secret-looking field names stays as a backstop.
 local json = require "json"
-local base64 = require "aws.base64"
+local base64 = require "base.base64"
 local percent_encode = require("aws.rest").encode
 
 local M = {}

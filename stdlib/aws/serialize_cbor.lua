@@ -1,7 +1,7 @@
 -- Requests of the smithy-rpc-v2-cbor protocol: a POST to
 -- /service/<targetPrefix>/operation/<Operation>, the input as CBOR written
--- by its shape in one pass, in C (runtime/cbor_write.c).
-local shapecbor = require "aws.shapecbor"
+-- by its shape in one pass, in C (runtime/aws/cbor_write.c).
+local shapecbor = require "aws.shape_cbor"
 
 local M = {}
 

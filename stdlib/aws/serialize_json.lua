@@ -1,8 +1,8 @@
 -- Requests of the json protocol (awsJson 1.0 and 1.1): a POST to the
 -- operation's URI, X-Amz-Target naming the operation, the input as JSON.
 local json = require "json"
-local base64 = require "aws.base64"
-local timestamp = require "aws.timestamp"
+local base64 = require "base.base64"
+local timestamp = require "base.time"
 
 local M = {}
 

@@ -3,21 +3,18 @@
 -- The two differ in naming (ec2: queryName, or locationName capitalized)
 -- and lists (ec2: always flattened, empty lists omitted).
 local json = require "json"
-local base64 = require "aws.base64"
-local timestamp = require "aws.timestamp"
+local base64 = require "base.base64"
+local percent = require "base.percent"
+local timestamp = require "base.time"
 
 local M = {}
 
 local pairs, type, tostring, tointeger = pairs, type, tostring, math.tointeger
-local format, gsub, sort = string.format, string.gsub, table.sort
+local sort = table.sort
 local null = json.null
 
 -- RFC 3986 percent-encoding; only unreserved characters stay as they are.
-local function escape_char(c) return format("%%%02X", c:byte()) end
-local function url_encode(s)
-  return (gsub(s, "[^%w%-._~]", escape_char))
-end
-M.url_encode = url_encode
+local url_encode = percent.encode
 
 local function sorted_keys(t)
   local keys = {}

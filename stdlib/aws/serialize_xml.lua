@@ -5,7 +5,7 @@
 -- <entry><key/><value/></entry>, xmlAttribute members as attributes and
 -- xmlNamespace as xmlns.
 local json = require "json"
-local base64 = require "aws.base64"
+local base64 = require "base.base64"
 local rest = require "aws.rest"
 
 local M = {}
@@ -60,13 +60,13 @@ local function structure(model, ref, shape, v, name, out)
   for _, member in ipairs(shape._member_order or member_order(shape)) do
     local mv = v[member]
     if mv ~= nil and mv ~= null then
-      local ref = members[member]
-      local target = model:target(ref)
-      if ref.xmlAttribute then
-        attributes[#attributes + 1] = " " .. (ref.locationName or member) .. '="'
-          .. attribute(scalar_text(ref, target, mv)) .. '"'
+      local mref = members[member]
+      local target = model:target(mref)
+      if mref.xmlAttribute then
+        attributes[#attributes + 1] = " " .. (mref.locationName or member) .. '="'
+          .. attribute(scalar_text(mref, target, mv)) .. '"'
       else
-        write(model, ref, target, mv, ref.locationName or member, children)
+        write(model, mref, target, mv, mref.locationName or member, children)
       end
     end
   end

@@ -180,8 +180,8 @@ function T:send(req, opts)
       -- logged once decoded, so that its sensitive values can be masked
       wire_log.response(status, headers, body, ms, opts.masks and opts.masks.answer)
     else
-      wire_log.response(nil, body, nil, ms)
-      local kind, message = headers, body
+      wire_log.response(nil, headers, nil, ms)
+      local message, kind = headers, body
       if deadline and kind == "timeout" and message:match("%(timeout%)$") then
         message = message:gsub("%(timeout%)$", ("(operation_timeout %g s)"):format(limit))
       end

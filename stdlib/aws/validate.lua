@@ -148,7 +148,7 @@ end
 
 function checkers.timestamp(_, shape, v, path)
   if type(v) == "number" then return end
-  if type(v) ~= "string" or not require("aws.timestamp").parse(v) then
+  if type(v) ~= "string" or not require("base.time").parse(v) then
     return expected(path, "timestamp (ISO-8601 text or epoch seconds)", v, shape)
   end
 end

@@ -1,28 +1,18 @@
 -- What the Docker client shows while it works: build output line by line,
 -- push progress per layer (bars on a terminal, plain lines otherwise,
 -- nothing with -q), and notes. Everything goes to stderr.
-local engine = require "docker.engine"
+local fgrun = require "fgrun"
 local escape = require("fgrun.text").escape
 
 local M = {}
 
-local host
-local function settings()
-  if not host then
-    local ok, fgrun = pcall(require, "fgrun")
-    host = ok and fgrun or {quiet = false}
-  end
-  return host
-end
-
 local function clock()
-  local h = settings()
-  return h.monotonic and h.monotonic() or os.time()
+  return fgrun.monotonic()
 end
 
 -- A note for the user (not with -q).
 function M.note(text)
-  if not settings().quiet then io.stderr:write(escape(text, true), "\n") end
+  if not fgrun.quiet then io.stderr:write(escape(text, true), "\n") end
 end
 
 -- A sink for build output arriving in pieces: write(chunk) hands each
@@ -31,7 +21,7 @@ end
 function M.lines(on_line)
   local sink = {}
   local pending = ""
-  local quiet = settings().quiet
+  local quiet = fgrun.quiet
   local function emit(line)
     if line:match("%S") then sink.last = line end
     if on_line then
@@ -82,14 +72,14 @@ M.bar_text = bar_text
 -- Per-layer progress of a push (or pull) stream: update(message) with each
 -- decoded message, finish() at the end. quiet: nothing shown.
 function M.layers(ref, quiet)
-  local h = settings()
+  local h = fgrun
   local view = {}
   if h.quiet or quiet then
     function view.update() end
     function view.finish() end
     return view
   end
-  local tty = engine.isatty(2)
+  local tty = fgrun.isatty(2)
   local order, index, last_status, last_draw = {}, {}, {}, {}
   local out = io.stderr
 

@@ -239,10 +239,10 @@ function deployment:step(name, spec)
     -- "already exists" right after find saw nothing: a retried call whose
     -- first answer was lost made it; adopt it as this run's
     local code = type(result) == "table" and result.code
-    local found = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
+    local made = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
       and spec.find and spec.find(inputs, ctx)
-    if found == nil or found == false then error(result, 0) end
-    result = found
+    if made == nil or made == false then error(result, 0) end
+    result = made
   end
   self:record(entry, spec, result)
   self.report:step("created", name, describe(spec, result), elapsed())

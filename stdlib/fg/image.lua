@@ -127,7 +127,7 @@ function image.build(d, opts)
     b.skipped = true
     return b
   end
-  if not require("fgrun.fs").exists(opts.context .. "/" .. (opts.dockerfile or "Dockerfile")) then
+  if not require("core.fs").exists(opts.context .. "/" .. (opts.dockerfile or "Dockerfile")) then
     error(("the build context %s has no %s: give the folder to build"):format(opts.context,
       opts.dockerfile or "Dockerfile"), 0)
   end

@@ -5,7 +5,7 @@
 -- file may also hold fgrun's own settings (params.SETTINGS: `confirm =
 -- true`, see fg/confirm.lua), which are not parameters.
 local json = require "json"
-local exists = require("fgrun.fs").exists
+local exists = require("core.fs").exists
 
 local params = {}
 

@@ -4,7 +4,6 @@
 -- (tasks, load balancers, public IPv4 addresses).
 --
 --   status.show(d, {say = function(line)})   (default: standard output)
-local fgrun = require "fgrun"
 local json = require "json"
 local recorded = require "fg.recorded"
 local lookup = require "fg.lookup"

@@ -29,8 +29,8 @@
 enum { REQ_MAX = 256 * 1024, MAX_ROUTES = 16, IDLE_SECONDS = 600 };
 
 struct route {
-    const char *match;      /* NULL: the default */
-    char *response;         /* status line, headers and body */
+    const char *match; /* NULL: the default */
+    char *response;    /* status line, headers and body */
     size_t response_len;
 };
 
@@ -44,24 +44,37 @@ static struct route routes[MAX_ROUTES];
 static int n_routes;
 static volatile sig_atomic_t stop;
 
-static void on_signal(int sig) { (void)sig; stop = 1; }
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 /* Reads FILE and builds the whole HTTP answer around it once. */
-static int load_route(struct route *r, const char *match, const char *path) {
+static int load_route(struct route *r, const char *match, const char *path)
+{
     FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); return -1; }
+    if (!f) {
+        perror(path);
+        return -1;
+    }
     char *body = NULL;
     size_t cap = 0, len = 0;
     for (;;) {
         if (len == cap) {
             cap = cap ? cap * 2 : 65536;
             char *grown = realloc(body, cap);
-            if (!grown) { free(body); fclose(f); return -1; }
+            if (!grown) {
+                free(body);
+                fclose(f);
+                return -1;
+            }
             body = grown;
         }
         size_t n = fread(body + len, 1, cap - len, f);
         len += n;
-        if (n == 0) break;
+        if (n == 0)
+            break;
     }
     fclose(f);
     const char *dot = strrchr(path, '.');
@@ -72,7 +85,10 @@ static int load_route(struct route *r, const char *match, const char *path) {
                             "x-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\n\r\n",
                             type, len);
     r->response = malloc((size_t)head_len + len);
-    if (!r->response) { free(body); return -1; }
+    if (!r->response) {
+        free(body);
+        return -1;
+    }
     memcpy(r->response, head, (size_t)head_len);
     memcpy(r->response + head_len, body, len);
     r->response_len = (size_t)head_len + len;
@@ -81,7 +97,8 @@ static int load_route(struct route *r, const char *match, const char *path) {
     return 0;
 }
 
-static const struct route *route_for(const char *req, size_t len) {
+static const struct route *route_for(const char *req, size_t len)
+{
     for (int i = 0; i < n_routes; i++)
         if (routes[i].match && memmem(req, len, routes[i].match, strlen(routes[i].match)))
             return &routes[i];
@@ -90,35 +107,43 @@ static const struct route *route_for(const char *req, size_t len) {
 
 /* The length of the first complete request in c->buf, 0 if incomplete,
  * -1 if malformed. */
-static long request_length(const struct conn *c) {
+static long request_length(const struct conn *c)
+{
     const char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-    if (!end) return 0;
+    if (!end)
+        return 0;
     size_t head = (size_t)(end - c->buf) + 4;
     size_t body = 0;
     for (const char *p = c->buf; p && p < end; p = memchr(p, '\n', (size_t)(end - p))) {
-        if (*p == '\n') p++;
+        if (*p == '\n')
+            p++;
         if ((size_t)(end - p) > 15 && strncasecmp(p, "Content-Length:", 15) == 0) {
             char *stop_at;
             unsigned long v = strtoul(p + 15, &stop_at, 10);
-            if (stop_at == p + 15 || v > REQ_MAX) return -1;
+            if (stop_at == p + 15 || v > REQ_MAX)
+                return -1;
             body = v;
         }
     }
-    if (head + body > REQ_MAX) return -1;
+    if (head + body > REQ_MAX)
+        return -1;
     return c->len >= head + body ? (long)(head + body) : 0;
 }
 
-static int write_all(int fd, const char *p, size_t len) {
+static int write_all(int fd, const char *p, size_t len)
+{
     while (len > 0) {
         ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0 && errno == EAGAIN) {
             /* Loopback buffers are large; a slow reader only delays us. */
             struct timespec ts = {0, 100000};
             nanosleep(&ts, NULL);
             continue;
         }
-        if (n <= 0) return -1;
+        if (n <= 0)
+            return -1;
         p += n;
         len -= (size_t)n;
     }
@@ -126,27 +151,36 @@ static int write_all(int fd, const char *p, size_t len) {
 }
 
 /* Reads what is there and answers every complete request; -1: close. */
-static int serve(struct conn *c) {
+static int serve(struct conn *c)
+{
     for (;;) {
-        if (c->len == sizeof c->buf) return -1;
+        if (c->len == sizeof c->buf)
+            return -1;
         ssize_t n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) break;
-        if (n <= 0) return -1;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            break;
+        if (n <= 0)
+            return -1;
         c->len += (size_t)n;
     }
     for (;;) {
         long req = request_length(c);
-        if (req < 0) return -1;
-        if (req == 0) return 0;
+        if (req < 0)
+            return -1;
+        if (req == 0)
+            return 0;
         const struct route *r = route_for(c->buf, (size_t)req);
-        if (write_all(c->fd, r->response, r->response_len) < 0) return -1;
+        if (write_all(c->fd, r->response, r->response_len) < 0)
+            return -1;
         memmove(c->buf, c->buf + req, c->len - (size_t)req);
         c->len -= (size_t)req;
     }
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc < 2 || argc > MAX_ROUTES + 1) {
         fprintf(stderr, "usage: %s MATCH=FILE... [DEFAULT_FILE]\n", argv[0]);
         return 2;
@@ -154,8 +188,13 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         const char *match = NULL, *path = argv[i];
-        if (eq) { *eq = '\0'; match = argv[i]; path = eq + 1; }
-        if (load_route(&routes[n_routes++], match, path) < 0) return 1;
+        if (eq) {
+            *eq = '\0';
+            match = argv[i];
+            path = eq + 1;
+        }
+        if (load_route(&routes[n_routes++], match, path) < 0)
+            return 1;
     }
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     struct sigaction sa = {.sa_handler = on_signal};
@@ -181,16 +220,22 @@ int main(int argc, char **argv) {
     while (!stop && idle < IDLE_SECONDS) {
         struct epoll_event events[64];
         int n = epoll_wait(ep, events, 64, 1000);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
         idle = n == 0 ? idle + 1 : 0;
         for (int i = 0; i < n; i++) {
             struct conn *c = events[i].data.ptr;
             if (!c) {
                 int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (fd < 0) continue;
+                if (fd < 0)
+                    continue;
                 c = malloc(sizeof *c);
-                if (!c) { close(fd); continue; }
+                if (!c) {
+                    close(fd);
+                    continue;
+                }
                 c->fd = fd;
                 c->len = 0;
                 int one = 1;
@@ -203,6 +248,7 @@ int main(int argc, char **argv) {
             }
         }
     }
-    for (int i = 0; i < n_routes; i++) free(routes[i].response);
+    for (int i = 0; i < n_routes; i++)
+        free(routes[i].response);
     return 0;
 }

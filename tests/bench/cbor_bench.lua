@@ -1,5 +1,5 @@
 -- The smithy-rpc-v2-cbor bodies beside JSON's: CloudWatch DescribeAlarms
--- with 100 alarms, decoded by its output shape from CBOR (aws.shapecbor)
+-- with 100 alarms, decoded by its output shape from CBOR (aws.shape_cbor)
 -- and from JSON (aws.shapejson, parse and walk) into the same values, and
 -- written as CBOR by the shape. Prints a Markdown table (microseconds per
 -- body) and writes the numbers as JSON to build/bench/cbor.json.
@@ -7,7 +7,7 @@
 --   build/fgrun tests/bench/cbor_bench.lua
 local json = require "json"
 local model = require("aws.model").embedded("cloudwatch")
-local shapecbor, shapejson = require "aws.shapecbor", require "aws.shapejson"
+local shapecbor, shapejson = require "aws.shape_cbor", require "aws.shape_json"
 
 local time_us = dofile("tests/bench/time_us.lua")
 

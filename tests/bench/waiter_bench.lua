@@ -7,7 +7,7 @@
 local json = require "json"
 local fgrun = require "fgrun"
 local waiter = require "aws.waiter"
-local fake = dofile("tests/fixtures/fake_client.lua")
+local fake = dofile("tests/lib/fake_client.lua")
 
 local time_us = dofile("tests/bench/time_us.lua")
 

@@ -21,7 +21,7 @@ MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|
 
 # A copy of the fg test recipe with environments beside it.
 mkdir -p "$tmp/r/env"
-cp "$root/tests/fg/recipe.lua" "$tmp/r/recipe.lua"
+cp "$root/tests/fixtures/recipes/small.lua" "$tmp/r/recipe.lua"
 recipe=$tmp/r/recipe.lua
 { echo 'local fg = require "fg"'; echo 'local p = fg.params{ name = "x" }'; echo 'local d = = 1'; } >"$tmp/r/syntax.lua"
 echo 'return { retention = }' >"$tmp/r/env/syntax.lua"
@@ -76,7 +76,7 @@ for _ in $(seq 150); do grep -q "slow in" "$tmp/first.out" && break; sleep 0.1; 
 bad "journal locked by another run" "in use by another run \(pid $first" "$tmp/lock" -- -D name=bi-lock "$recipe"
 bad "journal locked by another run, --destroy" "in use by another run" "$tmp/lock" -- -D name=bi-lock --destroy "$recipe"
 kill -INT "$first"; wait "$first"; rc=$?; first=
-left=$("$FGRUN" "$root/tests/fg/leftovers.lua" bi-lock | sed -n 's/^total //p')
+left=$("$FGRUN" "$root/tests/lib/small_leftovers.lua" bi-lock | sed -n 's/^total //p')
 expect_eq "the run holding the lock was not disturbed: it rolled back on SIGINT (exit $rc), $left left" "130 0" "$rc $left"
 
 # Credentials, endpoint, Docker, build context.
@@ -91,6 +91,6 @@ bad "Docker socket that is not there" "cannot connect to the Docker Engine at un
     DOCKER_HOST=unix:///nonexistent -- --env local "$fargate"
 bad "context folder that does not exist" "/nonexistent" "$st" \
     DOCKER_HOST=unix:///nonexistent -- --env local -D app_dir=/nonexistent "$fargate"
-check "nothing of these runs is left in moto" test "$("$FGRUN" "$root/tests/fg/leftovers.lua" bi- | sed -n 's/^total //p')" = 0
+check "nothing of these runs is left in moto" test "$("$FGRUN" "$root/tests/lib/small_leftovers.lua" bi- | sed -n 's/^total //p')" = 0
 
 tap_done

@@ -84,7 +84,7 @@ ci_job() {
     --context github.event_name="$2" --context github.ref="$3" --context github.run_id=4242 \
     --context vars.AWS_REGION=us-east-1 --context vars.FGRUN_ROLE_ARN=arn:aws:iam::123456789012:role/fgrun-deploy \
     --context vars.FGRUN_STATE_BUCKET="$bucket" \
-    --env RECIPE="$root/tests/fg/recipe.lua" --env FGRUN_ENV=short --skip "Build fgrun" 2>&1
+    --env RECIPE="$root/tests/fixtures/recipes/small.lua" --env FGRUN_ENV=short --skip "Build fgrun" 2>&1
 }
 objects() {
     AWS_ENDPOINT_URL=$moto AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
@@ -116,10 +116,10 @@ export AWS_ENDPOINT_URL=$moto AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS
 keys=$("$FGRUN" -e "for _, o in ipairs(require('aws').s3.list_objects_v2{Bucket='$bucket'}.Contents or {}) do print(o.Key) end")
 expect_eq "the journal is in the S3 state, its lock released" "fgrun/fgtest.short.json" "$keys"
 sfx=$("$FGRUN" -e "io.write(require('json').decode(require('aws').s3.get_object{Bucket='$bucket', Key='fgrun/fgtest.short.json'}.Body).values.suffix)")
-expect_eq "the resources are in moto" "4" "$("$FGRUN" "$root/tests/fg/leftovers.lua" "fgtest-$sfx" | sed -n 's/^total //p')"
+expect_eq "the resources are in moto" "4" "$("$FGRUN" "$root/tests/lib/small_leftovers.lua" "fgtest-$sfx" | sed -n 's/^total //p')"
 "$FGRUN" --destroy "s3://$bucket/fgrun/fgtest.short.json" >/dev/null 2>&1
 expect_eq "destroyed from the CI's S3 journal: nothing left in moto" "0" \
-    "$("$FGRUN" "$root/tests/fg/leftovers.lua" "fgtest-$sfx" | sed -n 's/^total //p')"
+    "$("$FGRUN" "$root/tests/lib/small_leftovers.lua" "fgtest-$sfx" | sed -n 's/^total //p')"
 expect_eq "...nor in the bucket" "0" \
     "$("$FGRUN" -e "print(#(require('aws').s3.list_objects_v2{Bucket='$bucket'}.Contents or {}))")"
 

@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-recipe=$here/fg/recipe.lua
+recipe=$here/fixtures/recipes/small.lua
 if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
     tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
 fi
@@ -23,7 +23,7 @@ fg() {
     out=$("$FGRUN" --state-dir "$state" -D name="$name" "$@" "$recipe" 2>"$tmp/err"); rc=$?
     err=$(cat "$tmp/err")
 }
-leftovers() { "$FGRUN" "$here/fg/leftovers.lua" "$1" | sed -n 's/^total //p'; }
+leftovers() { "$FGRUN" "$here/lib/small_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 
 fg fgt-a
 expect_eq "deploy succeeds" "0" "$rc"

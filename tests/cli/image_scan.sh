@@ -3,7 +3,7 @@
 # (tests/sim), which answers as ECR does where moto does not: the scan on
 # push (StartImageScan then LimitExceededException), scans taking time,
 # FROM scratch images UNSUPPORTED_IMAGE, enhanced scanning's ACTIVE and late
-# or missing counts. The recipe is tests/fg/image.lua (a repository and the
+# or missing counts. The recipe is tests/fixtures/recipes/image.lua (a repository and the
 # image); the whole Fargate recipe: tests/cli/recipe.sh.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
@@ -20,7 +20,7 @@ start_sim "$tmp" --scale 0.01 --behaviours ecr.scan_on_push,ecr.scan_time,ecr.un
 export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
 export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
-recipe=$root/tests/fg/image.lua
+recipe=$root/tests/fixtures/recipes/image.lua
 
 # run STATE [args...]: sets out, err, rc.
 run() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libcurl, libarchive, libcrypto and libcbor are opened on first use (runtime/lazy_*.c):
+# libcurl, libarchive, libcrypto and libcbor are opened on first use (runtime/core/lazy_*.c):
 # not linked, not mapped by a run that does not need them, mapped and working
 # once called, and a missing one is one clear line and exit 1.
 set -u
@@ -27,7 +27,7 @@ expect_eq "json and uuid4 map none of them" "" \
     "$(mapped "$FGRUN" 'require("json").decode("[1]"); require("fgrun").uuid4()')"
 
 expect_eq "an HTTP handle maps libcurl" "libcurl" \
-    "$(mapped "$FGRUN" 'require("aws.http").new()' | grep -o libcurl)"
+    "$(mapped "$FGRUN" 'require("net.http").new()' | grep -o libcurl)"
 
 expect_eq "sha256 through libcrypto" \
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" \
@@ -36,9 +36,9 @@ expect_eq "signing maps libcrypto" "libcrypto" \
     "$(mapped "$FGRUN" 'require("aws.sigv4").sha256_hex("abc")' | grep -o libcrypto)"
 
 expect_eq "a CBOR body read through libcbor" "true" \
-    "$("$FGRUN" -e 'io.write(tostring(require("aws.shapecbor").value("\xa1\x61\x61\xf5").a))' 2>&1)"
+    "$("$FGRUN" -e 'io.write(tostring(require("aws.shape_cbor").value("\xa1\x61\x61\xf5").a))' 2>&1)"
 expect_eq "reading CBOR maps libcbor" "libcbor" \
-    "$(mapped "$FGRUN" 'require("aws.shapecbor").value("\xa0")' | grep -o libcbor)"
+    "$(mapped "$FGRUN" 'require("aws.shape_cbor").value("\xa0")' | grep -o libcbor)"
 
 mkdir -p "$tmp/ctx"
 printf 'FROM scratch\n' > "$tmp/ctx/Dockerfile"
@@ -51,7 +51,7 @@ expect_eq "the tar stream holds the context" "Dockerfile a.txt" \
 
 # A copy whose soname names a library that does not exist (same length).
 sed 's/libcurl\.so\.4/libcurl.so.9/' "$FGRUN" > "$tmp/fgrun" && chmod +x "$tmp/fgrun"
-out=$("$tmp/fgrun" -e 'require("aws.http").new() print("unreachable")' 2>"$tmp/err"); rc=$?
+out=$("$tmp/fgrun" -e 'require("net.http").new() print("unreachable")' 2>"$tmp/err"); rc=$?
 expect_eq "a missing library exits 1" "1" "$rc"
 expect_eq "and prints nothing on stdout" "" "$out"
 expect_match "one line naming the library and its Debian package" \

@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-recipe=$here/fg/recipe.lua
+recipe=$here/fixtures/recipes/small.lua
 if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
     tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
 fi
@@ -25,7 +25,7 @@ fg() {
     out=$("$FGRUN" --state-dir "$state" -D name="$name" "$@" "$recipe" 2>"$tmp/err"); rc=$?
     err=$(cat "$tmp/err")
 }
-leftovers() { "$FGRUN" "$here/fg/leftovers.lua" "$1" | sed -n 's/^total //p'; }
+leftovers() { "$FGRUN" "$here/lib/small_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 # The AWS operations a -v or -vv log names ("aws ecs.DescribeClusters 200, ...").
 operations() { printf '%s\n' "$1" | sed -n 's/^aws [a-z0-9_-]*\.\([A-Za-z]*\) .*/\1/p' | sort -u | tr '\n' ' '; }
 not_reads() { printf '%s\n' "$1" | sed -n 's/^aws [a-z0-9_-]*\.\([A-Za-z]*\) .*/\1/p' | grep -Ev '^(Describe|List|Get)' | tr '\n' ' '; }

@@ -130,7 +130,7 @@ expect_eq "platform=arm64: the Engine built an arm64 image" "arm64" "$built"
 recipe --destroy "$recipe"
 expect_eq "destroy succeeds" "0" "$rc"
 expect_eq "destroy removes 24 steps" "24" "$(printf '%s\n' "$out" | grep -cE '^  (removed|gone) ')"
-left=$("$FGRUN" "$root/tests/recipe/leftovers.lua" "$sfx")
+left=$("$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$sfx")
 expect_eq "after destroy moto holds nothing of the deployment (every list API)" "total 0" "$(printf '%s\n' "$left" | tail -1)"
 check "after destroy the journal is gone" test ! -e "$journal"
 

@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-recipe=$root/tests/fg/recipe.lua
+recipe=$root/tests/fixtures/recipes/small.lua
 fargate=$root/recipes/fargate_alb.lua
 IMAGE=public.ecr.aws/nginx/nginx:latest
 MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Start)'
@@ -46,7 +46,7 @@ start() {
     pid=$!; pids+=("$pid")
 }
 wait_for() { for _ in $(seq 150); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-leftovers() { "$FGRUN" "$root/tests/fg/leftovers.lua" "$1" | sed -n 's/^total //p'; }
+leftovers() { "$FGRUN" "$root/tests/lib/small_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 # keys BUCKET PREFIX: the bucket's current objects under PREFIX, one a line.
 keys() {
     "$FGRUN" -e "for _, o in ipairs(require('aws').s3.all('list_objects_v2', {Bucket='$1', Prefix='$2'}).Contents or {}) do print(o.Key) end"
@@ -150,7 +150,7 @@ expect_eq "a re-run from S3 state changes nothing" "22" "$(printf '%s\n' "$out" 
 fargate_run --destroy
 expect_eq "--destroy from S3 state" "0" "$rc"
 expect_eq "after --destroy moto holds nothing of it" "0" \
-    "$("$FGRUN" "$root/tests/recipe/leftovers.lua" "$sfx" | sed -n 's/^total //p')"
+    "$("$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$sfx" | sed -n 's/^total //p')"
 expect_eq "after --destroy the bucket holds nothing (no journal, no lock)" "" "$(keys team-state fargate/)"
 versions=$("$FGRUN" -e "local n = 0
   for _, v in ipairs(require('aws').s3.list_object_versions{Bucket='team-state', Prefix='fargate/fargate-alb.local.json'}.Versions or {}) do n = n + 1 end

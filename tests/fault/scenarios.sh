@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reliability scenarios against moto through the fault proxy (proxy.py),
+# Reliability scenarios against moto through the fault proxy (tests/lib/fault_proxy.py),
 # each printing TAP with its figures in the descriptions:
 #   transient  deploy + destroy with a share of requests throttled or
 #              failing transiently: succeeds; how many retries it took
@@ -28,7 +28,7 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/lib/tap.sh"
 . "$root/tests/lib/moto.sh"
-. "$root/tests/fault/lib.sh"
+. "$root/tests/lib/fault.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 seed=${REL_SEED:-1}
 cycles=${REL_CYCLES:-3}
@@ -37,7 +37,7 @@ kills=${REL_KILLS:-10}
 timed_kills=${REL_TIMED_KILLS:-5}
 outages=${REL_OUTAGES:-2}
 scenarios=" ${REL_SCENARIOS:-formats transient outage kill lost stall secrets} "
-fg_recipe=$root/tests/fg/recipe.lua
+fg_recipe=$root/tests/fixtures/recipes/small.lua
 fargate=$root/recipes/fargate_alb.lua
 IMAGE=public.ecr.aws/nginx/nginx:latest
 
@@ -74,12 +74,12 @@ fgtest() {
     run "$tmp/out" "$tmp/err" --state-dir "$state" -D name="$name" "$@" "$fg_recipe"
 }
 # Leftovers, straight from moto (never through the proxy).
-fg_left() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/fg/leftovers.lua" "$1" | sed -n 's/^total //p'; }
-fargate_left() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/recipe/leftovers.lua" "$1" | sed -n 's/^total //p'; }
+fg_left() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/lib/small_leftovers.lua" "$1" | sed -n 's/^total //p'; }
+fargate_left() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 # The kinds of resource moto holds of a Fargate deployment, with counts.
 # Listeners too, which leftovers.lua leaves to their load balancer.
 fargate_kinds() {
-    { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/recipe/leftovers.lua" "$1" | grep -v '^total ' | sed 's/ [^ ]*$//'
+    { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$1" | grep -v '^total ' | sed 's/ [^ ]*$//'
       LB_MATCH=$1 AWS_ENDPOINT_URL=$moto "$FGRUN" -e 'local elb = require("aws").elbv2
         for _, lb in ipairs(elb.describe_load_balancers{}.LoadBalancers) do
           if lb.LoadBalancerName:find(os.getenv("LB_MATCH"), 1, true) then
@@ -283,7 +283,7 @@ if [[ $scenarios == *" lost "* ]]; then
         expect_eq "lost ($how): $lost mutating answers lost; deployed after $((reruns + 1)) run(s)" "0" "$rc"
         # RegisterTaskDefinition has no idempotency: a resent one makes one
         # more revision, which is fine when the journal records it for removal.
-        tds=$(AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/recipe/leftovers.lua" "${sfx:-none}" | sed -n 's/^task definition //p')
+        tds=$(AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "${sfx:-none}" | sed -n 's/^task definition //p')
         unrecorded=0
         for arn in $tds; do grep -qF "\"$arn\"" "$st/fargate-alb.local.json" || unrecorded=$((unrecorded + 1)); done
         expect_eq "lost ($how): no duplicate resource (kinds and counts as a clean deploy; task definition revisions aside)" \
@@ -357,7 +357,7 @@ if [[ $scenarios == *" secrets "* ]]; then
         export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
         export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
         registry_password=$("$FGRUN" -e 'local t = require("aws").ecr.get_authorization_token{}.authorizationData[1].authorizationToken
-          print((require("aws.base64").decode(t):gsub("^[^:]*:", "")))')
+          print((require("base.base64").decode(t):gsub("^[^:]*:", "")))')
         [ -n "$registry_password" ] && planted+=("$registry_password")
         docker_args=() how="image built and pushed"
     fi

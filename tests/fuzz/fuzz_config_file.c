@@ -1,12 +1,12 @@
 /* libFuzzer harness for the AWS shared config/credentials file parser
- * (runtime/config_file.h): every entry it reports must lie inside the
+ * (runtime/aws/config_file.h): every entry it reports must lie inside the
  * buffer, which the harness checks by reading each field. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config_file.h"
+#include "aws/config_file.h"
 
 struct bounds {
     const char *begin, *end;
@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf)
         return 0;
     memcpy(buf, data, size);
-    struct bounds b = { buf, buf + size, 0 };
+    struct bounds b = {buf, buf + size, 0};
     (void)fg_config_parse(buf, size, on_entry, &b);
     free(buf);
     return 0;

@@ -1,5 +1,5 @@
 /* libFuzzer harness for the Docker Engine progress stream parser
- * (runtime/docker_stream.h): the input arrives in pieces whose sizes come
+ * (runtime/docker/stream.h): the input arrives in pieces whose sizes come
  * from its first byte; each completed line is decoded with cJSON and pushed
  * as Lua values, as the Docker client does. */
 #include <cjson/cJSON.h>
@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "docker_stream.h"
+#include "docker/stream.h"
 
 static lua_State *L;
 

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "preload.h"
+#include "core/preload.h"
 
 #ifndef FUZZ_LUA_TARGET
 #error "FUZZ_LUA_TARGET must name the target's Lua file"
@@ -26,8 +26,7 @@
 #define LUA_COUNTERS (1 << 16)
 
 /* libFuzzer reads this section as extra coverage counters (Linux). */
-__attribute__((section("__libfuzzer_extra_counters")))
-static uint8_t lua_lines[LUA_COUNTERS];
+__attribute__((section("__libfuzzer_extra_counters"))) static uint8_t lua_lines[LUA_COUNTERS];
 
 static lua_State *L;
 static int target_ref = LUA_NOREF;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigv4.h"
+#include "aws/sigv4.h"
 
-#define MAX_FIELDS 200  /* above sigv4.c's header limit, to reach its check */
+#define MAX_FIELDS 200 /* above sigv4.c's header limit, to reach its check */
 
 /* Splits off the next line of [*p, end) (without \r\n) as a NUL-ended copy
  * inside buf; NULL at the end. */
@@ -71,10 +71,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fg_sigv4_sha256_hex(p, (size_t)(end - p), body_hash);
 
     struct fg_sigv4_request req = {
-        .method = method, .path = target, .query = query ? query : "",
-        .headers = headers, .n_headers = n, .payload_sha256 = body_hash,
+        .method = method,
+        .path = target,
+        .query = query ? query : "",
+        .headers = headers,
+        .n_headers = n,
+        .payload_sha256 = body_hash,
     };
-    struct fg_sigv4_scope scope = { "20150830T123600Z", "us-east-1", "service" };
+    struct fg_sigv4_scope scope = {"20150830T123600Z", "us-east-1", "service"};
     char *signed_headers = NULL;
     char *creq = fg_sigv4_canonical_request(&req, &signed_headers);
     if (creq) {
@@ -86,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(creq);
     free(signed_headers);
-    free(fg_sigv4_authorization("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", &scope, &req));
+    free(fg_sigv4_authorization("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", &scope,
+                                &req));
 cleanup:
     free(buf);
     return 0;

@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-recipe=$here/fg/recipe.lua
+recipe=$here/fixtures/recipes/small.lua
 if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
     tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
 fi
@@ -93,14 +93,14 @@ run --state-dir "$state" -D name=sec-j --destroy "$recipe"
 expect_eq "tampered journal with the recipe: destroy succeeds" "0" "$rc"
 expect_eq "  the recipe's undo ran, not the journal's (no AttachRolePolicy)" "" "$(printf '%s\n' "$err" | grep AttachRolePolicy)"
 expect_eq "  moto: the role is gone" "false" "$(q "print((pcall(require('aws').iam.get_role, { RoleName = '$role' })))")"
-expect_eq "  moto: nothing of the deployment is left" "0" "$("$FGRUN" "$here/fg/leftovers.lua" sec-j | sed -n 's/^total //p')"
+expect_eq "  moto: nothing of the deployment is left" "0" "$("$FGRUN" "$here/lib/small_leftovers.lua" sec-j | sed -n 's/^total //p')"
 
 # 5. A legitimate journal-only destroy still removes everything (the
 # ownership checks pass for resources tagged by the deployment).
 run --state-dir "$state" -D name=sec-k "$recipe"
 run --destroy "$state/sec-k.json"
 expect_eq "an untampered journal alone: destroy succeeds" "0" "$rc"
-expect_eq "  moto: nothing left" "0" "$("$FGRUN" "$here/fg/leftovers.lua" sec-k | sed -n 's/^total //p')"
+expect_eq "  moto: nothing left" "0" "$("$FGRUN" "$here/lib/small_leftovers.lua" sec-k | sed -n 's/^total //p')"
 
 # 6. Who may have written the journal and its folder.
 journal "$state/other.json" '[{"call": "iam.delete_role", "params": {"RoleName": "victim-role"}}]'

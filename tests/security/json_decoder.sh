@@ -27,7 +27,7 @@ open(d + "/random.json", "w").write("{" + ",".join('"%s":0' % k for k in keys) +
 PY
 expect_eq "the two bodies have the same size" "$(stat -c %s "$tmp/random.json")" "$(stat -c %s "$tmp/colliding.json")"
 ratio=$("$FGRUN" - "$tmp/colliding.json" "$tmp/random.json" <<'LUA'
-local shapejson, fgrun = require "aws.shapejson", require "fgrun"
+local shapejson, fgrun = require "aws.shape_json", require "fgrun"
 local function best(path)
   local body = io.open(path):read("a")
   local t = math.huge
@@ -48,7 +48,7 @@ if awk -v r="$1" 'BEGIN { exit !(r < 3) }'; then
 else
     tap_fail "65,536 colliding keys decode within 3x the time of random keys" "ratio $1: $2 s against $3 s"
 fi
-out=$("$FGRUN" -e 'local sj = require "aws.shapejson"
+out=$("$FGRUN" -e 'local sj = require "aws.shape_json"
   local v = sj.value(assert(sj.parse([[{"k":1,"Ez":1,"FY":2,"k":3}]]))) io.write(v.k, v.Ez, v.FY)')
 expect_eq "repeated keys: the last one wins, colliding ones stay apart" "312" "$out"
 

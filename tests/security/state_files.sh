@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
-recipe=$here/fg/recipe.lua
+recipe=$here/fixtures/recipes/small.lua
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The deployment never reaches AWS in these tests: they stop at the state
@@ -39,7 +39,7 @@ expect_match "another user's lock file is refused" "sec-o.lock: not a regular fi
 # (<journal>.tmp.<pid>) is left alone; the file is created new (O_EXCL,
 # O_NOFOLLOW) under a random name, and the journal is written.
 run - "$state" "$victim" <<'LUA'
-  local fs = require "fgrun.fs"
+  local fs = require "core.fs"
   local pid = io.open("/proc/self/stat"):read("l"):match("^%d+")
   local path = arg[1] .. "/j.json"
   os.execute(("ln -s %q %q"):format(arg[2], path .. ".tmp." .. pid))

@@ -7,7 +7,7 @@ local model = require "aws.model"
 local protocol = require "aws.protocol"
 
 local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
-local CREDENTIALS = dofile("tests/fixtures/moto.lua").credentials
+local CREDENTIALS = dofile("tests/lib/moto.lua").credentials
 local NOWHERE = "http://127.0.0.1:9" -- discard port: nothing listens, nothing is sent
 
 local function offline(name)

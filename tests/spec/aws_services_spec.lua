@@ -5,7 +5,7 @@
 -- ACM, Lambda, CloudWatch alarms, SNS topics.
 local aws = require "aws"
 local http = require "http"
-local moto = dofile("tests/fixtures/moto.lua")
+local moto = dofile("tests/lib/moto.lua")
 
 local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
 local FGRUN = os.getenv("FGRUN") or "build/fgrun"
@@ -56,6 +56,7 @@ describe("aws services against moto", function()
     assert.is_false(ok)
     assert.equal("NoSuchKey", err.code)
     ok, err = pcall(s3.head_object, {Bucket = bucket, Key = "missing"})
+    assert.is_false(ok)
     assert.equal("404", err.code)
     local deleted = s3.delete_objects{Bucket = bucket, Delete = {Objects = {
       {Key = "many/1"}, {Key = "many/2"}, {Key = "many/3"}, {Key = "dir/a b+c.txt"}}}}
@@ -90,7 +91,7 @@ describe("aws services against moto", function()
     local script = tmp .. "/transfer.lua"
     local f = assert(io.open(script, "w"))
     f:write(([[
-      local moto = dofile("tests/fixtures/moto.lua")
+      local moto = dofile("tests/lib/moto.lua")
       local s3 = require("aws").client("s3", moto.options(%q))
       s3.create_bucket{Bucket = %q}
       local calls, last = 0, 0

@@ -1,10 +1,10 @@
--- The one-pass answer decoders (runtime/shape_json.c: aws.shapejson,
--- runtime/shape_xml.c: aws.shapexml): values as stdlib/aws gives them
+-- The one-pass answer decoders (runtime/aws/shape_json.c: aws.shape_json,
+-- runtime/aws/shape_xml.c: aws.shape_xml): values as stdlib/aws gives them
 -- (see aws.lua), read the way json.decode and expat read the text.
 local json = require "json"
 local model = require "aws.model"
-local shapejson = require "aws.shapejson"
-local shapexml = require "aws.shapexml"
+local shapejson = require "aws.shape_json"
+local shapexml = require "aws.shape_xml"
 
 local SHAPES = {
   Out = {type = "structure", members = {
@@ -38,7 +38,7 @@ local function from_xml(text)
   return shapexml.structure(m, m:shape("Out"), assert(shapexml.parse(text)), 1)
 end
 
-describe("aws.shapejson", function()
+describe("aws.shape_json", function()
   it("keeps the last of repeated keys, as json.decode does, a last null included", function()
     local v = from_json('{"Int": 1, "Int": 2, "Long": 3, "Long": null, "Tags": {"a": "x", "a": "y"}}')
     assert.are.equal(2, v.Int)
@@ -88,7 +88,7 @@ describe("aws.shapejson", function()
   end)
 end)
 
-describe("aws.shapexml", function()
+describe("aws.shape_xml", function()
   local PLAIN = '<?xml version="1.0" encoding="UTF-8"?>\n<Out xmlns="urn:x"><Int>7</Int><Dbl>1.5</Dbl>'
     .. '<Flag>true</Flag><wire>a &amp; b</wire><When>2015-01-25T08:00:00.000Z</When>'
     .. '<Names><member>x</member><member>y</member></Names><item>f1</item><item>f2</item>'

@@ -3,10 +3,10 @@
 -- (CreateToken) whose role credentials come from moto's STS. The token
 -- cache is written as `aws sso login` writes it, and what fgrun writes
 -- back is read with botocore's own loader. Each scenario runs in a child
--- fgrun with a clean environment and its own HOME (tests/fixtures/sandbox.lua).
+-- fgrun with a clean environment and its own HOME (tests/lib/sandbox.lua).
 local json = require "json"
 local fgrun = require "fgrun"
-local sandbox = dofile("tests/fixtures/sandbox.lua")
+local sandbox = dofile("tests/lib/sandbox.lua")
 
 local ACCESS = "aoaAAAAAGcACCESSTOKENsecretvalue000111222333"
 local REFRESH = "aorAAAAAGcREFRESHTOKENsecretvalue444555666"
@@ -154,7 +154,7 @@ describe("IAM Identity Center (SSO)", function()
     local doc = read_cache("corp")
     assert.equal(state.access_tokens[2], doc.accessToken)      -- the new token was used and saved
     assert.equal(state.refresh_token, doc.refreshToken)        -- the rotated refresh token too
-    assert.is_true(math.abs(require("aws.timestamp").parse(doc.expiresAt) - (fgrun.now() + 28800)) < 30)
+    assert.is_true(math.abs(require("base.time").parse(doc.expiresAt) - (fgrun.now() + 28800)) < 30)
     assert.same({ START_URL, "us-east-1", "client-id-1", CLIENT_SECRET, { "sso:account:access" } },
       { doc.startUrl, doc.region, doc.clientId, doc.clientSecret, doc.scopes })
     local mode = sandbox.slurp("stat -c %a " .. sandbox.sh_quote(cache_file("corp"))):gsub("%s+$", "")

@@ -2,11 +2,11 @@
 -- tests/lib/stalled_server.py: an endpoint that accepts and never answers,
 -- and one that never accepts (a full backlog). Settings from the
 -- environment and the config file are read in child processes with a
--- clean environment (tests/fixtures/sandbox.lua).
+-- clean environment (tests/lib/sandbox.lua).
 local fgrun = require "fgrun"
 local creds = require "aws.creds"
 local transport = require "aws.transport"
-local sandbox = dofile("tests/fixtures/sandbox.lua")
+local sandbox = dofile("tests/lib/sandbox.lua")
 
 local box, silent, full
 local key = creds.from_process([[printf '{"Version":1,"AccessKeyId":"AKIDTIMEOUT","SecretAccessKey":"x"}']])
@@ -75,6 +75,7 @@ describe("timeouts", function()
       return call(client(silent, { read_timeout = 1, operation_timeout = 2.5, max_attempts = 10 }))
     end)
     assert.is_nil(status)
+    assert.is_truthy(err)
     assert.is_true(attempts >= 2, attempts .. " attempts")
     assert.is_true(took < 3.2, "took " .. took)
   end)

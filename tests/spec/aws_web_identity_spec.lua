@@ -2,8 +2,8 @@
 -- STS, through tests/lib/identity_stub.py, which passes every call on to
 -- moto, logs who signed it, and can shorten the sessions so that the
 -- refresh shows within seconds. Each scenario runs in a child fgrun with a
--- clean environment (tests/fixtures/sandbox.lua).
-local sandbox = dofile("tests/fixtures/sandbox.lua")
+-- clean environment (tests/lib/sandbox.lua).
+local sandbox = dofile("tests/lib/sandbox.lua")
 
 local ROLE = "arn:aws:iam::123456789012:role/ci-deployer"
 local OTHER_ROLE = "arn:aws:iam::123456789012:role/other"

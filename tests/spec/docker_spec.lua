@@ -550,7 +550,7 @@ print("DIGEST " .. r.digest)
 end)
 
 describe("docker.ecr_login", function()
-  local base64 = require "aws.base64"
+  local base64 = require "base.base64"
   local password = "pa55-" .. RUN_ID .. "-never-shown"
   -- GetAuthorizationToken answered by tests/lib/fake_server.py: the answer
   -- is the file `answer` as it is when asked; answer.log counts the calls

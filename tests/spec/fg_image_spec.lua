@@ -1,6 +1,6 @@
 -- The parts of the image step that need no Engine: the platform names
 -- (stdlib/fg/image.lua) and the build context's content digest
--- (runtime/docker_digest.c) that decides whether a build can be skipped.
+-- (runtime/docker/digest.c) that decides whether a build can be skipped.
 -- Build, push, skip and scan end to end: tests/cli/recipe.sh.
 local image = require "fg.image"
 local digest = require "docker.digest"

@@ -2,7 +2,7 @@
 -- answers: FilterLogEvents' empty pages
 -- with a nextToken, text from the network on the terminal, ARNs in a
 -- journal by kind. The actions end to end: tests/cli/recipe.sh.
-local fake = dofile("tests/fixtures/fake_client.lua")
+local fake = dofile("tests/lib/fake_client.lua")
 local logs = require "fg.logs"
 local recorded = require "fg.recorded"
 

@@ -1,7 +1,7 @@
 -- fg.network (stdlib/fg/network.lua) and fg/account.lua on fake EC2 and
 -- STS answers: subnets given (one VPC, one per zone, the VPC taken from
 -- them), subnets chosen (two zones by default), and the partition of ARNs.
-local fake = dofile("tests/fixtures/fake_client.lua")
+local fake = dofile("tests/lib/fake_client.lua")
 local network = require "fg.network"
 local account = require "fg.account"
 

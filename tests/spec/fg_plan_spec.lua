@@ -14,10 +14,10 @@ before_each(function()
   dir = os.tmpname()
   os.remove(dir)
   quiet, stdout, stderr, printed = fgrun.quiet, io.stdout, io.stderr, {}
-  fgrun.quiet, io.stdout, io.stderr = true, sink(), sink()
+  fgrun.quiet, io.stdout, io.stderr = true, sink(), sink() -- luacheck: ignore 122
 end)
 after_each(function()
-  fgrun.quiet, io.stdout, io.stderr = quiet, stdout, stderr
+  fgrun.quiet, io.stdout, io.stderr = quiet, stdout, stderr -- luacheck: ignore 122
   fgrun.exit_status(0) -- a plan sets it; the spec run must not exit 2
   os.execute("rm -rf " .. dir)
 end)
@@ -114,8 +114,8 @@ describe("a plan", function()
 
   it("lists the fields an update changes, with the document's unified diff, and the run then makes it", function()
     deploy({}, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
-    local d = deploy({ plan = true }, function(d) resource(d, "a", { retention = 14, size = 1 }) end)
-    local s = d.plan:json().steps[1]
+    local p = deploy({ plan = true }, function(d) resource(d, "a", { retention = 14, size = 1 }) end)
+    local s = p.plan:json().steps[1]
     assert.are.equal("update", s.action)
     assert.are.same({ { field = "retention", old = 7, new = 14, forces_replacement = false } }, s.changes)
     assert.are.same({ "--- AWS now", "+++ after the run", "@@ -1,5 +1,5 @@", " {", '   "Name": "a",',
@@ -129,16 +129,16 @@ describe("a plan", function()
   it("shows drift, which the next run repairs", function()
     deploy({}, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
     cloud.a.retention = 30
-    local d = deploy({ plan = true }, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
-    local s = d.plan:json().steps[1]
+    local p = deploy({ plan = true }, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
+    local s = p.plan:json().steps[1]
     assert.are.same({ "update", "changed outside fgrun", 30, 7, true },
                     { s.action, s.note, s.changes[1].old, s.changes[1].new, s.changes[1].drift })
     local run = deploy({}, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
     assert.are.equal(7, cloud.a.retention)
     assert.are.same({ "updated", "a (changed outside fgrun: retention)" },
                     { run.report.lines[1].action, run.report.lines[1].id })
-    d = deploy({ plan = true }, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
-    assert.are.equal("a:unchanged", steps_of(d))
+    p = deploy({ plan = true }, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
+    assert.are.equal("a:unchanged", steps_of(p))
   end)
 
   it("creates again what was deleted behind fgrun's back; removes what the recipe no longer declares", function()
@@ -160,11 +160,11 @@ describe("a plan", function()
       resource(d, "b", { retention = 7, size = 1 })
     end)
     local before = journal_text()
-    local d = deployment.new("app", { state = dir, plan = true, destroy = true })
-    resource(d, "a", { retention = 7, size = 1 })
-    resource(d, "b", { retention = 7, size = 1 })
-    d:finish(true)
-    assert.are.equal("b:remove a:remove", steps_of(d))
+    local p = deployment.new("app", { state = dir, plan = true, destroy = true })
+    resource(p, "a", { retention = 7, size = 1 })
+    resource(p, "b", { retention = 7, size = 1 })
+    p:finish(true)
+    assert.are.equal("b:remove a:remove", steps_of(p))
     assert.are.equal(before, journal_text())
     assert.is_truthy(cloud.a and cloud.b)
   end)

@@ -1,7 +1,7 @@
 -- The permissions preflight (stdlib/fg/preflight.lua) and the
 -- service-linked roles (stdlib/fg/service_roles.lua) on fake IAM answers:
 -- moto has no policy simulator and never refuses a missing permission.
-local fake = dofile("tests/fixtures/fake_client.lua")
+local fake = dofile("tests/lib/fake_client.lua")
 local preflight = require "fg.preflight"
 local service_roles = require "fg.service_roles"
 
@@ -123,7 +123,8 @@ describe("fg.service_linked_roles", function()
 
   it("takes a role made meanwhile (\"has been taken\") as made", function()
     local client = fake.client{ list_roles = { { Roles = {} }, { Roles = { { RoleName = "r" } } } },
-      create_service_linked_role = { { error = { code = "InvalidInput", message = "Service role name AWSServiceRoleForECS has been taken in this account" } } } }
+      create_service_linked_role = { { error = { code = "InvalidInput",
+        message = "Service role name AWSServiceRoleForECS has been taken in this account" } } } }
     assert.has_no.errors(function() service_roles.ensure({ "ecs.test-c.amazonaws.com" }, { client = client, progress = false }) end)
   end)
 

@@ -14,10 +14,11 @@ before_each(function()
   dir = os.tmpname()
   os.remove(dir)
   quiet, stdout, stderr, printed = fgrun.quiet, io.stdout, io.stderr, {}
-  fgrun.quiet, io.stdout, io.stderr = true, sink(), sink()
+  -- the library writes to io.stdout and io.stderr: captured here
+  fgrun.quiet, io.stdout, io.stderr = true, sink(), sink() -- luacheck: ignore 122
 end)
 after_each(function()
-  fgrun.quiet, io.stdout, io.stderr = quiet, stdout, stderr
+  fgrun.quiet, io.stdout, io.stderr = quiet, stdout, stderr -- luacheck: ignore 122
   os.execute("rm -rf " .. dir)
 end)
 

@@ -2,7 +2,7 @@
 -- and moto does not: scan on push already running, images ECR cannot
 -- scan, Inspector's ACTIVE status and late finding counts. Until the
 -- proxy in front of moto (tests/sim) models these, a fake client answers.
-local fake = dofile("tests/fixtures/fake_client.lua")
+local fake = dofile("tests/lib/fake_client.lua")
 local scan = require "fg.scan"
 
 local REPO = "app"
@@ -60,7 +60,8 @@ describe("fg.scan.image", function()
   it("reports an image ECR cannot scan (FROM scratch) as not scanned, and deploys it without a gate", function()
     local ok, r, _, said = run{
       get_registry_scanning_configuration = { BASIC },
-      describe_image_scan_findings = { status("UNSUPPORTED_IMAGE", nil, "UnsupportedImageError: The operating system and/or package manager are not supported.") },
+      describe_image_scan_findings = { status("UNSUPPORTED_IMAGE", nil,
+        "UnsupportedImageError: The operating system and/or package manager are not supported.") },
     }
     assert.is_true(ok, tostring(r))
     assert.is_false(r.scanned)

@@ -6,8 +6,8 @@
 local aws = require "aws"
 local state = require "fg.state"
 local journal = require "fg.journal"
-local moto = dofile("tests/fixtures/moto.lua")
-local sandbox = dofile("tests/fixtures/sandbox.lua")
+local moto = dofile("tests/lib/moto.lua")
+local sandbox = dofile("tests/lib/sandbox.lua")
 
 local MOTO = sandbox.MOTO
 

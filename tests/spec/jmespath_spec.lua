@@ -115,7 +115,7 @@ describe("jmespath compliance", function()
   local dir = vectors_dir()
   local files = list_json_files(dir)
   if not files then
-    pending("no JMESPath vectors at " .. dir .. " (set FGRUN_VECTORS)")
+    pending("no vectors at " .. dir .. " (set FGRUN_VECTORS)")
     return
   end
   for _, file in ipairs(files) do

@@ -68,7 +68,8 @@ describe("repl.history_ok", function()
     assert.is_true(repl.history_ok("x = 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef'"))
     assert.is_true(repl.history_ok('ecs.describe_clusters{clusters = {"arn:aws:ecs:us-east-1:123456789012:cluster/fargate-cluster-x1y2z3"}}'))
     assert.is_true(repl.history_ok('ec2.describe_security_groups{GroupIds = {"sg-0a1b2c3d4e5f67890"}}'))
-    assert.is_true(repl.history_ok('ecs.register_task_definition{family = "f", containerDefinitions = {{environment = {{name = "PORT", value = "3000"}}}}}'))
+    assert.is_true(repl.history_ok('ecs.register_task_definition{family = "f", '
+      .. 'containerDefinitions = {{environment = {{name = "PORT", value = "3000"}}}}}'))
     assert.is_true(repl.history_ok('iam.get_role{RoleName = "ecsTaskExecutionRole-x1y2z3"}'))
   end)
 

@@ -177,7 +177,7 @@ describe("ui", function()
     setup(function()
       local f = assert(io.open(script, "w"))
       f:write([[
-local fake = dofile("tests/fixtures/fake_client.lua")
+local fake = dofile("tests/lib/fake_client.lua")
 local elbv2 = fake.load("waiters/elbv2")
 local client = fake.client({describe_load_balancers = {elbv2.provisioning, elbv2.active}}, "elbv2")
 require("aws.waiter").wait(client, "load_balancer_available", {Names = {"web"}}, {delay = 0.05})

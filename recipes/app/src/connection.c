@@ -59,8 +59,7 @@ short connection_events(const struct connection *c)
 /* The request's log line, once its answer is sent or abandoned. */
 static void log_request(const struct connection *c, const char *problem)
 {
-    log_info("%s %.3fms%s%s", c->log_line,
-             (double)(time_monotonic_us() - c->started_us) / 1000.0,
+    log_info("%s %.3fms%s%s", c->log_line, (double)(time_monotonic_us() - c->started_us) / 1000.0,
              problem ? " " : "", problem ? problem : "");
 }
 
@@ -88,8 +87,7 @@ static void write_some(struct connection *c)
 {
     while (c->out_sent < c->out_len) {
         /* MSG_NOSIGNAL: a client that went away is an error, not a SIGPIPE. */
-        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-                         MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -113,16 +111,16 @@ static void write_some(struct connection *c)
 
 /* Copies the answer (head and, unless HEAD, body) to the connection as one
  * buffer, so it leaves in as few packets as possible, and starts sending. */
-static void start_answer(struct connection *c, const struct route_response *res,
-                         const char *method, const char *path, int path_len)
+static void start_answer(struct connection *c, const struct route_response *res, const char *method,
+                         const char *path, int path_len)
 {
     char head[RESPONSE_HEAD_MAX];
-    size_t head_len = http_format_response_head(head, sizeof head, res->status,
-                                                 res->body_len, res->allow);
+    size_t head_len =
+        http_format_response_head(head, sizeof head, res->status, res->body_len, res->allow);
     size_t body_len = res->head_only ? 0 : res->body_len;
 
-    snprintf(c->log_line, sizeof c->log_line, "%s \"%s %.*s\" %d",
-             c->ip, method, path_len, path, res->status);
+    snprintf(c->log_line, sizeof c->log_line, "%s \"%s %.*s\" %d", c->ip, method, path_len, path,
+             res->status);
     c->out = head_len > 0 ? malloc(head_len + body_len) : NULL;
     if (c->out == NULL) {
         log_request(c, "(out of memory)");
@@ -140,7 +138,7 @@ static void start_answer(struct connection *c, const struct route_response *res,
 
 static void answer_error(struct connection *c, int status)
 {
-    struct route_response res = { .body = body_scratch };
+    struct route_response res = {.body = body_scratch};
 
     routes_error(status, &res);
     start_answer(c, &res, "-", "-", 1);
@@ -148,8 +146,8 @@ static void answer_error(struct connection *c, int status)
 
 static void answer_request(struct connection *c, size_t head_len)
 {
-    struct route_response res = { .body = body_scratch };
-    struct route_context ctx = { .port = c->port, .client_ip = c->ip };
+    struct route_response res = {.body = body_scratch};
+    struct route_context ctx = {.port = c->port, .client_ip = c->ip};
     struct http_request req;
     int status = http_parse_request(c->head, head_len, &req);
 
@@ -200,10 +198,17 @@ static void read_some(struct connection *c)
 void connection_on_ready(struct connection *c)
 {
     switch (c->state) {
-    case CONNECTION_READING:   read_some(c); break;
-    case CONNECTION_WRITING:   write_some(c); break;
-    case CONNECTION_LINGERING: linger_some(c); break;
-    case CONNECTION_DONE:      break;
+    case CONNECTION_READING:
+        read_some(c);
+        break;
+    case CONNECTION_WRITING:
+        write_some(c);
+        break;
+    case CONNECTION_LINGERING:
+        linger_some(c);
+        break;
+    case CONNECTION_DONE:
+        break;
     }
 }
 

@@ -24,16 +24,16 @@ enum connection_state {
 struct connection {
     int fd;
     enum connection_state state;
-    int port;                  /* the listening port, reported by GET / */
-    char ip[INET_ADDRSTRLEN];  /* the peer */
-    uint64_t started_us;       /* when it was accepted */
-    uint64_t deadline_us;      /* when the current state times out */
+    int port;                 /* the listening port, reported by GET / */
+    char ip[INET_ADDRSTRLEN]; /* the peer */
+    uint64_t started_us;      /* when it was accepted */
+    uint64_t deadline_us;     /* when the current state times out */
     char head[HTTP_HEAD_MAX];
-    size_t received;           /* bytes of head[] filled */
-    char *out;                 /* the answer, head and body */
+    size_t received; /* bytes of head[] filled */
+    char *out;       /* the answer, head and body */
     size_t out_len, out_sent;
-    size_t lingered;           /* bytes dropped while lingering */
-    char log_line[512];        /* method, path and status, logged when sent */
+    size_t lingered;    /* bytes dropped while lingering */
+    char log_line[512]; /* method, path and status, logged when sent */
 };
 
 /* Takes ownership of the accepted, non-blocking socket fd.

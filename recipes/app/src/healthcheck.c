@@ -18,9 +18,9 @@
 /* Connects without blocking past the deadline. Returns 0 or -1. */
 static int connect_local(int fd, int port, uint64_t deadline_us)
 {
-    struct sockaddr_in addr = { .sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int err = 0;
     socklen_t err_len = sizeof err;
 
@@ -88,8 +88,8 @@ int healthcheck_run(int port)
         goto fail;
     }
     /* "HTTP/1.x 200 ..." */
-    if (strlen(answer) < 13 || strncmp(answer, "HTTP/1.", 7) != 0
-        || strncmp(answer + 8, " 200 ", 5) != 0) {
+    if (strlen(answer) < 13 || strncmp(answer, "HTTP/1.", 7) != 0 ||
+        strncmp(answer + 8, " 200 ", 5) != 0) {
         fprintf(stderr, "unhealthy: answer: %.*s\n", (int)strcspn(answer, "\r\n"), answer);
         goto fail;
     }

@@ -18,8 +18,8 @@ size_t http_head_length(const char *buf, size_t len)
 /* Token characters (RFC 9110, 5.6.2): methods and header names. */
 static int is_tchar(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-        || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* Printable ASCII: what a request target may contain. */
@@ -70,17 +70,16 @@ static int parse_request_line(char *head, size_t *pos, struct http_request *req)
         return 400;
     head[i++] = '\0';
     req->target = head + start;
-    if (req->target[0] != '/' && strncasecmp(req->target, "http://", 7) != 0
-        && strncasecmp(req->target, "https://", 8) != 0)
+    if (req->target[0] != '/' && strncasecmp(req->target, "http://", 7) != 0 &&
+        strncasecmp(req->target, "https://", 8) != 0)
         return 400;
     locate_path(req);
 
     if (strncmp(head + i, "HTTP/", 5) != 0)
         return 400;
     i += 5;
-    if (head[i] < '0' || head[i] > '9' || head[i + 1] != '.'
-        || head[i + 2] < '0' || head[i + 2] > '9'
-        || head[i + 3] != '\r' || head[i + 4] != '\n')
+    if (head[i] < '0' || head[i] > '9' || head[i + 1] != '.' || head[i + 2] < '0' ||
+        head[i + 2] > '9' || head[i + 3] != '\r' || head[i + 4] != '\n')
         return 400;
     if (head[i] != '1')
         return 505;
@@ -144,20 +143,29 @@ int http_parse_request(char *head, size_t len, struct http_request *req)
 const char *http_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 505: return "HTTP Version Not Supported";
-    default:  return "Unknown";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 
-size_t http_format_response_head(char *out, size_t cap, int status,
-                                 size_t content_length, const char *allow)
+size_t http_format_response_head(char *out, size_t cap, int status, size_t content_length,
+                                 const char *allow)
 {
     char date[TIMEFMT_BUF];
     int n;
@@ -174,8 +182,8 @@ size_t http_format_response_head(char *out, size_t cap, int status,
                  "%s%s%s"
                  "Connection: close\r\n"
                  "\r\n",
-                 status, http_reason(status), date, content_length,
-                 allow ? "Allow: " : "", allow ? allow : "", allow ? "\r\n" : "");
+                 status, http_reason(status), date, content_length, allow ? "Allow: " : "",
+                 allow ? allow : "", allow ? "\r\n" : "");
     if (n < 0 || (size_t)n >= cap)
         return 0;
     return (size_t)n;

@@ -36,7 +36,7 @@ const char *http_reason(int status);
 /* Writes a response head (status line, headers, empty line) with a JSON
  * body of content_length bytes; `allow` adds an Allow header unless NULL.
  * Returns its length, or 0 if it would not fit in cap. */
-size_t http_format_response_head(char *out, size_t cap, int status,
-                                 size_t content_length, const char *allow);
+size_t http_format_response_head(char *out, size_t cap, int status, size_t content_length,
+                                 const char *allow);
 
 #endif

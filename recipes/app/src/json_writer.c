@@ -162,8 +162,7 @@ static void json_int(struct json_writer *w, int64_t v)
 void json_millis_as_seconds(struct json_writer *w, uint64_t ms)
 {
     char num[32];
-    int n = snprintf(num, sizeof num, "%" PRIu64 ".%03" PRIu64,
-                     ms / 1000, ms % 1000);
+    int n = snprintf(num, sizeof num, "%" PRIu64 ".%03" PRIu64, ms / 1000, ms % 1000);
 
     before_item(w);
     put(w, num, (size_t)n);

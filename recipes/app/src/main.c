@@ -32,7 +32,7 @@ static const char usage[] =
     "  --help         print this text\n";
 
 /* Written by the signal handler, read by the server's poll loop. */
-static int stop_pipe[2] = { -1, -1 };
+static int stop_pipe[2] = {-1, -1};
 
 static void on_stop_signal(int signo)
 {

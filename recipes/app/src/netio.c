@@ -11,7 +11,7 @@ int netio_wait(int fd, short events, uint64_t deadline_us)
 {
     for (;;) {
         uint64_t now = time_monotonic_us();
-        struct pollfd p = { .fd = fd, .events = events };
+        struct pollfd p = {.fd = fd, .events = events};
         int timeout_ms, n;
 
         if (now >= deadline_us)

@@ -110,16 +110,16 @@ static const struct route {
     const char *path;
     write_body_fn *write_body;
 } routes[] = {
-    { "/", write_root },
-    { "/health", write_health },
-    { "/metrics", write_metrics },
+    {"/", write_root},
+    {"/health", write_health},
+    {"/metrics", write_metrics},
 };
 
 static const struct route *find_route(const struct http_request *req)
 {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (strlen(routes[i].path) == req->path_len
-            && memcmp(routes[i].path, req->path, req->path_len) == 0)
+        if (strlen(routes[i].path) == req->path_len &&
+            memcmp(routes[i].path, req->path, req->path_len) == 0)
             return &routes[i];
     return NULL;
 }

@@ -23,7 +23,7 @@ struct route_response {
     const char *allow; /* Allow header for 405, else NULL */
     char *body;        /* the caller's buffer of ROUTES_BODY_MAX bytes */
     size_t body_len;
-    int head_only;     /* a HEAD request: send the head, not the body */
+    int head_only; /* a HEAD request: send the head, not the body */
 };
 
 /* Answers a parsed request; res->body must point to the caller's buffer. */

@@ -32,9 +32,9 @@ struct server {
 
 int server_listen(int port, int *bound_port)
 {
-    struct sockaddr_in addr = { .sin_family = AF_INET,
-                                .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_ANY) };
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_ANY)};
     socklen_t addr_len = sizeof addr;
     int one = 1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -45,10 +45,9 @@ int server_listen(int port, int *bound_port)
     }
     /* A restarted server may bind while old connections sit in TIME_WAIT. */
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0
-        || listen(fd, SERVER_BACKLOG) != 0
-        || getsockname(fd, (struct sockaddr *)&addr, &addr_len) != 0
-        || netio_set_nonblocking(fd) != 0) {
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, SERVER_BACKLOG) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &addr_len) != 0 ||
+        netio_set_nonblocking(fd) != 0) {
         log_error("cannot listen on 0.0.0.0:%d: %s", port, strerror(errno));
         close(fd);
         return -1;
@@ -59,8 +58,8 @@ int server_listen(int port, int *bound_port)
 
 static bool accepting(const struct server *s, uint64_t now_us)
 {
-    return s->listen_fd >= 0 && s->count < SERVER_MAX_CONNECTIONS
-        && now_us >= s->accept_paused_until_us;
+    return s->listen_fd >= 0 && s->count < SERVER_MAX_CONNECTIONS &&
+           now_us >= s->accept_paused_until_us;
 }
 
 /* Connections open from the client address ip. */
@@ -81,7 +80,8 @@ static void refuse(int fd, const char *ip)
 
     close(fd);
     if (now - logged_us >= 1000000u) {
-        log_error("client %s has %d connections open: closing its new ones", ip, SERVER_MAX_PER_CLIENT);
+        log_error("client %s has %d connections open: closing its new ones", ip,
+                  SERVER_MAX_PER_CLIENT);
         logged_us = now;
     }
 }
@@ -125,8 +125,8 @@ static int poll_timeout_ms(const struct server *s, uint64_t now_us)
     for (size_t i = 0; i < s->count; i++)
         if (s->conns[i]->deadline_us < nearest)
             nearest = s->conns[i]->deadline_us;
-    if (s->listen_fd >= 0 && s->accept_paused_until_us > now_us
-        && s->accept_paused_until_us < nearest)
+    if (s->listen_fd >= 0 && s->accept_paused_until_us > now_us &&
+        s->accept_paused_until_us < nearest)
         nearest = s->accept_paused_until_us;
     if (nearest == UINT64_MAX)
         return -1;
@@ -175,12 +175,11 @@ int server_run(int listen_fd, int port, int stop_fd)
         size_t polled = s.count;
         int n;
 
-        s.fds[0] = (struct pollfd){ .fd = s.listen_fd >= 0 ? stop_fd : -1, .events = POLLIN };
-        s.fds[1] = (struct pollfd){ .fd = accepting(&s, now) ? s.listen_fd : -1,
-                                    .events = POLLIN };
+        s.fds[0] = (struct pollfd){.fd = s.listen_fd >= 0 ? stop_fd : -1, .events = POLLIN};
+        s.fds[1] = (struct pollfd){.fd = accepting(&s, now) ? s.listen_fd : -1, .events = POLLIN};
         for (size_t i = 0; i < polled; i++)
-            s.fds[2 + i] = (struct pollfd){ .fd = s.conns[i]->fd,
-                                            .events = connection_events(s.conns[i]) };
+            s.fds[2 + i] =
+                (struct pollfd){.fd = s.conns[i]->fd, .events = connection_events(s.conns[i])};
 
         n = poll(s.fds, 2 + polled, poll_timeout_ms(&s, now));
         if (n < 0) {

@@ -3,7 +3,7 @@
 -- [profile NAME]) and AWS_SHARED_CREDENTIALS_FILE (default
 -- ~/.aws/credentials, sections [NAME]). Secret values come back as `true`;
 -- the secrets themselves are read in C (aws.creds).
-local configfile = require "aws.configfile"
+local configfile = require "aws.config_file"
 
 local M = {}
 

@@ -11,6 +11,7 @@
 -- tokens aws.secret userdata: their secrets never become Lua strings.
 local creds = require "aws.creds"
 local secret = require "aws.secret"
+local percent = require "base.percent"
 local fgrun = require "fgrun"
 local errors = require "aws.errors"
 local config = require "aws.transport.config"
@@ -19,7 +20,7 @@ local signer = require "aws.transport.signer"
 local pool = require "aws.transport.http_pool"
 local wire_log = require "aws.transport.wire_log"
 local sso = require "aws.transport.sso"
-local url_encode = require("aws.serialize_query").url_encode
+local url_encode = percent.encode
 local destination = require "aws.transport.destination"
 
 local M = {}
@@ -124,10 +125,11 @@ local function imds_request(method, url, headers, limits)
     wire_log.request(req)
     local t0 = fgrun.monotonic()
     status, h, body = pool.get(url):request(req)
-    wire_log.response(status, status and h or body, status and "" or nil, (fgrun.monotonic() - t0) * 1000)
+    wire_log.response(status, h, status and "" or nil, (fgrun.monotonic() - t0) * 1000)
     if status and status < 500 then break end
   end
-  return status, status and body or h, body
+  if not status then return nil, nil, h end -- h: the message
+  return status, body
 end
 
 local function from_imds()
@@ -278,7 +280,7 @@ local function own_credentials(name, settings, in_config, in_creds, use_env)
     return c, desc
   end
   if in_creds then
-    local c = creds.from_file(cred_file, name)
+    c = creds.from_file(cred_file, name)
     if c then return c, ("shared credentials file %s [%s]"):format(cred_file, name) end
   end
   if settings.credential_process then
@@ -286,7 +288,7 @@ local function own_credentials(name, settings, in_config, in_creds, use_env)
       ("credential_process of profile %s"):format(name)
   end
   if in_config then
-    local c = creds.from_file(config_file, section)
+    c = creds.from_file(config_file, section)
     if c then return c, ("config file %s [%s]"):format(config_file, section) end
   end
   return nil, ("web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set; shared credentials file %s [%s]; "

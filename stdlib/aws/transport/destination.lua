@@ -1,8 +1,8 @@
 -- Where a request may go: the checks on URLs that come from the
--- environment, made on the URL as libcurl reads it (aws.url) and on the
+-- environment, made on the URL as libcurl reads it (net.url) and on the
 -- addresses its host resolves to, never on a pattern match of the text
 -- ("http://localhost:80@other/" is user "localhost" at host "other").
-local url = require "aws.url"
+local url = require "net.url"
 
 local M = {}
 

@@ -1,18 +1,12 @@
--- One HTTP connection (aws.http) per endpoint origin, kept alive and reused.
-local http = require "aws.http"
+-- The HTTP connection for an AWS endpoint: one per origin, kept alive and
+-- reused (http.connection), trusting AWS_CA_BUNDLE when it is set.
+local http = require "http"
 
 local M = {}
-local conns = {}
 
 -- The connection for a URL's scheme://host:port.
 function M.get(url)
-  local origin = url:match("^(%a[%w+.-]*://[^/]+)") or url
-  local c = conns[origin]
-  if not c then
-    c = http.new()
-    conns[origin] = c
-  end
-  return c
+  return http.connection(url, {ca_bundle = os.getenv("AWS_CA_BUNDLE")})
 end
 
 return M

@@ -3,6 +3,7 @@
 -- into the token in C), User-Agent and Authorization.
 local sigv4 = require "aws.sigv4"
 local fgrun = require "fgrun"
+local time = require "base.time"
 
 local M = {}
 
@@ -12,26 +13,10 @@ function M.amz_date(t)
   return os.date("!%Y%m%dT%H%M%SZ", math.floor(t))
 end
 
-local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6,
-                 Jul = 7, Aug = 8, Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
-
--- Days since 1970-01-01 of a civil date (proleptic Gregorian).
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local doy = (153 * (m + (m > 2 and -3 or 9)) + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
-
 -- "Thu, 26 Nov 2026 13:37:31 GMT" -> Unix seconds, or nil.
 function M.parse_http_date(s)
-  if type(s) ~= "string" then return nil end
-  local d, mon, y, hh, mm, ss = s:match("(%d+) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d)")
-  if not d or not MONTHS[mon] then return nil end
-  return days_from_civil(tonumber(y), MONTHS[mon], tonumber(d)) * 86400
-    + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
+  if type(s) ~= "string" or not s:find(" GMT$") then return nil end
+  return time.parse(s)
 end
 
 -- "https://host:443/prefix" -> "host", "/prefix"

@@ -10,19 +10,19 @@
 --
 -- The two calls are written here, by hand, rather than through the
 -- generic client: their answers (and the cache) hold secrets, which
--- aws.secretjson reads in C into aws.secret objects so that they never
+-- aws.secret_json reads in C into aws.secret objects so that they never
 -- become Lua strings; a generic rest-json client decodes into Lua values.
 --
 --   sso.settings(profile, settings) -> cfg | nil (not an SSO profile) | nil, error
 --   sso.credentials(profile, cfg, settings) -> creds, description | nil, error
 local creds = require "aws.creds"
 local fgrun = require "fgrun"
-local fs = require "fgrun.fs"
+local fs = require "core.fs"
 local json = require "json"
-local secretjson = require "aws.secretjson"
+local secretjson = require "aws.secret_json"
 local sigv4 = require "aws.sigv4"
-local timestamp = require "aws.timestamp"
-local url_encode = require("aws.serialize_query").url_encode
+local timestamp = require "base.time"
+local url_encode = require("base.percent").encode
 local config = require "aws.transport.config"
 local endpoint = require "aws.transport.endpoint"
 local pool = require "aws.transport.http_pool"
@@ -94,16 +94,17 @@ local function parse_time(s)
   return type(s) == "string" and timestamp.parse((s:gsub("UTC$", "Z"))) or nil
 end
 
--- One exchange with a JSON answer read by aws.secretjson; -vv shows the
+-- One exchange with a JSON answer read by aws.secret_json; -vv shows the
 -- request (secrets redacted), the status and the time, not the body.
 local function exchange(req)
   local t0 = fgrun.monotonic()
   wire_log.request(req)
   local status, headers, doc = secretjson.request(pool.get(req.url), req, SECRET_KEYS)
   if fgrun.verbosity >= 2 then
-    fgrun.log(2, "< %s (%d ms, body not shown)", status or tostring(doc),
+    fgrun.log(2, "< %s (%d ms, body not shown)", status or tostring(headers),
       math.floor((fgrun.monotonic() - t0) * 1000 + 0.5))
   end
+  if not status then return nil, nil, headers end -- headers: the message
   return status, headers, doc
 end
 

@@ -41,7 +41,7 @@ function M.resolve(o, settings)
   return t
 end
 
--- The limits of one request (aws.http's fields, milliseconds), given the
+-- The limits of one request (net.http's fields, milliseconds), given the
 -- seconds left of the operation (nil: no operation_timeout).
 function M.request_limits(t, remaining)
   local function ms(s) return math.max(1, math.ceil(s * 1000)) end

@@ -99,7 +99,7 @@ end
 
 -- A CBOR body as JSON text, so that it reads and redacts as JSON does.
 local function cbor_as_json(body)
-  local ok, v = pcall(require("aws.shapecbor").value, body)
+  local ok, v = pcall(require("aws.shape_cbor").value, body)
   if ok then ok, v = pcall(require("json").encode, v, {sort_keys = true}) end
   if not ok then return ("(%d bytes of CBOR that do not decode)"):format(#body) end
   return "(CBOR as JSON) " .. v

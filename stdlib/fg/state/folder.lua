@@ -4,8 +4,8 @@
 -- included), holding a line that names the process. A folder or journal
 -- that is not this user's alone is refused: a journal drives --destroy.
 -- The store interface is described in fg/state.lua.
-local fs = require "fgrun.fs"
-local state = require "fg.state"
+local fs = require "core.fs"
+local run_holder = require "fg.state.holder"
 
 local folder = {}
 folder.__index = folder
@@ -62,7 +62,7 @@ function folder:lock(id)
   local ok, err = fs.mkdir(self.dir, 448)
   if not ok then error(err, 0) end
   check_private(self.dir, "state folder")
-  local h = state.holder()
+  local h = run_holder()
   local lock, holder = fs.lock(self.dir .. "/" .. id .. ".lock",
     ("pid %d on %s since %s\n"):format(h.pid, h.host, h.started_at))
   if not lock then
@@ -76,7 +76,7 @@ end
 function folder:journals()
   local ids = {}
   local pattern = self.dir:gsub("[%*%?%[\\]", "\\%0") .. "/*.json"
-  for _, path in ipairs(require("aws.modelfiles").glob(pattern)) do
+  for _, path in ipairs(require("aws.model_files").glob(pattern)) do
     ids[#ids + 1] = path:match("([^/]+)%.json$")
   end
   table.sort(ids)

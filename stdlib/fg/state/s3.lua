@@ -16,7 +16,7 @@ local aws = require "aws"
 local escape = require("fgrun.text").escape
 local fgrun = require "fgrun"
 local json = require "json"
-local state = require "fg.state"
+local run_holder = require "fg.state.holder"
 
 local store = {}
 store.__index = store
@@ -185,7 +185,7 @@ end
 
 function store:lock(id)
   self:check_bucket()
-  local info = state.holder()
+  local info = run_holder()
   info.id, info.deployment = fgrun.uuid4(), id
   local body = json.encode(info, { sort_keys = true })
   local key = self:key(id, ".lock")

@@ -1,4 +1,4 @@
--- The smithy-rpc-v2-cbor bodies (aws.shapecbor): generic decoding, answers
+-- The smithy-rpc-v2-cbor bodies (aws.shape_cbor): generic decoding, answers
 -- read by the output shapes of every operation of four embedded models
 -- (CloudWatch, which lists the protocol, and the widest shapes: EC2, ECS,
 -- S3) through aws.protocol, and what an answer decoded to written back by
@@ -6,7 +6,7 @@
 -- byte 4 the status; the rest is the body.
 local model = require "aws.model"
 local protocol = require "aws.protocol"
-local shapecbor = require "aws.shapecbor"
+local shapecbor = require "aws.shape_cbor"
 local SERVICES = { "cloudwatch", "ec2", "ecs", "s3" }
 local STATUS = { 200, 400, 500 }
 local cbor = assert(protocol.of({ protocol = "smithy-rpc-v2-cbor" }))
