@@ -7,11 +7,8 @@ set -u
 FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
 recipe=$here/fixtures/recipes/small.lua
-if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
-    tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
-fi
-export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+. "$here/lib/moto.sh"
+use_test_moto || { tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 state=$tmp/state

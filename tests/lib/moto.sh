@@ -37,3 +37,11 @@ stop_moto() {
         MOTO_PID=
     fi
 }
+
+# use_test_moto: the AWS environment pointing at the moto of
+# tests/lib/services.sh (FGRUN_TEST_MOTO_URL); fails when it is not running.
+use_test_moto() {
+    [ -n "${FGRUN_TEST_MOTO_URL:-}" ] || return 1
+    export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+    export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+}

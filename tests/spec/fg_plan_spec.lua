@@ -7,19 +7,15 @@ local plan = require "fg.plan"
 local fgrun = require "fgrun"
 local json = require "json"
 
-local dir, quiet, stdout, stderr, printed
-local function sink() return { write = function(_, ...) for _, s in ipairs({ ... }) do printed[#printed + 1] = s end end,
-                               flush = function() end } end
+local output = dofile("tests/lib/captured_output.lua")
+local dir
 before_each(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  quiet, stdout, stderr, printed = fgrun.quiet, io.stdout, io.stderr, {}
-  fgrun.quiet, io.stdout, io.stderr = true, sink(), sink() -- luacheck: ignore 122
+  output.start()
+  dir = output.dir
 end)
 after_each(function()
-  fgrun.quiet, io.stdout, io.stderr = quiet, stdout, stderr -- luacheck: ignore 122
+  output.stop()
   fgrun.exit_status(0) -- a plan sets it; the spec run must not exit 2
-  os.execute("rm -rf " .. dir)
 end)
 
 local function journal_text()
@@ -108,7 +104,7 @@ describe("a plan", function()
     local d = deploy({ plan = true }, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
     assert.are.equal("a:unchanged", steps_of(d))
     assert.is_false(d.plan:has_changes())
-    assert.matches("app: no changes", table.concat(printed))
+    assert.matches("app: no changes", output.text())
     assert.are.equal(before, journal_text())
   end)
 
@@ -175,7 +171,7 @@ describe("a plan", function()
     local ok, err = pcall(deploy, { plan = true }, function(d) resource(d, "a", { retention = 7, size = 1 }) end)
     options.json = false
     assert(ok, err)
-    local doc = json.decode(table.concat(printed))
+    local doc = json.decode(output.text())
     assert.are.same({ "app", true, 1, "create" },
                     { doc.deployment, doc.changes, doc.summary.create, doc.steps[1].action })
   end)
