@@ -225,8 +225,9 @@ function image.push(d, b, repository, opts)
     revert = false,
     -- in a plan: the digest is the push's, known after it
     planned = function(i)
-      return require("fg.plan").unknown_result(i), b.rebuilt and "rebuilt (not built: --no-build)"
-        or ("built %s; pushed by the run"):format(b.local_image)
+      if b.rebuilt then return require("fg.plan").unknown_result(i), "rebuilt (not built: --no-build)" end
+      local id = require("docker").inspect(b.local_image).Id
+      return require("fg.plan").unknown_result(i), ("built %s (image %s); pushed by the run"):format(b.local_image, id)
     end,
     -- the image goes with the repository that fgrun made; in one it
     -- adopted, the same digest may be someone else's push: it stays
