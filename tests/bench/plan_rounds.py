@@ -1,7 +1,8 @@
 """bench-helper: the rounds of plan_bench.sh. Against the moto at
 AWS_ENDPOINT_URL (its log counts the calls), one warm-up round and RUNS
-measured rounds of: deploy (fresh), deploy (unchanged), --plan
-(unchanged: must exit 0), --destroy.
+measured rounds of: deploy (fresh), two deploys not measured (spot on
+and off: moto then holds every field of the service), deploy
+(unchanged), --plan (unchanged: must exit 0), --destroy.
 
     python3 plan_rounds.py FGRUN MOTO_LOG RUNS OUT_JSON
 """
@@ -31,6 +32,8 @@ def main():
             "-D", "image=public.ecr.aws/nginx/nginx:latest", "-D", "desired_count=3"]
     kinds = {
         "deploy_fresh": (base + [RECIPE], 0),
+        "settle_spot": (base + ["-D", "spot=true", RECIPE], 0),
+        "settle_back": (base + [RECIPE], 0),
         "deploy_unchanged": (base + [RECIPE], 0),
         "plan_unchanged": (base + ["--plan", RECIPE], 0),
         "destroy": (base + ["--destroy", RECIPE], 0),
@@ -44,12 +47,12 @@ def main():
             if s["rc"] != want:
                 sys.exit(f"plan bench: {kind} exited {s['rc']} (want {want}) in round {rnd}")
             calls[kind] = requests_logged(log) - before
-            if rnd > 0:
+            if rnd > 0 and not kind.startswith("settle"):
                 samples[kind].append(s)
             print(f"  round {rnd}{' (warm-up)' if rnd == 0 else ''}: {kind:16} {s['wall_s']:7.3f} s wall "
                   f"{s['cpu_s']:6.3f} s cpu {calls[kind]:4} calls", flush=True)
     shutil.rmtree(state, ignore_errors=True)
-    result = {k: dict(measure.summarize(v), calls=calls[k]) for k, v in samples.items()}
+    result = {k: dict(measure.summarize(v), calls=calls[k]) for k, v in samples.items() if v}
     with open(out_path, "w") as f:
         json.dump(result, f, indent=2)
 
