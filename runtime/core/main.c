@@ -440,6 +440,11 @@ int main(int argc, char **argv)
                                            : "--migrate-state takes one journal or folder at most");
         return usage_status(argc, argv);
     }
+    if (fg_host.plan && (cli.force_unlock || cli.migrate_state)) {
+        usage_error("%s", "--plan plans a deploy or a destroy; --force-unlock and --migrate-state "
+                          "change the state itself and have no plan");
+        return usage_status(argc, argv);
+    }
     if (!cli.debug)
         fg_core_dumps_off();
     fg_host.defines = define_slots;

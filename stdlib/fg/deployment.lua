@@ -539,6 +539,7 @@ end
 function deployment:finish_plan(ok, err)
   local planner = require "fg.planner"
   if self.nothing_to_destroy then
+    self.plan.note = "nothing to destroy: no journal at " .. self.nothing_to_destroy
     self.plan:finish()
     return err == STOP
   end

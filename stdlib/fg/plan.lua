@@ -124,6 +124,7 @@ local function write_text(self)
     end
     for _, line in ipairs(s.diff or {}) do lines[#lines + 1] = "        " .. line end
   end
+  if self.note then lines[#lines + 1] = "  " .. self.note end
   lines[#lines + 1] = ("%s: %s"):format(label, self:summary_text())
   io.stdout:write(escape(table.concat(lines, "\n"), true), "\n")
   io.stdout:flush()
@@ -146,7 +147,7 @@ function plan:json()
   end
   local d = self.d
   return {
-    deployment = d.name, env = d.env or json.null, destroy = self.destroy, changes = self:has_changes(),
+    deployment = d.name, env = d.env or json.null, destroy = self.destroy, changes = self:has_changes(), note = self.note,
     summary = json.object(self:counts()), steps = json.array(steps),
   }
 end

@@ -94,7 +94,8 @@ expect_eq "--plan --destroy JOURNAL (the journal alone): exit 2, four removals" 
     "$rc $(plan_json '" ".join(s["action"] for s in d["steps"])')"
 expect_eq "...removing nothing" "4" "$(leftovers pa)"
 fg pnone --plan --destroy
-expect_eq "--plan --destroy with nothing deployed: exit 0" "0" "$rc"
+expect_eq "--plan --destroy with nothing deployed: exit 0, saying so" "0 nothing to destroy: no journal at $state/pnone.json" \
+    "$rc $(printf '%s\n' "$out" | sed -n 's/^  nothing/nothing/p')"
 
 # ---- plans while a deploy runs -----------------------------------------------------------
 
@@ -128,6 +129,8 @@ expect_match "...reported as for a run" "journal .*pc.json is corrupt" "$err"
 expect_eq "with --plan a usage error exits 1 (2 is 'changes')" "1" "$?"
 "$FGRUN" --bogus "$recipe" >/dev/null 2>&1
 expect_eq "...and 2 without --plan" "2" "$?"
+"$FGRUN" --plan --state-dir "$state" --migrate-state >/dev/null 2>"$tmp/err"
+expect_match "--plan with --migrate-state is refused (exit 1), nothing moved" "1 .*have no plan" "$? $(cat "$tmp/err")"
 "$FGRUN" --no-build "$recipe" >/dev/null 2>"$tmp/err"
 expect_match "--no-build without --plan is a usage error" "no-build goes with --plan" "$(cat "$tmp/err")"
 "$FGRUN" --state-dir "$state" -D name=pa --plan "$recipe" status >/dev/null 2>"$tmp/err"
