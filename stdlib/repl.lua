@@ -159,6 +159,9 @@ function M.help(what)
     local client, op, name = find_operation(what)
     if client then return operation_help(client, op, name) end
   end
+  if type(what) == "table" and type(what.help) == "function" then
+    return print(what:help()) -- an object that describes itself (a resource type of fg.aws)
+  end
   if type(what) == "table" then
     local names = {}
     for k in pairs(what) do if type(k) == "string" then names[#names + 1] = k end end

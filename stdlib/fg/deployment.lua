@@ -10,6 +10,7 @@ local actions = require "fg.actions"
 local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
 local plan_mod = require "fg.plan"
+local replace = require "fg.replace"
 local escape = require("fgrun.text").escape
 
 local deployment = {}
@@ -93,10 +94,23 @@ function deployment.new(name, opts)
   return self
 end
 
+-- ctx of create/update/find: besides the token and tags, generation (how
+-- often the step was replaced), recorded (its recorded result, when done)
+-- and replacing (the resource being replaced: {inputs, result}, and the
+-- results of every one still to remove).
 function deployment:context(step)
   local entry = self.journal:find(step)
+  local old = entry and entry.retired and entry.retired[#entry.retired]
+  local replacing
+  if old then
+    replacing = { inputs = old.inputs, result = old.result, results = {} }
+    for i, r in ipairs(entry.retired) do replacing.results[i] = r.result end
+  end
   return {
     deployment = self.id, step = step, token = entry and entry.token,
+    generation = entry and entry.generation,
+    recorded = entry and entry.status == "done" and entry.result or nil,
+    replacing = replacing,
     tags = { { Key = "fgrun:deployment", Value = self.id }, { Key = "fgrun:step", Value = step } },
     tags_lower = { { key = "fgrun:deployment", value = self.id }, { key = "fgrun:step", value = step } },
     tag_map = { ["fgrun:deployment"] = self.id, ["fgrun:step"] = step },
@@ -121,7 +135,7 @@ local function check_spec(name, spec)
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
   end
-  for _, f in ipairs({ "update", "find", "id", "diff", "planned", "drift", "document", "live_document" }) do
+  for _, f in ipairs({ "update", "find", "id", "diff", "converge", "planned", "drift", "document", "live_document" }) do
     if spec[f] ~= nil and type(spec[f]) ~= "function" then
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
@@ -129,6 +143,30 @@ local function check_spec(name, spec)
   local ok, err = pcall(json.encode, spec.inputs or {})
   if not ok then error(("step %s: inputs must be plain data (%s)"):format(name, err), 3) end
   journal_mod.check_no_secrets(spec.inputs or {}, ("step %s: inputs"):format(name))
+end
+
+-- spec.create, where "already exists" right after find saw nothing means a
+-- retried call whose first answer was lost made it: adopted as this run's.
+function deployment:create(name, spec, inputs, ctx)
+  local ok, result = pcall(spec.create, inputs, ctx)
+  if ok then return result end
+  local code = type(result) == "table" and result.code
+  local found = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
+    and spec.find and spec.find(inputs, ctx)
+  if found == nil or found == false then error(result, 0) end
+  return self:converge(name, spec, inputs, found)
+end
+
+-- A resource found rather than made (a crash mid-create, an "already
+-- exists" answer, one there before): spec.converge(inputs, found, ctx),
+-- when the step has it, brings it to what the inputs say.
+function deployment:converge(name, spec, inputs, found)
+  if not spec.converge or self.destroying then return found end
+  return spec.converge(inputs, found, self:context(name))
+end
+
+function deployment:describe(step, result)
+  return describe(self.specs[step], result)
 end
 
 -- Completes an entry with the step's result and its removal, as data.
@@ -149,8 +187,11 @@ end
 -- d:step(name, spec) -> the resource (create's, update's or find's result).
 -- spec: inputs (plain data), create(inputs, ctx), undo(result) -> actions,
 -- and optionally update(inputs, previous_result, ctx), find(inputs, ctx),
--- id(result) -> text for the report. ctx has token (an idempotency token
--- kept across a crash) and tags in the three shapes AWS APIs use.
+-- id(result) -> text for the report, diff(old_inputs, new_inputs) -> the
+-- changes ({field, old, new, forces_replacement}; one that forces
+-- replacement makes a new resource, see fg/replace.lua). ctx has token (an
+-- idempotency token kept across a crash), tags in the three shapes AWS
+-- APIs use, and for update previous_inputs and changes.
 function deployment:step(name, spec)
   check_spec(name, spec)
   if self.seen[name] then error(("step %s: a step name can be used once per run"):format(name), 2) end
@@ -166,6 +207,11 @@ function deployment:step(name, spec)
   local function elapsed() return fgrun.monotonic() - started end
   self.current_step = name
 
+  if entry and entry.status == "replacing" then
+    -- an earlier run stopped while replacing: keep the new one if it was made
+    local found = replace.recover(self, entry, spec)
+    self.report:step(found and "recovered" or "restored", name, describe(spec, entry.result), elapsed())
+  end
   if entry and entry.status == "updating" then
     -- an earlier run stopped inside update: the resource is there, in
     -- its old or new form; start again from the old one
@@ -176,6 +222,7 @@ function deployment:step(name, spec)
     local found = spec.find and spec.find(entry.inputs, self:context(name))
     if found ~= nil then
       entry.created_run = self.run_id
+      found = self:converge(name, spec, entry.inputs, found)
       self:record(entry, spec, found)
       self.report:step("recovered", name, describe(spec, found), elapsed())
     else
@@ -199,6 +246,13 @@ function deployment:step(name, spec)
       self.journal:save()
       entry = nil
     end
+  end
+  local forced = entry and plan_mod.forced_field(changes)
+  if forced then
+    local result = replace.run(self, entry, spec, inputs)
+    self.report:step("replaced", name, ("%s (%s changed)"):format(describe(spec, result), forced), elapsed())
+    self.current_step = nil
+    return result
   end
   if entry then
     if not spec.update then self:cannot_update(name, entry.inputs, inputs) end
@@ -226,6 +280,7 @@ function deployment:step(name, spec)
   if found ~= nil then
     -- there before this run: kept in the journal, never removed by rollback
     entry.adopted = true
+    found = self:converge(name, spec, inputs, found)
     self:record(entry, spec, found)
     self.report:step("adopted", name, describe(spec, found), elapsed())
     self.current_step = nil
@@ -234,16 +289,7 @@ function deployment:step(name, spec)
   entry.status = "pending" -- the intent, on disk before the create call
   self.journal:save()
   ctx.token = entry.token
-  local ok, result = pcall(spec.create, inputs, ctx)
-  if not ok then
-    -- "already exists" right after find saw nothing: a retried call whose
-    -- first answer was lost made it; adopt it as this run's
-    local code = type(result) == "table" and result.code
-    local made = code and (code:find("AlreadyExists", 1, true) or code:find("Duplicate", 1, true))
-      and spec.find and spec.find(inputs, ctx)
-    if made == nil or made == false then error(result, 0) end
-    result = made
-  end
+  local result = self:create(name, spec, inputs, ctx)
   self:record(entry, spec, result)
   self.report:step("created", name, describe(spec, result), elapsed())
   self.current_step = nil
@@ -279,6 +325,7 @@ end
 -- find, and the first step never started ends the recipe (STOP).
 function deployment:recover_for_destroy(name, spec, entry)
   if not entry then error(STOP, 0) end
+  if entry.status == "replacing" then replace.recover(self, entry, spec) end
   if entry.status == "updating" then
     entry.status, entry.inputs, entry.result = "done", entry.previous.inputs, entry.previous.result
     self.journal:save()
@@ -367,11 +414,16 @@ function deployment:recorded_steps()
   return names
 end
 
--- Removes one journaled step (by undo, default the journaled one),
--- reporting it; raises on failure with the journal still holding the step.
+-- Removes one journaled step (by undo, default the journaled one and that
+-- of its retired resources), reporting it; raises on failure with the
+-- journal still holding the step.
 function deployment:remove_step(entry, undo)
   local started = fgrun.monotonic()
-  local ok, outcome = pcall(actions.run, undo or entry.undo or {})
+  if not undo then
+    undo = table.move(entry.undo or {}, 1, #(entry.undo or {}), 1, {})
+    for _, a in ipairs(replace.retired_undo(entry)) do undo[#undo + 1] = a end
+  end
+  local ok, outcome = pcall(actions.run, undo)
   if not ok then
     error(("removing step %s failed: %s. The journal %s keeps what is left; fix the cause and run "
       .. "--destroy again"):format(entry.name, tostring(outcome), self.journal.path), 0)
@@ -404,21 +456,15 @@ function deployment:destroy_all()
   local steps = self.journal:steps()
   -- the recipe's own undo where the recipe ran that step; the journal's
   -- otherwise, which must pass journal_undo's checks first
-  local undo, from_journal = {}, {}
-  for _, entry in ipairs(steps) do
-    local spec = self.specs[entry.name]
-    if entry.status ~= "pending" and spec then
-      undo[entry] = spec.undo(entry.result)
-      actions.check(undo[entry], "step " .. entry.name)
-    elseif entry.status ~= "pending" then
-      from_journal[#from_journal + 1] = entry
-    end
-  end
-  journal_undo.check(from_journal, self.id, self.journal.path)
+  local undo = self:removals(steps, function(entry) return entry.status ~= "pending" end)
   local left = {}
   for i = #steps, 1, -1 do
     local entry = steps[i]
-    if entry.status == "pending" then
+    if entry.status == "replacing" then
+      -- the old resource is known; the new one only the recipe's find can tell
+      replace.remove_retired(self, entry)
+    end
+    if entry.status == "pending" or entry.status == "replacing" then
       left[#left + 1] = entry.name
       self.report:step("left", entry.name, "interrupted before its result was recorded")
     else
@@ -434,6 +480,48 @@ function deployment:destroy_all()
   self.report:summary("destroyed", {})
 end
 
+-- The removal of each entry that wants(entry), with its retired resources:
+-- the recipe's own undo where the recipe declared the step, the journal's
+-- otherwise, which must pass journal_undo's checks first (all of them
+-- before any removal: a refused journal changes nothing).
+function deployment:removals(steps, wants)
+  local undo, from_journal = {}, {}
+  for _, entry in ipairs(steps) do
+    local spec = self.specs[entry.name]
+    if wants(entry) and spec then
+      local list = entry.result ~= nil and spec.undo(entry.result) or {}
+      for i = #(entry.retired or {}), 1, -1 do
+        for _, a in ipairs(spec.undo(entry.retired[i].result)) do list[#list + 1] = a end
+      end
+      actions.check(list, "step " .. entry.name)
+      undo[entry] = list
+    elseif wants(entry) then
+      from_journal[#from_journal + 1] = entry
+      if entry.retired then from_journal[#from_journal + 1] = { name = entry.name, undo = replace.retired_undo(entry) } end
+    end
+  end
+  journal_undo.check(from_journal, self.id, self.journal.path)
+  return undo
+end
+
+-- After a successful run: steps in the journal that the recipe no longer
+-- declares (a conditional step turned off, a step deleted from the recipe)
+-- are removed, newest first, as --destroy would.
+function deployment:remove_undeclared()
+  local steps = self.journal:steps()
+  self:removals(steps, function(entry) return entry.status == "done" and not self.seen[entry.name] end)
+  for i = #steps, 1, -1 do
+    local entry = steps[i]
+    if not self.seen[entry.name] then
+      if entry.status == "done" then
+        self:remove_step(entry)
+      else
+        self.report:step("left", entry.name, "no longer declared, and interrupted before its result was recorded")
+      end
+    end
+  end
+end
+
 -- Undoes what this run did, newest first: removes what it created,
 -- reverts what it updated where the step can (update with the previous
 -- inputs), and names what it leaves.
@@ -443,6 +531,10 @@ function deployment:rollback()
   for i = #steps, 1, -1 do
     local entry = steps[i]
     local spec = self.specs[entry.name]
+    if entry.replaced_run == self.run_id then
+      replace.rollback(self, entry, spec)
+      self.report:step("restored", entry.name, describe(spec, entry.result))
+    end
     local ctx = self:context(entry.name)
     if entry.created_run == self.run_id and entry.adopted then
       self.report:step("left", entry.name, "existed before this run")
@@ -460,6 +552,8 @@ function deployment:rollback()
     elseif entry.updated_run == self.run_id then
       local previous = entry.previous
       if spec and spec.update and spec.revert ~= false and previous then
+        ctx.previous_inputs = entry.inputs
+        ctx.changes = spec.diff and spec.diff(entry.inputs, previous.inputs) or nil
         local result = spec.update(previous.inputs, entry.result, ctx)
         entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
         self:record(entry, spec, result)
@@ -500,6 +594,8 @@ function deployment:finish(ok, err, message)
     return err == STOP
   end
   if ok then
+    replace.retire_all(self)
+    self:remove_undeclared()
     if self.journal.exists or #self.journal:steps() > 0 then
       self.journal.data.outputs = json.object(self.outputs)
       self.journal:save()

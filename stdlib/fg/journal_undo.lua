@@ -101,6 +101,7 @@ local KNOWN = {
   ["elbv2.delete_load_balancer"] = { keys = { "LoadBalancerArn" }, owner = elbv2("LoadBalancerArn") },
   ["elbv2.delete_target_group"] = { keys = { "TargetGroupArn" }, owner = elbv2("TargetGroupArn") },
   ["elbv2.delete_listener"] = { keys = { "ListenerArn" }, owner = elbv2("ListenerArn") },
+  ["elbv2.delete_rule"] = { keys = { "RuleArn" }, owner = elbv2("RuleArn") },
   ["application_autoscaling.deregister_scalable_target"] = {
     keys = { "ServiceNamespace", "ScalableDimension", "ResourceId" }, owner = scaled_service },
   ["application_autoscaling.delete_scaling_policy"] = {

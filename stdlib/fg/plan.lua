@@ -76,6 +76,13 @@ function plan.input_changes(old, new)
   return changes
 end
 
+-- The first field of changes that forces a replacement, or nil.
+function plan.forced_field(changes)
+  for _, c in ipairs(changes or {}) do
+    if c.forces_replacement then return c.field end
+  end
+end
+
 function plan:counts()
   local counts = { create = 0, update = 0, replace = 0, remove = 0, unchanged = 0 }
   for _, s in ipairs(self.steps) do counts[s.action] = counts[s.action] + 1 end
@@ -110,10 +117,7 @@ local function write_text(self)
   local lines = { ("%s: plan%s"):format(label, self.destroy and " of --destroy" or "") }
   for _, s in ipairs(self.steps) do
     local what = s.id and tostring(s.id) or ""
-    local forced
-    for _, c in ipairs(s.changes) do
-      if c.forces_replacement then forced = forced or c.field end
-    end
+    local forced = plan.forced_field(s.changes)
     if s.action == "replace" and forced then what = what .. (" (%s forces replacement)"):format(forced) end
     if s.note then what = what .. (what ~= "" and "; " or "") .. s.note end
     lines[#lines + 1] = ("%3s %-10s %-24s %s"):format(MARK[s.action], s.action, s.name, what)

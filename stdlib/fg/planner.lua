@@ -24,22 +24,9 @@ local function create(d, name, spec, inputs, note, id)
   return result
 end
 
--- A document's lists of names (subnets, groups) sorted: AWS keeps no order.
-local function sorted(v)
-  if type(v) ~= "table" then return v end
-  local out = setmetatable({}, getmetatable(v))
-  local scalars = #v > 0
-  for k, x in pairs(v) do
-    out[k] = sorted(x)
-    if type(x) == "table" then scalars = false end
-  end
-  if scalars then table.sort(out, function(a, b) return tostring(a) < tostring(b) end) end
-  return out
-end
-
 -- The JSON of a value, keys sorted, one member a line.
 local function pretty(v)
-  return json.encode(v == nil and json.null or sorted(v), { indent = 2, sort_keys = true })
+  return json.encode(v == nil and json.null or v, { indent = 2, sort_keys = true })
 end
 
 -- Only what `shape` has: the keys of the live document that fgrun sets.
@@ -75,8 +62,10 @@ local function document_diff(spec, old_inputs, inputs, result)
   local new = spec.document(inputs)
   local old = spec.document(old_inputs)
   if spec.live_document then
-    local live = spec.live_document(result)
+    local live, owned = spec.live_document(result)
     if live ~= nil then old = project(live, union(old, new)) end
+    -- keys something else owns (the count under auto scaling): not compared
+    for _, k in ipairs(owned or {}) do old[k], new[k] = nil, nil end
   end
   local lines = unified_diff.lines(pretty(old), pretty(new), { from = "AWS now", to = "after the run" })
   return #lines > 0 and lines or nil
@@ -124,11 +113,7 @@ function planner.step(d, name, spec, entry)
     d.plan:add{ name = name, action = "unchanged", id = id }
     return base.result
   end
-  local forced
-  for _, c in ipairs(changes) do
-    if c.forces_replacement then forced = forced or c.field end
-  end
-  if forced then
+  if plan.forced_field(changes) then
     d.plan:add{ name = name, action = "replace", id = id, changes = changes,
                 diff = document_diff(spec, base.inputs, inputs, base.result) }
     return plan.unknown_result(nil) -- a new resource: every value is the run's

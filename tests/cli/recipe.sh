@@ -32,7 +32,7 @@ suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$journal"; }
 
 recipe "$recipe"
 expect_eq "deploy succeeds" "0" "$rc"
-expect_eq "deploy creates 23 steps" "23" "$(printf '%s\n' "$out" | grep -c '^  created ')"
+expect_eq "deploy creates 21 steps" "21" "$(printf '%s\n' "$out" | grep -c '^  created ')"
 expect_match "the image passed its smoke test before the push" "smoke test passed" "$out"
 expect_match "the image scan is reported" "image scan: " "$out"
 expect_match "HTTP checks say skipped, with the reason" "HTTP checks skipped: .* cannot be reached" "$out"
@@ -47,11 +47,30 @@ arch=$("$FGRUN" -e "print(require('aws').ecs.describe_task_definition{taskDefini
 expect_eq "the task definition's runtimePlatform is the build's (x86_64 by default)" "X86_64" "$arch"
 egress=$("$FGRUN" -e "local g = require('aws').ec2.describe_security_groups{Filters={{Name='group-name',Values={'fargate-sg-$sfx'}}}}.SecurityGroups[1]
   local t = {} for _, p in ipairs(g.IpPermissionsEgress) do t[#t+1] = p.IpProtocol .. ':' .. tostring(p.FromPort) end table.sort(t) print(table.concat(t, ' '))")
-expect_eq "task egress is 80 and 443 only (no allow-all)" "tcp:443 tcp:80" "$egress"
+expect_eq "task egress is HTTPS only (no allow-all, no port 80)" "tcp:443" "$egress"
+alb_egress=$("$FGRUN" -e "local ec2 = require('aws').ec2
+  local function g(n) return ec2.describe_security_groups{Filters={{Name='group-name',Values={n}}}}.SecurityGroups[1] end
+  local task = g('fargate-sg-$sfx').GroupId
+  local t = {} for _, p in ipairs(g('fargate-alb-$sfx-sg').IpPermissionsEgress) do
+    t[#t+1] = p.IpProtocol .. ':' .. tostring(p.FromPort) .. ':' .. tostring(#(p.IpRanges or {})) .. ':' .. tostring((p.UserIdGroupPairs or {})[1] and p.UserIdGroupPairs[1].GroupId == task) end
+  print(table.concat(t, ' '))")
+expect_eq "load balancer egress: only to the task group on the container port" "tcp:3000:0:true" "$alb_egress"
+drop=$("$FGRUN" -e "local elbv2 = require('aws').elbv2
+  local lb = elbv2.describe_load_balancers{Names={'fargate-alb-$sfx'}}.LoadBalancers[1]
+  for _, a in ipairs(elbv2.describe_load_balancer_attributes{LoadBalancerArn=lb.LoadBalancerArn}.Attributes) do
+    if a.Key == 'routing.http.drop_invalid_header_fields.enabled' then print(a.Value) end end")
+expect_eq "the load balancer drops invalid header fields" "true" "$drop"
+trust=$("$FGRUN" -e "local r = require('aws').iam.get_role{RoleName='ecsTaskRole-$sfx'}.Role.AssumeRolePolicyDocument.Statement[1]
+  print(r.Condition.StringEquals['aws:SourceAccount'], r.Condition.ArnLike['aws:SourceArn'])")
+expect_eq "the task role's trust is limited to this account's ECS (aws:SourceAccount, aws:SourceArn)" \
+    "123456789012	arn:aws:ecs:us-east-1:123456789012:*" "$trust"
+task_policies=$("$FGRUN" -e "local iam = require('aws').iam
+  print(#iam.list_role_policies{RoleName='ecsTaskRole-$sfx'}.PolicyNames + #iam.list_attached_role_policies{RoleName='ecsTaskRole-$sfx'}.AttachedPolicies)")
+expect_eq "the task role has no policy unless a parameter asks for one" "0" "$task_policies"
 
 recipe -v "$recipe"
 expect_eq "re-run succeeds" "0" "$rc"
-expect_eq "re-run: every step unchanged" "23" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
+expect_eq "re-run: every step unchanged" "21" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
 expect_match "re-run: the unchanged context is neither built nor pushed" "image unchanged since .*@sha256:.*build and push skipped" "$out"
 expect_eq "re-run: no Docker build or push" "" "$(printf '%s\n' "$out$err" | grep -E '^building |pushed ')"
 expect_eq "re-run makes no mutating AWS call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"
@@ -66,10 +85,16 @@ expect_match "a changed app: the service is updated" "updated +service" "$out"
 td2=$("$FGRUN" -e "print(require('aws').ecs.describe_services{cluster='fargate-cluster-$sfx', services={'fargate-service-$sfx'}}.services[1].taskDefinition)")
 expect_match "the service now runs revision 2" ":2$" "$td2"
 
-recipe -D app_dir="$tmp/app2" -D desired_count=2 "$recipe"
+# Auto scaling owns the count once its target exists: a scale-out (5 tasks)
+# survives a deploy, and desired_count is not sent (it only sets the count
+# a new service starts with).
+"$FGRUN" -e "require('aws').ecs.update_service{cluster='fargate-cluster-$sfx', service='fargate-service-$sfx', desiredCount=5}"
+recipe -vv -D app_dir="$tmp/app2" -D desired_count=2 "$recipe"
 expect_match "-D desired_count=2 updates the service" "updated +service" "$out"
 count=$("$FGRUN" -e "print(require('aws').ecs.describe_services{cluster='fargate-cluster-$sfx', services={'fargate-service-$sfx'}}.services[1].desiredCount)")
-expect_eq "the service wants 2 tasks" "2" "$count"
+expect_eq "... and leaves the count auto scaling set" "5" "$count"
+expect_eq "... UpdateService carries no desiredCount" "" "$(printf '%s\n' "$err" | grep -E '^> \{.*"service":"fargate-service-' | grep desiredCount)"
+"$FGRUN" -e "require('aws').ecs.update_service{cluster='fargate-cluster-$sfx', service='fargate-service-$sfx', desiredCount=2}"
 
 secret=$("$FGRUN" -e "print(require('aws').secretsmanager.create_secret{Name='db-$sfx', SecretString='not-in-any-log'}.ARN)")
 recipe -D app_dir="$tmp/app2" -D desired_count=2 -D "secrets={\"DB_PASSWORD\": \"$secret\"}" "$recipe"
@@ -84,7 +109,7 @@ check "secrets: the value is in no journal" bash -c "! grep -q not-in-any-log '$
 
 recipe "$recipe" status
 expect_eq "status succeeds" "0" "$rc"
-expect_match "status lists the steps" "24 recorded steps" "$out"
+expect_match "status lists the steps" "22 recorded steps" "$out"
 expect_match "status shows the service" "service fargate-service-$sfx: ACTIVE, 2/2 running" "$out"
 expect_match "status shows the load balancer, its zones" "load balancer fargate-alb-$sfx: active, internet-facing, 2 zone" "$out"
 expect_match "status shows what is billed: the load balancer and its public IPv4 addresses" \
@@ -129,7 +154,7 @@ expect_eq "platform=arm64: the Engine built an arm64 image" "arm64" "$built"
 
 recipe --destroy "$recipe"
 expect_eq "destroy succeeds" "0" "$rc"
-expect_eq "destroy removes 24 steps" "24" "$(printf '%s\n' "$out" | grep -cE '^  (removed|gone) ')"
+expect_eq "destroy removes 22 steps" "22" "$(printf '%s\n' "$out" | grep -cE '^  (removed|gone) ')"
 left=$("$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$sfx")
 expect_eq "after destroy moto holds nothing of the deployment (every list API)" "total 0" "$(printf '%s\n' "$left" | tail -1)"
 check "after destroy the journal is gone" test ! -e "$journal"

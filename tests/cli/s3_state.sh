@@ -139,14 +139,14 @@ fargate_run() {
 }
 fargate_run
 expect_eq "the Fargate recipe deploys from S3 state" "0" "$rc"
-expect_eq "...creating every step" "22" "$(printf '%s\n' "$out" | grep -c '^  created ')"
+expect_eq "...creating every step" "20" "$(printf '%s\n' "$out" | grep -c '^  created ')"
 expect_eq "...with its journal in S3 and its lock released" "fargate/fargate-alb.local.json" "$(keys team-state fargate/)"
 check "...and nothing in a local folder" test ! -e "$tmp/.fgrun"
 expect_eq "a versioned bucket: no warning" "" "$(printf '%s\n' "$err" | grep warning)"
 sfx=$(object team-state fargate/fargate-alb.local.json | sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p')
 expect_match "the suffix is in the S3 journal" '^[a-z0-9]{6}$' "$sfx"
 fargate_run
-expect_eq "a re-run from S3 state changes nothing" "22" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
+expect_eq "a re-run from S3 state changes nothing" "20" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
 fargate_run --destroy
 expect_eq "--destroy from S3 state" "0" "$rc"
 expect_eq "after --destroy moto holds nothing of it" "0" \

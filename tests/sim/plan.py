@@ -37,14 +37,14 @@ def recipe_settings(path=RECIPE):
             return float(m.group(1)), "%s:%d" % (os.path.relpath(path, ROOT), line)
         return default, default_source
     return {
-        "health_interval": number(r"HealthCheckIntervalSeconds\s*=\s*(\d+)", 30.0,
+        "health_interval": number(r"\bhealth_check_interval\s*=\s*(\d+)", 30.0,
                                   "ELB default HealthCheckIntervalSeconds (30)"),
-        "healthy_threshold": number(r"HealthyThresholdCount\s*=\s*(\d+)", 5.0,
+        "healthy_threshold": number(r"\bhealthy_threshold\s*=\s*(\d+)", 5.0,
                                     "ELB default HealthyThresholdCount (5)"),
-        "deregistration_delay": number(r"deregistration_delay\.timeout_seconds\"?\]?\s*[,=]\s*\"?(\d+)",
+        "deregistration_delay": number(r"\bderegistration_delay\s*=\s*(\d+)",
                                        T("elbv2.deregistration_delay.default"),
                                        "timing.py elbv2.deregistration_delay.default"),
-        "container_health_interval": number(r"healthCheck\s*=\s*\{.{0,200}?\binterval\s*=\s*(\d+)", None,
+        "container_health_interval": number(r"health_check\s*=\s*\{.{0,200}?\binterval\s*=\s*(\d+)", None,
                                             "no container health check"),
         "stop_timeout": number(r"stopTimeout\s*=\s*(\d+)", T("ecs.task.stopping"), "timing.py ecs.task.stopping"),
     }
@@ -94,20 +94,21 @@ def recipe_plan(phase, settings=None, build=0.0):
                  "ec2.AuthorizeSecurityGroupIngress"),
             Node("task_egress", T("ec2.sg_visibility") + 2 * L, [("task_security_group", "egress-needs-group")],
                  "ec2.RevokeSecurityGroupEgress, AuthorizeSecurityGroupEgress"),
+            Node("alb_egress", T("ec2.sg_visibility") + 2 * L, [("alb_security_group", "egress-needs-group"),
+                                                              ("task_security_group", "data")],
+                 "ec2.RevokeSecurityGroupEgress, AuthorizeSecurityGroupEgress (to the task group only)"),
             Node("execution_role", LI, [("suffix", "data")], "iam.CreateRole"),
             Node("execution_role_policy", LI, [("execution_role", "attachment-needs-role")], "iam.AttachRolePolicy"),
-            Node("task_policy", LI + L, [("suffix", "data")], "sts.GetCallerIdentity, iam.CreatePolicy"),
             Node("task_role", LI, [("suffix", "data")], "iam.CreateRole"),
-            Node("task_role_policy", LI, [("task_role", "attachment-needs-role"), ("task_policy", "data")],
-                 "iam.AttachRolePolicy"),
+            Node("task_role_policy", LI, [("task_role", "data")], "iam.PutRolePolicy (only with task_permissions)"),
+            Node("task_role_exec", LI, [("task_role", "data")], "iam.PutRolePolicy (only with exec)"),
             Node("execution_role_secrets", LI, [("execution_role", "data")],
                  "iam.PutRolePolicy (only with secrets)"),
             Node("roles_usable", T("iam.propagation"), [("execution_role", "task-definition-needs-roles"),
                                                         ("task_role", "task-definition-needs-roles")],
                  "IAM propagation (timing.py iam.propagation)", step=False),
             Node("cluster", L, [("suffix", "data")], "ecs.CreateCluster"),
-            Node("log_group", L, [("suffix", "data")], "logs.CreateLogGroup"),
-            Node("log_retention", L, [("log_group", "data")], "logs.PutRetentionPolicy"),
+            Node("log_group", 2 * L, [("suffix", "data")], "logs.CreateLogGroup, PutRetentionPolicy"),
             Node("task_definition", L, [("image", "data"), ("roles_usable", "task-definition-needs-roles"),
                                         ("log_group", "data")], "ecs.RegisterTaskDefinition"),
             Node("load_balancer", L, [("alb_security_group", "data"), ("network", "data")],
@@ -154,32 +155,38 @@ def recipe_plan(phase, settings=None, build=0.0):
             Node("task_ingress", L, what="ec2.RevokeSecurityGroupIngress"),
             Node("alb_ingress", L, what="ec2.RevokeSecurityGroupIngress"),
             Node("task_egress", L, what="ec2.RevokeSecurityGroupEgress"),
+            Node("alb_egress", L, what="ec2.RevokeSecurityGroupEgress"),
             Node("alb_security_group", L, [("load_balancer_interfaces", "DependencyViolation until then"),
                                            ("task_ingress", "referenced by the task group's rule")],
                  "ec2.DeleteSecurityGroup"),
-            Node("task_security_group", L, [("service_inactive", "DependencyViolation until the tasks' interfaces go")],
+            Node("task_security_group", L, [("service_inactive", "DependencyViolation until the tasks' interfaces go"),
+                                            ("alb_egress", "referenced by the load balancer group's rule")],
                  "ec2.DeleteSecurityGroup"),
             Node("cluster", L, [("service_inactive", "cluster-delete-needs-services-gone")], "ecs.DeleteCluster"),
             Node("task_definition", L, what="ecs.DeregisterTaskDefinition"),
-            Node("log_retention", L, what="logs.DeleteRetentionPolicy"),
             Node("log_group", L, what="logs.DeleteLogGroup"),
             Node("execution_role_policy", LI, what="iam.DetachRolePolicy"),
             Node("execution_role_secrets", LI, what="iam.DeleteRolePolicy (only with secrets)"),
             Node("execution_role", LI, [("execution_role_policy", "role-delete-needs-detach"),
                                         ("execution_role_secrets", "DeleteConflict while inline policies remain")],
                  "iam.DeleteRole"),
-            Node("task_role_policy", LI, what="iam.DetachRolePolicy"),
-            Node("task_role", LI, [("task_role_policy", "role-delete-needs-detach")], "iam.DeleteRole"),
-            Node("task_policy", LI, [("task_role_policy", "policy-delete-needs-detach")], "iam.DeletePolicy"),
+            Node("task_role_policy", LI, what="iam.DeleteRolePolicy (only with task_permissions)"),
+            Node("task_role_exec", LI, what="iam.DeleteRolePolicy (only with exec)"),
+            Node("task_role", LI, [("task_role_policy", "DeleteConflict while inline policies remain"),
+                                   ("task_role_exec", "DeleteConflict while inline policies remain")], "iam.DeleteRole"),
             Node("repository", L, what="ecr.DeleteRepository (force)"),
         ])
     raise ValueError("unknown phase %r (deploy, update, destroy)" % phase)
 
 
 def recipe_steps(path=RECIPE):
-    """The step names the recipe declares (d:step and its helpers)."""
+    """The step names the recipe declares: d:step, the fg.aws resource
+    types (res.<type>("step", ...)) and res.task_roles (the steps of
+    stdlib/fg/aws/task_roles.lua)."""
     text = open(path).read()
     names = set(re.findall(r'd:step\("([a-z_]+)"', text))
-    for helper in ("security_group", "rules", "role", "attachment", "scaling_policy"):
-        names |= set(re.findall(r'\b%s\("([a-z_]+)"' % helper, text))
+    names |= set(re.findall(r'\bres\.[a-z_]+\("([a-z_]+)"', text))
+    if re.search(r'\bres\.task_roles\b', text):
+        roles = open(os.path.join(ROOT, "stdlib", "fg", "aws", "task_roles.lua")).read()
+        names |= set(re.findall(r'(?:\bres\.[a-z_]+|\brole)\("([a-z_]+)"', roles))
     return names

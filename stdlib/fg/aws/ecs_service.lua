@@ -1,0 +1,243 @@
+-- An ECS service on Fargate. Its update sends every field the type
+-- manages (UpdateService changes only what it is given), with
+-- forceNewDeployment when the capacity strategy changes (that change alone
+-- starts no deployment), and never the desired count once a scalable
+-- target owns it (Application Auto Scaling moves it; sending it would undo
+-- a scale-out). It waits until the new deployment is complete.
+local aws = require "aws"
+local fg_retry = require "fg.retry"
+local ecs_wait = require "fg.ecs.wait"
+local T = require "fg.aws.type"
+local capacity = require "fg.aws.capacity"
+local scaling = require "fg.aws.scaling"
+
+local UPDATE = "ecs.update_service"
+
+local function check_load_balancers(list)
+  for i, lb in ipairs(list) do
+    if type(lb) ~= "table" or type(lb.target_group) ~= "string" or type(lb.container) ~= "string"
+        or math.type(lb.port) ~= "integer" then
+      return ("entry %d needs target_group (ARN), container (name) and port (integer)"):format(i)
+    end
+  end
+end
+
+local function normalize_lbs(list)
+  local out = {}
+  for i, lb in ipairs(list) do out[i] = { target_group = lb.target_group, container = lb.container, port = lb.port } end
+  table.sort(out, function(a, b) return a.target_group < b.target_group end)
+  return out
+end
+
+-- The scalable target of this service, if Application Auto Scaling has one.
+local function scaled(cluster, name)
+  local ok, r = pcall(aws.application_autoscaling.describe_scalable_targets,
+    scaling.request{ ResourceIds = { scaling.resource_id(cluster, name) } })
+  return ok and r.ScalableTargets[1] ~= nil
+end
+
+local function describe(cluster, name)
+  local s = aws.ecs.describe_services{ cluster = cluster, services = { name }, include = { "TAGS" } }.services[1]
+  return s and s.status ~= "INACTIVE" and s or nil
+end
+
+local function user_tags(list)
+  local map = {}
+  for _, t in ipairs(list or {}) do
+    if not t.key:match("^fgrun:") then map[t.key] = t.value end
+  end
+  return map
+end
+
+local function tag_list(map, ctx_tags)
+  local list = {}
+  for _, t in ipairs(ctx_tags or {}) do list[#list + 1] = t end
+  local keys = {}
+  for k in pairs(map or {}) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do list[#list + 1] = { key = k, value = map[k] } end
+  return list
+end
+
+local function network(props)
+  return { awsvpcConfiguration = { subnets = props.subnets, securityGroups = props.security_groups,
+                                   assignPublicIp = props.assign_public_ip and "ENABLED" or "DISABLED" } }
+end
+
+local function load_balancers(props)
+  local list = {}
+  for i, lb in ipairs(props.load_balancers) do
+    list[i] = { targetGroupArn = lb.target_group, containerName = lb.container, containerPort = lb.port }
+  end
+  return list
+end
+
+local function deployment_configuration(props)
+  return { maximumPercent = props.max_percent, minimumHealthyPercent = props.min_healthy_percent,
+           deploymentCircuitBreaker = { enable = props.circuit_breaker, rollback = props.circuit_breaker } }
+end
+
+-- ECS may not yet be able to assume a role that IAM just made.
+local function role_not_ready(err)
+  return type(err) == "table" and err.code == "InvalidParameterException"
+    and tostring(err.message):lower():find("role") ~= nil
+end
+
+local function wait_deployed(props, service)
+  if props.wait_seconds == 0 then return end
+  ecs_wait.wait_for_deployment{ cluster = props.cluster, service = service, task_definition = props.task_definition,
+                                timeout = props.wait_seconds }
+end
+
+-- The service as DescribeServices reports it, in the keys CreateService
+-- sets (the tags fgrun's own left out; lists AWS keeps in no order sorted).
+local function document(props)
+  local net = network(props)
+  net.awsvpcConfiguration.subnets = T.sorted(props.subnets)
+  net.awsvpcConfiguration.securityGroups = T.sorted(props.security_groups)
+  local doc = {
+    serviceName = props.name, taskDefinition = props.task_definition, desiredCount = props.desired_count,
+    platformVersion = props.platform_version, networkConfiguration = net, loadBalancers = load_balancers(props),
+    healthCheckGracePeriodSeconds = #props.load_balancers > 0 and props.health_check_grace or nil,
+    deploymentConfiguration = deployment_configuration(props), enableExecuteCommand = props.enable_execute_command,
+    propagateTags = "SERVICE", tags = tag_list(props.tags),
+  }
+  if props.capacity_provider_strategy then
+    doc.capacityProviderStrategy = capacity.request(capacity.normalize(props.capacity_provider_strategy))
+  else
+    doc.launchType = "FARGATE"
+  end
+  return doc
+end
+
+local function live_document(result)
+  local s = describe(result.cluster, result.name)
+  if not s then return nil end
+  local net = s.networkConfiguration and s.networkConfiguration.awsvpcConfiguration
+  if net then net.subnets, net.securityGroups = T.sorted(net.subnets or {}), T.sorted(net.securityGroups or {}) end
+  if s.capacityProviderStrategy then
+    s.capacityProviderStrategy = capacity.request(capacity.normalize(capacity.of(s.capacityProviderStrategy)))
+  end
+  s.tags = tag_list(user_tags(s.tags))
+  -- Application Auto Scaling owns the count once it has a target
+  return s, scaled(result.cluster, result.name) and { "desiredCount" } or nil
+end
+
+return T.define{
+  kind = "ecs_service",
+  doc = "an ECS service on Fargate",
+  update_sends_all = true,
+  fields = {
+    { "name", "string", required = true, replace = true, doc = "the service's name" },
+    { "cluster", "string", required = true, replace = true, doc = "the cluster's name" },
+    { "task_definition", "string", required = true, update = UPDATE, doc = "the task definition revision's ARN" },
+    { "desired_count", "integer", required = true, update = UPDATE,
+      doc = "tasks to run (left to auto scaling once a scalable target owns it)" },
+    { "capacity_provider_strategy", "list", check = capacity.check, normalize = capacity.normalize,
+      update = UPDATE .. " (forceNewDeployment)",
+      doc = "{ { provider = \"FARGATE\" | \"FARGATE_SPOT\", weight =, base = } }; unset: the FARGATE launch type" },
+    { "subnets", "strings", required = true, normalize = T.sorted, update = UPDATE, doc = "where tasks run" },
+    { "security_groups", "strings", required = true, normalize = T.sorted, update = UPDATE, doc = "the tasks' groups" },
+    { "assign_public_ip", "boolean", default = true, update = UPDATE, doc = "a public IPv4 address per task" },
+    { "load_balancers", "list", default = {}, check = check_load_balancers, normalize = normalize_lbs, update = UPDATE,
+      doc = "{ { target_group = ARN, container =, port = } }" },
+    { "health_check_grace", "integer", update = UPDATE, normalize = function(v) return v ~= 0 and v or nil end,
+      doc = "seconds load balancer health is ignored after a start" },
+    { "max_percent", "integer", default = 200, update = UPDATE, doc = "tasks during a deployment, % of desired" },
+    { "min_healthy_percent", "integer", default = 100, update = UPDATE, doc = "healthy tasks kept during a deployment, %" },
+    { "circuit_breaker", "boolean", default = true, update = UPDATE, doc = "stop and roll back a failing deployment" },
+    { "enable_execute_command", "boolean", default = false, update = UPDATE,
+      doc = "ECS Exec (the task role then needs the ssmmessages permissions)" },
+    { "platform_version", "string", default = "LATEST", update = UPDATE, doc = "the Fargate platform version" },
+    { "tags", "map", default = {}, update = "ecs.tag_resource / untag_resource", doc = "tags besides fgrun's own" },
+    { "wait_seconds", "integer", default = 900, update = "(none: how long fgrun waits for a deployment)",
+      doc = "how long to wait for a deployment to complete (0: not at all)" },
+  },
+  name_field = "name", name_max = 255,
+  find = function(props)
+    local s = describe(props.cluster, props.name)
+    return s and { name = s.serviceName, arn = s.serviceArn, cluster = props.cluster }
+  end,
+  read = function(result)
+    local s = describe(result.cluster, result.name)
+    if not s then return nil end
+    local net = s.networkConfiguration and s.networkConfiguration.awsvpcConfiguration or {}
+    local dc = s.deploymentConfiguration or {}
+    local breaker = dc.deploymentCircuitBreaker
+    local strategy
+    if s.capacityProviderStrategy and #s.capacityProviderStrategy > 0 then strategy = capacity.of(s.capacityProviderStrategy) end
+    local lbs = {}
+    for i, lb in ipairs(s.loadBalancers or {}) do
+      lbs[i] = { target_group = lb.targetGroupArn, container = lb.containerName, port = lb.containerPort }
+    end
+    return {
+      name = s.serviceName, cluster = result.cluster, task_definition = s.taskDefinition,
+      desired_count = scaled(result.cluster, s.serviceName) and T.UNKNOWN or s.desiredCount,
+      capacity_provider_strategy = strategy, subnets = net.subnets or {}, security_groups = net.securityGroups or {},
+      assign_public_ip = net.assignPublicIp == "ENABLED", load_balancers = lbs,
+      health_check_grace = s.healthCheckGracePeriodSeconds,
+      max_percent = dc.maximumPercent, min_healthy_percent = dc.minimumHealthyPercent,
+      circuit_breaker = breaker and breaker.enable or false, enable_execute_command = s.enableExecuteCommand or false,
+      platform_version = s.platformVersion or T.UNKNOWN, tags = user_tags(s.tags), wait_seconds = T.UNKNOWN,
+    }
+  end,
+  create = function(props, ctx)
+    local request = {
+      cluster = props.cluster, serviceName = props.name, taskDefinition = props.task_definition,
+      desiredCount = props.desired_count, platformVersion = props.platform_version, clientToken = ctx.token,
+      networkConfiguration = network(props), loadBalancers = load_balancers(props),
+      healthCheckGracePeriodSeconds = #props.load_balancers > 0 and props.health_check_grace or nil,
+      deploymentConfiguration = deployment_configuration(props),
+      enableExecuteCommand = props.enable_execute_command, propagateTags = "SERVICE",
+      tags = tag_list(props.tags, ctx.tags_lower),
+    }
+    if props.capacity_provider_strategy then
+      request.capacityProviderStrategy = capacity.request(props.capacity_provider_strategy)
+    else
+      request.launchType = "FARGATE"
+    end
+    local s = fg_retry.call(function() return aws.ecs.create_service(request).service end,
+      { on = role_not_ready, timeout = 120, what = "create_service (IAM role propagation)" })
+    wait_deployed(props, s.serviceName)
+    return { name = s.serviceName, arn = s.serviceArn, cluster = props.cluster }
+  end,
+  update = function(props, result, changed)
+    if changed.wait_seconds and next(changed, next(changed)) == nil then return result end -- fgrun's own setting
+    local request = {
+      cluster = result.cluster, service = result.name, taskDefinition = props.task_definition,
+      networkConfiguration = network(props), loadBalancers = load_balancers(props),
+      healthCheckGracePeriodSeconds = #props.load_balancers > 0 and props.health_check_grace or nil,
+      deploymentConfiguration = deployment_configuration(props),
+      enableExecuteCommand = props.enable_execute_command, platformVersion = props.platform_version,
+      forceNewDeployment = changed.capacity_provider_strategy or nil,
+    }
+    -- the strategy; back to the launch type is an empty list
+    if props.capacity_provider_strategy or changed.capacity_provider_strategy then
+      request.capacityProviderStrategy = capacity.request(props.capacity_provider_strategy)
+    end
+    if not scaled(result.cluster, result.name) then request.desiredCount = props.desired_count end
+    aws.ecs.update_service(request)
+    if changed.tags then
+      local live = describe(result.cluster, result.name)
+      local gone = {}
+      for k in pairs(user_tags(live and live.tags)) do
+        if props.tags[k] == nil then gone[#gone + 1] = k end
+      end
+      if #gone > 0 then aws.ecs.untag_resource{ resourceArn = result.arn, tagKeys = gone } end
+      if next(props.tags) then aws.ecs.tag_resource{ resourceArn = result.arn, tags = tag_list(props.tags) } end
+    end
+    wait_deployed(props, result.name)
+    return result
+  end,
+  document = document, live_document = live_document,
+  undo = function(r)
+    return {
+      { call = "ecs.update_service", params = { cluster = r.cluster, service = r.name, desiredCount = 0 },
+        gone = { "ServiceNotActiveException", "ServiceNotFoundException" } },
+      { call = "ecs.delete_service", params = { cluster = r.cluster, service = r.name, force = true },
+        gone = { "ServiceNotActiveException", "ServiceNotFoundException" } },
+      { wait = "ecs.services_inactive", params = { cluster = r.cluster, services = { r.name } }, timeout = 900 },
+    }
+  end,
+  id = function(r) return r.name end,
+}

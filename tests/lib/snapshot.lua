@@ -1,0 +1,184 @@
+-- Prints what moto holds of the resources whose names contain arg[1], one
+-- line per resource or setting, sorted, with ids turned into names where a
+-- name exists (so that a replaced resource compares by what it is). Used
+-- by tests/cli/types.sh to assert that a change reached AWS and that
+-- nothing else changed; the last line is "total N" (resources, not
+-- settings).
+local aws = require "aws"
+local json = require "json"
+local mark = assert(arg[1], "usage: snapshot.lua NAME-PART")
+local lines, total = {}, 0
+local function has(s) return type(s) == "string" and s:find(mark, 1, true) ~= nil end
+local function line(fmt, ...) lines[#lines + 1] = fmt:format(...) end
+local function resource(fmt, ...) total = total + 1 line(fmt, ...) end
+local function enc(v) return json.encode(v, { sort_keys = true }) end
+
+-- security groups (by name), their rules with group ids as names
+local group_names = {}
+local groups = aws.ec2.describe_security_groups{}.SecurityGroups
+for _, g in ipairs(groups) do group_names[g.GroupId] = g.GroupName end
+local function rules(name, direction, perms)
+  for _, p in ipairs(perms or {}) do
+    local ports = p.IpProtocol == "-1" and "all" or ("%s-%s"):format(p.FromPort, p.ToPort)
+    for _, r in ipairs(p.IpRanges or {}) do line("sg_rule %s %s %s %s cidr %s", name, direction, p.IpProtocol, ports, r.CidrIp) end
+    for _, r in ipairs(p.UserIdGroupPairs or {}) do
+      line("sg_rule %s %s %s %s group %s", name, direction, p.IpProtocol, ports, group_names[r.GroupId] or r.GroupId)
+    end
+  end
+end
+for _, g in ipairs(groups) do
+  if has(g.GroupName) then
+    resource("security_group %s description=%s", g.GroupName, g.Description)
+    rules(g.GroupName, "ingress", g.IpPermissions)
+    rules(g.GroupName, "egress", g.IpPermissionsEgress)
+  end
+end
+
+for _, g in ipairs(aws.logs.describe_log_groups{}.logGroups) do
+  if has(g.logGroupName) then resource("log_group %s retention=%s", g.logGroupName, tostring(g.retentionInDays)) end
+end
+
+for _, r in ipairs(aws.iam.all("list_roles", {}).Roles) do
+  if has(r.RoleName) then
+    local role = aws.iam.get_role{ RoleName = r.RoleName }.Role
+    resource("iam_role %s description=%s trust=%s", r.RoleName, tostring(role.Description), enc(role.AssumeRolePolicyDocument))
+    for _, a in ipairs(aws.iam.all("list_attached_role_policies", { RoleName = r.RoleName }).AttachedPolicies) do
+      line("iam_role_attachment %s %s", r.RoleName, a.PolicyArn)
+    end
+    for _, name in ipairs(aws.iam.all("list_role_policies", { RoleName = r.RoleName }).PolicyNames) do
+      local doc = aws.iam.get_role_policy{ RoleName = r.RoleName, PolicyName = name }.PolicyDocument
+      line("iam_role_policy %s %s %s", r.RoleName, name, enc(doc))
+    end
+  end
+end
+
+local function role_name(arn) return arn and arn:match("role/(.+)$") or tostring(arn) end
+
+for _, r in ipairs(aws.ecr.describe_repositories{}.repositories) do
+  if has(r.repositoryName) then
+    resource("ecr_repository %s scan=%s mutability=%s encryption=%s", r.repositoryName,
+      tostring(r.imageScanningConfiguration.scanOnPush), r.imageTagMutability, r.encryptionConfiguration.encryptionType)
+  end
+end
+
+for _, pol in ipairs(aws.iam.all("list_policies", { Scope = "Local" }).Policies) do
+  if has(pol.PolicyName) then
+    local v = aws.iam.get_policy_version{ PolicyArn = pol.Arn, VersionId = pol.DefaultVersionId }.PolicyVersion
+    local versions = #aws.iam.all("list_policy_versions", { PolicyArn = pol.Arn }).Versions
+    resource("iam_policy %s description=%s versions=%d document=%s", pol.PolicyName, tostring(pol.Description),
+      versions, enc(v.Document))
+  end
+end
+
+-- task definitions: the latest active revision of each family (a change
+-- registers a new one; the older ones stay for the service's rollback)
+local latest = {}
+for _, arn in ipairs(aws.ecs.all("list_task_definitions", { status = "ACTIVE" }).taskDefinitionArns) do
+  local family, rev = arn:match("task%-definition/(.+):(%d+)$")
+  if has(family) and (not latest[family] or tonumber(rev) > latest[family].rev) then
+    latest[family] = { rev = tonumber(rev), arn = arn }
+  end
+end
+for family, l in pairs(latest) do
+  local td = aws.ecs.describe_task_definition{ taskDefinition = l.arn }.taskDefinition
+  local c = td.containerDefinitions[1]
+  resource("task_definition %s cpu=%s memory=%s arch=%s execution_role=%s container=%s", family, td.cpu, td.memory,
+    td.runtimePlatform and td.runtimePlatform.cpuArchitecture or "-", role_name(td.executionRoleArn), enc({
+      name = c.name, image = c.image, portMappings = c.portMappings, environment = c.environment,
+      logConfiguration = c.logConfiguration, healthCheck = c.healthCheck }))
+end
+
+local tg_names = {}
+for _, tg in ipairs(aws.elbv2.describe_target_groups{}.TargetGroups) do tg_names[tg.TargetGroupArn] = tg.TargetGroupName end
+local function names_of(list, map)
+  local out = {}
+  for i, x in ipairs(list or {}) do out[i] = map[x] or x end
+  table.sort(out)
+  return table.concat(out, ",")
+end
+
+local clusters = aws.ecs.list_clusters{}.clusterArns
+for _, c in ipairs(#clusters > 0 and aws.ecs.describe_clusters{ clusters = clusters, include = { "SETTINGS" } }.clusters or {}) do
+  if has(c.clusterName) and c.status == "ACTIVE" then
+    resource("ecs_cluster %s providers=%s strategy=%s settings=%s", c.clusterName, enc(c.capacityProviders or {}),
+      enc(c.defaultCapacityProviderStrategy or {}), enc(c.settings or {}))
+    local arns = aws.ecs.list_services{ cluster = c.clusterArn }.serviceArns
+    for _, sv in ipairs(#arns > 0 and aws.ecs.describe_services{ cluster = c.clusterArn, services = arns,
+        include = { "TAGS" } }.services or {}) do
+      if sv.status == "ACTIVE" then
+        local family, rev = sv.taskDefinition:match("task%-definition/(.+):(%d+)$")
+        local net = sv.networkConfiguration.awsvpcConfiguration
+        local lbs = {}
+        for i, lb in ipairs(sv.loadBalancers or {}) do
+          lbs[i] = ("%s:%s:%d"):format(tg_names[lb.targetGroupArn] or lb.targetGroupArn, lb.containerName, lb.containerPort)
+        end
+        local tags = {}
+        for _, t in ipairs(sv.tags or {}) do if not t.key:match("^fgrun:") then tags[#tags + 1] = t.key .. "=" .. t.value end end
+        table.sort(tags)
+        resource("ecs_service %s td=%s desired=%d strategy=%s subnets=%s groups=%s public_ip=%s lbs=%s grace=%s "
+          .. "deployment=%s exec=%s platform=%s tags=%s", sv.serviceName,
+          family .. (latest[family] and latest[family].rev == tonumber(rev) and "@latest" or (":" .. rev)),
+          sv.desiredCount, enc(sv.capacityProviderStrategy or {}), table.concat(net.subnets, ","),
+          names_of(net.securityGroups, group_names), net.assignPublicIp, table.concat(lbs, ","),
+          tostring(sv.healthCheckGracePeriodSeconds), enc(sv.deploymentConfiguration or {}),
+          tostring(sv.enableExecuteCommand), tostring(sv.platformVersion), table.concat(tags, ","))
+      end
+    end
+  end
+end
+
+for _, lb in ipairs(aws.elbv2.describe_load_balancers{}.LoadBalancers) do
+  if has(lb.LoadBalancerName) then
+    local attrs = {}
+    for _, a in ipairs(aws.elbv2.describe_load_balancer_attributes{ LoadBalancerArn = lb.LoadBalancerArn }.Attributes) do
+      if a.Key == "routing.http.drop_invalid_header_fields.enabled" or a.Key == "idle_timeout.timeout_seconds" then
+        attrs[#attrs + 1] = a.Key .. "=" .. a.Value
+      end
+    end
+    table.sort(attrs)
+    local subnets = {}
+    for _, z in ipairs(lb.AvailabilityZones) do subnets[#subnets + 1] = z.SubnetId end
+    table.sort(subnets)
+    resource("load_balancer %s scheme=%s subnets=%s groups=%s ip=%s %s", lb.LoadBalancerName, lb.Scheme,
+      table.concat(subnets, ","), names_of(lb.SecurityGroups, group_names), lb.IpAddressType, table.concat(attrs, " "))
+    for _, l in ipairs(aws.elbv2.describe_listeners{ LoadBalancerArn = lb.LoadBalancerArn }.Listeners) do
+      resource("listener %s port=%d protocol=%s forward=%s", lb.LoadBalancerName, l.Port, l.Protocol,
+        tg_names[l.DefaultActions[1].TargetGroupArn] or "?")
+      for _, r in ipairs(aws.elbv2.describe_rules{ ListenerArn = l.ListenerArn }.Rules) do
+        if not r.IsDefault then
+          resource("listener_rule %s:%d priority=%s conditions=%s forward=%s", lb.LoadBalancerName, l.Port, r.Priority,
+            enc(r.Conditions), tg_names[r.Actions[1].TargetGroupArn] or "?")
+        end
+      end
+    end
+  end
+end
+
+for _, tg in ipairs(aws.elbv2.describe_target_groups{}.TargetGroups) do
+  if has(tg.TargetGroupName) then
+    local delay = "?"
+    for _, a in ipairs(aws.elbv2.describe_target_group_attributes{ TargetGroupArn = tg.TargetGroupArn }.Attributes) do
+      if a.Key == "deregistration_delay.timeout_seconds" then delay = a.Value end
+    end
+    resource("target_group %s port=%d protocol=%s type=%s health=%s,%d,%d,%d,%d,%s deregistration_delay=%s",
+      tg.TargetGroupName, tg.Port, tg.Protocol, tg.TargetType, tg.HealthCheckPath, tg.HealthCheckIntervalSeconds,
+      tg.HealthCheckTimeoutSeconds, tg.HealthyThresholdCount, tg.UnhealthyThresholdCount, tg.Matcher.HttpCode, delay)
+  end
+end
+
+local scaling = aws.application_autoscaling
+for _, t in ipairs(scaling.describe_scalable_targets{ ServiceNamespace = "ecs" }.ScalableTargets) do
+  if has(t.ResourceId) then resource("scalable_target %s min=%d max=%d", t.ResourceId, t.MinCapacity, t.MaxCapacity) end
+end
+for _, sp in ipairs(scaling.describe_scaling_policies{ ServiceNamespace = "ecs" }.ScalingPolicies) do
+  if has(sp.PolicyName) then
+    local c = sp.TargetTrackingScalingPolicyConfiguration
+    resource("scaling_policy %s on=%s metric=%s target=%s cooldown=%s/%s", sp.PolicyName, sp.ResourceId,
+      c.PredefinedMetricSpecification.PredefinedMetricType, tostring(c.TargetValue), tostring(c.ScaleInCooldown),
+      tostring(c.ScaleOutCooldown))
+  end
+end
+
+table.sort(lines)
+for _, l in ipairs(lines) do print(l) end
+print("total " .. total)
