@@ -47,7 +47,7 @@ end
 -- Merges b's keys into a (the shape of two documents).
 local function union(a, b)
   if type(a) ~= "table" or type(b) ~= "table" then return a ~= nil and a or b end
-  local out = {}
+  local out = setmetatable({}, getmetatable(a)) -- an empty list stays a list
   for k, v in pairs(a) do out[k] = v end
   for k, v in pairs(b) do out[k] = union(out[k], v) end
   return out

@@ -5,6 +5,7 @@
 -- target owns it (Application Auto Scaling moves it; sending it would undo
 -- a scale-out). It waits until the new deployment is complete.
 local aws = require "aws"
+local json = require "json"
 local fg_retry = require "fg.retry"
 local ecs_wait = require "fg.ecs.wait"
 local T = require "fg.aws.type"
@@ -100,7 +101,7 @@ local function document(props)
     platformVersion = props.platform_version, networkConfiguration = net, loadBalancers = load_balancers(props),
     healthCheckGracePeriodSeconds = #props.load_balancers > 0 and props.health_check_grace or nil,
     deploymentConfiguration = deployment_configuration(props), enableExecuteCommand = props.enable_execute_command,
-    propagateTags = "SERVICE", tags = tag_list(props.tags),
+    propagateTags = "SERVICE", tags = json.array(tag_list(props.tags)),
   }
   if props.capacity_provider_strategy then
     doc.capacityProviderStrategy = capacity.request(capacity.normalize(props.capacity_provider_strategy))
@@ -118,7 +119,7 @@ local function live_document(result)
   if s.capacityProviderStrategy then
     s.capacityProviderStrategy = capacity.request(capacity.normalize(capacity.of(s.capacityProviderStrategy)))
   end
-  s.tags = tag_list(user_tags(s.tags))
+  s.tags = json.array(tag_list(user_tags(s.tags)))
   -- Application Auto Scaling owns the count once it has a target
   return s, scaled(result.cluster, result.name) and { "desiredCount" } or nil
 end

@@ -308,7 +308,11 @@ function Type:spec(props, where, destroying)
       if live == nil then return nil end
       local changes = {}
       for _, name in ipairs(t:differences(physical, live, in_place_fields(t))) do
-        changes[#changes + 1] = { field = name, old = live[name], new = i[name], forces_replacement = false, drift = true }
+        local was = live[name]
+        if type(was) == "table" and next(was) == nil and (t.field[name].type == "list" or t.field[name].type == "strings") then
+          was = json.array{} -- an empty list, not an empty object
+        end
+        changes[#changes + 1] = { field = name, old = was, new = i[name], forces_replacement = false, drift = true }
       end
       return changes
     end,
