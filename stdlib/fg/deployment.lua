@@ -303,9 +303,9 @@ end
 -- change is drift only). Read calls only: a plan asks the same.
 function deployment:changes_of(name, spec, entry, inputs)
   local same = canonical(entry.inputs) == canonical(inputs)
-  local live = {}
+  local live, owned = {}, nil
   if spec.drift then
-    live = spec.drift(inputs, entry.result, self:context(name))
+    live, owned = spec.drift(inputs, entry.result, self:context(name))
   elseif same and spec.find then
     live = spec.find(inputs, self:context(name)) ~= nil and {} or nil
   end
@@ -313,7 +313,10 @@ function deployment:changes_of(name, spec, entry, inputs)
   if same then return live, #live > 0 end
   local changes = spec.diff and spec.diff(entry.inputs, inputs) or plan_mod.input_changes(entry.inputs, inputs)
   local seen = {}
-  for _, c in ipairs(changes) do seen[c.field] = true end
+  for _, c in ipairs(changes) do
+    seen[c.field] = true
+    c.owned_by = owned and owned[c.field] -- recorded; AWS's value is left to its owner
+  end
   for _, c in ipairs(live) do
     if not seen[c.field] then changes[#changes + 1] = c end
   end

@@ -49,7 +49,7 @@ end
 
 local ACTIONS = { create = true, update = true, replace = true, remove = true, unchanged = true }
 
--- plan:add{name=, action=, id=, changes={{field, old, new, forces_replacement, drift}}, note=, diff=}
+-- plan:add{name=, action=, id=, changes={{field, old, new, forces_replacement, drift, owned_by}}, note=, diff=}
 function plan:add(step)
   assert(ACTIONS[step.action], "plan: unknown action " .. tostring(step.action))
   step.changes = step.changes or {}
@@ -123,8 +123,9 @@ local function write_text(self)
     lines[#lines + 1] = ("%3s %-10s %-24s %s"):format(MARK[s.action], s.action, s.name, what)
     for _, c in ipairs(s.changes) do
       lines[#lines + 1] = s.action == "create" and ("        %s = %s"):format(c.field, shown(c.new)) or
-        ("        %s: %s -> %s%s%s"):format(c.field, shown(c.old), shown(c.new),
-        c.forces_replacement and "  (forces replacement)" or "", c.drift and "  (drift: changed outside fgrun)" or "")
+        ("        %s: %s -> %s%s%s%s"):format(c.field, shown(c.old), shown(c.new),
+        c.forces_replacement and "  (forces replacement)" or "", c.drift and "  (drift: changed outside fgrun)" or "",
+        c.owned_by and ("  (recorded only: %s owns it)"):format(c.owned_by) or "")
     end
     for _, line in ipairs(s.diff or {}) do lines[#lines + 1] = "        " .. line end
   end
@@ -136,7 +137,7 @@ end
 
 -- The plan as one JSON object (--json): deployment, env, destroy, changes
 -- (true/false), summary (counts per action), steps ({name, action, id,
--- note, changes = {{field, old, new, forces_replacement, drift}}, diff}).
+-- note, changes = {{field, old, new, forces_replacement, drift, owned_by}}, diff}).
 function plan:json()
   local steps = {}
   for i, s in ipairs(self.steps) do
@@ -144,7 +145,8 @@ function plan:json()
     for j, c in ipairs(s.changes) do
       changes[j] = { field = c.field, old = c.old == nil and json.null or c.old,
                      new = c.new == nil and json.null or c.new,
-                     forces_replacement = c.forces_replacement and true or false, drift = c.drift and true or nil }
+                     forces_replacement = c.forces_replacement and true or false, drift = c.drift and true or nil,
+                     owned_by = c.owned_by }
     end
     steps[i] = { name = s.name, action = s.action, id = s.id, note = s.note,
                  changes = json.array(changes), diff = s.diff and json.array(s.diff) or nil }

@@ -75,6 +75,10 @@ expect_eq "...the journal byte for byte as it was" "$journal_sum" "$(md5sum < "$
 deploy --plan
 expect_eq "auto scaling moved the desired count (3 -> 7): still no changes, exit 0" "0 no changes" \
     "$rc $(printf '%s\n' "$out" | tail -1 | sed -n 's/^fargate-alb (env local): //p')"
+deploy --plan --json -D desired_count=2
+expect_eq "a new desired count under auto scaling: planned as recorded only, auto scaling owns it" \
+    "service:update:desired_count 3 2 auto scaling" \
+    "$(plan_json '" ".join(s["name"] + ":" + s["action"] + ":" + c["field"] + " " + str(c["old"]) + " " + str(c["new"]) + " " + str(c.get("owned_by")) for s in d["steps"] for c in s["changes"])')"
 base=$(snapshot "$sfx")
 
 # ---- drift: changed and deleted behind fgrun's back ---------------------------------

@@ -173,7 +173,7 @@ return T.define{
     end
     return {
       name = s.serviceName, cluster = result.cluster, task_definition = s.taskDefinition,
-      desired_count = scaled(result.cluster, s.serviceName) and T.UNKNOWN or s.desiredCount,
+      desired_count = scaled(result.cluster, s.serviceName) and T.owned("auto scaling") or s.desiredCount,
       capacity_provider_strategy = strategy, subnets = net.subnets or {}, security_groups = net.securityGroups or {},
       assign_public_ip = net.assignPublicIp == "ENABLED", load_balancers = lbs,
       health_check_grace = s.healthCheckGracePeriodSeconds,

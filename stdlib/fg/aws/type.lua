@@ -220,9 +220,16 @@ function Type:physical(props, ctx)
   return copy
 end
 
--- What read gives for a field it cannot tell, or that something else owns
--- (the desired count under auto scaling): not compared.
+-- What read gives for a field it cannot tell: not compared.
 T.UNKNOWN = setmetatable({}, { __name = "fg.aws.UNKNOWN", __tostring = function() return "(unknown)" end })
+
+-- T.owned(by) -> what read gives for a field that something else owns
+-- (the desired count under auto scaling: by = "auto scaling"): not
+-- compared, and a plan says that the run leaves it to them.
+local OWNED = { __name = "fg.aws.OWNED", __tostring = function(o) return "(owned by " .. o.by .. ")" end }
+function T.owned(by) return setmetatable({ by = by }, OWNED) end
+
+local function not_compared(v) return v == T.UNKNOWN or getmetatable(v) == OWNED end
 
 -- type:differences(props, live, fields) -> the names of the fields whose
 -- live value differs from props, as AWS normalizes them (no AWS call).
@@ -230,7 +237,7 @@ function Type:differences(props, live, fields)
   local names = {}
   for _, name in ipairs(fields) do
     local f = self.field[name]
-    if live[name] ~= T.UNKNOWN
+    if not not_compared(live[name])
         and canonical(normalized(f, props[name])) ~= canonical(normalized(f, live[name])) then
       names[#names + 1] = name
     end
@@ -301,12 +308,16 @@ function Type:spec(props, where, destroying)
     end,
     diff = function(old, new) return t:diff(old, new, where) end,
     -- what AWS holds against the inputs, in the fields a run sets in place:
-    -- the changes that set them back (marked drift); nil when it is gone
+    -- the changes that set them back (marked drift), and {field = owner}
+    -- of the fields something else owns; nil when it is gone
     drift = function(i, result, ctx)
       local physical = t:physical(i, ctx)
       local live = t.read(result, physical)
       if live == nil then return nil end
-      local changes = {}
+      local changes, owned = {}, {}
+      for name, v in pairs(live) do
+        if getmetatable(v) == OWNED then owned[name] = v.by end
+      end
       for _, name in ipairs(t:differences(physical, live, in_place_fields(t))) do
         local was = live[name]
         if type(was) == "table" and next(was) == nil and (t.field[name].type == "list" or t.field[name].type == "strings") then
@@ -314,7 +325,7 @@ function Type:spec(props, where, destroying)
         end
         changes[#changes + 1] = { field = name, old = was, new = i[name], forces_replacement = false, drift = true }
       end
-      return changes
+      return changes, owned
     end,
     planned = t.planned, document = t.document, live_document = t.live_document,
     undo = t.undo, id = t.id,
