@@ -149,6 +149,12 @@ static void set_string_field(lua_State *L, const char *key, const char *value)
     }
 }
 
+static void set_bool_field(lua_State *L, const char *key, int value)
+{
+    lua_pushboolean(L, value);
+    lua_setfield(L, -2, key);
+}
+
 /* The `options` table: only the reserved options that were given. */
 static void push_options(lua_State *L)
 {
@@ -156,20 +162,13 @@ static void push_options(lua_State *L)
     set_string_field(L, "env", fg_host.env);
     set_string_field(L, "state_dir", fg_host.state_dir);
     set_string_field(L, "state", fg_host.state);
-    lua_pushboolean(L, fg_host.destroy);
-    lua_setfield(L, -2, "destroy");
-    lua_pushboolean(L, fg_host.keep);
-    lua_setfield(L, -2, "keep");
-    lua_pushboolean(L, fg_host.json);
-    lua_setfield(L, -2, "json");
-    lua_pushboolean(L, fg_host.plan);
-    lua_setfield(L, -2, "plan");
-    lua_pushboolean(L, fg_host.no_build);
-    lua_setfield(L, -2, "no_build");
-    lua_pushboolean(L, fg_host.confirm);
-    lua_setfield(L, -2, "confirm");
-    lua_pushboolean(L, fg_host.yes);
-    lua_setfield(L, -2, "yes");
+    set_bool_field(L, "destroy", fg_host.destroy);
+    set_bool_field(L, "keep", fg_host.keep);
+    set_bool_field(L, "json", fg_host.json);
+    set_bool_field(L, "plan", fg_host.plan);
+    set_bool_field(L, "no_build", fg_host.no_build);
+    set_bool_field(L, "confirm", fg_host.confirm);
+    set_bool_field(L, "yes", fg_host.yes);
     lua_newtable(L);
     for (int i = 0; fg_host.defines && fg_host.defines[i]; i++) {
         lua_pushstring(L, fg_host.defines[i]);
