@@ -2,6 +2,7 @@
 --
 --   fgrun [--env NAME] [-D key=value ...] recipes/fargate_alb.lua   deploy or update
 --   fgrun [--env NAME] recipes/fargate_alb.lua status | url | logs [-f]
+--   fgrun [--env NAME] recipes/fargate_alb.lua rollback | continue    the deployment in progress
 --   fgrun [--env NAME] --destroy recipes/fargate_alb.lua            remove it all
 --
 -- Every resource is a step of the fg.aws library: fgrun records what each
@@ -38,6 +39,14 @@ local p = fg.params{
   deregistration_delay = 30,           -- seconds a stopping task keeps its connections
   smoke_test = true,                   -- run the image here and probe it before pushing
   deploy_timeout = 900,
+  -- how a new version replaces the old: rolling (tasks replaced in place), blue_green (all
+  -- production traffic at once), canary (canary_percent, the rest canary_interval minutes
+  -- later) or linear (linear_percent every linear_interval minutes); the old version is kept
+  -- bake_minutes after, for a rollback (fgrun ... rollback)
+  strategy = "rolling", bake_minutes = 5,
+  canary_percent = 5.0, canary_interval = 10, linear_percent = 10.0, linear_interval = 6,
+  test_listener_port = fg.optional "integer", -- the new version on this port before production traffic moves
+  pause_at = fg.optional "string",     -- a lifecycle stage to wait at for `fgrun ... continue`
 }
 
 -- Values that AWS would refuse are refused here, before anything is made.
@@ -50,6 +59,7 @@ fga.check(p, {
   task_permissions = require("fg.aws.policy_document").check_scoped,
   fail_on_severity = fg.scan.rank,
 })
+local shift = fga.traffic_shift(p) -- nil for rolling
 
 local d = fg.deployment("fargate-alb") -- status, url and logs [-f] are the actions of every deployment
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
@@ -66,6 +76,8 @@ fg.preflight(d, {
     { action = "iam:PassRole", resource = role_arns("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
     { action = "iam:PassRole", resource = role_arns("ecsTaskRole"), why = "the tasks run with it" },
     { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
+    shift and { action = "iam:PassRole", resource = role_arns("ecsInfrastructureRole"),
+                why = "ECS moves the listener rules of the " .. p.strategy .. " deployments with it" } or nil,
   },
   tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
   service_linked_roles = SERVICE_ROLES, caller = caller,
@@ -104,7 +116,9 @@ local alb_sg = res.security_group("alb_security_group",
   { name = name("fargate-alb") .. "-sg", description = "Load balancer of fargate-service-" .. suffix, vpc = vpc })
 local task_sg = res.security_group("task_security_group",
   { name = name("fargate-sg"), description = "Fargate tasks of fargate-service-" .. suffix, vpc = vpc })
-res.security_group_rules("alb_ingress", { group = alb_sg.id, rules = { { port = 80, cidr = "0.0.0.0/0" } } })
+local alb_ports = { { port = 80, cidr = "0.0.0.0/0" } }
+if shift and p.test_listener_port then alb_ports[2] = { port = p.test_listener_port, cidr = "0.0.0.0/0" } end
+res.security_group_rules("alb_ingress", { group = alb_sg.id, rules = alb_ports })
 res.security_group_rules("alb_egress", { group = alb_sg.id, direction = "egress",
   rules = { { port = p.container_port, group = task_sg.id } } })
 res.security_group_rules("task_ingress", { group = task_sg.id, rules = { { port = p.container_port, group = alb_sg.id } } })
@@ -139,13 +153,18 @@ local task_definition = res.task_definition("task_definition", {
 
 local load_balancer = res.load_balancer("load_balancer",
   { name = name("fargate-alb"), vpc = vpc, subnets = subnets, security_groups = { alb_sg.id } })
-local target_group = res.target_group("target_group", {
+local target_group_fields = {
   name = name("fargate-tg"), port = p.container_port, vpc = vpc, health_check_path = p.health_check_path,
   health_check_interval = p.health_check_interval, health_check_timeout = p.health_check_timeout,
   healthy_threshold = p.healthy_threshold, unhealthy_threshold = p.unhealthy_threshold,
   deregistration_delay = p.deregistration_delay,
-})
-res.listener("listener", { load_balancer = load_balancer.arn, port = 80, target_group = target_group.arn })
+}
+local target_group = res.target_group("target_group", target_group_fields)
+local listener = res.listener("listener", { load_balancer = load_balancer.arn, port = 80, target_group = target_group.arn })
+-- blue/green, canary, linear: a second target group, the listener rules ECS moves, its role
+local traffic = res.traffic_shift(shift, { name = name("fargate"), load_balancer = load_balancer.arn,
+  listener = listener.arn, target_group = target_group.arn, alternate = target_group_fields,
+  alternate_name = name("fargate-tg2"), role_name = "ecsInfrastructureRole-" .. suffix, test_port = p.test_listener_port })
 
 -- ---- the service and its scaling -----------------------------------------------------
 
@@ -154,9 +173,10 @@ local service = res.ecs_service("service", {
   desired_count = p.desired_count, -- left to auto scaling once its target exists
   capacity_provider_strategy = { { provider = p.spot and "FARGATE_SPOT" or "FARGATE", weight = 1 } },
   subnets = subnets, security_groups = { task_sg.id }, assign_public_ip = true,
-  load_balancers = { { target_group = target_group.arn, container = "fargate-demo-container", port = p.container_port } },
+  load_balancers = { traffic.load_balancer{ target_group = target_group.arn, container = "fargate-demo-container",
+                                           port = p.container_port } },
   health_check_grace = 120, max_percent = 200, min_healthy_percent = 50, circuit_breaker = true,
-  enable_execute_command = p.exec, wait_seconds = p.deploy_timeout,
+  enable_execute_command = p.exec, wait_seconds = p.deploy_timeout, traffic_shift = shift,
 })
 
 res.scalable_target("scalable_target", { cluster = cluster.name, service = service.name,
