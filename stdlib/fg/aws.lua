@@ -20,6 +20,7 @@ M.kinds = {
   "ecr_repository", "security_group", "security_group_rules", "iam_role", "role_policy_attachment",
   "iam_policy", "role_policy", "ecs_cluster", "log_group", "task_definition", "load_balancer",
   "target_group", "listener", "listener_rule", "ecs_service", "scalable_target", "scaling_policy",
+  "acm_certificate", "dns_record", "sns_topic", "sns_subscription", "metric_alarm",
 }
 
 local known = {}
@@ -41,11 +42,13 @@ end })
 M.UNKNOWN = T.UNKNOWN
 
 -- M.use(d) -> the constructors bound to deployment d: res.<kind>(step,
--- fields), and res.task_roles{...} (stdlib/fg/aws/task_roles.lua).
+-- fields), res.task_roles{...} (stdlib/fg/aws/task_roles.lua) and
+-- res.service_alarms{...} (stdlib/fg/aws/service_alarms.lua).
 function M.use(d)
   local res
   res = setmetatable({
     task_roles = function(o) return require("fg.aws.task_roles")(d, res, o) end,
+    service_alarms = function(o) return require("fg.aws.service_alarms")(d, res, o) end,
   }, { __index = function(t, kind)
     local ty = M.types[kind]
     local function make(step, fields)
