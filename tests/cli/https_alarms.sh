@@ -22,7 +22,7 @@ tmp=$(mktemp -d)
 # moto's own validation wait stays long: the simulator decides when a certificate is issued
 MOTO_ACM_VALIDATION_WAIT=3600 use_own_moto "$tmp" 3 || { tap_skip "moto_server is not available"; tap_done; exit 0; }
 trap 'stop_sim; stop_moto; rm -rf "$tmp"' EXIT
-start_sim "$tmp" --scale 0.01 --behaviours 'acm.*' || { tap_fail "the simulator did not start"; tap_done; exit 0; }
+start_sim "$tmp" --scale 0.01 --behaviours 'acm.*,route53.*' || { tap_fail "the simulator did not start"; tap_done; exit 0; }
 export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL
 state=$tmp/state
 MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Modify|Set|Request|Change|Subscribe|Unsubscribe)'
@@ -117,6 +117,20 @@ refused "a topic that does not exist" "parameter alarm_topic: SNS topic .* does 
     -D alarm_topic=arn:aws:sns:us-east-1:123456789012:nope
 expect_eq "after the refused runs AWS holds the first state" "$base" "$(snapshot)"
 expect_eq "the hosted zone given by id works as well" "0" "$(deploy -D "hosted_zone=${zone#/hostedzone/}"; echo "$rc")"
+
+# A certificate replaced by one of the same name (another key type) shares
+# ACM's validation record: the old one's removal must leave it to the new one.
+fx=$root/tests/fixtures/recipes/certificate.lua
+cert() { "$FGRUN" --state-dir "$state" "$@" "$fx" >"$tmp/cert.out" 2>&1; echo $?; }
+certs() { "$FGRUN" "$root/tests/lib/snapshot.lua" "$sfx" example.com | grep -E '(^certificate |^dns_record [^ ]+\.)cert\.example\.com'; }
+expect_eq "a certificate of its own deploys" "0" "$(cert)"
+expect_match "its validation record has the first generation's TTL" "^dns_record _[0-9a-f]+\.cert\.example\.com\. CNAME ttl=300 " "$(certs)"
+expect_eq "another key type replaces it" "0" "$(cert -D key=EC_prime256v1)"
+expect_match "the run reports the replacement" "replaced +certificate" "$(cat "$tmp/cert.out")"
+expect_eq "one certificate is left, issued, and its validation record stays (the new generation's)" \
+    "ISSUED 301" "$(certs | sed -n 's/^certificate cert.example.com status=\([A-Z_]*\) .*/\1/p' | tr '\n' ' ')$(certs | sed -n 's/^dns_record .* ttl=\([0-9]*\) .*/\1/p')"
+expect_eq "--destroy of it succeeds" "0" "$(cert -D key=EC_prime256v1 --destroy)"
+expect_eq "--destroy of it leaves neither certificate nor record" "" "$(certs)"
 
 mark=$(curl -s "$FGRUN_TEST_SIM_URL/__sim/log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 https=$("$FGRUN" -e 'local elbv2 = require("aws").elbv2

@@ -4,6 +4,14 @@
 -- delete a certificate a listener still uses (and for a few seconds after),
 -- so the removal retries ResourceInUseException (a recipe removes the
 -- listener first by declaring it after the certificate).
+--
+-- ACM gives the same validation record to every certificate of one name in
+-- an account, and renewal needs it as long as the certificate lives. So a
+-- replacement that shares a record with the certificate it replaces
+-- (another key type) writes it with a TTL of its own generation (300 + N):
+-- Route 53 deletes a record set only when given its exact values, and the
+-- old certificate's removal (the old TTL) then leaves the new one's record
+-- alone ("does not match" counts as gone).
 local aws = require "aws"
 local T = require "fg.aws.type"
 local route53 = require "fg.aws.route53"
@@ -38,7 +46,7 @@ local function records_of(c)
 end
 
 local function record_set(r)
-  return { Name = r.name, Type = r.type, TTL = VALIDATION_TTL, ResourceRecords = { { Value = r.value } } }
+  return { Name = r.name, Type = r.type, TTL = r.ttl or VALIDATION_TTL, ResourceRecords = { { Value = r.value } } }
 end
 
 local function result_of(c, zone)
@@ -47,7 +55,7 @@ end
 
 -- Writes the validation records and waits for ISSUED; a certificate that
 -- failed or timed out stops the wait with ACM's reason.
-local function validate(props, result)
+local function validate(props, result, ctx)
   local records = result.records
   if not records then
     records = fg_wait.wait_until(function()
@@ -57,7 +65,14 @@ local function validate(props, result)
       return false, "ACM has not given the validation records yet"
     end, { what = "certificate " .. props.domain .. " validation records", timeout = 300, delay = 1, max_delay = 5 })
   end
-  for _, r in ipairs(records) do route53.upsert(props.zone, record_set(r)) end
+  local shared = {}
+  for _, old in ipairs(ctx.replacing and (ctx.replacing.results or { ctx.replacing.result }) or {}) do
+    for _, r in ipairs(type(old) == "table" and old.zone == props.zone and old.records or {}) do shared[r.name] = true end
+  end
+  for _, r in ipairs(records) do
+    r.ttl = VALIDATION_TTL + (shared[r.name] and ctx.generation or 0)
+    route53.upsert(props.zone, record_set(r))
+  end
   fg_wait.wait_until(function()
     local c = describe(result.arn)
     local status = c and c.Status or "gone"
@@ -84,10 +99,15 @@ return T.define{
     { "key_algorithm", { "RSA_2048", "EC_prime256v1", "EC_secp384r1" }, default = "RSA_2048", replace = true,
       doc = "the key type" },
   },
+  -- by its tags; while replacing, the old certificates (same tags) are not the one sought
   find = function(props, ctx)
+    local old = {}
+    for _, o in ipairs(ctx.replacing and (ctx.replacing.results or { ctx.replacing.result }) or {}) do
+      if type(o) == "table" and o.arn then old[o.arn] = true end
+    end
     local r = aws.acm.list_certificates{ Includes = { keyTypes = { props.key_algorithm } } }
     for _, s in ipairs(r.CertificateSummaryList or {}) do
-      if s.DomainName == props.domain then
+      if s.DomainName == props.domain and not old[s.CertificateArn] then
         local tags = lookup(aws.acm.list_tags_for_certificate, { CertificateArn = s.CertificateArn },
           { "ResourceNotFoundException" })
         local mine = 0
@@ -114,13 +134,13 @@ return T.define{
     local arn = aws.acm.request_certificate{ DomainName = props.domain, SubjectAlternativeNames = names,
       ValidationMethod = "DNS", KeyAlgorithm = props.key_algorithm, IdempotencyToken = token(ctx), Tags = ctx.tags,
     }.CertificateArn
-    return validate(props, { arn = arn })
+    return validate(props, { arn = arn }, ctx)
   end,
   -- found after a crash (or adopted): the records and the wait are redone
-  converge = function(props, found)
+  converge = function(props, found, ctx)
     local c = describe(found.arn)
-    if c and c.Status == "ISSUED" and found.records then return found end
-    return validate(props, found)
+    if c and c.Status == "ISSUED" and found.records and found.records[1].ttl then return found end
+    return validate(props, found, ctx)
   end,
   undo = function(r)
     local list = {}

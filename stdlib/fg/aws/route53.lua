@@ -84,8 +84,9 @@ function route53.upsert(zone_id, set)
     ChangeBatch = { Changes = { { Action = "UPSERT", ResourceRecordSet = set } } } }
 end
 
--- Route 53 deletes a record set only when given all of it; a set that is
--- gone answers InvalidChangeBatch ("not found").
+-- Route 53 deletes a record set only when given all of it, exactly; a set
+-- that is gone, or that now holds other values (written since by another
+-- step), answers InvalidChangeBatch: either way none of ours is left.
 function route53.removal(zone_id, set)
   return { call = "route53.change_resource_record_sets", gone = { "InvalidChangeBatch" },
            params = { HostedZoneId = zone_id, ChangeBatch = { Changes = { { Action = "DELETE", ResourceRecordSet = set } } } } }
