@@ -105,15 +105,16 @@ local function record(p)
   local route53 = require "fg.aws.route53"
   local set = p.ChangeBatch.Changes[1].ResourceRecordSet
   local what = ("DNS record %s %s"):format(tostring(set.Name), tostring(set.Type))
+  local neither = what .. " (neither an alias nor a certificate's validation record)"
   if set.AliasTarget then
     local dns = route53.name(set.AliasTarget.DNSName):gsub("^dualstack%.", "")
     for _, lb in ipairs(aws.elbv2.describe_load_balancers{}.LoadBalancers) do
       if route53.name(lb.DNSName) == dns then return elbv2("LoadBalancerArn")(lb), what end
     end
-    return nil, what
+    return false, neither
   end
   local value = set.Type == "CNAME" and set.ResourceRecords and #set.ResourceRecords == 1 and set.ResourceRecords[1].Value
-  if not value then return false, what end
+  if not value then return false, neither end
   local list = aws.acm.list_certificates{ Includes = { keyTypes = { "RSA_2048", "EC_prime256v1", "EC_secp384r1" } } }
   for _, c in ipairs(list.CertificateSummaryList or {}) do
     local cert = aws.acm.describe_certificate{ CertificateArn = c.CertificateArn }.Certificate
@@ -124,7 +125,7 @@ local function record(p)
       end
     end
   end
-  return false, what .. " (neither an alias nor a certificate's validation record)"
+  return false, neither
 end
 
 -- The removals a journal may hold: the parameters each may have (nothing
