@@ -21,7 +21,7 @@ import sys
 SERVICES = ["sts", "secretsmanager", "ec2", "ecr", "iam", "ecs", "logs",
             "elbv2", "application-autoscaling", "s3", "route53", "acm",
             "cloudwatch", "sns", "codedeploy", "sso", "sso-oidc",
-            "cloudformation", "lambda"]
+            "cloudformation", "lambda", "kms"]
 # Keys the runtime never reads: prose, patterns (checked server-side),
 # endpoint-rule parameters (fgrun resolves endpoints itself).
 STRIPPED = {"documentation", "documentationUrl", "examples", "deprecatedMessage",

@@ -127,7 +127,11 @@ print("ready")
 local ok, err = pcall(function() while true do end end)
 print("caught: " .. tostring(err))
 LUA
+# Each run removes the previous run's output first: the shell truncates it only
+# in the child, and a loaded machine let the wait below see the old "ready"
+# and signal fgrun before it had installed its handler (exit 143).
 for sig in INT TERM; do
+    rm -f "$tmp/sig.out"
     "$FGRUN" "$tmp/busy.lua" >"$tmp/sig.out" 2>"$tmp/sig.err" &
     pid=$!
     for _ in $(seq 300); do grep -q ready "$tmp/sig.out" 2>/dev/null && break; sleep 0.1; done
@@ -136,6 +140,7 @@ for sig in INT TERM; do
     expect_match "SIG$sig raises 'interrupted' that Lua code can catch" "caught: .*interrupted" "$(cat "$tmp/sig.out")"
 done
 
+rm -f "$tmp/sig.out"
 "$FGRUN" -e 'io.stdout:setvbuf("no") print("ready") require("fgrun").sleep(30)' >"$tmp/sig.out" 2>"$tmp/sig.err" &
 pid=$!
 for _ in $(seq 300); do grep -q ready "$tmp/sig.out" 2>/dev/null && break; sleep 0.1; done
@@ -144,6 +149,7 @@ expect_eq "a signal ends fgrun.sleep: exit 130" "130" "$rc"
 if [ $(( (end - start) / 1000000 )) -lt 2000 ]; then tap_pass "fgrun.sleep wakes at once on a signal"
 else tap_fail "fgrun.sleep wakes at once on a signal" "took $(( (end - start) / 1000000 )) ms"; fi
 
+rm -f "$tmp/sig.out"
 "$FGRUN" -e 'io.stdout:setvbuf("no") print("ready") pcall(function() while true do end end) while true do end' \
     >"$tmp/sig.out" 2>&1 &
 pid=$!

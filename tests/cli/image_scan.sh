@@ -46,6 +46,7 @@ sed -i 's|^COPY bin|COPY os-release /etc/os-release\nCOPY bin|' "$with_os/Docker
 
 run a -D context="$scratch"
 expect_eq "a FROM scratch image deploys" "0" "$rc"
+expect_eq "... quietly: no build output without -v" "" "$(printf '%s\n' "$out" "$err" | grep -iE '^ *step [0-9]+/[0-9]+')"
 expect_match "... its scan is reported as not scanned (UNSUPPORTED_IMAGE), not a failure" \
     "image scan: not scanned: ECR cannot scan this image .*UnsupportedImageError" "$out"
 expect_eq "... the scan on push was never raced: no StartImageScan but one answered LimitExceeded" \
@@ -56,6 +57,15 @@ pushes=$(sim_calls PutImage)
 run a -v -D context="$scratch"
 expect_match "an unchanged context: build and push skipped" "image unchanged since .*build and push skipped" "$out"
 expect_eq "... nothing pushed" "$pushes" "$(sim_calls PutImage)"
+# a new tag (the recipe's version) for the same context: pushed, same digest
+digest=$(printf '%s\n' "$out" | sed -n 's/.*image: .*@\(sha256:[0-9a-f]*\).*/\1/p' | head -1)
+run a -v -D context="$scratch" -D tag=v2
+expect_match "... the build's output with -v" "^    STEP [0-9]+/[0-9]+: FROM scratch" "$err"
+expect_match "an unchanged context with a new tag: pushed under it" "pushed .*:v2 \\($digest\\)" "$out"
+tags=$("$FGRUN" -e 'for _, r in ipairs(require("aws").ecr.describe_repositories{}.repositories) do
+  if r.repositoryName:match("^fgimage%-") then for _, i in ipairs(require("aws").ecr.describe_images{repositoryName = r.repositoryName}.imageDetails) do
+    table.sort(i.imageTags or {}) print(i.imageDigest, table.concat(i.imageTags or {}, ",")) end end end')
+expect_eq "... ECR holds both tags on the one digest" "$digest	v1,v2" "$tags"
 run a --destroy -D context="$scratch"
 expect_eq "destroy succeeds" "0" "$rc"
 

@@ -36,8 +36,12 @@ sfx=$(sfx)
 settle
 base=$(snapshot)
 expect_match "moto holds the deployment" "^total 1[0-9]$" "$(printf '%s\n' "$base" | tail -1)"
-
 S="[a-z0-9]{6}"
+# issue 21 item 8: a 30 s drain (AWS's default is 300) and a health check
+# that finds a task healthy in 10 s, unless told otherwise
+expect_match "defaults: deregistration delay 30 s, health check every 5 s, healthy after 2" \
+    "^target_group fargate-tg-$S port=3000 protocol=HTTP type=ip health=/health,5,4,2,2,200 deregistration_delay=30$" "$base"
+
 change_case desired_count=2 "updated service" "^ecs_service " "^ecs_service fargate-service-$S .* desired=3 "
 change_case min_capacity=1 "updated scalable_target" "^scalable_target " " min=1 max=10$"
 change_case max_capacity=5 "updated scalable_target" "^scalable_target " " min=2 max=5$"
@@ -65,15 +69,37 @@ other=$("$FGRUN" -e 'local ec2 = require("aws").ec2
   local b = ec2.create_subnet{VpcId=vpc, CidrBlock="10.20.2.0/24", AvailabilityZone="us-east-1b"}.Subnet.SubnetId
   local s = {a, b} table.sort(s) print(vpc, s[1], s[2])')
 set -- $other
-change_case "vpc_id=$1 subnet_ids=[\"$2\",\"$3\"]" "replaced load_balancer" \
-    "^(security_group|sg_rule|target_group|load_balancer|listener|ecs_service) " "^ecs_service .* subnets=$2,$3 "
+MOVED="^(security_group|sg_rule|target_group|load_balancer|listener|ecs_service) "
+# (one NEW-LINE-REGEX a line)
+IN_VPC="^ecs_service .* subnets=$2,$3 "$'\n'"^security_group fargate-sg-$S(-[0-9]+)? vpc=$1\$"$'\n'
+IN_VPC+="^security_group fargate-alb-$S-sg(-[0-9]+)? vpc=$1\$"$'\n'"^target_group fargate-tg-$S(-[0-9]+)? vpc=$1\$"
+change_case "vpc_id=$1 subnet_ids=[\"$2\",\"$3\"]" "replaced load_balancer" "$MOVED" "$IN_VPC"
+# subnet_ids alone: the VPC is theirs, not the default one (issue 21 item 4:
+# the groups and target group went into the default VPC, the load balancer
+# where the subnets are)
+change_case "subnet_ids=[\"$2\",\"$3\"]" "replaced load_balancer" "$MOVED" "$IN_VPC"
 secret=$("$FGRUN" -e "print(require('aws').secretsmanager.create_secret{Name='db-$sfx', SecretString='x'}.ARN)")
 change_case "secrets={\"DB_PASSWORD\":\"$secret:password::\"}" "created execution_role_secrets" \
     "^(iam_role_policy|task_definition|ecs_service) " \
     "^iam_role_policy ecsTaskExecutionRole-$S read-secrets .*\"Resource\":\\[\"$secret\"\\]"
+# a partial ARN (no random suffix) of a secret encrypted with a customer key
+# named by its alias: the policy names the secret's full ARN, and
+# kms:Decrypt the key itself (an alias in a policy grants nothing on it)
+key=$("$FGRUN" -e "local kms = require('aws').kms
+  local k = kms.create_key{}.KeyMetadata
+  pcall(kms.create_alias, {AliasName='alias/db-$sfx', TargetKeyId=k.KeyId}) -- moto makes it, then answers null
+  print(k.Arn)")
+keyed=$("$FGRUN" -e "print(require('aws').secretsmanager.create_secret{Name='keyed-$sfx', SecretString='x', KmsKeyId='alias/db-$sfx'}.ARN)")
+change_case "secrets={\"DB_PASSWORD\":\"${keyed%-??????}\"}" "created execution_role_secrets" \
+    "^(iam_role_policy|task_definition|ecs_service) " \
+    "^iam_role_policy ecsTaskExecutionRole-$S read-secrets .*\"Resource\":\\[\"$keyed\"\\].*\"kms:Decrypt\".*\"Resource\":\\[\"$key\"\\]"
 change_case 'task_permissions=[{"actions":["s3:GetObject"],"resources":["arn:aws:s3:::reports/*"]}]' \
     "created task_role_policy" "^iam_role_policy " '^iam_role_policy ecsTaskRole-[a-z0-9]{6} app .*"arn:aws:s3:::reports/\*"'
-change_case exec=true "created task_role_exec" "^(iam_role_policy|ecs_service) " "^ecs_service .* exec=true "
+# ECS Exec: the service's flag, and the task role's channels it needs
+EXEC_POLICY='"ssmmessages:CreateControlChannel","ssmmessages:CreateDataChannel","ssmmessages:OpenControlChannel",'
+EXEC_POLICY+='"ssmmessages:OpenDataChannel"'
+change_case exec=true "created task_role_exec" "^(iam_role_policy|ecs_service) " \
+    "^ecs_service .* exec=true "$'\n'"^iam_role_policy ecsTaskRole-$S ecs-exec .*$EXEC_POLICY"
 change_case container_port=8080 "replaced target_group" "^(sg_rule|task_definition|target_group|listener|ecs_service) " \
     "^ecs_service .* lbs=fargate-tg-$S(-[0-9]+)?:fargate-demo-container:8080 "
 change_case log_retention_days=14 "updated log_group" "^log_group " "retention=14$"

@@ -50,11 +50,19 @@ settle
 base=$(snap tyt)
 expect_match "moto holds every resource" "^total 14$" "$(printf '%s\n' "$base" | tail -1)"
 
+# Every field of every type is changed below but these: the listener's
+# protocol, certificate and ssl_policy (HTTPS needs a certificate this
+# fixture does not make), a target group's target_type (Fargate tasks are
+# ip targets: AWS refuses an instance group for them), a rule set's
+# direction (a step owns its direction: the other one is another step's),
+# a repository's force_delete (no state in AWS: how --destroy removes it).
 N='tyt-[0-9a-f]+'
 SG_USERS='^(security_group|sg_rule|load_balancer|ecs_service) '
 change_case repo_scan=false "updated repository" "^ecr_repository " "^ecr_repository $N-repo scan=false "
 change_case repo_mutability=IMMUTABLE "updated repository" "^ecr_repository " " mutability=IMMUTABLE "
-change_case retention=14 "updated log_group" "^log_group " "^log_group /tyt/$N retention=14$"
+change_case repo_name=repo2 "replaced repository" "^ecr_repository " "^ecr_repository $N-repo2 scan=true "
+change_case retention=14 "updated log_group" "^log_group " "^log_group /tyt/$N/logs retention=14$"
+change_case log_name=other "replaced log_group" "^(log_group|task_definition|ecs_service) " "\"awslogs-group\":\"/tyt/$N/other\""
 change_case sg_name=sg2 "replaced security_group" "$SG_USERS" "^ecs_service .* groups=$N-sg2 "
 change_case sg_description=other "replaced security_group" "$SG_USERS" "^security_group $N-sg-[0-9]+ description=other$"
 change_case ingress_port=9090 "updated ingress" "^sg_rule .* ingress " "^sg_rule $N-sg ingress tcp 9090-9090 cidr 10.0.0.0/16$"
@@ -65,15 +73,20 @@ change_case role_name=role2 "replaced role" "$ROLE_USERS" "^task_definition .* e
 change_case role_service=ecs.amazonaws.com "updated role" "^iam_role " '"Service":"ecs.amazonaws.com"'
 change_case role_description=changed "updated role" "^iam_role " "^iam_role $N-role description=changed "
 change_case role_source_account=123456789012 "updated role" "^iam_role " '"aws:SourceAccount":"123456789012"'
+change_case "role_source_arn=arn:aws:ecs:us-east-1:123456789012:*" "updated role" "^iam_role " \
+    '"aws:SourceArn":"arn:aws:ecs:us-east-1:123456789012:\*"'
 change_case managed_policy=AmazonEC2ContainerServiceRole "replaced managed_policy" "^iam_role_attachment " \
     "^iam_role_attachment $N-role .*service-role/AmazonEC2ContainerServiceRole$"
 change_case policy_action=s3:PutObject "updated policy" "^iam_policy " "^iam_policy $N-policy .*versions=1 .*s3:PutObject"
 change_case policy_description=other "replaced policy" "^(iam_policy|iam_role_attachment) " "^iam_role_attachment .*policy/$N-policy-[0-9]+$"
+change_case policy_name=policy2 "replaced policy" "^(iam_policy|iam_role_attachment) " "^iam_role_attachment $N-role .*policy/$N-policy2$"
 change_case inline_action=sqs:ReceiveMessage "updated inline_policy" "^iam_role_policy " "sqs:ReceiveMessage"
+change_case inline_name=receive "replaced inline_policy" "^iam_role_policy " "^iam_role_policy $N-role receive "
 SCALED='^(ecs_cluster|ecs_service|scalable_target|scaling_policy) '
 change_case cluster_name=cluster2 "replaced cluster" "$SCALED" "^scalable_target service/$N-cluster2/$N-svc(-[0-9]+)? " new-service
 change_case insights=enabled "updated cluster" "^ecs_cluster " '"value":"enabled"'
 change_case default_spot_weight=2 "updated cluster" "^ecs_cluster " '"capacityProvider":"FARGATE_SPOT","weight":2'
+change_case cluster_providers=FARGATE "updated cluster" "^ecs_cluster " '^ecs_cluster [^ ]+ providers=\["FARGATE"\] '
 TD='^(task_definition|ecs_service) '
 change_case family=td2 "replaced task_definition" "$TD" "^ecs_service .* td=$N-td2@latest "
 change_case "cpu=512 memory=1024" "updated task_definition" "$TD" "^task_definition $N-td cpu=512 memory=1024 "
@@ -84,11 +97,13 @@ change_case env_value=b "updated task_definition" "$TD" '"value":"b"'
 change_case container_port=9090 "updated task_definition" "$TD" "^ecs_service .* lbs=$N-tg:app:9090 "
 change_case log_prefix=app "updated task_definition" "$TD" '"awslogs-stream-prefix":"app"'
 change_case health_interval=15 "updated task_definition" "$TD" '"interval":15'
+change_case task_role=true "updated task_definition" "$TD" "^task_definition $N-td .* task_role=$N-role "
 LB='^(load_balancer|listener|listener_rule) '
 change_case lb_name=lb2 "replaced load_balancer" "$LB" "^listener_rule $N-lb2:80 "
 change_case scheme=internal "replaced load_balancer" "$LB" "^load_balancer $N-lb-[0-9]+ scheme=internal "
 change_case idle_timeout=120 "updated load_balancer" "^load_balancer " "idle_timeout.timeout_seconds=120"
 change_case drop_invalid=false "updated load_balancer" "^load_balancer " "drop_invalid_header_fields.enabled=false"
+change_case ip_type=dualstack "updated load_balancer" "^load_balancer " " ip=dualstack "
 change_case subnet_count=3 "updated load_balancer" "^(load_balancer|ecs_service) " "^ecs_service .* subnets=[^,]+,[^,]+,[^, ]+ "
 TG='^(target_group|listener|listener_rule|ecs_service) '
 change_case tg_name=tg2 "replaced target_group" "$TG" "^ecs_service .* lbs=$N-tg2:app:8080 "
@@ -104,8 +119,12 @@ change_case dereg=5 "updated target_group" "^target_group " "deregistration_dela
 change_case listener_port=8080 "updated listener" "^(listener|listener_rule) " "^listener_rule $N-lb:8080 "
 change_case rule_priority=20 "updated rule" "^listener_rule " "priority=20 "
 change_case rule_path=/v2/* "updated rule" "^listener_rule " '"/v2/\*"'
+change_case rule_host=api.example.com "updated rule" "^listener_rule " '"host-header".*"api.example.com"'
 change_case service_name=svc2 "replaced service" "^(ecs_service|scalable_target|scaling_policy) " "^scalable_target service/$N-cluster/$N-svc2 " new-service
 change_case spot=true "updated service" "^ecs_service " '"capacityProvider":"FARGATE_SPOT"'
+# back to the launch type: an empty strategy (UpdateService's capacityProviderStrategy)
+change_case launch_type=true "updated service" "^ecs_service " " strategy=\[\] subnets="
+change_case platform_version=1.4.0 "updated service" "^ecs_service " " platform=1.4.0 "
 change_case grace=30 "updated service" "^ecs_service " " grace=30 "
 change_case max_percent=150 "updated service" "^ecs_service " '"maximumPercent":150'
 change_case min_healthy=50 "updated service" "^ecs_service " '"minimumHealthyPercent":50'
@@ -118,6 +137,9 @@ change_case max_capacity=6 "updated scaling" "^scalable_target " " min=1 max=6$"
 change_case scaling_target=50 "updated scaling_policy" "^scaling_policy " " target=50.0 "
 change_case cooldown=120 "updated scaling_policy" "^scaling_policy " " cooldown=120/120$"
 change_case metric=ECSServiceAverageMemoryUtilization "updated scaling_policy" "^scaling_policy " "metric=ECSServiceAverageMemoryUtilization "
+change_case metric=ALBRequestCountPerTarget "updated scaling_policy" "^scaling_policy " \
+    "metric=ALBRequestCountPerTarget@app/$N-lb/[0-9a-f]+/targetgroup/$N-tg/[0-9a-f]+ "
+change_case scaling_name=cpu2 "replaced scaling_policy" "^scaling_policy " "^scaling_policy $N-cpu2 "
 
 # The desired count belongs to auto scaling once a scalable target exists:
 # a new desired_count is not sent (it would undo a scale-out), and an

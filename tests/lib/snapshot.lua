@@ -31,6 +31,7 @@ end
 for _, g in ipairs(groups) do
   if has(g.GroupName) then
     resource("security_group %s description=%s", g.GroupName, g.Description)
+    line("security_group %s vpc=%s", g.GroupName, g.VpcId)
     rules(g.GroupName, "ingress", g.IpPermissions)
     rules(g.GroupName, "egress", g.IpPermissionsEgress)
   end
@@ -84,8 +85,9 @@ end
 for family, l in pairs(latest) do
   local td = aws.ecs.describe_task_definition{ taskDefinition = l.arn }.taskDefinition
   local c = td.containerDefinitions[1]
-  resource("task_definition %s cpu=%s memory=%s arch=%s execution_role=%s container=%s", family, td.cpu, td.memory,
-    td.runtimePlatform and td.runtimePlatform.cpuArchitecture or "-", role_name(td.executionRoleArn), enc({
+  resource("task_definition %s cpu=%s memory=%s arch=%s execution_role=%s task_role=%s container=%s", family, td.cpu,
+    td.memory, td.runtimePlatform and td.runtimePlatform.cpuArchitecture or "-", role_name(td.executionRoleArn),
+    role_name(td.taskRoleArn), enc({
       name = c.name, image = c.image, portMappings = c.portMappings, environment = c.environment,
       logConfiguration = c.logConfiguration, healthCheck = c.healthCheck }))
 end
@@ -168,6 +170,7 @@ for _, tg in ipairs(aws.elbv2.describe_target_groups{}.TargetGroups) do
     for _, a in ipairs(aws.elbv2.describe_target_group_attributes{ TargetGroupArn = tg.TargetGroupArn }.Attributes) do
       if a.Key == "deregistration_delay.timeout_seconds" then delay = a.Value end
     end
+    line("target_group %s vpc=%s", tg.TargetGroupName, tg.VpcId)
     resource("target_group %s port=%d protocol=%s type=%s health=%s,%d,%d,%d,%d,%s deregistration_delay=%s",
       tg.TargetGroupName, tg.Port, tg.Protocol, tg.TargetType, tg.HealthCheckPath, tg.HealthCheckIntervalSeconds,
       tg.HealthCheckTimeoutSeconds, tg.HealthyThresholdCount, tg.UnhealthyThresholdCount, tg.Matcher.HttpCode, delay)
@@ -181,9 +184,10 @@ end
 for _, sp in ipairs(scaling.describe_scaling_policies{ ServiceNamespace = "ecs" }.ScalingPolicies) do
   if has(sp.PolicyName) then
     local c = sp.TargetTrackingScalingPolicyConfiguration
-    resource("scaling_policy %s on=%s metric=%s target=%s cooldown=%s/%s", sp.PolicyName, sp.ResourceId,
-      c.PredefinedMetricSpecification.PredefinedMetricType, tostring(c.TargetValue), tostring(c.ScaleInCooldown),
-      tostring(c.ScaleOutCooldown))
+    local m = c.PredefinedMetricSpecification
+    resource("scaling_policy %s on=%s metric=%s%s target=%s cooldown=%s/%s", sp.PolicyName, sp.ResourceId,
+      m.PredefinedMetricType, m.ResourceLabel and ("@" .. m.ResourceLabel) or "", tostring(c.TargetValue),
+      tostring(c.ScaleInCooldown), tostring(c.ScaleOutCooldown))
   end
 end
 

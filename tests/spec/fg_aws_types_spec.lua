@@ -214,6 +214,31 @@ describe("fg.aws types against AWS's own behaviour", function()
     assert.is_nil(steps.task_role_policy) -- no policy unless task_permissions asks
   end)
 
+  -- issue 15 item 4: an update AWS accepted but does not hold is an error
+  -- naming the field, never a silent success
+  it("reads the resource back after an update and names a field AWS does not hold", function()
+    local client, calls = fake.client({
+      put_retention_policy = { {} },            -- accepted ...
+      describe_log_groups = { { logGroups = { { logGroupName = "/g", retentionInDays = 7 } } } }, -- ... not held
+    })
+    use("logs", client)
+    local lg = fga.types.log_group
+    local spec = lg:spec({ name = "/g", retention_days = 14 }, "step logs (log_group)")
+    local e = err_of(spec.update, spec.inputs, { name = "/g" },
+      { previous_inputs = lg:validate({ name = "/g", retention_days = 7 }, "s") })
+    assert.are.equal(1, fake.count(calls, "put_retention_policy"))
+    assert.is_truthy(e:find("step logs (log_group): after the update AWS holds retention_days = 7, the inputs say 14",
+      1, true), e)
+    client = fake.client({ put_retention_policy = { {} },
+      describe_log_groups = { { logGroups = { { logGroupName = "/g", retentionInDays = 14 } } } } })
+    use("logs", client)
+    assert.are.same({ name = "/g" }, spec.update(spec.inputs, { name = "/g" },
+      { previous_inputs = lg:validate({ name = "/g", retention_days = 7 }, "s") }))
+    use("logs", fake.client({ put_retention_policy = { {} }, describe_log_groups = { { logGroups = {} } } }))
+    assert.is_truthy(err_of(spec.update, spec.inputs, { name = "/g" }, { previous_inputs = { name = "/g" } })
+      :find("after the update, log_group is gone", 1, true))
+  end)
+
   it("reads a secret for its own ARN and its customer key", function()
     use("secretsmanager", fake.client({ describe_secret = { {
       ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
@@ -222,5 +247,16 @@ describe("fg.aws types against AWS's own behaviour", function()
       DB = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::" })
     assert.are.same({ "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf" }, found.arns)
     assert.are.same({ "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, found.kms_keys)
+  end)
+
+  it("grants kms:Decrypt on the key behind an alias, not on the alias", function()
+    use("secretsmanager", fake.client({ describe_secret = { {
+      ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf", KmsKeyId = "alias/db" } } }))
+    local kms, calls = fake.client({ describe_key = { { KeyMetadata = {
+      Arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" } } } })
+    use("kms", kms)
+    local found = require("fg.aws.secrets").resolve({ DB = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db" })
+    assert.are.same({ "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, found.kms_keys)
+    assert.are.equal("arn:aws:kms:eu-west-1:123456789012:alias/db", calls[1].params.KeyId)
   end)
 end)

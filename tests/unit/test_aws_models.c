@@ -23,6 +23,7 @@ static const char *SERVICES[] = {"acm",
                                  "ecs",
                                  "elbv2",
                                  "iam",
+                                 "kms",
                                  "lambda",
                                  "logs",
                                  "route53",
@@ -91,7 +92,7 @@ static void test_lua_module(void **state)
     luaL_requiref(L, "aws.models", luaopen_fg_aws_models, 0);
     lua_setglobal(L, "models");
     const char *chunk =
-        "local ok = #models.list() == 19 and models.list()[6] == 'ec2'\n"
+        "local ok = #models.list() == 20 and models.list()[6] == 'ec2'\n"
         "ok = ok and models.get('sts', 'metadata'):find('\"endpointPrefix\":\"sts\"', 1, true) ~= "
         "nil\n"
         "ok = ok and models.get('sts', 'waiters') == nil and models.get('ecs', 'waiters') ~= nil\n"

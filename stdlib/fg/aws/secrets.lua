@@ -38,11 +38,17 @@ function secrets.secret_arn(value)
   return head .. value:sub(#head + 1):match("^[^:]+")
 end
 
--- A key id or alias as an ARN in the secret's partition, region and account.
+-- The ARN of the key a secret names (a key id, key ARN, alias or alias
+-- ARN), in the secret's partition, region and account. kms:Decrypt must
+-- name the key itself: an alias ARN in a policy's Resource grants nothing
+-- on the key behind it (KMS developer guide, "Using aliases to control
+-- access to KMS keys"), so an alias is resolved with DescribeKey.
 local function key_arn(key, secret_arn)
-  if key:match("^arn:") then return key end
   local partition, region, account = secret_arn:match("^arn:([^:]+):secretsmanager:([^:]+):([^:]+):")
-  return ("arn:%s:kms:%s:%s:%s"):format(partition, region, account, key:match("^alias/") and key or ("key/" .. key))
+  if key:match("^alias/") then key = ("arn:%s:kms:%s:%s:%s"):format(partition, region, account, key) end
+  if key:match("^arn:[^:]+:kms:[^:]*:[^:]*:alias/") then return aws.kms.describe_key{ KeyId = key }.KeyMetadata.Arn end
+  if key:match("^arn:") then return key end
+  return ("arn:%s:kms:%s:%s:key/%s"):format(partition, region, account, key)
 end
 
 -- secrets.resolve({NAME = value}) -> { arns = {secret ARNs}, kms_keys = {key ARNs} },

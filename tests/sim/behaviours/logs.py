@@ -1,4 +1,7 @@
-"""CloudWatch Logs: retention periods AWS accepts."""
+"""CloudWatch Logs: retention periods AWS accepts; FilterLogEvents in
+pages, empty ones included."""
+import uuid
+
 from behaviours import Behaviour
 import wire
 
@@ -24,4 +27,37 @@ class Retention(Behaviour):
                           % (days, ", ".join(str(d) for d in RETENTION_DAYS)))
 
 
-BEHAVIOURS = [Retention()]
+class Pages(Behaviour):
+    name = "logs.pages"
+    what = ("FilterLogEvents answers in pages: first an empty one with a nextToken, then one event a page "
+            "(moto answers every event at once, without a token)")
+    source = ("CloudWatch Logs API reference, FilterLogEvents: 'A returned page might only be partially full, or "
+              "even empty ... Partially full or empty pages don't necessarily mean that pagination is finished'; "
+              "issue 21 item 14")
+    profile = False     # how AWS splits the pages varies: a test chooses it
+
+    def before(self, world, call):
+        if call.service != "logs" or call.operation != "FilterLogEvents":
+            return None
+        page = world.model("logs.pages", lambda w: {}).pop(call.get("nextToken"), None)
+        return wire.answer(call, page) if page is not None else None
+
+    def after(self, world, call, answer):
+        if call.service != "logs" or call.operation != "FilterLogEvents" or not answer.ok:
+            return answer
+        result = answer.json()
+        events = result.get("events") or []
+        if not events:
+            return answer
+        pages = world.model("logs.pages", lambda w: {})
+        following = result.get("nextToken")     # moto's own, if it had more
+        for event in reversed(events):
+            token = "sim-" + uuid.uuid4().hex
+            pages[token] = dict({"events": [event], "searchedLogStreams": []},
+                                **({"nextToken": following} if following else {}))
+            following = token
+        answer.set_json({"events": [], "searchedLogStreams": [], "nextToken": following})
+        return answer
+
+
+BEHAVIOURS = [Retention(), Pages()]

@@ -136,11 +136,17 @@ def accepted(fn, **kwargs):
 def fgrun(snippet, env_url):
     """Runs `fgrun -e snippet` against the simulator; (exit code, stdout, stderr).
     Skips when there is no fgrun binary."""
+    return fgrun_args(["-e", snippet], env_url)
+
+
+def fgrun_args(args, env_url):
+    """Runs `fgrun ARGS...` (a script and its options) against the simulator;
+    (exit code, stdout, stderr). Skips when there is no fgrun binary."""
     exe = os.environ.get("FGRUN", "")
     if not exe or not os.access(exe, os.X_OK):
         raise unittest.SkipTest("no fgrun binary (FGRUN)")
     env = dict(os.environ, AWS_ENDPOINT_URL=env_url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", AWS_MAX_ATTEMPTS="1", NO_COLOR="1")
     env.pop("AWS_PROFILE", None)
-    p = subprocess.run([exe, "-e", snippet], env=env, capture_output=True, text=True, timeout=120)
+    p = subprocess.run([exe] + args, env=env, capture_output=True, text=True, timeout=120)
     return p.returncode, p.stdout, p.stderr

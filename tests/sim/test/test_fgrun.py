@@ -1,8 +1,18 @@
 """The simulator's answers as fgrun's own AWS client reads them: errors in
 the ec2, query and json formats, rewritten XML and JSON answers, answers
-the simulator makes itself (target health, the policy simulator)."""
+the simulator makes itself (target health, the policy simulator); and
+fg.aws resource steps (tests/fixtures/recipes/types.lua) deployed through
+it."""
 
-from base import SimCase, fgrun
+import os
+import tempfile
+import time
+
+import timing
+from base import SimCase, fgrun, fgrun_args
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+TYPES = os.path.join(ROOT, "tests", "fixtures", "recipes", "types.lua")
 
 
 class FgrunClient(SimCase):
@@ -65,3 +75,66 @@ class FgrunClient(SimCase):
             print(h.Target.Port, h.TargetHealth.State)''' % tg)
         self.assertEqual(out.split()[0], "80")
         self.assertIn(out.split()[1], ("initial", "healthy"))
+
+
+class FgrunSteps(SimCase):
+    """Resource steps of fg.aws deployed through the simulator: what AWS
+    answers and moto does not must not roll a deployment back (issue 21)."""
+    behaviours = ["ec2.sg_eventual", "logs.retention"]
+
+    def deploy(self, state, name, *args):
+        return fgrun_args(["--state-dir", state, "-D", "name=" + name, "-D", "scope=core"] + list(args) + [TYPES],
+                          self.sim.url)
+
+    def test_rules_of_a_new_group_are_retried_not_rolled_back(self):
+        # item 10: InvalidGroup.NotFound for a moment after CreateSecurityGroup
+        self.scale_for(timing.seconds("ec2.sg_visibility"), real=2.0)
+        name = "tys%d" % self.serial()
+        with tempfile.TemporaryDirectory() as state:
+            rc, out, err = self.deploy(state, name, "-D", "retention=14")
+            self.assertEqual(rc, 0, err)
+            refused = [e for e in self.sim.log() if e.get("operation", "").startswith("AuthorizeSecurityGroup")
+                       and e.get("code") == "InvalidGroup.NotFound"]
+            self.assertGreater(len(refused), 0, "the simulator refused no rule call: the test shows nothing")
+            groups = [g for g in self.c("ec2").describe_security_groups()["SecurityGroups"]
+                      if g["GroupName"].startswith(name + "-")]
+            self.assertEqual(len(groups), 1)
+            ingress = [(p["FromPort"], r["CidrIp"]) for p in groups[0]["IpPermissions"] for r in p["IpRanges"]]
+            egress = [(p.get("FromPort"), r["CidrIp"]) for p in groups[0]["IpPermissionsEgress"] for r in p["IpRanges"]]
+            self.assertEqual(ingress, [(8080, "10.0.0.0/16")])
+            self.assertEqual(egress, [(443, "0.0.0.0/0")])
+            # item 5: the retention AWS accepts reached it; one it refuses stops
+            # the run before any call reaches the simulator
+            logs = self.c("logs").describe_log_groups(logGroupNamePrefix="/tyt/" + name)["logGroups"]
+            self.assertEqual([g["retentionInDays"] for g in logs], [14])
+            calls = len(self.sim.log())
+            rc, _, err = self.deploy(state, name, "-D", "retention=10")
+            self.assertEqual(rc, 1)
+            self.assertIn("10 days is not a retention", err)
+            self.assertEqual([e for e in self.sim.log()[calls:] if e.get("operation") == "PutRetentionPolicy"], [])
+            rc, _, err = self.deploy(state, name, "--destroy")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual([g for g in self.c("ec2").describe_security_groups()["SecurityGroups"]
+                              if g["GroupName"].startswith(name + "-")], [])
+
+
+class FgrunLogs(SimCase):
+    behaviours = ["logs.pages"]
+
+    def test_logs_follow_empty_pages(self):
+        # item 14: an empty page with a nextToken is not the end
+        logs = self.c("logs")
+        group = "/fg/" + self.n("logs")
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+        now = int(time.time() * 1000)
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+            {"timestamp": now + i, "message": "line %d" % i} for i in range(3)])
+        before = len(self.sim.log())
+        rc, out, err = fgrun('''
+            for _, e in ipairs(require("fg.logs").fetch(require("aws").logs, "%s", 0, {})) do print(e.message) end
+        ''' % group, self.sim.url)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.splitlines(), ["line 0", "line 1", "line 2"])
+        calls = [e for e in self.sim.log()[before:] if e.get("operation") == "FilterLogEvents"]
+        self.assertEqual(len(calls), 4, "an empty page, then one event a page")
