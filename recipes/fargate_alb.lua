@@ -2,6 +2,7 @@
 --
 --   fgrun [--env NAME] [-D key=value ...] recipes/fargate_alb.lua   deploy or update
 --   fgrun [--env NAME] recipes/fargate_alb.lua status | url | logs [-f]
+--   fgrun [--env NAME] recipes/fargate_alb.lua rollback | continue    the deployment in progress
 --   fgrun [--env NAME] --destroy recipes/fargate_alb.lua            remove it all
 --
 -- Every resource is a step of the fg.aws library: fgrun records what each
@@ -45,6 +46,14 @@ local p = fg.params{
   deregistration_delay = 30,           -- seconds a stopping task keeps its connections
   smoke_test = true,                   -- run the image here and probe it before pushing
   deploy_timeout = 900,
+  -- how a new version replaces the old: rolling (tasks replaced in place), blue_green (all
+  -- production traffic at once), canary (canary_percent, the rest canary_interval minutes
+  -- later) or linear (linear_percent every linear_interval minutes); the old version is kept
+  -- bake_minutes after, for a rollback (fgrun ... rollback)
+  strategy = "rolling", bake_minutes = 5,
+  canary_percent = 5.0, canary_interval = 10, linear_percent = 10.0, linear_interval = 6,
+  test_listener_port = fg.optional "integer", -- the new version on this port before production traffic moves
+  pause_at = fg.optional "string",     -- a lifecycle stage to wait at for `fgrun ... continue`
 }
 
 -- Values that AWS would refuse are refused here, before anything is made.
@@ -61,6 +70,7 @@ fga.check(p, { domain = "acm_certificate.domain", alarm_email = "sns_subscriptio
   alarm_topic = require("fg.aws.service_alarms").check_topic, alarm_cpu = "metric_alarm.threshold",
   alarm_memory = "metric_alarm.threshold", alarm_5xx_percent = "metric_alarm.threshold" })
 if p.alarm_email and p.alarm_topic then error("parameters alarm_email and alarm_topic: give one of them", 0) end
+local shift = fga.traffic_shift(p) -- nil for rolling
 
 local d = fg.deployment("fargate-alb") -- status, url and logs [-f] are the actions of every deployment
 local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
@@ -77,6 +87,8 @@ fg.preflight(d, {
     { action = "iam:PassRole", resource = role_arns("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
     { action = "iam:PassRole", resource = role_arns("ecsTaskRole"), why = "the tasks run with it" },
     { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
+    shift and { action = "iam:PassRole", resource = role_arns("ecsInfrastructureRole"),
+                why = "ECS moves the listener rules of the " .. p.strategy .. " deployments with it" } or nil,
   },
   tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
   service_linked_roles = SERVICE_ROLES, caller = caller,
@@ -117,8 +129,10 @@ local alb_sg = res.security_group("alb_security_group",
   { name = name("fargate-alb") .. "-sg", description = "Load balancer of fargate-service-" .. suffix, vpc = vpc })
 local task_sg = res.security_group("task_security_group",
   { name = name("fargate-sg"), description = "Fargate tasks of fargate-service-" .. suffix, vpc = vpc })
-res.security_group_rules("alb_ingress", { group = alb_sg.id, rules = { { port = 80, cidr = "0.0.0.0/0" },
-  p.domain and { port = 443, cidr = "0.0.0.0/0" } or nil } })
+local alb_ports = { { port = 80, cidr = "0.0.0.0/0" } }
+if p.domain then alb_ports[#alb_ports + 1] = { port = 443, cidr = "0.0.0.0/0" } end
+if shift and p.test_listener_port then alb_ports[#alb_ports + 1] = { port = p.test_listener_port, cidr = "0.0.0.0/0" } end
+res.security_group_rules("alb_ingress", { group = alb_sg.id, rules = alb_ports })
 res.security_group_rules("alb_egress", { group = alb_sg.id, direction = "egress",
   rules = { { port = p.container_port, group = task_sg.id } } })
 res.security_group_rules("task_ingress", { group = task_sg.id, rules = { { port = p.container_port, group = alb_sg.id } } })
@@ -153,22 +167,29 @@ local task_definition = res.task_definition("task_definition", {
 
 local load_balancer = res.load_balancer("load_balancer",
   { name = name("fargate-alb"), vpc = vpc, subnets = subnets, security_groups = { alb_sg.id } })
-local target_group = res.target_group("target_group", {
+local target_group_fields = {
   name = name("fargate-tg"), port = p.container_port, vpc = vpc, health_check_path = p.health_check_path,
   health_check_interval = p.health_check_interval, health_check_timeout = p.health_check_timeout,
   healthy_threshold = p.healthy_threshold, unhealthy_threshold = p.unhealthy_threshold,
   deregistration_delay = p.deregistration_delay,
-})
+}
+local target_group = res.target_group("target_group", target_group_fields)
 -- HTTPS at domain: a certificate validated through the zone, the listener, the name (before
 -- HTTP turns into a redirect to it; --destroy removes the certificate after the listener)
+local https_listener
 if p.domain then
   local certificate = res.acm_certificate("certificate", { domain = p.domain, zone = zone and zone.id })
-  res.listener("https_listener", { load_balancer = load_balancer.arn, port = 443, protocol = "HTTPS",
+  https_listener = res.listener("https_listener", { load_balancer = load_balancer.arn, port = 443, protocol = "HTTPS",
     certificate = certificate.arn, ssl_policy = p.tls_policy, target_group = target_group.arn })
   res.dns_record("dns_record", { zone = zone and zone.id, name = p.domain, alias_load_balancer = load_balancer.arn })
 end
-res.listener("listener", { load_balancer = load_balancer.arn, port = 80, target_group = not p.domain and target_group.arn or nil,
-  redirect_port = p.domain and 443 or nil })
+local listener = res.listener("listener", { load_balancer = load_balancer.arn, port = 80,
+  target_group = not p.domain and target_group.arn or nil, redirect_port = p.domain and 443 or nil })
+-- blue/green, canary, linear: a second target group, the listener rules ECS moves (on the
+-- HTTPS listener when there is a domain), its role
+local traffic = res.traffic_shift(shift, { name = name("fargate"), load_balancer = load_balancer.arn,
+  listener = (https_listener or listener).arn, target_group = target_group.arn, alternate = target_group_fields,
+  alternate_name = name("fargate-tg2"), role_name = "ecsInfrastructureRole-" .. suffix, test_port = p.test_listener_port })
 
 -- ---- the service and its scaling -----------------------------------------------------
 
@@ -177,9 +198,10 @@ local service = res.ecs_service("service", {
   desired_count = p.desired_count, -- left to auto scaling once its target exists
   capacity_provider_strategy = { { provider = p.spot and "FARGATE_SPOT" or "FARGATE", weight = 1 } },
   subnets = subnets, security_groups = { task_sg.id }, assign_public_ip = true,
-  load_balancers = { { target_group = target_group.arn, container = "fargate-demo-container", port = p.container_port } },
+  load_balancers = { traffic.load_balancer{ target_group = target_group.arn, container = "fargate-demo-container",
+                                           port = p.container_port } },
   health_check_grace = 120, max_percent = 200, min_healthy_percent = 50, circuit_breaker = true,
-  enable_execute_command = p.exec, wait_seconds = p.deploy_timeout,
+  enable_execute_command = p.exec, wait_seconds = p.deploy_timeout, traffic_shift = shift,
 })
 
 res.scalable_target("scalable_target", { cluster = cluster.name, service = service.name,

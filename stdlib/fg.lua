@@ -163,9 +163,28 @@ function fg.wait_until(check, opts)
   return require("fg.wait").wait_until(check, opts)
 end
 
--- Waiting for an ECS service's deployment: see stdlib/fg/ecs/wait.lua.
+-- Waiting for an ECS service's deployment: a BLUE_GREEN, CANARY or LINEAR
+-- one in stdlib/fg/ecs/service_deployments.lua, a ROLLING one in
+-- stdlib/fg/ecs/wait.lua.
 function fg.wait_for_deployment(opts)
-  return require("fg.ecs.wait").wait_for_deployment(opts)
+  return require("fg.ecs.service_deployments").wait(opts)
+end
+
+-- An ECS service's deployment in progress (stdlib/fg/ecs/service_deployments.lua):
+-- fg.rollback_deployment{cluster=, service=} rolls it back and waits,
+-- fg.continue_deployment{cluster=, service=, action=} continues it past its
+-- PAUSE hook (or rolls it back) and waits, fg.deployment_status{cluster=,
+-- service=} -> lines saying its stage, traffic, hook and rollback.
+function fg.rollback_deployment(opts)
+  return require("fg.ecs.service_deployments").rollback(opts)
+end
+
+function fg.continue_deployment(opts)
+  return require("fg.ecs.service_deployments").continue(opts)
+end
+
+function fg.deployment_status(opts)
+  return require("fg.ecs.service_deployments").status(opts)
 end
 
 return fg

@@ -41,14 +41,21 @@ end })
 
 M.UNKNOWN = T.UNKNOWN
 
+-- M.traffic_shift(p) -> an ECS service's traffic_shift from the recipe
+-- parameters strategy, bake_minutes, canary_*, linear_*, pause_at (nil for
+-- rolling), checked before anything is made (stdlib/fg/aws/traffic_shift.lua).
+function M.traffic_shift(p) return require("fg.aws.traffic_shift").settings(p) end
+
 -- M.use(d) -> the constructors bound to deployment d: res.<kind>(step,
 -- fields), res.task_roles{...} (stdlib/fg/aws/task_roles.lua) and
--- res.service_alarms{...} (stdlib/fg/aws/service_alarms.lua).
+-- res.service_alarms{...} (stdlib/fg/aws/service_alarms.lua), and
+-- res.traffic_shift(shift, {...}) (stdlib/fg/aws/traffic_shift.lua).
 function M.use(d)
   local res
   res = setmetatable({
     task_roles = function(o) return require("fg.aws.task_roles")(d, res, o) end,
     service_alarms = function(o) return require("fg.aws.service_alarms")(d, res, o) end,
+    traffic_shift = function(shift, o) return require("fg.aws.traffic_shift").make(d, res, shift, o) end,
   }, { __index = function(t, kind)
     local ty = M.types[kind]
     local function make(step, fields)

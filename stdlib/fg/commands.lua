@@ -4,8 +4,11 @@
 --   status                the recorded steps, what AWS says of them, what is billed
 --   url                   the recorded URL (the output "url", else the load balancer's)
 --   logs [-f]             the last hour of the services' logs; -f follows them
+--   rollback              roll back the ECS service deployment in progress, and wait
+--   continue              take it past the PAUSE hook awaiting action, and wait
 -- A recipe adds its own with fg.deployment(name, {actions = {name = function(d, ...) end}}).
--- Actions other than deploy only read: no lock, no step runs.
+-- Actions other than deploy take no lock and run no step; rollback and
+-- continue act on ECS (the deployment in progress), not on the journal.
 local commands = {}
 
 -- Raised once an action has run, so that the rest of the recipe does not;
@@ -32,7 +35,28 @@ commands.GENERIC = {
     end
     require("fg.logs").show(d, { follow = flag ~= nil })
   end,
+  rollback = function(d) commands.service_deployment(d, "rollback") end,
+  continue = function(d) commands.service_deployment(d, "continue") end,
 }
+
+-- rollback / continue: on the recorded ECS service (the one with a
+-- deployment in progress when there are several), then waits and says
+-- how the deployment ended; a failure raises with the diagnosis.
+function commands.service_deployment(d, which)
+  local services = require("fg.recorded").resources(d).services
+  if #services == 0 then error(("%s: %s has no ECS service recorded: deploy it first"):format(which, d.id), 0) end
+  local sd = require("fg.ecs.service_deployments")
+  local chosen = services[1]
+  if #services > 1 then
+    for _, s in ipairs(services) do
+      if sd.in_progress{ cluster = s.cluster or "default", service = s.name } then chosen = s break end
+    end
+  end
+  local run = which == "rollback" and sd.rollback or sd.continue
+  local done = run{ cluster = chosen.cluster or "default", service = chosen.name }
+  require("fg.report").line("%s: deployment %s %s", chosen.name,
+    tostring(done.serviceDeploymentArn):match("[^/]+$"), tostring(done.status))
+end
 
 -- The action the command line asks for, and its arguments.
 function commands.requested(argv)
@@ -44,7 +68,7 @@ end
 function commands.find(action, own)
   local fn = (own and own[action]) or commands.GENERIC[action]
   if fn then return fn end
-  local names = { "status", "url", "logs [-f]" }
+  local names = { "status", "url", "logs [-f]", "rollback", "continue" }
   local extra = {}
   for k in pairs(own or {}) do
     if not commands.GENERIC[k] then extra[#extra + 1] = k end

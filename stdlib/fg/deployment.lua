@@ -175,6 +175,11 @@ function deployment:step(name, spec)
   check_spec(name, spec)
   if self.seen[name] then error(("step %s: a step name can be used once per run"):format(name), 2) end
   self.seen[name] = true
+  -- a new step goes into the journal after the step the recipe declared
+  -- before it, so that removals (newest first) follow the recipe's order
+  -- even for a step that comes back in a later run (a strategy switched back)
+  local after = self.last_declared
+  self.last_declared = name
   self.specs[name] = spec
   if self.inspecting then error(("step %s: this run only inspects the deployment"):format(name), 2) end
   if self.nothing_to_destroy then error(STOP, 0) end
@@ -256,7 +261,7 @@ function deployment:step(name, spec)
   local found = spec.find and spec.find(inputs, ctx)
   entry = { name = name, inputs = inputs, created_run = self.run_id,
             token = fgrun.uuid4(), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ") }
-  self.journal:add(entry)
+  self.journal:add(entry, after)
   if found ~= nil then
     -- there before this run: kept in the journal, never removed by rollback
     entry.adopted = true
@@ -356,10 +361,13 @@ function deployment:recorded_outputs()
   return self.journal and self.journal.data.outputs or {}
 end
 
--- d:recorded(step) -> the journaled result of a completed step, or nil.
+-- d:recorded(step) -> the journaled result of a completed step, or of one
+-- being updated (its resource is there: the result before the update, which
+-- the status, rollback and continue actions need while a deploy waits in
+-- it), or nil.
 function deployment:recorded(step)
   local entry = self.journal and self.journal:find(step)
-  return entry and entry.status == "done" and entry.result or nil
+  return entry and (entry.status == "done" or entry.status == "updating") and entry.result or nil
 end
 
 -- d:recorded_steps() -> the names of the journaled steps, oldest first.

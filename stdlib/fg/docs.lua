@@ -16,7 +16,8 @@ require "fg": deployments that roll back, resume, update and destroy.
   fg.region(), fg.caller(), fg.arn{...}
   fg.lookup(fn, params, codes), fg.error_code(err), fg.retry(fn, opts)
   fg.preflight(d, ...), fg.service_linked_roles(d, ...)
-  fg.check(label, fn), fg.say(fmt, ...), fg.wait_until, fg.wait_for_deployment
+  fg.check(label, fn), fg.say(fmt, ...), fg.wait_until, fg.wait_for_deployment,
+  fg.rollback_deployment, fg.continue_deployment, fg.deployment_status
 help(<any of them>) for one.]] },
 
   { name = "fg.params", value = function() return fg().params end, text = [[
@@ -41,6 +42,8 @@ fg.deployment(name [, {actions = {name = function(d, ...) end}}]) -> d
                        what is billed while it runs (tasks, public IPv4)
     url                the output "url" (else the load balancer's address)
     logs [-f]          the services' logs (their task definitions' awslogs groups)
+    rollback           roll back the ECS service deployment in progress, and wait
+    continue           take it past the PAUSE hook awaiting action, and wait
   plus the recipe's own actions; an action other than deploy runs on the
   journal and ends the script. --destroy runs the recipe to learn its steps
   (recorded results, no calls) and undoes them newest first.
@@ -201,5 +204,24 @@ fg.wait_until(check, {what =, timeout = 300, delay = 2, max_delay = 15})
   { name = "fg.wait_for_deployment", value = function() return fg().wait_for_deployment end, text = [[
 fg.wait_for_deployment{cluster =, service =, task_definition =, timeout =}
   Until the ECS deployment is complete; fails at once on a circuit-breaker
-  rollback or repeated task failures, saying why.]] },
+  rollback or repeated task failures, saying why. A BLUE_GREEN, CANARY or
+  LINEAR deployment is followed stage by stage (traffic, bake time, PAUSE
+  hooks); a rollback fails the wait once ECS has finished it.]] },
+
+  { name = "fg.rollback_deployment", value = function() return fg().rollback_deployment end, text = [[
+fg.rollback_deployment{cluster =, service =, timeout =}
+  StopServiceDeployment (ROLLBACK) on the service deployment in progress,
+  then waits for ROLLBACK_SUCCESSFUL; an error when none is in progress.
+  The `rollback` action of every deployment.]] },
+
+  { name = "fg.continue_deployment", value = function() return fg().continue_deployment end, text = [[
+fg.continue_deployment{cluster =, service =, action = "CONTINUE" | "ROLLBACK"}
+  ContinueServiceDeployment for the PAUSE hook awaiting action, then waits
+  for the deployment's end. The `continue` action of every deployment.]] },
+
+  { name = "fg.deployment_status", value = function() return fg().deployment_status end, text = [[
+fg.deployment_status{cluster =, service =} -> lines
+  The service's current service deployment: strategy, stage, traffic on the
+  new revision, a hook awaiting action, a rollback and why ({} when ECS has
+  none to show). Part of the `status` action.]] },
 }

@@ -90,8 +90,11 @@ function journal:find(name)
   end
 end
 
-function journal:add(entry)
-  self.data.steps[#self.data.steps + 1] = entry
+-- journal:add(entry [, after]): after the step named `after` when the
+-- journal has it, else last.
+function journal:add(entry, after)
+  local i = after and select(2, self:find(after))
+  table.insert(self.data.steps, i and i + 1 or #self.data.steps + 1, entry)
 end
 
 function journal:drop(name)

@@ -60,6 +60,10 @@ local function show_service(svc, say, billed)
     say(("  deployment %s %s: %s, %d/%d running"):format(short_id(dep.id), dep.status, dep.rolloutState or "?",
       dep.runningCount or 0, dep.desiredCount or 0))
   end
+  -- a blue/green, canary or linear deployment: its stage, traffic and hook
+  for _, line in ipairs(require("fg.ecs.service_deployments").status{ cluster = cluster, service = s.serviceName }) do
+    say("  " .. line)
+  end
   local public = s.networkConfiguration and s.networkConfiguration.awsvpcConfiguration
     and s.networkConfiguration.awsvpcConfiguration.assignPublicIp == "ENABLED"
   local arns = ecs.list_tasks{ cluster = cluster, serviceName = s.serviceName }.taskArns

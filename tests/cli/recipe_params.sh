@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every parameter of the Fargate recipe (the README's table), changed one
 # at a time against moto with a prebuilt image (the image parameters that
-# need Docker are in tests/cli/recipe.sh): AWS must then hold the new value
+# need Docker are in tests/cli/recipe.sh, the strategy parameters, which
+# need ECS's service deployments, in tests/cli/recipe_strategies.sh through
+# the simulator): AWS must then hold the new value
 # and nothing else may differ (tests/lib/snapshot.lua reads moto's state,
 # not the journal); a re-run changes nothing; going back restores the
 # first state; values AWS would refuse stop the run before any call; and

@@ -29,4 +29,9 @@ expect_match() {
     if printf '%s' "$3" | grep -Eq -- "$2"; then tap_pass "$1"; else tap_fail "$1" "expected to match: $2" "got: $3"; fi
 }
 
+# expect_no_match DESCRIPTION EXTENDED-REGEX TEXT
+expect_no_match() {
+    if printf '%s' "$3" | grep -Eq -- "$2"; then tap_fail "$1" "expected not to match: $2" "got: $3"; else tap_pass "$1"; fi
+}
+
 tap_done() { echo "1..$tap_n"; }

@@ -60,6 +60,14 @@ TABLE = {
         "scheduler retries the launch about 30 s later"),
     "ecs.container_health.interval.default": (30.0,
         "ECS task definition parameters, healthCheck.interval: default 30 s"),
+    "ecs.task.failing_run": (5.0,
+        "a container that fails at start (a failing image, options.ecs_failing_images) exits this long "
+        "after RUNNING; the task stops with 'Essential container in task exited' (ECS developer guide, "
+        "'Amazon ECS stopped task error messages'); an estimate"),
+    "ecs.traffic_shift": (5.0,
+        "ECS developer guide, 'Amazon ECS blue/green service deployments workflow': at a traffic-shift "
+        "stage ECS modifies the listener rule's weights (ELB ModifyRule answers at once) and moves on; an "
+        "estimate of ECS's own step"),
 
     # --- IAM ---------------------------------------------------------------------
     "iam.propagation": (5.0,
@@ -116,6 +124,18 @@ settings = {
     "task definition healthCheck.interval":
         "ECS task definition parameters: the first container health check runs one "
         "interval after the container starts",
+    "deploymentConfiguration.bakeTimeInMinutes x 60":
+        "DeploymentConfiguration reference: the BAKE_TIME stage, blue and green both running after the "
+        "production traffic shift",
+    "canaryConfiguration.canaryBakeTimeInMinutes x 60 (default 10 min)":
+        "CanaryConfiguration reference: the wait after the canary step (canaryPercent, default 5.0) before "
+        "the rest of the production traffic moves",
+    "linearConfiguration.stepBakeTimeInMinutes x 60 (default 6 min)":
+        "LinearConfiguration reference: the wait between steps of stepPercent (default 10.0), not after "
+        "the last",
+    "lifecycle hook timeoutConfiguration.timeoutInMinutes x 60 (default 1440 min)":
+        "DeploymentLifecycleHookTimeoutConfiguration reference: a PAUSE hook waits this long, then takes "
+        "its action (default ROLLBACK)",
 }
 
 

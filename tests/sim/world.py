@@ -115,6 +115,10 @@ class World:
         """A resource's own setting (AWS seconds), scaled."""
         return float(aws_seconds) * self.scale
 
+    def wall(self, at):
+        """Epoch seconds of a monotonic instant (as AWS's JSON answers give times)."""
+        return round(time.time() - (self.now() - at), 3)
+
     # --- models ----------------------------------------------------------------------
     def model(self, name, make):
         if name not in self.models:

@@ -3,15 +3,32 @@
 -- forceNewDeployment when the capacity strategy changes (that change alone
 -- starts no deployment), and never the desired count once a scalable
 -- target owns it (Application Auto Scaling moves it; sending it would undo
--- a scale-out). It waits until the new deployment is complete.
+-- a scale-out). It waits until the new deployment is complete, following
+-- a blue/green, canary or linear one stage by stage.
+--
+-- traffic_shift (fg/aws/deployment_strategy.lua) makes the service deploy
+-- BLUE_GREEN, CANARY or LINEAR; each load balancer then names its
+-- alternate target group, production listener rule, optional test
+-- listener rule and the infrastructure role ECS moves the rules with
+-- (its advancedConfiguration). Going back to ROLLING first brings
+-- production traffic home to the primary target group when the last
+-- deployment left it on the alternate one (one more deployment of the
+-- running revision, made by ECS's own blue/green machinery), so that the
+-- rolling deployments that follow fill the group the listener forwards to.
 local aws = require "aws"
 local fg_retry = require "fg.retry"
-local ecs_wait = require "fg.ecs.wait"
+local deployments = require "fg.ecs.service_deployments"
 local T = require "fg.aws.type"
 local capacity = require "fg.aws.capacity"
+local deployment_strategy = require "fg.aws.deployment_strategy"
+local lookup = require("fg.lookup").call
 local scaling = require "fg.aws.scaling"
 
 local UPDATE = "ecs.update_service"
+
+-- A load balancer entry's advancedConfiguration, by its field names here.
+local ADVANCED = { alternate_target_group = "alternateTargetGroupArn", production_rule = "productionListenerRule",
+                   test_rule = "testListenerRule", role = "roleArn" }
 
 local function check_load_balancers(list)
   for i, lb in ipairs(list) do
@@ -19,14 +36,41 @@ local function check_load_balancers(list)
         or math.type(lb.port) ~= "integer" then
       return ("entry %d needs target_group (ARN), container (name) and port (integer)"):format(i)
     end
+    for k in pairs(lb) do
+      if not (ADVANCED[k] or k == "target_group" or k == "container" or k == "port") then
+        return ("entry %d: unknown key %q"):format(i, tostring(k))
+      end
+      if ADVANCED[k] and type(lb[k]) ~= "string" then return ("entry %d: %s must be an ARN"):format(i, k) end
+    end
   end
 end
 
 local function normalize_lbs(list)
   local out = {}
-  for i, lb in ipairs(list) do out[i] = { target_group = lb.target_group, container = lb.container, port = lb.port } end
+  for i, lb in ipairs(list) do
+    out[i] = { target_group = lb.target_group, container = lb.container, port = lb.port }
+    for k in pairs(ADVANCED) do out[i][k] = lb[k] end
+  end
   table.sort(out, function(a, b) return a.target_group < b.target_group end)
   return out
+end
+
+-- ECS's rule: a traffic-shifting strategy needs every load balancer's
+-- alternate group, production rule and role; ROLLING takes none of them.
+local function check_strategy_and_load_balancers(props)
+  for i, lb in ipairs(props.load_balancers or {}) do
+    if props.traffic_shift then
+      for _, k in ipairs({ "alternate_target_group", "production_rule", "role" }) do
+        if not lb[k] then
+          return ("%s deployments need load_balancers[%d].%s (fg.aws's res.traffic_shift makes them)")
+            :format(props.traffic_shift.strategy, i, k)
+        end
+      end
+    elseif lb.alternate_target_group or lb.production_rule or lb.test_rule or lb.role then
+      return ("load_balancers[%d]: alternate_target_group, production_rule, test_rule and role are for "
+        .. "traffic_shift (BLUE_GREEN, CANARY, LINEAR) deployments"):format(i)
+    end
+  end
 end
 
 -- The scalable target of this service, if Application Auto Scaling has one.
@@ -68,13 +112,18 @@ local function load_balancers(props)
   local list = {}
   for i, lb in ipairs(props.load_balancers) do
     list[i] = { targetGroupArn = lb.target_group, containerName = lb.container, containerPort = lb.port }
+    if lb.alternate_target_group then
+      list[i].advancedConfiguration = {}
+      for k, wire in pairs(ADVANCED) do list[i].advancedConfiguration[wire] = lb[k] end
+    end
   end
   return list
 end
 
-local function deployment_configuration(props)
-  return { maximumPercent = props.max_percent, minimumHealthyPercent = props.min_healthy_percent,
-           deploymentCircuitBreaker = { enable = props.circuit_breaker, rollback = props.circuit_breaker } }
+local function deployment_configuration(props, switching)
+  return deployment_strategy.request(props.traffic_shift, {
+    maximumPercent = props.max_percent, minimumHealthyPercent = props.min_healthy_percent,
+    deploymentCircuitBreaker = { enable = props.circuit_breaker, rollback = props.circuit_breaker } }, switching)
 end
 
 -- ECS may not yet be able to assume a role that IAM just made.
@@ -83,10 +132,43 @@ local function role_not_ready(err)
     and tostring(err.message):lower():find("role") ~= nil
 end
 
-local function wait_deployed(props, service)
+local function wait_deployed(props, service, task_definition)
   if props.wait_seconds == 0 then return end
-  ecs_wait.wait_for_deployment{ cluster = props.cluster, service = service, task_definition = props.task_definition,
-                                timeout = props.wait_seconds }
+  deployments.wait{ cluster = props.cluster, service = service, task_definition = task_definition or props.task_definition,
+                    timeout = props.wait_seconds }
+end
+
+-- {target group ARN = weight} of a listener rule's forward action.
+local function rule_weights(rule_arn)
+  local r = lookup(aws.elbv2.describe_rules, { RuleArns = { rule_arn } }, { "RuleNotFound" })
+  local weights = {}
+  for _, a in ipairs(r and r.Rules[1] and r.Rules[1].Actions or {}) do
+    if a.Type == "forward" then
+      for _, g in ipairs(a.ForwardConfig and a.ForwardConfig.TargetGroups or {}) do weights[g.TargetGroupArn] = g.Weight or 1 end
+      if a.TargetGroupArn then weights[a.TargetGroupArn] = weights[a.TargetGroupArn] or 1 end
+    end
+  end
+  return weights
+end
+
+-- Before a service leaves BLUE_GREEN/CANARY/LINEAR for ROLLING: when a
+-- production rule sends traffic to the alternate group, one deployment of
+-- the running revision brings it back to the primary group.
+local function home_traffic(props, result, live)
+  for _, lb in ipairs(live and live.loadBalancers or {}) do
+    local adv = lb.advancedConfiguration
+    if adv and adv.productionListenerRule then
+      local weights = rule_weights(adv.productionListenerRule)
+      if (weights[adv.alternateTargetGroupArn] or 0) > 0 then
+        require("fg.report").line("  %s: production traffic is on the alternate target group; one more %s "
+          .. "deployment of the running revision brings it back before the switch to ROLLING", result.name,
+          tostring(live.deploymentConfiguration and live.deploymentConfiguration.strategy))
+        aws.ecs.update_service{ cluster = result.cluster, service = result.name, forceNewDeployment = true }
+        wait_deployed(props, result.name, live.taskDefinition)
+        return
+      end
+    end
+  end
 end
 
 return T.define{
@@ -116,10 +198,14 @@ return T.define{
       doc = "ECS Exec (the task role then needs the ssmmessages permissions)" },
     { "platform_version", "string", default = "LATEST", update = UPDATE, doc = "the Fargate platform version" },
     { "tags", "map", default = {}, update = "ecs.tag_resource / untag_resource", doc = "tags besides fgrun's own" },
+    { "traffic_shift", "table", check = deployment_strategy.check, normalize = deployment_strategy.normalize, update = UPDATE,
+      doc = "unset: ROLLING; { strategy = \"BLUE_GREEN\" | \"CANARY\" | \"LINEAR\", bake_minutes =, percent =, "
+        .. "interval_minutes =, pause_at = { lifecycle stages } } (load_balancers then need their advanced fields)" },
     { "wait_seconds", "integer", default = 900, update = "(none: how long fgrun waits for a deployment)",
       doc = "how long to wait for a deployment to complete (0: not at all)" },
   },
   name_field = "name", name_max = 255,
+  check = check_strategy_and_load_balancers,
   find = function(props)
     local s = describe(props.cluster, props.name)
     return s and { name = s.serviceName, arn = s.serviceArn, cluster = props.cluster }
@@ -135,6 +221,7 @@ return T.define{
     local lbs = {}
     for i, lb in ipairs(s.loadBalancers or {}) do
       lbs[i] = { target_group = lb.targetGroupArn, container = lb.containerName, port = lb.containerPort }
+      for k, wire in pairs(ADVANCED) do lbs[i][k] = lb.advancedConfiguration and lb.advancedConfiguration[wire] end
     end
     return {
       name = s.serviceName, cluster = result.cluster, task_definition = s.taskDefinition,
@@ -145,6 +232,7 @@ return T.define{
       max_percent = dc.maximumPercent, min_healthy_percent = dc.minimumHealthyPercent,
       circuit_breaker = breaker and breaker.enable or false, enable_execute_command = s.enableExecuteCommand or false,
       platform_version = s.platformVersion or T.UNKNOWN, tags = user_tags(s.tags), wait_seconds = T.UNKNOWN,
+      traffic_shift = deployment_strategy.of(dc),
     }
   end,
   create = function(props, ctx)
@@ -169,11 +257,13 @@ return T.define{
   end,
   update = function(props, result, changed)
     if changed.wait_seconds and next(changed, next(changed)) == nil then return result end -- fgrun's own setting
+    local switching = changed.traffic_shift and true or false
+    if switching and not props.traffic_shift then home_traffic(props, result, describe(result.cluster, result.name)) end
     local request = {
       cluster = result.cluster, service = result.name, taskDefinition = props.task_definition,
       networkConfiguration = network(props), loadBalancers = load_balancers(props),
       healthCheckGracePeriodSeconds = #props.load_balancers > 0 and props.health_check_grace or nil,
-      deploymentConfiguration = deployment_configuration(props),
+      deploymentConfiguration = deployment_configuration(props, switching),
       enableExecuteCommand = props.enable_execute_command, platformVersion = props.platform_version,
       forceNewDeployment = changed.capacity_provider_strategy or nil,
     }

@@ -161,4 +161,15 @@ function M.diagnose(ctx)
   return table.concat(out, "\n")
 end
 
+-- for_wait(opts, ctx) -> diagnose(ctx), its elbv2 and logs clients those a
+-- wait's options name (opts.elbv2, opts.logs), else aws's own.
+function M.for_wait(opts, ctx)
+  ctx.elbv2 = function() return opts.elbv2 or require("aws").elbv2 end
+  ctx.logs = function(region)
+    if opts.logs then return opts.logs end
+    return region and require("aws").client("logs", {region = region}) or require("aws").logs
+  end
+  return M.diagnose(ctx)
+end
+
 return M

@@ -42,12 +42,19 @@ end
 
 local ROLLBACK = {"rolling back", "circuit breaker"}
 
-local function is_rollback_event(message)
+-- Does an event say that deployment `ours` is being rolled back? Not when
+-- it names another deployment as the failed one, nor when `ours` is the one
+-- rolled back to (a revert that waits for ECS's own rollback deployment).
+local function is_rollback_event(message, ours)
   local m = tostring(message):lower()
+  local about
   for _, words in ipairs(ROLLBACK) do
-    if m:find(words, 1, true) then return true end
+    if m:find(words, 1, true) then about = true end
   end
-  return false
+  if not about then return false end
+  if m:find("rolling back to deployment " .. tostring(ours):lower(), 1, true) then return false end
+  local failed = tostring(message):match("%(deployment ([^)]+)%)")
+  return failed == nil or failed == ours
 end
 
 -- The progress text of a deployment: "web: 1/2 running, 1 pending, rollout IN_PROGRESS".
@@ -160,6 +167,11 @@ function M.wait_for_deployment(opts)
     else
       ours = find_deployment(service, function(d) return d.id == ours_id end)
       if not ours then
+        for _, e in ipairs(list(service.events)) do
+          if tostring(e.message):find(ours_id, 1, true) and is_rollback_event(e.message, ours_id) then
+            return fail(service, "the circuit breaker rolled it back: " .. tostring(e.message))
+          end
+        end
         return fail(service, string.format("deployment %s is gone (rolled back or replaced); "
           .. "the PRIMARY one is %s running %s", ours_id, tostring(primary and primary.id),
           tostring(primary and primary.taskDefinition)))
@@ -183,7 +195,7 @@ function M.wait_for_deployment(opts)
       local recent
       if at and ours_created then recent = at >= ours_created
       else recent = not baseline[e.id or e.message] end
-      if recent and is_rollback_event(e.message) then
+      if recent and is_rollback_event(e.message, ours_id) then
         return fail(service, "the circuit breaker is rolling back: " .. tostring(e.message))
       end
     end
@@ -224,14 +236,8 @@ function M.wait_for_deployment(opts)
   if ok then return result end
   if poll.is_wait_error(result) then
     result.service_state = last
-    result.diagnosis = diagnose.diagnose{
-      ecs = ecs, cluster = cluster, service = name, last = last, stopped = stopped,
-      elbv2 = function() return opts.elbv2 or require("aws").elbv2 end,
-      logs = function(region)
-        if opts.logs then return opts.logs end
-        return region and require("aws").client("logs", {region = region}) or require("aws").logs
-      end,
-    }
+    result.diagnosis = diagnose.for_wait(opts, {ecs = ecs, cluster = cluster, service = name, last = last,
+                                                stopped = stopped})
   end
   error(result, 0)
 end

@@ -1,14 +1,30 @@
 """ECS: what CreateService refuses, roles ECS cannot use yet, and the
-deployment state machine (model/ecs.py) answering for moto, which reports
-every deployment finished at once."""
+deployment state machine (model/ecs.py, model/strategies.py) answering for
+moto, which reports every deployment finished at once and knows no service
+deployments (ListServiceDeployments and the rest are the simulator's)."""
 from behaviours import Behaviour, subnets_and_groups
 from behaviours.access import access_denied
-from model import ecs
+from model import ecs, strategies
 import wire
 
+TRAFFIC_SHIFTING = ("BLUE_GREEN", "CANARY", "LINEAR")
 
-def _strategy(call):
-    return (call.get("deploymentConfiguration") or {}).get("strategy", "ROLLING")
+
+def _configuration(call):
+    return call.get("deploymentConfiguration") or {}
+
+
+def _invalid(call, message):
+    return wire.error(call, "InvalidParameterException", message)
+
+
+def watched(world, call):
+    """The simulator's model of the service a call names (cluster, service), or None."""
+    cluster, name = call.get("cluster") or "default", call.get("service") or ""
+    for svc in ecs.model(world).services.values():
+        if name in (svc.name, svc.arn) and cluster in (svc.cluster_name, svc.cluster_arn):
+            return svc
+    return None
 
 
 class GroupsInSubnetsVpc(Behaviour):
@@ -90,11 +106,20 @@ class Deployments(Behaviour):
               "(minimumHealthyPercent, maximumPercent), DeleteService and DeleteCluster references; timing.py")
 
     def before(self, world, call):
+        if call.service == "elasticloadbalancing" and call.operation in ("DescribeRules", "DescribeListeners",
+                                                                         "DescribeTargetHealth"):
+            ecs.model(world).observe_all(world.now())       # weights and targets ECS moved meanwhile
+            return None
         if call.service != "ecs":
             return None
-        if call.operation in ("CreateService", "UpdateService") and _strategy(call) not in ecs.STRATEGIES:
-            return wire.error(call, "SimulatorNotImplemented", "the AWS simulator models %s deployments only, "
-                              "not %s (issue 19)" % (", ".join(ecs.STRATEGIES), _strategy(call)), 501)
+        if call.operation in ("CreateService", "UpdateService"):
+            for hook in _configuration(call).get("lifecycleHooks") or []:
+                if hook.get("targetType", "AWS_LAMBDA") != "PAUSE":
+                    return wire.error(call, "SimulatorNotImplemented", "the AWS simulator runs PAUSE lifecycle "
+                                      "hooks only, not %s" % hook.get("targetType", "AWS_LAMBDA"), 501)
+        answer = self.service_deployments(world, call)
+        if answer is not None:
+            return answer
         if call.operation == "DeleteCluster":
             m, now = ecs.model(world), world.now()
             m.observe_all(now)
@@ -106,6 +131,70 @@ class Deployments(Behaviour):
             if any(t.last_status(now) != "STOPPED" for s in mine for t in s.tasks):
                 return wire.error(call, "ClusterContainsTasksException",
                                   "The Cluster cannot be deleted while Tasks are active.")
+        return None
+
+    def service_deployments(self, world, call):
+        """The answer to ListServiceDeployments, DescribeServiceDeployments, StopServiceDeployment and
+        ContinueServiceDeployment (ECS API reference), or None for any other call."""
+        m, now, op = ecs.model(world), world.now(), call.operation
+        if op == "ListServiceDeployments":
+            svc = self._service(world, call)
+            if isinstance(svc, wire.Answer):
+                return svc
+            found = []
+            if svc is not None:
+                m.advance(svc, now)
+                after, before = (call.get("createdAt") or {}).get("after"), (call.get("createdAt") or {}).get("before")
+                found = [sd.brief(world, svc) for sd in svc.history
+                         if (not call.get("status") or sd.status in call.get("status"))
+                         and (after is None or world.wall(sd.created) >= after)
+                         and (before is None or world.wall(sd.created) <= before)]
+            start, size = int(call.get("nextToken") or 0), int(call.get("maxResults") or 20)
+            out = {"serviceDeployments": found[start:start + size]}
+            if start + size < len(found):
+                out["nextToken"] = str(start + size)
+            return wire.answer(call, out)
+        if op == "DescribeServiceDeployments":
+            out, failures = [], []
+            for arn in call.get("serviceDeploymentArns") or []:
+                svc, sd = m.find_deployment(arn)
+                if sd is None:
+                    failures.append({"arn": arn, "reason": "MISSING"})
+                    continue
+                m.advance(svc, now)
+                out.append(sd.describe(world, svc, now))
+            return wire.answer(call, {"serviceDeployments": out, "failures": failures})
+        if op in ("StopServiceDeployment", "ContinueServiceDeployment"):
+            svc, sd = m.find_deployment(call.get("serviceDeploymentArn"))
+            if sd is None:
+                return wire.error(call, "ServiceDeploymentNotFoundException", "The service deployment %s does not "
+                                  "exist." % call.get("serviceDeploymentArn"))
+            if op == "StopServiceDeployment":
+                if call.get("stopType", "ROLLBACK") != "ROLLBACK":
+                    return wire.error(call, "SimulatorNotImplemented", "the AWS simulator models "
+                                      "StopServiceDeployment with stopType ROLLBACK only", 501)
+                if not m.stop_deployment(svc, sd, now):
+                    return wire.error(call, "ConflictException", "The service deployment %s is %s%s: it cannot be "
+                                      "rolled back." % (sd.arn, sd.status, " (%s)" % sd.stage if sd.stage else ""))
+            elif m.continue_hook(svc, sd, call.get("hookId"), call.get("action", "CONTINUE"), now) is None:
+                return _invalid(call, "No lifecycle hook %s awaits an action in service deployment %s."
+                                % (call.get("hookId"), sd.arn))
+            return wire.answer(call, {"serviceDeploymentArn": sd.arn})
+        return None
+
+    def _service(self, world, call):
+        """The model of the call's service, None when the simulator did not watch it being made, or
+        moto's error answer when no such service exists."""
+        svc = watched(world, call)
+        if svc is not None:
+            return svc
+        try:
+            found = world.client("ecs", call).describe_services(cluster=call.get("cluster") or "default",
+                                                                services=[call.get("service") or ""])["services"]
+        except Exception:
+            found = []
+        if not found:
+            return wire.error(call, "ServiceNotFoundException", "Service not found.")
         return None
 
     def observe(self, world, call, answer):
@@ -127,23 +216,15 @@ class Deployments(Behaviour):
         if call.service != "ecs" or not answer.ok:
             return answer
         m, now = ecs.model(world), world.now()
-        if call.operation == "DescribeServices":
+        if call.operation in ("DescribeServices", "CreateService", "UpdateService"):
             body = answer.json()
-            for s in body.get("services", []):
+            for s in body.get("services") or [body.get("service") or {}]:
                 svc = m.services.get(s.get("serviceArn"))
                 if svc is None:
                     continue
                 m.advance(svc, now)
-                deployments = [d.describe(world, svc, now, i == 0) for i, d in enumerate(svc.deployments)]
-                status = [t.last_status(now) for t in svc.tasks]
-                s.update(status=svc.status(now), desiredCount=svc.desired,
-                         runningCount=sum(x == "RUNNING" for x in status),
-                         pendingCount=sum(x in ("PROVISIONING", "PENDING") for x in status),
-                         deployments=deployments if svc.deleted_at is None else [],
-                         events=[e for e in svc.events if e["createdAt"] <= ecs.wall(world, now)]
-                         + list(s.get("events") or []))
-                if svc.deployments:
-                    s["taskDefinition"] = svc.primary().task_definition.arn
+                s.update(svc.describe(world, now))
+                s["events"] = [e for e in svc.events if e["createdAt"] <= world.wall(now)] + list(s.get("events") or [])
             answer.set_json(body)
         elif call.operation == "ListTasks":
             body = answer.json()
@@ -174,4 +255,68 @@ class Deployments(Behaviour):
         return answer
 
 
-BEHAVIOURS = [GroupsInSubnetsVpc(), TargetGroupNeedsLoadBalancer(), RolePropagation(), Deployments()]
+class StrategySettings(Behaviour):
+    name = "ecs.strategies"
+    what = ("CreateService and UpdateService refuse what AWS refuses of BLUE_GREEN, CANARY and LINEAR: a PAUSE "
+            "hook at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT, a hook without stages, BLUE_GREEN without "
+            "bakeTimeInMinutes, canary or linear settings of another strategy or out of range, a load balancer "
+            "without the alternate target group, production listener rule and infrastructure role, a listener "
+            "rule that does not forward to both target groups")
+    source = ("ECS API reference: DeploymentLifecycleHook ('PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT "
+              "or PRODUCTION_TRAFFIC_SHIFT stages'), DeploymentConfiguration (bakeTimeInMinutes 'must provide ... "
+              "BLUE_GREEN'; linear/canaryConfiguration 'Only valid when the deployment strategy is ...'), "
+              "LinearConfiguration (stepPercent 3.0 to 100.0, stepBakeTimeInMinutes 0 to 1440), CanaryConfiguration "
+              "(canaryPercent 0.1 to 100.0, canaryBakeTimeInMinutes 0 to 1440); ECS developer guide, 'Application "
+              "Load Balancer resources for blue/green deployments' (two target groups, a listener rule, the "
+              "infrastructure role; the production and test listener rules forward to both target groups)")
+
+    def before(self, world, call):
+        if call.service != "ecs" or call.operation not in ("CreateService", "UpdateService"):
+            return None
+        svc = watched(world, call) if call.operation == "UpdateService" else None
+        config = dict(svc.config if svc else {}, **_configuration(call))
+        strategy = config.get("strategy", "ROLLING")
+        for hook in config.get("lifecycleHooks") or []:
+            stages = hook.get("lifecycleStages") or []
+            if not stages:
+                return _invalid(call, "lifecycleStages must be provided for a deployment lifecycle hook.")
+            refused = [s for s in stages if s in strategies.HOOK_STAGES_REFUSED_FOR_PAUSE]
+            if hook.get("targetType") == "PAUSE" and refused:
+                return _invalid(call, "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or "
+                                "PRODUCTION_TRAFFIC_SHIFT stages (%s given)." % ", ".join(refused))
+        for key, wanted in (("linearConfiguration", "LINEAR"), ("canaryConfiguration", "CANARY")):
+            if key in _configuration(call) and strategy != wanted:
+                return _invalid(call, "%s is only valid when the deployment strategy is %s." % (key, wanted))
+        checks = [("linearConfiguration", "stepPercent", 3.0, 100.0, 0.1),
+                  ("linearConfiguration", "stepBakeTimeInMinutes", 0, 1440, 1),
+                  ("canaryConfiguration", "canaryPercent", 0.1, 100.0, 0.1),
+                  ("canaryConfiguration", "canaryBakeTimeInMinutes", 0, 1440, 1)]
+        for key, field, low, high, unit in checks:
+            value = (config.get(key) or {}).get(field)
+            if value is not None and not (low <= value <= high and abs(value / unit - round(value / unit)) < 1e-6):
+                return _invalid(call, "%s.%s must be from %g to %g in steps of %g (%s given)."
+                                % (key, field, low, high, unit, value))
+        if strategy not in TRAFFIC_SHIFTING:
+            return None
+        if strategy == "BLUE_GREEN" and config.get("bakeTimeInMinutes") is None:
+            return _invalid(call, "bakeTimeInMinutes must be provided for the BLUE_GREEN deployment strategy.")
+        lbs = call.get("loadBalancers")
+        if lbs is None:
+            lbs = svc.load_balancers if svc else []
+        for lb in lbs:
+            adv = lb.get("advancedConfiguration") or {}
+            missing = [k for k in ("alternateTargetGroupArn", "productionListenerRule", "roleArn") if not adv.get(k)]
+            if missing:
+                return _invalid(call, "The %s deployment strategy needs advancedConfiguration with %s for the load "
+                                "balancer of target group %s." % (strategy, ", ".join(missing),
+                                                                  lb.get("targetGroupArn")))
+            both = {lb.get("targetGroupArn"), adv["alternateTargetGroupArn"]}
+            for key in ("productionListenerRule", "testListenerRule"):
+                if adv.get(key) and not both <= set(strategies.rule_weights(ecs.model(world), call, adv[key])):
+                    return _invalid(call, "The listener rule %s (%s) must forward to both target groups %s and %s."
+                                    % (adv[key], key, lb.get("targetGroupArn"), adv["alternateTargetGroupArn"]))
+        return None
+
+
+BEHAVIOURS = [GroupsInSubnetsVpc(), TargetGroupNeedsLoadBalancer(), RolePropagation(), StrategySettings(),
+              Deployments()]

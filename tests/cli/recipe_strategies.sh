@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The Fargate recipe's deployment strategies through the simulator in front
+# of moto (issue 19 items 1 and 4), each checked in AWS's state
+# (tests/lib/strategy_state.lua): blue_green makes the alternate target
+# group, the production rule, the test listener and its rule, the
+# infrastructure role; an update moves production traffic to the other
+# group; back to rolling brings the traffic home and removes them; linear
+# and canary with their settings; a PAUSE hook held until `continue`;
+# `rollback` during the bake time;
+# parameters ECS would refuse stop before anything is made; destroy leaves
+# nothing. The image is given (-D image=...): no build.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/lib/recipe_sim.sh"
+image=public.ecr.aws/nginx/nginx
+
+aws_state() { "$FGRUN" "$root/tests/lib/strategy_state.lua" "$sfx"; }
+
+# ---- parameters ECS refuses: an error before anything is made ----
+for bad in "strategy=bluegreen" "strategy=linear linear_percent=2.0" "strategy=canary canary_percent=0.05" \
+           "strategy=blue_green pause_at=PRODUCTION_TRAFFIC_SHIFT" "strategy=canary bake_minutes=2000"; do
+    args=()
+    for kv in $bad; do args+=(-D "$kv"); done
+    recipe -D image=$image:1 "${args[@]}" "$recipe"
+    expect_eq "refused before anything is made: $bad (exit 1)" "1" "$rc"
+    expect_match "... naming the parameter" "strateg|percent|pause_at|bake_minutes" "$err"
+done
+expect_eq "... and no journal was written" "no" "$([ -e "$state/fargate-alb.local.json" ] && echo yes || echo no)"
+
+# ---- blue/green with a test listener ----
+recipe -D image=$image:1 -D strategy=blue_green -D bake_minutes=1 -D test_listener_port=8080 "$recipe"
+expect_eq "deploy blue_green: exit 0" "0" "$rc"
+[ "$rc" = 0 ] || echo "$err" | tail -20 | sed 's/^/# /'
+sfx=$(sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$state/fargate-alb.local.json")
+s=$(aws_state)
+expect_match "the service deploys BLUE_GREEN with its bake time" "strategy BLUE_GREEN.*bake 1" "$(echo $s)"
+expect_match "its load balancer has the advanced configuration" "advanced yes" "$s"
+expect_match "the infrastructure role has ECS's load balancer policy" \
+    "role_policy AmazonECSInfrastructureRolePolicyForLoadBalancers" "$s"
+expect_match "... and trusts ECS" "role_trust ecs.amazonaws.com" "$s"
+expect_match "a test listener on 8080 beside the production one" "listeners 80,8080" "$s"
+expect_match "... with its rule in the service's configuration" "test_rule yes" "$s"
+expect_match "the production rule forwards to both groups, all traffic on the primary" \
+    "rule_weights fargate-tg-$sfx=100,fargate-tg2-$sfx=0" "$s"
+ingress=$("$FGRUN" -e "for _, p in ipairs(require('aws').ec2.describe_security_groups{Filters={{Name='group-name',Values={'fargate-alb-$sfx-sg'}}}}.SecurityGroups[1].IpPermissions) do print(p.FromPort) end" | sort -n | tr '\n' ' ')
+expect_eq "the load balancer's group lets the test port in" "80 8080 " "$ingress"
+
+# ---- an update shifts production traffic to the other group ----
+recipe -D image=$image:2 -D strategy=blue_green -D bake_minutes=1 -D test_listener_port=8080 "$recipe"
+expect_eq "a blue/green update: exit 0" "0" "$rc"
+s=$(aws_state)
+expect_match "production traffic moved to the alternate group" "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$s"
+expect_match "... where the new tasks are" "tasks_in fargate-tg2-$sfx 2" "$s"
+expect_match "... and the old group is empty" "tasks_in fargate-tg-$sfx 0" "$s"
+
+# ---- back to rolling: traffic home to the primary group, the extra resources gone ----
+recipe -D image=$image:2 "$recipe"
+expect_eq "switch back to rolling: exit 0" "0" "$rc"
+expect_match "... says it brings traffic home first" "brings it back before the switch to ROLLING" "$out"
+s=$(aws_state)
+expect_match "the service deploys ROLLING without advanced configuration" "strategy ROLLING.*advanced no" "$(echo $s)"
+expect_match "the test listener is gone" "listeners 80\$" "$(echo "$s" | grep '^listeners')"
+expect_match "no listener rule is left" "rules 0" "$s"
+expect_match "the tasks serve from the primary group the listener forwards to" \
+    "default_80 fargate-tg-$sfx.*tasks_in fargate-tg-$sfx 2" "$(echo $s)"
+left=$("$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$sfx")
+expect_no_match "the alternate target group is removed" "fargate-tg2-$sfx" "$left"
+expect_no_match "the infrastructure role is removed" "ecsInfrastructureRole-$sfx" "$left"
+
+# ---- rolling to linear, in its steps ----
+recipe -D image=$image:3 -D strategy=linear -D linear_percent=50.0 -D linear_interval=3 -D bake_minutes=0 "$recipe"
+expect_eq "switch to linear with an update: exit 0" "0" "$rc"
+s=$(aws_state)
+expect_match "the service deploys LINEAR, 50 % a step, 3 minutes apart" "strategy LINEAR.*linear 50/3" "$(echo $s)"
+expect_match "production traffic moved to the alternate group" "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$s"
+expect_match "... through a half-way step" "traffic: production 50%" "$err$out"
+
+# ---- canary with a PAUSE hook: held until continue ----
+"$FGRUN" --state-dir "$state" --env local -D desired_count=2 -D image=$image:4 -D strategy=canary \
+    -D canary_percent=20.0 -D canary_interval=3 -D bake_minutes=0 -D pause_at=POST_SCALE_UP "$recipe" \
+    >"$tmp/deploy.out" 2>&1 &
+bg=$!
+expect_eq "a canary deployment waits at its PAUSE hook (status says so)" "yes" "$(await_status "paused at this stage")"
+s=$(aws_state)
+expect_match "the service has the canary settings and the hook" "canary 20/3.*pause PAUSE:POST_SCALE_UP" "$(echo $s)"
+recipe "$recipe" continue
+expect_eq "continue: exit 0" "0" "$rc"
+expect_match "... once the deployment succeeded" "SUCCESSFUL" "$out"
+wait "$bg"; deploy_rc=$?; bg=
+expect_eq "the deploy that waited at the hook: exit 0" "0" "$deploy_rc"
+expect_match "... after a canary step (seen by it or by continue)" "traffic: production 20%" "$out$(cat "$tmp/deploy.out")"
+
+# ---- blue/green: rollback during the bake time returns traffic to the old revision ----
+"$FGRUN" --state-dir "$state" --env local -D desired_count=2 -D image=$image:5 -D strategy=blue_green \
+    -D bake_minutes=20 "$recipe" >"$tmp/deploy.out" 2>&1 &
+bg=$!
+expect_eq "a blue/green update reaches its bake time (status says so)" "yes" "$(await_status "BLUE_GREEN [^ ]*: BAKE_TIME")"
+expect_match "... production traffic on the new revision in the alternate group" \
+    "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$(aws_state)"
+recipe "$recipe" rollback
+expect_eq "rollback: exit 0" "0" "$rc"
+expect_match "... once ECS rolled it back" "ROLLBACK_SUCCESSFUL" "$out"
+expect_match "production traffic is back on the old revision's group" \
+    "rule_weights fargate-tg-$sfx=100,fargate-tg2-$sfx=0" "$(aws_state)"
+wait "$bg"; deploy_rc=$?; bg=
+expect_eq "the deploy that was rolled back: exit 1" "1" "$deploy_rc"
+expect_match "... saying it was rolled back" "rolled back to" "$(cat "$tmp/deploy.out")"
+
+# ---- destroy ----
+recipe --destroy "$recipe"
+expect_eq "destroy: exit 0 (the strategy's steps, made again after the service, removed before it)" "0" "$rc"
+[ "$rc" = 0 ] || echo "$err" | tail -20 | sed 's/^/# /'
+expect_eq "nothing is left in moto" "total 0" "$("$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$sfx" | tail -1)"
+tap_done
