@@ -16,6 +16,8 @@
 --     create = function(props, ctx) end,      -- -> result (plain data)
 --     update = function(props, result, changed, ctx) end, -- changed: {field = true}; -> result
 --     undo = function(result) end,            -- -> removal actions (fg/actions.lua)
+--     converge = function(props, found, ctx) end, -- optional: finishes a found resource that a
+--                                             -- crash left half made (-> result; create may end with it)
 --     id = function(result) end,              -- -> text for the report
 --     -- optional, for plans (fgrun --plan):
 --     planned = function(props, previous) end, -- the result an update would give, where it is not
@@ -294,8 +296,10 @@ function Type:spec(props, where, destroying)
     end,
     -- a resource found rather than made: its in-place fields are set to
     -- what the inputs say (a crash between create's calls left them unset)
-    converge = t.update and function(i, found, ctx)
+    converge = (t.update or t.converge) and function(i, found, ctx)
       local physical = t:physical(i, ctx)
+      if t.converge then found = t.converge(physical, found, ctx) end
+      if not t.update then return found end
       local live = t.read(found, physical)
       if live == nil then return found end
       local fields = t:differences(physical, live, in_place_fields(t))
