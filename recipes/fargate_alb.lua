@@ -31,6 +31,13 @@ local p = fg.params{
   secrets = fg.optional "table",       -- { NAME = "<Secrets Manager secret ARN>" } into the container
   task_permissions = fg.optional "table", -- { { actions = {...}, resources = { ARNs } } } for the app's own calls
   exec = false,                        -- ECS Exec into the tasks (and the permissions it needs)
+  domain = fg.optional "string",       -- serve HTTPS at this name (app.example.com), HTTP redirected to it
+  hosted_zone = fg.optional "string",  -- domain's Route 53 zone (id or name); default: the zone holding it
+  tls_policy = "ELBSecurityPolicy-TLS13-1-2-2021-06", -- the HTTPS listener's TLS versions and ciphers
+  alarm_email = fg.optional "string",  -- alarms to a new SNS topic that mails this address,
+  alarm_topic = fg.optional "string",  -- or to this SNS topic (ARN)
+  alarm_cpu = 90, alarm_memory = 90,   -- percent of the service's CPU or memory that raises an alarm
+  alarm_5xx_percent = 5,               -- percent of requests answered 5xx that raises an alarm
   fail_on_severity = fg.optional "string", -- e.g. "CRITICAL": stop when the image scan finds that or worse
   log_retention_days = 7,
   health_check_path = "/health",
@@ -59,6 +66,10 @@ fga.check(p, {
   task_permissions = require("fg.aws.policy_document").check_scoped,
   fail_on_severity = fg.scan.rank,
 })
+fga.check(p, { domain = "acm_certificate.domain", alarm_email = "sns_subscription.endpoint",
+  alarm_topic = require("fg.aws.service_alarms").check_topic, alarm_cpu = "metric_alarm.threshold",
+  alarm_memory = "metric_alarm.threshold", alarm_5xx_percent = "metric_alarm.threshold" })
+if p.alarm_email and p.alarm_topic then error("parameters alarm_email and alarm_topic: give one of them", 0) end
 local shift = fga.traffic_shift(p) -- nil for rolling
 
 local d = fg.deployment("fargate-alb") -- status, url and logs [-f] are the actions of every deployment
@@ -82,6 +93,8 @@ fg.preflight(d, {
   tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
   service_linked_roles = SERVICE_ROLES, caller = caller,
 })
+-- the hosted zone that holds domain (an error names what is wrong)
+local zone = p.domain and not d.destroying and require("fg.aws.route53").zone_for(p.domain, p.hosted_zone) or nil
 
 -- ---- names and network: one subnet per zone, two zones unless subnet_ids says --
 
@@ -112,7 +125,8 @@ local alb_sg = res.security_group("alb_security_group",
 local task_sg = res.security_group("task_security_group",
   { name = name("fargate-sg"), description = "Fargate tasks of fargate-service-" .. suffix, vpc = vpc })
 local alb_ports = { { port = 80, cidr = "0.0.0.0/0" } }
-if shift and p.test_listener_port then alb_ports[2] = { port = p.test_listener_port, cidr = "0.0.0.0/0" } end
+if p.domain then alb_ports[#alb_ports + 1] = { port = 443, cidr = "0.0.0.0/0" } end
+if shift and p.test_listener_port then alb_ports[#alb_ports + 1] = { port = p.test_listener_port, cidr = "0.0.0.0/0" } end
 res.security_group_rules("alb_ingress", { group = alb_sg.id, rules = alb_ports })
 res.security_group_rules("alb_egress", { group = alb_sg.id, direction = "egress",
   rules = { { port = p.container_port, group = task_sg.id } } })
@@ -142,10 +156,21 @@ local target_group_fields = {
   deregistration_delay = p.deregistration_delay,
 }
 local target_group = res.target_group("target_group", target_group_fields)
-local listener = res.listener("listener", { load_balancer = load_balancer.arn, port = 80, target_group = target_group.arn })
--- blue/green, canary, linear: a second target group, the listener rules ECS moves, its role
+-- HTTPS at domain: a certificate validated through the zone, the listener, the name (before
+-- HTTP turns into a redirect to it; --destroy removes the certificate after the listener)
+local https_listener
+if p.domain then
+  local certificate = res.acm_certificate("certificate", { domain = p.domain, zone = zone and zone.id })
+  https_listener = res.listener("https_listener", { load_balancer = load_balancer.arn, port = 443, protocol = "HTTPS",
+    certificate = certificate.arn, ssl_policy = p.tls_policy, target_group = target_group.arn })
+  res.dns_record("dns_record", { zone = zone and zone.id, name = p.domain, alias_load_balancer = load_balancer.arn })
+end
+local listener = res.listener("listener", { load_balancer = load_balancer.arn, port = 80,
+  target_group = not p.domain and target_group.arn or nil, redirect_port = p.domain and 443 or nil })
+-- blue/green, canary, linear: a second target group, the listener rules ECS moves (on the
+-- HTTPS listener when there is a domain), its role
 local traffic = res.traffic_shift(shift, { name = name("fargate"), load_balancer = load_balancer.arn,
-  listener = listener.arn, target_group = target_group.arn, alternate = target_group_fields,
+  listener = (https_listener or listener).arn, target_group = target_group.arn, alternate = target_group_fields,
   alternate_name = name("fargate-tg2"), role_name = "ecsInfrastructureRole-" .. suffix, test_port = p.test_listener_port })
 
 -- ---- the image pushed and scanned while the load balancer provisions --------------
@@ -191,15 +216,24 @@ res.scaling_policy("memory_scaling", { cluster = cluster.name, service = service
   name = service.name .. "-memory-scaling", metric = "ECSServiceAverageMemoryUtilization", target = p.memory_target },
   { after = { scalable_target } })
 
+-- ---- alarms: unhealthy targets, 5xx answers, CPU, memory, to SNS -------------------
+
+if p.alarm_email or p.alarm_topic then
+  res.service_alarms{ prefix = name("fargate"), email = p.alarm_email, topic = p.alarm_topic,
+    load_balancer = load_balancer.arn, target_group = target_group.arn, cluster = cluster.name, service = service.name,
+    cpu = p.alarm_cpu, memory = p.alarm_memory, errors_percent = p.alarm_5xx_percent }
+end
+
 -- ---- checks: they report, and never fail a deploy AWS says is healthy -------
 
-d:output("url", "http://" .. load_balancer.dns)
+local url = p.domain and ("https://" .. p.domain) or ("http://" .. load_balancer.dns)
+d:output("url", url)
 d:output("service", service.arn)
 d:output("image", image)
 
 d:after_deploy(function()
   local http = require "http"
-  local base = "http://" .. load_balancer.dns
+  local base = url
   fg.say("checks:")
   fg.check("service", function()
     local s = aws.ecs.describe_services{ cluster = cluster.name, services = { service.name } }.services[1]

@@ -67,6 +67,8 @@ function M.connect(host)
   return M
 end
 
+local read_only = require "fgrun.read_only" -- fgrun --plan: builds, never pushes
+
 local log = (function()
   local ok, fgrun = pcall(require, "fgrun")
   return ok and fgrun.log or function() end
@@ -76,6 +78,8 @@ end)()
 -- With -vv each call is logged (never its headers: they may hold auth; nor
 -- build arguments, which often carry tokens).
 local function request(operation, method, path, opts)
+  local refused = read_only.docker(method, path)
+  if refused then fail(operation, refused) end
   local status, body = connection(operation):request(method, path, opts)
   if not status then fail(operation, body) end
   log(2, "docker: %s %s -> %d", method, (path:gsub("([?&]buildargs=)[^&]*", "%1<redacted>")), status)

@@ -18,6 +18,7 @@ local account = require "fg.account"
 local fg = {}
 
 local params_used = false
+local settings = {} -- fgrun's own settings from the environment files (params.SETTINGS)
 local active -- the deployment of this run
 
 -- The folder of the running script (env/ lives beside it) and the
@@ -39,7 +40,7 @@ function fg.params(defaults)
   params_used = true
   local dir, recipe = script_dir()
   return params.resolve(defaults, {
-    dir = dir, recipe = recipe, env = fgrun.options.env, defines = fgrun.options.defines,
+    dir = dir, recipe = recipe, env = fgrun.options.env, defines = fgrun.options.defines, settings = settings,
     note = function(text) if not fgrun.quiet then io.stderr:write(text, "\n") end end,
   })
 end
@@ -59,13 +60,15 @@ end
 -- command line's action (the argument after the recipe) decides the run:
 -- deploy (the default) goes on with the recipe; status, url, logs [-f] (fg/commands.lua) and the
 -- recipe's own actions run here, on the recorded deployment, and end the
--- script.
+-- script. With --confirm (or `confirm = true` in an environment file) a
+-- deploy or destroy shows its plan and asks first (fg/confirm.lua).
 function fg.deployment(name, opts)
   if active then error("fg.deployment: one deployment per run (already: " .. active.id .. ")", 2) end
   local options = fgrun.options
   local action, args = commands.requested(arg)
   if action ~= "deploy" then
     if options.destroy then error(("--destroy takes no action (got %q)"):format(action), 0) end
+    if options.plan then error(("--plan takes no action (got %q): it plans a deploy, or with --destroy a destroy"):format(action), 0) end
     local run = commands.find(action, opts and opts.actions)
     local d = deployment.new(name, { env = options.env, state = state_location(), inspect = true })
     active = d
@@ -73,10 +76,19 @@ function fg.deployment(name, opts)
     fgrun.atexit(function(_, err) return err == commands.DONE end)
     error(commands.DONE, 0)
   end
+  local confirming = not options.plan and (options.confirm or settings.confirm)
+  if confirming then require("fg.confirm").check() end
   local d = deployment.new(name, {
     env = options.env, state = state_location(),
-    destroy = options.destroy, keep = options.keep,
+    destroy = options.destroy, keep = options.keep, plan = options.plan,
   })
+  if confirming and not d.nothing_to_destroy then
+    local ok, err = pcall(require("fg.confirm").ask, d)
+    if not ok then
+      d:close(false)
+      error(err, 0)
+    end
+  end
   active = d
   fgrun.atexit(function(ok, err, message)
     if ok and not params_used and #options.defines > 0 then
@@ -89,7 +101,8 @@ end
 
 -- fg.destroy_journal(path): fgrun --destroy JOURNAL.json
 function fg.destroy_journal(path)
-  deployment.from_journal(path):destroy_all()
+  local d = deployment.from_journal(path, { plan = fgrun.options.plan })
+  if d.planning then d:finish_plan(true) else d:destroy_all() end
 end
 
 -- fg.force_unlock(lock_id): fgrun --state s3://... --force-unlock ID
@@ -129,9 +142,10 @@ function fg.network(opts) return require("fg.network").resolve(opts) end
 -- fg.preflight(d, {needs=, tagging=, service_linked_roles=}): IAM's policy
 -- simulator on what the deployment needs, before anything is created
 -- (fg/preflight.lua); fg.service_linked_roles(d, {"ecs.amazonaws.com", ...})
--- makes or waits for them (fg/service_roles.lua). Both only when deploying.
+-- makes or waits for them (fg/service_roles.lua). Both only when deploying;
+-- a plan skips the preflight and lists the roles a run would make.
 function fg.preflight(d, opts)
-  if d.destroying or d.inspecting then return "skipped" end
+  if d.destroying or d.inspecting or d.planning then return "skipped" end
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   o.caller = o.caller or account.caller()
@@ -141,7 +155,12 @@ end
 
 function fg.service_linked_roles(d, services)
   if d.destroying or d.inspecting then return end
-  require("fg.service_roles").ensure(services)
+  local roles = require "fg.service_roles"
+  if not d.planning then return roles.ensure(services) end
+  for _, s in ipairs(roles.missing(services)) do
+    d.plan:add{ name = "service-linked role " .. s, action = "create",
+                note = "the account's; made before the steps, never removed" }
+  end
 end
 
 -- fg.service_role_not_ready(err): ECS cannot assume its service-linked

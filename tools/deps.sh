@@ -3,7 +3,7 @@
 # with apt-get, otherwise prints the command to run.
 set -e
 need="gcc make pkg-config liblua5.4-dev libcjson-dev libcurl4-openssl-dev libssl-dev
-libexpat1-dev zlib1g-dev libcbor-dev libarchive-dev libedit-dev libcmocka-dev lua-busted curl jq
+libexpat1-dev zlib1g-dev libcbor-dev libarchive-dev libedit-dev libcmocka-dev lua-busted curl jq patch
 podman runc docker-registry busybox-static clang libclang-rt-14-dev
 clang-format lua-check python3"
 missing=""

@@ -130,12 +130,29 @@ static int fgrun_atexit(lua_State *L)
     return 0;
 }
 
+/* fgrun.exit_status(n): the exit status when the script ends without an
+ * error (n from 0 to 125; `fgrun --plan` exits 2 for "changes"). An error
+ * or an interruption still exits 1 or 130. */
+static int fgrun_exit_status(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n >= 0 && n <= 125, 1, "an exit status from 0 to 125");
+    fg_host.exit_status = (int)n;
+    return 0;
+}
+
 static void set_string_field(lua_State *L, const char *key, const char *value)
 {
     if (value) {
         lua_pushstring(L, value);
         lua_setfield(L, -2, key);
     }
+}
+
+static void set_bool_field(lua_State *L, const char *key, int value)
+{
+    lua_pushboolean(L, value);
+    lua_setfield(L, -2, key);
 }
 
 /* The `options` table: only the reserved options that were given. */
@@ -145,12 +162,13 @@ static void push_options(lua_State *L)
     set_string_field(L, "env", fg_host.env);
     set_string_field(L, "state_dir", fg_host.state_dir);
     set_string_field(L, "state", fg_host.state);
-    lua_pushboolean(L, fg_host.destroy);
-    lua_setfield(L, -2, "destroy");
-    lua_pushboolean(L, fg_host.keep);
-    lua_setfield(L, -2, "keep");
-    lua_pushboolean(L, fg_host.json);
-    lua_setfield(L, -2, "json");
+    set_bool_field(L, "destroy", fg_host.destroy);
+    set_bool_field(L, "keep", fg_host.keep);
+    set_bool_field(L, "json", fg_host.json);
+    set_bool_field(L, "plan", fg_host.plan);
+    set_bool_field(L, "no_build", fg_host.no_build);
+    set_bool_field(L, "confirm", fg_host.confirm);
+    set_bool_field(L, "yes", fg_host.yes);
     lua_newtable(L);
     for (int i = 0; fg_host.defines && fg_host.defines[i]; i++) {
         lua_pushstring(L, fg_host.defines[i]);
@@ -162,9 +180,16 @@ static void push_options(lua_State *L)
 int luaopen_fg_core_host(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"now", fgrun_now},     {"monotonic", fgrun_monotonic},     {"sleep", fgrun_sleep},
-        {"uuid4", fgrun_uuid4}, {"interrupted", fgrun_interrupted}, {"isatty", fgrun_isatty},
-        {"log", fgrun_log},     {"atexit", fgrun_atexit},           {NULL, NULL},
+        {"now", fgrun_now},
+        {"monotonic", fgrun_monotonic},
+        {"sleep", fgrun_sleep},
+        {"uuid4", fgrun_uuid4},
+        {"interrupted", fgrun_interrupted},
+        {"isatty", fgrun_isatty},
+        {"log", fgrun_log},
+        {"atexit", fgrun_atexit},
+        {"exit_status", fgrun_exit_status},
+        {NULL, NULL},
     };
     luaL_newlib(L, funcs);
     lua_pushstring(L, FGRUN_VERSION);

@@ -13,6 +13,9 @@ struct fg_host_options {
     const char *state_dir; /* --state-dir DIR */
     const char *state;     /* --state LOCATION (a folder or s3://bucket/prefix) */
     int destroy, keep, json;
+    int plan, no_build;   /* --plan, --no-build: show what a run would change, change nothing */
+    int confirm, yes;     /* --confirm: the plan first, then y/N; --yes answers it */
+    int exit_status;      /* fgrun.exit_status(n): the status of a script that succeeds */
     const char **defines; /* -D KEY=VALUE, NULL-terminated */
 };
 

@@ -1,6 +1,6 @@
 /* fgrun's command line: options in the manner of lua's own, the protected
  * run of the script, and the exit code (0 ok, 1 script error, 2 usage,
- * 130 interrupted). */
+ * 130 interrupted; with --plan 0 no changes, 2 changes, 1 any error). */
 #include "core/core_dumps.h"
 #include "core/host.h"
 #include "base/interrupt.h"
@@ -41,6 +41,14 @@ static const char HELP[] =
     "recipes/fargate_alb.lua\n"
     "  --keep           on failure, keep what was created (no rollback) fgrun --keep "
     "recipes/fargate_alb.lua\n"
+    "  --plan           show what a run would change; change nothing    fgrun --plan "
+    "recipes/fargate_alb.lua\n"
+    "  --no-build       with --plan: no image build (shown as rebuilt)  fgrun --plan --no-build "
+    "recipe.lua\n"
+    "  --confirm        show the plan first and ask y/N before a run    fgrun --confirm "
+    "recipes/fargate_alb.lua\n"
+    "  --yes            answer yes to --confirm (or an env file's confirm) fgrun --confirm --yes "
+    "recipe.lua\n"
     "  --state-dir DIR  where deployment journals live (./.fgrun)      fgrun --state-dir "
     "/var/lib/fgrun recipe.lua\n"
     "  --state LOC      journals in a folder or s3://BUCKET/PREFIX     fgrun --state "
@@ -53,14 +61,16 @@ static const char HELP[] =
     "recipe.lua\n"
     "  --profile NAME   AWS profile from the shared config files       fgrun --profile staging "
     "recipe.lua\n"
-    "  --json           machine-readable output                        fgrun --json recipe.lua "
-    "status\n"
+    "  --json           machine-readable output                        fgrun --plan --json "
+    "recipe.lua\n"
     "  --debug          allow core dumps (off by default: they would hold credentials)  fgrun "
     "--debug x.lua\n"
     "  --version        print the version and exit                     fgrun --version\n"
     "  -h, --help       print this help and exit                       fgrun --help\n"
     "\n"
-    "Exit status: 0 success, 1 script error, 2 usage error, 130 interrupted.\n";
+    "Exit status: 0 success, 1 script error, 2 usage error, 130 interrupted.\n"
+    "With --plan (as terraform's -detailed-exitcode): 0 no changes, 2 changes (the plan\n"
+    "is complete on standard output), 1 any error, a usage error too.\n";
 
 /* The command line, as parsed: options first, then the script and its args. */
 struct cli {
@@ -181,6 +191,14 @@ static int parse_options(int argc, char **argv, struct cli *cli)
             fg_host.keep = 1;
         } else if (strcmp(a, "--json") == 0) {
             fg_host.json = 1;
+        } else if (strcmp(a, "--plan") == 0) {
+            fg_host.plan = 1;
+        } else if (strcmp(a, "--no-build") == 0) {
+            fg_host.no_build = 1;
+        } else if (strcmp(a, "--confirm") == 0) {
+            fg_host.confirm = 1;
+        } else if (strcmp(a, "--yes") == 0) {
+            fg_host.yes = 1;
         } else if (strcmp(a, "--debug") == 0) {
             cli->debug = 1;
         } else {
@@ -189,7 +207,26 @@ static int parse_options(int argc, char **argv, struct cli *cli)
         }
     }
     cli->script = i < argc ? i : 0;
+    if (fg_host.no_build && !fg_host.plan) {
+        usage_error("%s", "--no-build goes with --plan (a run builds the image it deploys)");
+        return EXIT_USAGE;
+    }
+    if (fg_host.confirm && fg_host.plan) {
+        usage_error("%s", "--confirm asks before a run; a --plan changes nothing, so there is "
+                          "nothing to confirm");
+        return EXIT_USAGE;
+    }
     return -1;
+}
+
+/* With --plan anywhere on the command line, 2 means "the plan has
+ * changes": a usage error is then 1, as every other error. */
+static int usage_status(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--plan") == 0)
+            return EXIT_SCRIPT;
+    return EXIT_USAGE;
 }
 
 /* The global `arg`, as lua sets it: the script at 0, the interpreter and
@@ -319,9 +356,9 @@ static int run_exit_handlers(lua_State *L, int status)
     return status;
 }
 
-/* --env, -D, --destroy, --keep, --state-dir and --json act through the
- * deployment library; a script that never loaded it would silently ignore
- * them, so that is an error. */
+/* --env, -D, --destroy, --keep, --state-dir, --json, --plan and --confirm
+ * act through the deployment library; a script that never loaded it would
+ * silently ignore them, so that is an error. */
 static int unused_deployment_options(lua_State *L, const struct cli *cli)
 {
     const char *given = fg_host.destroy     ? "--destroy"
@@ -331,6 +368,8 @@ static int unused_deployment_options(lua_State *L, const struct cli *cli)
                         : fg_host.state_dir ? "--state-dir"
                         : fg_host.state     ? "--state"
                         : fg_host.json      ? "--json"
+                        : fg_host.plan      ? "--plan"
+                        : fg_host.confirm   ? "--confirm"
                                             : NULL;
     if (!given)
         return 0;
@@ -379,7 +418,7 @@ static int exit_code(lua_State *L, int status)
         return EXIT_INTERRUPTED;
     }
     if (status == LUA_OK)
-        return EXIT_OK;
+        return fg_host.exit_status;
     fg_report_error(L);
     return EXIT_SCRIPT;
 }
@@ -391,13 +430,20 @@ int main(int argc, char **argv)
     struct cli cli = {0};
     cli.defines = define_slots;
     int rc = parse_options(argc, argv, &cli);
+    if (rc == EXIT_USAGE)
+        return usage_status(argc, argv);
     if (rc >= 0)
         return rc;
     if ((cli.force_unlock && cli.script) ||
         (cli.migrate_state && cli.script && cli.script + 1 < argc)) {
         usage_error("%s", cli.force_unlock ? "--force-unlock ID takes no script or journal"
                                            : "--migrate-state takes one journal or folder at most");
-        return EXIT_USAGE;
+        return usage_status(argc, argv);
+    }
+    if (fg_host.plan && (cli.force_unlock || cli.migrate_state)) {
+        usage_error("%s", "--plan plans a deploy or a destroy; --force-unlock and --migrate-state "
+                          "change the state itself and have no plan");
+        return usage_status(argc, argv);
     }
     if (!cli.debug)
         fg_core_dumps_off();
@@ -436,8 +482,8 @@ int main(int argc, char **argv)
     }
     status = run_exit_handlers(L, status);
     rc = exit_code(L, status);
-    if (rc == EXIT_OK && unused_deployment_options(L, &cli))
-        rc = EXIT_USAGE;
+    if (status == LUA_OK && rc != EXIT_INTERRUPTED && unused_deployment_options(L, &cli))
+        rc = usage_status(argc, argv);
     lua_close(L);
     return rc;
 }

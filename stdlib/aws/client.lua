@@ -8,6 +8,7 @@ local customize = require "aws.customize"
 local s3 = require "aws.s3"
 local sensitive = require "aws.sensitive"
 local answer_limits = require "aws.answer_limits"
+local read_only = require "fgrun.read_only"
 
 local M = {}
 
@@ -157,6 +158,10 @@ function M.new(model, key, opts)
 
   -- stream: the transport's stream options (upload, download_file, progress)
   local function call(op, snake, params, stream)
+    local refused = read_only.aws(key, op.name)
+    if refused then
+      error(errors.new{service = key, operation = snake, code = "ReadOnlyRun", message = refused}, 3)
+    end
     local req = prepare(op, snake, params)
     for k, v in pairs(stream or {}) do req[k] = v end
     -- the cap of an answer kept in memory (a body streamed to a file is not)

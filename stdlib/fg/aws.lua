@@ -22,6 +22,7 @@ M.kinds = {
   "ecr_repository", "security_group", "security_group_rules", "iam_role", "role_policy_attachment",
   "iam_policy", "role_policy", "ecs_cluster", "log_group", "task_definition", "load_balancer",
   "target_group", "listener", "listener_rule", "ecs_service", "scalable_target", "scaling_policy",
+  "acm_certificate", "dns_record", "sns_topic", "sns_subscription", "metric_alarm",
 }
 
 local known = {}
@@ -49,11 +50,13 @@ function M.traffic_shift(p) return require("fg.aws.traffic_shift").settings(p) e
 
 -- M.use(d) -> the constructors bound to deployment d: res.<kind>(step,
 -- fields), res.task_roles{...} (stdlib/fg/aws/task_roles.lua) and
+-- res.service_alarms{...} (stdlib/fg/aws/service_alarms.lua), and
 -- res.traffic_shift(shift, {...}) (stdlib/fg/aws/traffic_shift.lua).
 function M.use(d)
   local res
   res = setmetatable({
     task_roles = function(o) return require("fg.aws.task_roles")(d, res, o) end,
+    service_alarms = function(o) return require("fg.aws.service_alarms")(d, res, o) end,
     traffic_shift = function(shift, o) return require("fg.aws.traffic_shift").make(d, res, shift, o) end,
   }, { __index = function(t, kind)
     local ty = M.types[kind]

@@ -9,6 +9,7 @@ local state = require "fg.state"
 local actions = require "fg.actions"
 local journal_undo = require "fg.journal_undo"
 local report_mod = require "fg.report"
+local plan_mod = require "fg.plan"
 local replace = require "fg.replace"
 local escape = require("fgrun.text").escape
 local async = require "async"
@@ -51,11 +52,13 @@ local function describe(spec, result)
   return result.id or result.arn or result.name
 end
 
--- deployment.new(name, {state=, env=, destroy=, keep=, inspect=}) ->
+-- deployment.new(name, {state=, env=, destroy=, keep=, inspect=, plan=}) ->
 -- deployment. state: where journals live (fg/state.lua: a folder, default
 -- ./.fgrun, or s3://bucket/prefix). Takes the deployment's lock (the second
 -- run says who holds it) and reads its journal. With inspect, it only
 -- reads: no lock, no steps, no summary (a recipe's status and logs actions).
+-- With plan (fgrun --plan), the steps are worked out and not run
+-- (fg/planner.lua): no lock, and the journal is never written.
 function deployment.new(name, opts)
   if type(name) ~= "string" or not name:match("^[%w][%w%-_.]*$") then
     error("fg.deployment: the name must be letters, digits, '-', '_' or '.', got " .. tostring(name), 2)
@@ -66,15 +69,23 @@ function deployment.new(name, opts)
   local self = setmetatable({
     name = name, env = env, id = name .. (env and ("." .. env) or ""),
     destroying = opts.destroy or false, keep = opts.keep or false, inspecting = opts.inspect or false,
+    planning = opts.plan or false,
     run_id = fgrun.uuid4():sub(1, 8), specs = {}, seen = {}, outputs = {},
     reads = {}, task_reads = {}, step_of_task = setmetatable({}, { __mode = "k" }),
   }, deployment)
+  if self.planning then self.plan = plan_mod.new(self, { destroy = self.destroying }) end
   if self.destroying and not store:exists(self.id) then
     self.nothing_to_destroy = store:where(self.id)
     return self
   end
   if self.inspecting then
     self.journal = journal_mod.open(store, self.id)
+    return self
+  end
+  if self.planning then
+    self.journal = journal_mod.open(store, self.id)
+    self.journal:keep_in_memory()
+    self.report = report_mod.new(name, env)
     return self
   end
   self.lock = store:lock(self.id)
@@ -111,6 +122,16 @@ function deployment:context(step)
   }
 end
 
+function deployment:describe(step, result)
+  return describe(self.specs[step], result)
+end
+
+-- The error of a step whose inputs changed when it has no update.
+function deployment:cannot_update(name, old, new)
+  error(("step %s: its inputs changed (%s) and it has no update, so it cannot change in place; "
+    .. "restore the inputs, or run --destroy and deploy again"):format(name, changed_keys(old, new)), 0)
+end
+
 local function check_spec(name, spec)
   if type(name) ~= "string" or name == "" then error("d:step: the step needs a name", 3) end
   if type(spec) ~= "table" then error(("step %s: the spec must be a table"):format(name), 3) end
@@ -119,7 +140,7 @@ local function check_spec(name, spec)
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
   end
-  for _, f in ipairs({ "update", "find", "id", "diff", "converge" }) do
+  for _, f in ipairs({ "update", "find", "id", "diff", "converge", "planned", "drift", "document", "live_document" }) do
     if spec[f] ~= nil and type(spec[f]) ~= "function" then
       error(("step %s: spec.%s must be a function"):format(name, f), 3)
     end
@@ -174,10 +195,6 @@ function deployment:converge(name, spec, inputs, found)
   return spec.converge(inputs, found, self:context(name))
 end
 
-function deployment:describe(step, result)
-  return describe(self.specs[step], result)
-end
-
 -- Completes an entry with the step's result and its removal, as data.
 function deployment:record(entry, spec, result)
   if result == nil then
@@ -229,6 +246,7 @@ function deployment:step(name, spec)
   check_inputs(name, inputs)
   local entry = self.journal:find(name)
   if self.destroying then return self:recover_for_destroy(name, spec, entry) end
+  if self.planning then return require("fg.planner").step(self, name, spec, entry) end
   for _, other in ipairs(spec.after or {}) do
     if pending.is_pending(other) then pending.wait(other) end
   end
@@ -307,47 +325,45 @@ function deployment:run_step_now(name, spec, inputs, after, doing, declared_afte
     end
   end
 
+  local changes, drifted
   if entry then
-    if canonical(entry.inputs) == canonical(inputs) then
-      local found = true
-      if spec.find then found = spec.find(inputs, self:context(name)) end
-      if found ~= nil then
-        self.report:step("unchanged", name, describe(spec, entry.result))
-        return entry.result
-      end
+    changes, drifted = self:changes_of(name, spec, entry, inputs)
+    if changes and #changes == 0 then
+      self.report:step("unchanged", name, describe(spec, entry.result))
+      return entry.result
+    end
+    if not changes then
       -- removed behind fgrun's back: make it again
       self.journal:drop(name)
       self.journal:save()
-    else
-      local changes = spec.diff and spec.diff(entry.inputs, inputs) or nil
-      local forced
-      for _, c in ipairs(changes or {}) do
-        if c.forces_replacement then forced = forced or c.field end
-      end
-      if forced then
-        doing("replacing")
-        local result = replace.run(self, entry, spec, inputs)
-        self.report:step("replaced", name, ("%s (%s changed)"):format(describe(spec, result), forced), elapsed())
-        return result
-      end
-      if not spec.update then
-        error(("step %s: its inputs changed (%s) and it has no update, so it cannot change in place; "
-          .. "restore the inputs, or run --destroy and deploy again"):format(name, changed_keys(entry.inputs, inputs)), 0)
-      end
-      local ctx = self:context(name)
-      ctx.previous_inputs, ctx.changes = entry.inputs, changes
-      entry.previous = { inputs = entry.inputs, result = entry.result }
-      -- the inputs being applied: a rollback of an update cut short (its
-      -- task cancelled by another step's failure) reverts from them
-      entry.status, entry.updated_run, entry.inputs = "updating", self.run_id, inputs
-      self.journal:save()
-      doing("updating")
-      local result = spec.update(inputs, entry.result, ctx)
-      entry.inputs = inputs
-      self:record(entry, spec, result)
-      self.report:step("updated", name, describe(spec, result), elapsed())
-      return result
+      entry = nil
     end
+  end
+  local forced = entry and plan_mod.forced_field(changes)
+  if forced then
+    doing("replacing")
+    local result = replace.run(self, entry, spec, inputs)
+    self.report:step("replaced", name, ("%s (%s changed)"):format(describe(spec, result), forced), elapsed())
+    return result
+  end
+  if entry then
+    if not spec.update then self:cannot_update(name, entry.inputs, inputs) end
+    local ctx = self:context(name)
+    ctx.previous_inputs, ctx.changes = entry.inputs, changes
+    entry.previous = { inputs = entry.inputs, result = entry.result }
+    -- the inputs being applied: a rollback of an update cut short (its
+    -- task cancelled by another step's failure) reverts from them
+    entry.status, entry.updated_run, entry.inputs = "updating", self.run_id, inputs
+    self.journal:save()
+    doing("updating")
+    local result = spec.update(inputs, entry.result, ctx)
+    entry.inputs = inputs
+    self:record(entry, spec, result)
+    local fields = {}
+    for _, c in ipairs(drifted and changes or {}) do fields[#fields + 1] = c.field end
+    self.report:step("updated", name, (describe(spec, result) or "")
+      .. (drifted and (" (changed outside fgrun: %s)"):format(table.concat(fields, ", ")) or ""), elapsed())
+    return result
   end
 
   local ctx = self:context(name)
@@ -381,6 +397,33 @@ function deployment:run_step_now(name, spec, inputs, after, doing, declared_afte
   self:record(entry, spec, result)
   self.report:step("created", name, describe(spec, result), elapsed())
   return result
+end
+
+-- What a run changes in a recorded step: the inputs that changed
+-- (spec.diff, else the inputs as a whole) and, where the step reads what
+-- AWS holds (spec.drift), the fields changed outside fgrun, marked drift.
+-- -> changes ({} when none; nil when the resource is gone), drifted (some
+-- change is drift only). Read calls only: a plan asks the same.
+function deployment:changes_of(name, spec, entry, inputs)
+  local same = canonical(entry.inputs) == canonical(inputs)
+  local live, owned = {}, nil
+  if spec.drift then
+    live, owned = spec.drift(inputs, entry.result, self:context(name))
+  elseif same and spec.find then
+    live = spec.find(inputs, self:context(name)) ~= nil and {} or nil
+  end
+  if live == nil then return nil end
+  if same then return live, #live > 0 end
+  local changes = spec.diff and spec.diff(entry.inputs, inputs) or plan_mod.input_changes(entry.inputs, inputs)
+  local seen = {}
+  for _, c in ipairs(changes) do
+    seen[c.field] = true
+    c.owned_by = owned and owned[c.field] -- recorded; AWS's value is left to its owner
+  end
+  for _, c in ipairs(live) do
+    if not seen[c.field] then changes[#changes + 1] = c end
+  end
+  return changes, false
 end
 
 -- Destroy mode: the recipe runs to learn its steps; recorded results are
@@ -422,6 +465,7 @@ function deployment:value(name, make)
   local v = self.journal.data.values[name]
   if v ~= nil or self.inspecting then return v end
   if self.destroying then error(STOP, 0) end
+  if self.planning then return plan_mod.UNKNOWN end -- made by the run
   v = make()
   journal_mod.check_no_secrets({ [name] = v }, "value")
   self.journal.data.values[name] = v
@@ -448,7 +492,7 @@ function deployment:read(name, fn)
   journal_mod.check_no_secrets({ [name] = v }, "read")
   if canonical(v) ~= canonical(reads[name]) then
     reads[name] = v
-    if self.journal.exists then self.journal:save() end
+    if self.journal.exists and not self.planning then self.journal:save() end
   end
   return v
 end
@@ -662,6 +706,7 @@ end
 function deployment:finish(ok, err, message)
   if self.finished then return end
   self.finished = true
+  if self.planning then return self:finish_plan(ok, err) end
   -- the lock goes however this ends (an S3 lock would outlive the process)
   local _ <close> = setmetatable({}, { __close = function() self:close(false) end })
   if self.journal and (self.destroying or not ok) then
@@ -726,13 +771,33 @@ function deployment:finish(ok, err, message)
   if late ~= nil then error(late, 0) end
 end
 
+-- A plan's end: the steps the run would remove, then the plan printed
+-- (fg/plan.lua). A failure is the run's error (exit 1), with no plan.
+function deployment:finish_plan(ok, err)
+  local planner = require "fg.planner"
+  if self.nothing_to_destroy then
+    self.plan.note = "nothing to destroy: no journal at " .. self.nothing_to_destroy
+    self.plan:finish()
+    return err == STOP
+  end
+  if self.destroying and (ok or err == STOP) then
+    planner.destroy(self)
+  elseif ok then
+    planner.undeclared(self)
+  else
+    return
+  end
+  self.plan:finish()
+  return err == STOP
+end
+
 -- deployment.from_journal(address) -> a deployment in destroy mode, built
 -- from the journal alone (a path, or s3://bucket/prefix/NAME.json).
-function deployment.from_journal(address)
+function deployment.from_journal(address, opts)
   local location, name_env = state.journal_address(address)
   if not state.open(location):exists(name_env) then error("no journal at " .. address, 0) end
   local name, env = name_env:match("^([^.]+)%.(.+)$")
-  return deployment.new(name or name_env, { state = location, env = env, destroy = true })
+  return deployment.new(name or name_env, { state = location, env = env, destroy = true, plan = opts and opts.plan })
 end
 
 return deployment

@@ -25,7 +25,9 @@
 -- build() runs before anything is created, so a broken image stops the
 -- deploy with nothing made; in destroy or inspect runs it does nothing and
 -- push() returns what the journal recorded. The build's output shows with
--- -v only (a failing build says why anyway); push progress likewise.
+-- -v only (a failing build says why anyway); push progress likewise. A
+-- plan (fgrun --plan) builds a changed context but neither smoke-tests nor
+-- pushes it (with --no-build it does not build it either: "rebuilt").
 local fgrun = require "fgrun"
 
 local image = {}
@@ -109,7 +111,7 @@ function Build:ensure()
                 platform = self.platform, nocache = self.platform ~= native, tags = { ref }, on_output = function(line)
     if fgrun.verbosity > 0 then io.stderr:write("    ", line, "\n") end
   end }
-  if o.smoke_test then smoke_test(self.d, docker, ref, o.smoke_test) end
+  if o.smoke_test and not self.d.planning then smoke_test(self.d, docker, ref, o.smoke_test) end
   self.local_image = ref
   return ref
 end
@@ -140,6 +142,8 @@ function image.build(d, opts)
   if r then
     b.skipped = true
     say(d, "image unchanged since %s: build and push skipped", r.image)
+  elseif d.planning and fgrun.options.no_build then
+    b.rebuilt = true
   else
     b:ensure()
   end
@@ -219,6 +223,12 @@ function image.push(d, b, repository, opts)
     end,
     -- a rollback cannot rebuild the previous context: what was pushed stays
     revert = false,
+    -- in a plan: the digest is the push's, known after it
+    planned = function(i)
+      if b.rebuilt then return require("fg.plan").unknown_result(i), "rebuilt (not built: --no-build)" end
+      local id = require("docker").inspect(b.local_image).Id
+      return require("fg.plan").unknown_result(i), ("built %s (image %s); pushed by the run"):format(b.local_image, id)
+    end,
     -- the image goes with the repository that fgrun made; in one it
     -- adopted, the same digest may be someone else's push: it stays
     undo = function() return {} end,

@@ -73,6 +73,11 @@ function journal:verify()
   self:check(self.store:unchanged(self.id))
 end
 
+-- A plan's copy: changes stay in memory, nothing is ever written.
+function journal:keep_in_memory()
+  self.in_memory = true
+end
+
 -- Writes the whole journal. Steps run as tasks (stdlib/async.lua) and
 -- save from any of them: a save that must wait (the S3 store's write is a
 -- network call, which yields) is followed by one more that includes every
@@ -80,6 +85,7 @@ end
 -- began after its call has ended, so writes never overlap (each S3 write
 -- needs the ETag of the one before) and none is lost.
 function journal:save()
+  if self.in_memory then return end
   self.wanted = (self.wanted or 0) + 1
   local mine = self.wanted
   while (self.written or 0) < mine do
@@ -100,6 +106,7 @@ function journal:save()
 end
 
 function journal:remove()
+  if self.in_memory then return end
   self:check(self.store:remove(self.id))
   self.exists = false
 end

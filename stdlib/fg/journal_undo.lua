@@ -1,8 +1,8 @@
 -- What --destroy may run from a journal alone. A journal is a file, and its
 -- undo actions are calls: whoever could write one could make --destroy call
 -- anything (attach a policy, open a port). Without the recipe, fgrun runs
--- only removals (delete, deregister, revoke, detach, remove, waiters) of a
--- known shape, and only on resources that carry this deployment's
+-- only removals (delete, deregister, revoke, detach, remove, waiters; an
+-- unsubscription, a DNS record's DELETE) of a known shape, and only on resources that carry this deployment's
 -- fgrun:deployment tag, or whose parent does (a role's policy, a group's
 -- rule, a service's scaling). Everything is checked before the first
 -- removal: a refused journal changes nothing.
@@ -79,6 +79,55 @@ local function scaled_service(p)
   return service{ cluster = cluster_name, service = service_name }
 end
 
+local function certificate(p)
+  local r = aws.acm.list_tags_for_certificate{ CertificateArn = p.CertificateArn }
+  return tag_map(r.Tags), "certificate " .. tostring(p.CertificateArn)
+end
+
+local function alarm(p)
+  local name = p.AlarmNames[1]
+  local a = aws.cloudwatch.describe_alarms{ AlarmNames = { name } }.MetricAlarms[1]
+  return a and tag_map(aws.cloudwatch.list_tags_for_resource{ ResourceARN = a.AlarmArn }.Tags), "alarm " .. tostring(name)
+end
+
+local function topic(p)
+  return tag_map(aws.sns.list_tags_for_resource{ ResourceArn = p.TopicArn }.Tags), "topic " .. tostring(p.TopicArn)
+end
+
+local function subscription(p)
+  local a = aws.sns.get_subscription_attributes{ SubscriptionArn = p.SubscriptionArn }.Attributes
+  return topic{ TopicArn = a.TopicArn }
+end
+
+-- A DNS record has no tags: it is this deployment's when it aliases one of
+-- its load balancers, or is the validation record of one of its certificates.
+local function record(p)
+  local route53 = require "fg.aws.route53"
+  local set = p.ChangeBatch.Changes[1].ResourceRecordSet
+  local what = ("DNS record %s %s"):format(tostring(set.Name), tostring(set.Type))
+  local neither = what .. " (neither an alias nor a certificate's validation record)"
+  if set.AliasTarget then
+    local dns = route53.name(set.AliasTarget.DNSName):gsub("^dualstack%.", "")
+    for _, lb in ipairs(aws.elbv2.describe_load_balancers{}.LoadBalancers) do
+      if route53.name(lb.DNSName) == dns then return elbv2("LoadBalancerArn")(lb), what end
+    end
+    return false, neither
+  end
+  local value = set.Type == "CNAME" and set.ResourceRecords and #set.ResourceRecords == 1 and set.ResourceRecords[1].Value
+  if not value then return false, neither end
+  local list = aws.acm.list_certificates{ Includes = { keyTypes = { "RSA_2048", "EC_prime256v1", "EC_secp384r1" } } }
+  for _, c in ipairs(list.CertificateSummaryList or {}) do
+    local cert = aws.acm.describe_certificate{ CertificateArn = c.CertificateArn }.Certificate
+    for _, o in ipairs(cert.DomainValidationOptions or {}) do
+      local rr = o.ResourceRecord
+      if rr and route53.name(rr.Name) == route53.name(set.Name) and route53.name(rr.Value) == route53.name(value) then
+        return certificate{ CertificateArn = c.CertificateArn }, what
+      end
+    end
+  end
+  return false, neither
+end
+
 -- The removals a journal may hold: the parameters each may have (nothing
 -- else, so none can widen what it touches) and who owns what it removes.
 local KNOWN = {
@@ -106,6 +155,18 @@ local KNOWN = {
     keys = { "ServiceNamespace", "ScalableDimension", "ResourceId" }, owner = scaled_service },
   ["application_autoscaling.delete_scaling_policy"] = {
     keys = { "ServiceNamespace", "ScalableDimension", "ResourceId", "PolicyName" }, owner = scaled_service },
+  ["acm.delete_certificate"] = { keys = { "CertificateArn" }, owner = certificate },
+  ["cloudwatch.delete_alarms"] = { keys = { "AlarmNames" }, owner = alarm,
+                                   only = function(p) return type(p.AlarmNames) == "table" and #p.AlarmNames == 1 end },
+  ["sns.delete_topic"] = { keys = { "TopicArn" }, owner = topic },
+  ["sns.unsubscribe"] = { keys = { "SubscriptionArn" }, owner = subscription },
+  -- one record set deleted
+  ["route53.change_resource_record_sets"] = { keys = { "HostedZoneId", "ChangeBatch" }, owner = record,
+    only = function(p)
+      local changes = type(p.ChangeBatch) == "table" and p.ChangeBatch.Changes
+      return type(changes) == "table" and #changes == 1 and changes[1].Action == "DELETE"
+        and type(changes[1].ResourceRecordSet) == "table"
+    end },
 }
 
 local function is_removal(call)
@@ -113,7 +174,9 @@ local function is_removal(call)
   for _, verb in ipairs(REMOVAL_VERBS) do
     if op:find("^" .. verb .. "_") then return true end
   end
-  return call == "ecs.update_service"
+  -- the scale-down before a service's removal, an unsubscription, a DNS
+  -- change (each checked by KNOWN's only)
+  return call == "ecs.update_service" or call == "sns.unsubscribe" or call == "route53.change_resource_record_sets"
 end
 
 local function refuse(path, step, fmt, ...)

@@ -1,13 +1,18 @@
 -- Deployment parameters: the recipe's defaults, then the environment's
 -- files beside the script (--env NAME: env/NAME.lua, shared, then the
 -- recipe's own env/<recipe>.NAME.lua or env/<recipe>/NAME.lua), then
--- -D key=value, each checked against the default's type.
+-- -D key=value, each checked against the default's type. An environment
+-- file may also hold fgrun's own settings (params.SETTINGS: `confirm =
+-- true`, see fg/confirm.lua), which are not parameters.
 local json = require "json"
 local exists = require("core.fs").exists
 
 local params = {}
 
 local OPTIONAL_MT = { __name = "fg.optional" }
+
+-- Keys of an environment file that set fgrun itself, with their types.
+params.SETTINGS = { confirm = "boolean" }
 
 -- A parameter with no default value: fg.optional("string").
 function params.optional(type_name)
@@ -104,12 +109,16 @@ local function env_files(dir, env, recipe)
 end
 
 -- params.resolve(defaults, {dir=, env=, recipe=, defines={ "k=v", ... },
--- note=function(text)}) -> values
+-- note=function(text), settings={}}) -> values; the environment files'
+-- settings go into opts.settings.
 -- Values are read through a guard: reading a parameter that does not
 -- exist is an error rather than a silent nil.
 function params.resolve(defaults, opts)
   local types, values = {}, {}
   for k, v in pairs(defaults) do
+    if params.SETTINGS[k] then
+      error(("parameter %q: the name is fgrun's own setting in environment files; call it something else"):format(k), 0)
+    end
     if getmetatable(v) == OPTIONAL_MT then
       types[k] = v.type
     else
@@ -121,7 +130,10 @@ function params.resolve(defaults, opts)
     for _, file in ipairs(env_files(opts.dir, opts.env, opts.recipe)) do
       for _, k in ipairs(sorted_keys(file.values)) do
         local v = file.values[k]
-        if types[k] then
+        if params.SETTINGS[k] then
+          local setting = check_type(k, v, params.SETTINGS[k], file.path)
+          if opts.settings then opts.settings[k] = setting end
+        elseif types[k] then
           values[k] = check_type(k, v, types[k], file.path)
         elseif file.shared then
           -- a shared file serves several recipes: a key another recipe

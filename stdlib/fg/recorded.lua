@@ -6,7 +6,8 @@
 --   recorded.resources(d) -> {
 --     services = {{arn=, cluster=, name=}}, load_balancers = {{arn=, name=}},
 --     target_groups = {{arn=, name=}}, log_groups = {{name=}},
---     task_definitions = {{arn=}}, clusters = {{arn=, name=}} }
+--     task_definitions = {{arn=}}, clusters = {{arn=, name=}},
+--     alarms = {{arn=, name=}}, certificates = {{arn=}} }
 local recorded = {}
 
 -- kind, fields of an ARN the actions know, or nil.
@@ -26,6 +27,11 @@ local function classify(arn)
     if name then return "load_balancers", { name = name } end
     name = resource:match("^targetgroup/([^/]+)/")
     if name then return "target_groups", { name = name } end
+  elseif service == "cloudwatch" then
+    local name = resource:match("^alarm:(.+)$")
+    if name then return "alarms", { name = name } end
+  elseif service == "acm" and resource:match("^certificate/") then
+    return "certificates", {}
   elseif service == "logs" then
     local name = resource:match("^log%-group:(.-)[:]?%*?$")
     if name and name ~= "" then return "log_groups", { name = name } end
@@ -64,7 +70,7 @@ end
 
 function recorded.resources(d)
   local found = { services = {}, load_balancers = {}, target_groups = {}, log_groups = {},
-                  task_definitions = {}, clusters = {} }
+                  task_definitions = {}, clusters = {}, alarms = {}, certificates = {} }
   local seen = {}
   local function add(kind, fields)
     local key = kind == "services" and ((fields.cluster or "default") .. "/" .. fields.name)

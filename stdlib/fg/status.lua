@@ -1,6 +1,6 @@
 -- The generic `status` action of every deployment: the recorded steps,
--- then what AWS says of the services, load balancers and target groups
--- they name, then what the deployment holds that is billed while it runs
+-- then what AWS says of the services, load balancers, target groups,
+-- certificates and alarms they name, then what the deployment holds that is billed while it runs
 -- (tasks, load balancers, public IPv4 addresses).
 --
 --   status.show(d, {say = function(line)})   (default: standard output)
@@ -127,6 +127,32 @@ local function show_targets(tg, say)
   end
 end
 
+local function show_certificate(c, say)
+  local r = lookup.call(aws().acm.describe_certificate, { CertificateArn = c.arn }, { "ResourceNotFoundException" })
+  if not r then
+    say(("certificate %s: not found (recorded, but gone from AWS)"):format(short_id(c.arn)))
+    return
+  end
+  local cert = r.Certificate
+  say(("certificate %s: %s%s, in use by %d"):format(tostring(cert.DomainName), tostring(cert.Status),
+    cert.NotAfter and (", expires " .. tostring(cert.NotAfter):sub(1, 10)) or "",
+    #(cert.InUseBy or {})))
+end
+
+-- The alarms' states, in one call (DescribeAlarms takes 100 names).
+local function show_alarms(alarms, say)
+  if #alarms == 0 then return end
+  local names = {}
+  for i, a in ipairs(alarms) do names[i] = a.name end
+  local found = {}
+  for _, a in ipairs(aws().cloudwatch.describe_alarms{ AlarmNames = names }.MetricAlarms or {}) do found[a.AlarmName] = a end
+  for _, name in ipairs(names) do
+    local a = found[name]
+    say(a and ("alarm %s: %s (%s)"):format(name, tostring(a.StateValue), tostring(a.StateReason))
+      or ("alarm %s: not found (recorded, but gone from AWS)"):format(name))
+  end
+end
+
 local function show_billed(billed, say)
   local ips = billed.task_ips + billed.lb_ips
   if #billed.tasks + #billed.load_balancers + ips == 0 then
@@ -173,6 +199,8 @@ function status.show(d, opts)
   for _, svc in ipairs(found.services) do show_service(svc, say, billed) end
   for _, lb in ipairs(found.load_balancers) do show_load_balancer(lb, say, billed) end
   for _, tg in ipairs(found.target_groups) do show_targets(tg, say) end
+  for _, c in ipairs(found.certificates) do show_certificate(c, say) end
+  show_alarms(found.alarms, say)
   show_billed(billed, say)
   io.stdout:flush()
   return billed

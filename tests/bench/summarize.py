@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 KNOWN = {"recipe.json", "timing.json", "percall.json", "cold.json", "startup.json", "docker_context.json",
-         "jmespath.json", "waiter.json", "repl.json", "protocols.json", "summary.json"}
+         "jmespath.json", "waiter.json", "repl.json", "protocols.json", "plan.json", "summary.json"}
 
 
 def load(d, name):
@@ -261,6 +261,17 @@ def rows_other(d):
     return out
 
 
+def rows_plan(p):
+    """plan_bench.sh: the plan of an unchanged deployment beside deploys."""
+    if not p:
+        return []
+    names = [("deploy_fresh", "deploy (fresh)"), ("deploy_unchanged", "deploy (unchanged: a re-run)"),
+             ("plan_unchanged", "--plan (unchanged: no changes)"), ("destroy", "--destroy")]
+    return [(f"Fargate recipe against moto, {label}: wall / client CPU / AWS calls (median of {p[k]['runs']})",
+             f"{sec(p[k]['wall_s'])} / {sec(p[k]['cpu_s'])} / {p[k]['calls']}", "", "", "", "", "")
+            for k, label in names if k in p]
+
+
 def rows_protocols(p):
     """protocols_bench.sh: rest-xml per-call CPU, S3 streaming, start."""
     if not p:
@@ -301,7 +312,7 @@ def main():
             + rows_cold(load(d, "cold.json"), load(d, "startup.json"))
             + rows_docker(load(d, "docker_context.json")) + rows_jmespath(load(d, "jmespath.json"))
             + rows_waiter(load(d, "waiter.json")) + rows_repl(load(d, "repl.json"))
-            + rows_protocols(load(d, "protocols.json")) + rows_other(d))
+            + rows_protocols(load(d, "protocols.json")) + rows_plan(load(d, "plan.json")) + rows_other(d))
     failed = [n for n in os.environ.get("BENCH_FAILED", "").split() if n]
     lines = [
         "| what | fgrun | AWS CLI | boto3 | ratio | target | met? |",

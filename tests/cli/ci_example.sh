@@ -72,17 +72,36 @@ AWS_ENDPOINT_URL=$moto AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET
       s3.put_bucket_versioning{Bucket = '$bucket', VersioningConfiguration = {Status = 'Enabled'}}"
 mkdir -p "$tmp/bin" "$tmp/work" "$tmp/home"
 ln -s "$FGRUN" "$tmp/bin/fgrun"
-# The runner's environment: no key and no profile, so the only way in is
-# the web identity token the workflow fetches.
-out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+# ci_job JOB EVENT REF: runs one job's shell steps in the runner's
+# environment: no key and no profile, so the only way in is the web
+# identity token the workflow fetches.
+ci_job() {
+    env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
     -u AWS_ROLE_ARN -u AWS_WEB_IDENTITY_TOKEN_FILE -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE \
     -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI -u AWS_CONTAINER_CREDENTIALS_FULL_URI HOME="$tmp/home" PATH="$tmp/bin:$PATH" \
     AWS_ENDPOINT_URL="$moto" AWS_EC2_METADATA_DISABLED=true \
-    python3 "$root/tests/lib/gha_local.py" "$workflow" deploy --workspace "$tmp/work" \
-    --context github.event_name=push --context github.ref=refs/heads/main --context github.run_id=4242 \
+    python3 "$root/tests/lib/gha_local.py" "$workflow" "$1" --workspace "$tmp/work" \
+    --context github.event_name="$2" --context github.ref="$3" --context github.run_id=4242 \
     --context vars.AWS_REGION=us-east-1 --context vars.FGRUN_ROLE_ARN=arn:aws:iam::123456789012:role/fgrun-deploy \
     --context vars.FGRUN_STATE_BUCKET="$bucket" \
-    --env RECIPE="$root/tests/fixtures/recipes/small.lua" --env FGRUN_ENV=short --skip "Build fgrun" 2>&1)
+    --env RECIPE="$root/tests/fixtures/recipes/small.lua" --env FGRUN_ENV=short --skip "Build fgrun" 2>&1
+}
+objects() {
+    AWS_ENDPOINT_URL=$moto AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+        "$FGRUN" -e "print(#(require('aws').s3.list_objects_v2{Bucket='$bucket'}.Contents or {}))"
+}
+
+out=$(ci_job plan pull_request refs/pull/7/merge)
+rc=$?
+expect_eq "the plan job's steps pass on a fresh deployment (fgrun's exit 2: changes)" "0" "$rc"
+expect_match "...its plan step ran" "Plan: exit 0" "$out"
+expect_eq "...plan.json: every step to create" "create create create create 4" \
+    "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(*[s["action"] for s in d["steps"]], d["summary"]["create"])' "$tmp/work/plan.json" 2>&1)"
+expect_match "...the job summary counts them" "4 to create, 0 to update, 0 to replace, 0 to remove" \
+    "$(cat "$tmp/work/.runner/github_step_summary")"
+expect_eq "...and the plan wrote nothing to the S3 state (no lock, no journal)" "0" "$(objects)"
+
+out=$(ci_job deploy push refs/heads/main)
 rc=$?
 expect_eq "the deploy job's steps pass" "0" "$rc"
 expect_match "...the token step and the deploy step ran" "AWS web identity token: exit 0.*Deploy: exit 0" "$(printf '%s' "$out" | tr '\n' ' ')"
@@ -90,6 +109,9 @@ expect_match "...asking GitHub's token service for an STS token" "token requests
 expect_eq "the deploy's JSON summary says deployed" "deployed 4" \
     "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["outcome"], d["counts"]["created"])' "$tmp/work/deploy.json" 2>&1)"
 expect_match "the job summary has the outcome" "^fgtest: deployed in " "$(cat "$tmp/work/.runner/github_step_summary")"
+out=$(ci_job plan pull_request refs/pull/8/merge)
+expect_match "the plan job after the deploy passes" "Plan: exit 0" "$out"
+expect_eq "...and its summary says no changes" "fgrun plan: no changes" "$(cat "$tmp/work/.runner/github_step_summary")"
 export AWS_ENDPOINT_URL=$moto AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 keys=$("$FGRUN" -e "for _, o in ipairs(require('aws').s3.list_objects_v2{Bucket='$bucket'}.Contents or {}) do print(o.Key) end")
 expect_eq "the journal is in the S3 state, its lock released" "fgrun/fgtest.short.json" "$keys"

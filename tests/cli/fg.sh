@@ -8,7 +8,7 @@ FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
 recipe=$here/fixtures/recipes/small.lua
 . "$here/lib/moto.sh"
-use_shared_moto
+use_test_moto || { tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 state=$tmp/state

@@ -91,6 +91,10 @@ task_policies=$("$FGRUN" -e "local iam = require('aws').iam
   print(#iam.list_role_policies{RoleName='ecsTaskRole-$sfx'}.PolicyNames + #iam.list_attached_role_policies{RoleName='ecsTaskRole-$sfx'}.AttachedPolicies)")
 expect_eq "the task role has no policy unless a parameter asks for one" "0" "$task_policies"
 
+# moto drops some of CreateService's fields (AWS keeps them): a run reads
+# them as changed outside fgrun and sets them back
+recipe "$recipe"
+expect_match "a second run sets back what moto dropped (drift)" "updated +service .*changed outside fgrun: " "$out"
 recipe -v "$recipe"
 expect_eq "re-run succeeds" "0" "$rc"
 expect_eq "re-run: every step unchanged" "21" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"

@@ -145,6 +145,8 @@ check "...and nothing in a local folder" test ! -e "$tmp/.fgrun"
 expect_eq "a versioned bucket: no warning" "" "$(printf '%s\n' "$err" | grep warning)"
 sfx=$(object team-state fargate/fargate-alb.local.json | sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p')
 expect_match "the suffix is in the S3 journal" '^[a-z0-9]{6}$' "$sfx"
+fargate_run # sets back what moto dropped from CreateService (AWS keeps it)
+expect_match "...a second run sets back what moto dropped (drift)" "updated +service .*changed outside fgrun: " "$out"
 fargate_run
 expect_eq "a re-run from S3 state changes nothing" "20" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
 fargate_run --destroy

@@ -42,6 +42,10 @@ expect_eq "no way in, out only over HTTPS" "sg_rule worker-$sfx egress tcp 443-4
 expect_match "the worker's command" '"command":\["sh","-c","while true; do echo working; sleep 30; done"\]' \
     "$("$FGRUN" -e "print(require('json').encode(require('aws').ecs.describe_task_definition{taskDefinition='worker-$sfx'}.taskDefinition.containerDefinitions[1]))")"
 
+# moto drops some of CreateService's fields (AWS keeps them): the second
+# run reads them as changed outside fgrun and sets them back
+deploy
+expect_match "a second run sets back what moto dropped (drift)" "updated +service .*changed outside fgrun: " "$out"
 deploy -v
 expect_eq "re-run: every step unchanged" "11" "$(printf '%s\n' "$out" | grep -c '^  unchanged ')"
 expect_eq "re-run makes no mutating call" "" "$(printf '%s\n' "$err" | grep -E "$MUTATING")"

@@ -38,22 +38,23 @@ stop_moto() {
     fi
 }
 
+# moto_env: the AWS environment pointing at FGRUN_TEST_MOTO_URL.
+moto_env() {
+    export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+    export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+}
+
+# use_test_moto: the AWS environment pointing at the moto of
+# tests/lib/services.sh (FGRUN_TEST_MOTO_URL); fails when it is not running.
+use_test_moto() {
+    [ -n "${FGRUN_TEST_MOTO_URL:-}" ] || return 1
+    moto_env
+}
+
 # use_own_moto DIR RUNNING: a moto of the test's own that reports RUNNING
 # tasks for every service (MOTO_ECS_SERVICE_RUNNING), and the AWS
 # environment that points at it.
 use_own_moto() {
     MOTO_ECS_SERVICE_RUNNING=$2 start_moto "$1" || return 1
-    export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-    export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-}
-
-# use_shared_moto: the AWS environment that points at the driver's moto
-# (FGRUN_TEST_MOTO_URL, tests/lib/services.sh); without it the test is
-# skipped (TAP) and the script ends. Needs tests/lib/tap.sh.
-use_shared_moto() {
-    if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
-        tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
-    fi
-    export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-    export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+    moto_env
 }

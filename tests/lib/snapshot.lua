@@ -3,10 +3,12 @@
 -- name exists (so that a replaced resource compares by what it is). Used
 -- by tests/cli/types.sh to assert that a change reached AWS and that
 -- nothing else changed; the last line is "total N" (resources, not
--- settings).
+-- settings). With arg[2], a DNS zone's name: also the certificates for
+-- names in it and its records (other than NS and SOA).
 local aws = require "aws"
 local json = require "json"
-local mark = assert(arg[1], "usage: snapshot.lua NAME-PART")
+local mark = assert(arg[1], "usage: snapshot.lua NAME-PART [ZONE-NAME]")
+local zone_name = arg[2]
 local lines, total = {}, 0
 local function has(s) return type(s) == "string" and s:find(mark, 1, true) ~= nil end
 local function line(fmt, ...) lines[#lines + 1] = fmt:format(...) end
@@ -144,8 +146,14 @@ for _, lb in ipairs(aws.elbv2.describe_load_balancers{}.LoadBalancers) do
     resource("load_balancer %s scheme=%s subnets=%s groups=%s ip=%s %s", lb.LoadBalancerName, lb.Scheme,
       table.concat(subnets, ","), names_of(lb.SecurityGroups, group_names), lb.IpAddressType, table.concat(attrs, " "))
     for _, l in ipairs(aws.elbv2.describe_listeners{ LoadBalancerArn = lb.LoadBalancerArn }.Listeners) do
-      resource("listener %s port=%d protocol=%s forward=%s", lb.LoadBalancerName, l.Port, l.Protocol,
-        tg_names[l.DefaultActions[1].TargetGroupArn] or "?")
+      local a = l.DefaultActions[1]
+      local redirect = a.RedirectConfig and ("%s:%s:%s"):format(a.RedirectConfig.Protocol, a.RedirectConfig.Port,
+        a.RedirectConfig.StatusCode)
+      resource("listener %s port=%d protocol=%s %s%s", lb.LoadBalancerName, l.Port, l.Protocol,
+        redirect and ("redirect=" .. redirect) or ("forward=" .. (tg_names[a.TargetGroupArn] or "?")),
+        l.Certificates and #l.Certificates > 0 and (" certificate=%s policy=%s"):format(
+          aws.acm.describe_certificate{ CertificateArn = l.Certificates[1].CertificateArn }.Certificate.DomainName,
+          tostring(l.SslPolicy)) or "")
       for _, r in ipairs(aws.elbv2.describe_rules{ ListenerArn = l.ListenerArn }.Rules) do
         if not r.IsDefault then
           resource("listener_rule %s:%d priority=%s conditions=%s forward=%s", lb.LoadBalancerName, l.Port, r.Priority,
@@ -180,6 +188,69 @@ for _, sp in ipairs(scaling.describe_scaling_policies{ ServiceNamespace = "ecs" 
     resource("scaling_policy %s on=%s metric=%s%s target=%s cooldown=%s/%s", sp.PolicyName, sp.ResourceId,
       m.PredefinedMetricType, m.ResourceLabel and ("@" .. m.ResourceLabel) or "", tostring(c.TargetValue),
       tostring(c.ScaleInCooldown), tostring(c.ScaleOutCooldown))
+  end
+end
+
+local lb_names = {}
+for _, lb in ipairs(aws.elbv2.describe_load_balancers{}.LoadBalancers) do lb_names[lb.DNSName:lower()] = lb.LoadBalancerName end
+if zone_name then
+  local function in_zone(n) n = n:lower():gsub("%.$", "") return n == zone_name or n:sub(-#zone_name - 1) == "." .. zone_name end
+  local certs = aws.acm.list_certificates{ Includes = { keyTypes = { "RSA_2048", "EC_prime256v1", "EC_secp384r1" } } }
+  for _, c in ipairs(certs.CertificateSummaryList) do
+    if in_zone(c.DomainName) then
+      local cert = aws.acm.describe_certificate{ CertificateArn = c.CertificateArn }.Certificate
+      local rr = cert.DomainValidationOptions and cert.DomainValidationOptions[1].ResourceRecord
+      resource("certificate %s status=%s validation=%s key=%s", cert.DomainName, cert.Status,
+        rr and (rr.Name .. " " .. rr.Type .. " " .. rr.Value) or "-", tostring(cert.KeyAlgorithm))
+    end
+  end
+  for _, z in ipairs(aws.route53.list_hosted_zones{}.HostedZones) do
+    if z.Name:lower():gsub("%.$", "") == zone_name then
+      for _, set in ipairs(aws.route53.list_resource_record_sets{ HostedZoneId = z.Id }.ResourceRecordSets) do
+        if set.Type ~= "NS" and set.Type ~= "SOA" then
+          local values = {}
+          for i, v in ipairs(set.ResourceRecords or {}) do values[i] = v.Value end
+          local alias = set.AliasTarget and set.AliasTarget.DNSName:lower():gsub("%.$", ""):gsub("^dualstack%.", "")
+          resource("dns_record %s %s %s", set.Name, set.Type, alias and ("alias=" .. (lb_names[alias] or alias))
+            or ("ttl=" .. tostring(set.TTL) .. " values=" .. table.concat(values, ",")))
+        end
+      end
+    end
+  end
+end
+
+local topic_names = {}
+for _, t in ipairs(aws.sns.list_topics{}.Topics) do
+  local name = t.TopicArn:match("[^:]+$")
+  topic_names[t.TopicArn] = name
+  if has(name) then
+    resource("sns_topic %s", name)
+    for _, sub in ipairs(aws.sns.list_subscriptions_by_topic{ TopicArn = t.TopicArn }.Subscriptions) do
+      resource("sns_subscription %s %s %s", name, sub.Protocol, sub.Endpoint)
+    end
+  end
+end
+for _, a in ipairs(aws.cloudwatch.describe_alarms{}.MetricAlarms) do
+  -- TargetTracking-*: Application Auto Scaling's own, named after the service
+  if has(a.AlarmName) and not a.AlarmName:match("^TargetTracking%-") then
+    local what
+    if a.Metrics and #a.Metrics > 0 then
+      local parts = {}
+      for _, m in ipairs(a.Metrics) do
+        parts[#parts + 1] = m.Expression or (m.Id .. "=" .. m.MetricStat.Metric.MetricName .. "/" .. m.MetricStat.Stat)
+      end
+      what = table.concat(parts, ";")
+    else
+      local dims = {}
+      for _, d in ipairs(a.Dimensions or {}) do dims[#dims + 1] = d.Name .. "=" .. d.Value:gsub("/[%w]+$", "") end
+      table.sort(dims)
+      what = ("%s/%s %s %s"):format(a.Namespace, a.MetricName, a.Statistic, table.concat(dims, ","))
+    end
+    local actions = {}
+    for i, t in ipairs(a.AlarmActions or {}) do actions[i] = topic_names[t] or t end
+    resource("metric_alarm %s %s %s threshold=%s periods=%s/%s missing=%s actions=%s", a.AlarmName, what,
+      a.ComparisonOperator, tostring(a.Threshold), tostring(a.DatapointsToAlarm), tostring(a.EvaluationPeriods),
+      tostring(a.TreatMissingData), table.concat(actions, ","))
   end
 end
 

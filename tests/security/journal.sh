@@ -9,7 +9,7 @@ FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
 here=$(cd "$(dirname "$0")/.." && pwd)
 recipe=$here/fixtures/recipes/small.lua
 . "$here/lib/moto.sh"
-use_shared_moto
+use_test_moto || { tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 state=$tmp/state
@@ -116,6 +116,30 @@ expect_eq "a world-writable state folder: exit 1" "1" "$rc"
 expect_match "  with a message that says so" "refusing the state folder: .*shared is writable by group or others \\(mode 0777\\)" "$err"
 expect_eq "  and nothing was created" "" "$(mutating)"
 expect_eq "  no lock or journal written there" "" "$(ls -A "$shared")"
+
+# 7. DNS records carry no tags: a journal's DELETE of one is refused unless
+# it aliases one of the deployment's load balancers or validates one of its
+# certificates, and a record change that is not one DELETE is no removal.
+zone=$(q 'print(require("aws").route53.create_hosted_zone{ Name = "victim.example", CallerReference = "sec-dns" }.HostedZone.Id)')
+q "require('aws').route53.change_resource_record_sets{ HostedZoneId = '$zone', ChangeBatch = { Changes = { {
+     Action = 'UPSERT', ResourceRecordSet = { Name = 'www.victim.example', Type = 'A', TTL = 60,
+     ResourceRecords = { { Value = '192.0.2.1' } } } } } } }" >/dev/null
+record() { q "local n = 0 for _, s in ipairs(require('aws').route53.list_resource_record_sets{ HostedZoneId = '$zone' }
+  .ResourceRecordSets) do if s.Type == 'A' then n = n + 1 end end print(n)"; }
+journal "$state/evil.json" '[{"call": "route53.change_resource_record_sets", "params": {"HostedZoneId": "'"$zone"'",
+  "ChangeBatch": {"Changes": [{"Action": "DELETE", "ResourceRecordSet": {"Name": "www.victim.example", "Type": "A",
+  "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.1"}]}}]}}}]'
+run --destroy "$state/evil.json"
+expect_eq "a DELETE of someone's DNS record in a journal: exit 1" "1" "$rc"
+expect_match "  the refusal says why" "DNS record www.victim.example A .*neither an alias nor a certificate's validation record" "$err"
+expect_eq "  no mutating call" "" "$(mutating)"
+journal "$state/evil.json" '[{"call": "route53.change_resource_record_sets", "params": {"HostedZoneId": "'"$zone"'",
+  "ChangeBatch": {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {"Name": "www.victim.example", "Type": "A",
+  "TTL": 60, "ResourceRecords": [{"Value": "203.0.113.9"}]}}]}}}]'
+run --destroy "$state/evil.json"
+expect_match "an UPSERT in a journal is refused as no removal" "route53.change_resource_record_sets with these parameters is not a removal" "$err"
+expect_eq "  before any call to AWS" "" "$(aws_calls)"
+expect_eq "moto: the record is still there, unchanged" "1 192.0.2.1" "$(record) $(q "print(require('aws').route53.list_resource_record_sets{ HostedZoneId = '$zone', StartRecordName = 'www.victim.example', StartRecordType = 'A' }.ResourceRecordSets[1].ResourceRecords[1].Value)")"
 
 q 'require("aws").iam.delete_role{ RoleName = "victim-role" }' >/dev/null
 tap_done

@@ -127,7 +127,7 @@ def recipe_plan(phase, settings=None, build=0.0):
             Node("scalable_target", L, [("service", "data")], "application-autoscaling.RegisterScalableTarget"),
             Node("cpu_scaling", L, [("scalable_target", "data")], "application-autoscaling.PutScalingPolicy"),
             Node("memory_scaling", L, [("scalable_target", "data")], "application-autoscaling.PutScalingPolicy"),
-        ])
+        ] + https_and_alarms_deploy(L))
     if phase == "update":
         return _graph([
             Node("image", build + L, what="build, push, ecr.PutImage", step=False),
@@ -175,18 +175,58 @@ def recipe_plan(phase, settings=None, build=0.0):
             Node("task_role", LI, [("task_role_policy", "DeleteConflict while inline policies remain"),
                                    ("task_role_exec", "DeleteConflict while inline policies remain")], "iam.DeleteRole"),
             Node("repository", L, what="ecr.DeleteRepository (force)"),
-        ])
+        ] + https_and_alarms_destroy(L))
     raise ValueError("unknown phase %r (deploy, update, destroy)" % phase)
+
+
+def https_and_alarms_deploy(L):
+    """The steps of the recipe's domain and alarm parameters (issue 20), off by default."""
+    return [
+        Node("certificate", 3 * L + T("acm.dns_validation"), [],
+             "acm.RequestCertificate, route53.ChangeResourceRecordSets, validation (only with domain)"),
+        Node("https_listener", L, [("load_balancer", "listener-needs-load-balancer"),
+                                   ("target_group", "listener-needs-target-group"), ("certificate", "data")],
+             "elbv2.CreateListener HTTPS (only with domain)"),
+        Node("dns_record", L, [("load_balancer", "data")], "route53.ChangeResourceRecordSets (only with domain)"),
+        Node("alarm_topic", L, what="sns.CreateTopic (only with alarm_email)"),
+        Node("alarm_subscription", L, [("alarm_topic", "data")], "sns.Subscribe (only with alarm_email)"),
+        Node("unhealthy_hosts_alarm", L, [("alarm_topic", "data"), ("target_group", "data"), ("load_balancer", "data")],
+             "cloudwatch.PutMetricAlarm (only with alarms)"),
+        Node("http_5xx_alarm", L, [("alarm_topic", "data"), ("load_balancer", "data")],
+             "cloudwatch.PutMetricAlarm (only with alarms)"),
+        Node("cpu_alarm", L, [("alarm_topic", "data"), ("service", "data")], "cloudwatch.PutMetricAlarm (only with alarms)"),
+        Node("memory_alarm", L, [("alarm_topic", "data"), ("service", "data")],
+             "cloudwatch.PutMetricAlarm (only with alarms)"),
+    ]
+
+
+def https_and_alarms_destroy(L):
+    return [
+        Node("unhealthy_hosts_alarm", L, what="cloudwatch.DeleteAlarms"),
+        Node("http_5xx_alarm", L, what="cloudwatch.DeleteAlarms"),
+        Node("cpu_alarm", L, what="cloudwatch.DeleteAlarms"),
+        Node("memory_alarm", L, what="cloudwatch.DeleteAlarms"),
+        Node("alarm_subscription", L, what="sns.Unsubscribe"),
+        Node("alarm_topic", L, what="sns.DeleteTopic"),
+        Node("dns_record", L, what="route53.ChangeResourceRecordSets DELETE"),
+        Node("https_listener", L, what="elbv2.DeleteListener"),
+        Node("certificate", 2 * L + T("acm.in_use_release"),
+             [("https_listener", "ResourceInUseException while a listener uses it (behaviour acm.in_use)")],
+             "route53.ChangeResourceRecordSets DELETE, acm.DeleteCertificate"),
+    ]
 
 
 def recipe_steps(path=RECIPE):
     """The step names the recipe declares: d:step, the fg.aws resource
-    types (res.<type>("step", ...)) and res.task_roles (the steps of
-    stdlib/fg/aws/task_roles.lua)."""
+    types (res.<type>("step", ...)), res.task_roles and res.service_alarms
+    (the steps of stdlib/fg/aws/task_roles.lua and service_alarms.lua)."""
     text = open(path).read()
     names = set(re.findall(r'd:step\("([a-z_]+)"', text))
     names |= set(re.findall(r'\bres\.[a-z_]+\("([a-z_]+)"', text))
     if re.search(r'\bres\.task_roles\b', text):
         roles = open(os.path.join(ROOT, "stdlib", "fg", "aws", "task_roles.lua")).read()
         names |= set(re.findall(r'(?:\bres\.[a-z_]+|\brole)\("([a-z_]+)"', roles))
+    if re.search(r'\bres\.service_alarms\b', text):
+        alarms = open(os.path.join(ROOT, "stdlib", "fg", "aws", "service_alarms.lua")).read()
+        names |= set(re.findall(r'(?:\bres\.[a-z_]+|\balarm)\("([a-z0-9_]+)"', alarms))
     return names

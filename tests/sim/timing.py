@@ -88,6 +88,16 @@ TABLE = {
         "just created may not be visible to the next call (InvalidGroup.NotFound); "
         "'a moment' (issue 21 item 10): 2 s"),
 
+    # --- ACM -----------------------------------------------------------------------
+    "acm.dns_validation": (120.0,
+        "ACM user guide, 'DNS validation': the certificate is issued once ACM finds the "
+        "validation CNAME record in public DNS (PENDING_VALIDATION until then; ACM keeps "
+        "trying for 72 hours); minutes in practice: 2 minutes, an estimate"),
+    "acm.in_use_release": (10.0,
+        "aws-cdk issue 4179: 'it can take around 10s for ACM to acknowledge that the "
+        "certificate is no longer in use' after the listener's deletion; DeleteCertificate "
+        "answers ResourceInUseException meanwhile (terraform-provider-aws PR 3868 retries it)"),
+
     # --- ECR -----------------------------------------------------------------------
     "ecr.scan.start": (2.0,
         "ECR user guide, 'Scan images for OS vulnerabilities': with scan on push the "

@@ -12,7 +12,7 @@ end
 
 describe("fg.aws types", function()
   it("lists every kind, each one loadable with documented fields", function()
-    assert.are.equal(17, #fga.kinds)
+    assert.are.equal(22, #fga.kinds)
     for _, kind in ipairs(fga.kinds) do
       local t = fga.types[kind]
       assert.are.equal(kind, t.kind)
@@ -45,6 +45,35 @@ describe("fg.aws types", function()
     assert.are.same({}, tg:diff(a, a))
     assert.is_truthy(err_of(tg.validate, tg, { name = "tg", port = 80, vpc = "v", health_check_timeout = 9 }, "s")
       :find("health_check_timeout (9) must be less than health_check_interval (5)", 1, true))
+  end)
+
+  it("checks the HTTPS and alarm types' fields, and tells what each change does", function()
+    local l = fga.types.listener
+    assert.is_truthy(err_of(l.validate, l, { load_balancer = "lb" }, "s"):find("target_group or redirect_port, one of them", 1, true))
+    local fwd = l:validate({ load_balancer = "lb", target_group = "tg" }, "s")
+    local redirect = l:validate({ load_balancer = "lb", redirect_port = 443 }, "s")
+    for _, c in ipairs(l:diff(fwd, redirect)) do assert.is_false(c.forces_replacement) end
+    local cert = fga.types.acm_certificate
+    assert.is_truthy(err_of(cert.validate, cert, { domain = "a b.example.com", zone = "Z1" }, "s"):find("not a DNS name", 1, true))
+    local c1 = cert:validate({ domain = "app.example.com", zone = "Z1" }, "s")
+    local c2 = cert:validate({ domain = "www.example.com", zone = "Z1" }, "s")
+    assert.is_true(cert:diff(c1, c2)[1].forces_replacement)
+    local rec = fga.types.dns_record
+    assert.is_truthy(err_of(rec.validate, rec, { zone = "Z1", name = "a.example.com" }, "s")
+      :find("alias_load_balancer or values, one of them", 1, true))
+    local r1 = rec:validate({ zone = "Z1", name = "App.Example.com.", alias_load_balancer = "arn:1" }, "s")
+    local r2 = rec:validate({ zone = "Z1", name = "app.example.com", alias_load_balancer = "arn:2" }, "s")
+    assert.are.same({ { field = "alias_load_balancer", old = "arn:1", new = "arn:2", forces_replacement = false } },
+      rec:diff(r1, r2))
+    local sub = fga.types.sns_subscription
+    assert.is_truthy(err_of(sub.validate, sub, { topic = "t", endpoint = "ops" }, "s"):find('"ops" is not an e-mail address', 1, true))
+    local alarm = fga.types.metric_alarm
+    assert.is_truthy(err_of(alarm.validate, alarm, { name = "a", threshold = 1 }, "s"):find("metric or expression", 1, true))
+    assert.is_truthy(err_of(alarm.validate, alarm, { name = "a", threshold = 1, metric = "m", namespace = "n",
+      statistic = "Average", period = 45 }, "s"):find("10, 30 or a multiple of 60", 1, true))
+    local a1 = alarm:validate({ name = "a", threshold = 90, metric = "CPUUtilization", namespace = "AWS/ECS", statistic = "Average" }, "s")
+    local a2 = alarm:validate({ name = "a", threshold = 75, metric = "CPUUtilization", namespace = "AWS/ECS", statistic = "Average" }, "s")
+    assert.are.same({ { field = "threshold", old = 90, new = 75, forces_replacement = false } }, alarm:diff(a1, a2))
   end)
 
   it("refuses a change AWS never makes, naming the field and what to do", function()

@@ -5,22 +5,13 @@ local deployment = require "fg.deployment"
 local fgrun = require "fgrun"
 local json = require "json"
 
--- The report's lines and the summary would go into the TAP stream: they
--- are kept in `printed` instead.
-local dir, quiet, stdout, stderr, printed
-local function sink() return { write = function(_, ...) for _, s in ipairs({ ... }) do printed[#printed + 1] = s end end,
-                               flush = function() end } end
+local output = dofile("tests/lib/captured_output.lua")
+local dir
 before_each(function()
-  dir = os.tmpname()
-  os.remove(dir)
-  quiet, stdout, stderr, printed = fgrun.quiet, io.stdout, io.stderr, {}
-  -- the library writes to io.stdout and io.stderr: captured here
-  fgrun.quiet, io.stdout, io.stderr = true, sink(), sink() -- luacheck: ignore 122
+  output.start()
+  dir = output.dir
 end)
-after_each(function()
-  fgrun.quiet, io.stdout, io.stderr = quiet, stdout, stderr -- luacheck: ignore 122
-  os.execute("rm -rf " .. dir)
-end)
+after_each(output.stop)
 
 local function journal()
   local f = assert(io.open(dir .. "/app.json"))
@@ -88,7 +79,7 @@ describe("d:after_deploy", function()
     local ok, err = pcall(d.finish, d, true)
     assert.is_true(ok, tostring(err))
     assert.are.same({ "done", "second ran" }, seen)
-    assert.matches("after the deploy: .*a check failed", table.concat(printed))
+    assert.matches("after the deploy: .*a check failed", output.text())
     assert.are.equal("done", journal().steps[1].status, "the step stays")
   end)
 
@@ -111,7 +102,7 @@ describe("fg.check", function()
     assert.is_false(ok)
     check.run("hostname", function() local body = {} return body.container.hostname end)
     check.run("log", function() return "evil \27]2;title\7" end)
-    local text = table.concat(printed)
+    local text = output.text()
     assert.matches("  service: 3/3 running\n", text, 1, true)
     assert.matches("  GET /: not checked (no answer in 5 s)\n", text, 1, true)
     assert.matches("  hostname: not checked %(.*attempt to index", text)

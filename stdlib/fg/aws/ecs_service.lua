@@ -17,6 +17,7 @@
 -- running revision, made by ECS's own blue/green machinery), so that the
 -- rolling deployments that follow fill the group the listener forwards to.
 local aws = require "aws"
+local json = require "json"
 local fg_retry = require "fg.retry"
 local deployments = require "fg.ecs.service_deployments"
 local T = require "fg.aws.type"
@@ -180,6 +181,40 @@ local function home_traffic(props, result, live)
   end
 end
 
+-- The service as DescribeServices reports it, in the keys CreateService
+-- sets (the tags fgrun's own left out; lists AWS keeps in no order sorted).
+local function document(props)
+  local net = network(props)
+  net.awsvpcConfiguration.subnets = T.sorted(props.subnets)
+  net.awsvpcConfiguration.securityGroups = T.sorted(props.security_groups)
+  local doc = {
+    serviceName = props.name, taskDefinition = props.task_definition, desiredCount = props.desired_count,
+    platformVersion = props.platform_version, networkConfiguration = net, loadBalancers = load_balancers(props),
+    healthCheckGracePeriodSeconds = #props.load_balancers > 0 and props.health_check_grace or nil,
+    deploymentConfiguration = deployment_configuration(props), enableExecuteCommand = props.enable_execute_command,
+    propagateTags = "SERVICE", tags = json.array(tag_list(props.tags)),
+  }
+  if props.capacity_provider_strategy then
+    doc.capacityProviderStrategy = capacity.request(capacity.normalize(props.capacity_provider_strategy))
+  else
+    doc.launchType = "FARGATE"
+  end
+  return doc
+end
+
+local function live_document(result)
+  local s = describe(result.cluster, result.name)
+  if not s then return nil end
+  local net = s.networkConfiguration and s.networkConfiguration.awsvpcConfiguration
+  if net then net.subnets, net.securityGroups = T.sorted(net.subnets or {}), T.sorted(net.securityGroups or {}) end
+  if s.capacityProviderStrategy then
+    s.capacityProviderStrategy = capacity.request(capacity.normalize(capacity.of(s.capacityProviderStrategy)))
+  end
+  s.tags = json.array(tag_list(user_tags(s.tags)))
+  -- Application Auto Scaling owns the count once it has a target
+  return s, scaled(result.cluster, result.name) and { "desiredCount" } or nil
+end
+
 return T.define{
   kind = "ecs_service",
   doc = "an ECS service on Fargate",
@@ -234,7 +269,7 @@ return T.define{
     end
     return {
       name = s.serviceName, cluster = result.cluster, task_definition = s.taskDefinition,
-      desired_count = scaled(result.cluster, s.serviceName) and T.UNKNOWN or s.desiredCount,
+      desired_count = scaled(result.cluster, s.serviceName) and T.owned("auto scaling") or s.desiredCount,
       capacity_provider_strategy = strategy, subnets = net.subnets or {}, security_groups = net.securityGroups or {},
       assign_public_ip = net.assignPublicIp == "ENABLED", load_balancers = lbs,
       health_check_grace = s.healthCheckGracePeriodSeconds,
@@ -293,6 +328,7 @@ return T.define{
     return result
   end,
   wait = function(props, r) wait_deployed(props, r.name) end,
+  document = document, live_document = live_document,
   undo = function(r)
     return {
       { call = "ecs.update_service", params = { cluster = r.cluster, service = r.name, desiredCount = 0 },

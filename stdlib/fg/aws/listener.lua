@@ -1,21 +1,31 @@
--- A listener of a load balancer, forwarding to a target group by default.
+-- A listener of a load balancer, forwarding to a target group by default,
+-- or answering every request with a permanent redirect to HTTPS.
 local aws = require "aws"
 local T = require "fg.aws.type"
 local lookup = require("fg.lookup").call
 
-local function forward(tg) return { { Type = "forward", TargetGroupArn = tg } } end
+local function default_actions(props)
+  if props.redirect_port then
+    -- the path, query and host are kept (#{host}, #{path}, #{query} by default)
+    return { { Type = "redirect", RedirectConfig = { Protocol = "HTTPS", Port = tostring(props.redirect_port),
+                                                     StatusCode = "HTTP_301" } } }
+  end
+  return { { Type = "forward", TargetGroupArn = props.target_group } }
+end
 
 local function fields_of(l)
   local action = l.DefaultActions and l.DefaultActions[1]
   local tg = action and (action.TargetGroupArn
     or (action.ForwardConfig and action.ForwardConfig.TargetGroups and action.ForwardConfig.TargetGroups[1].TargetGroupArn))
+  local redirect = action and action.Type == "redirect" and action.RedirectConfig
   return { load_balancer = l.LoadBalancerArn, port = l.Port, protocol = l.Protocol, target_group = tg,
+           redirect_port = redirect and redirect.Protocol == "HTTPS" and math.tointeger(tonumber(redirect.Port)) or nil,
            certificate = l.Certificates and l.Certificates[1] and l.Certificates[1].CertificateArn or nil,
            ssl_policy = l.Protocol == "HTTPS" and l.SslPolicy or nil }
 end
 
 local function request(props)
-  local r = { Port = props.port, Protocol = props.protocol, DefaultActions = forward(props.target_group) }
+  local r = { Port = props.port, Protocol = props.protocol, DefaultActions = default_actions(props) }
   if props.certificate then r.Certificates = { { CertificateArn = props.certificate } } end
   if props.protocol == "HTTPS" then r.SslPolicy = props.ssl_policy end
   return r
@@ -28,12 +38,17 @@ return T.define{
     { "load_balancer", "string", required = true, replace = true, doc = "the load balancer's ARN" },
     { "port", "integer", default = 80, update = "elbv2.modify_listener", doc = "the port it listens on" },
     { "protocol", { "HTTP", "HTTPS" }, default = "HTTP", update = "elbv2.modify_listener", doc = "HTTP or HTTPS" },
-    { "target_group", "string", required = true, update = "elbv2.modify_listener", doc = "where requests go by default" },
+    { "target_group", "string", update = "elbv2.modify_listener", doc = "where requests go by default" },
+    { "redirect_port", "integer", update = "elbv2.modify_listener",
+      doc = "instead of target_group: every request redirected (301) to HTTPS on this port" },
     { "certificate", "string", update = "elbv2.modify_listener", doc = "the ACM certificate ARN (HTTPS)" },
     { "ssl_policy", "string", update = "elbv2.modify_listener", doc = "the TLS policy (HTTPS)" },
   },
   check = function(props)
     if props.protocol == "HTTPS" and not props.certificate then return "an HTTPS listener needs certificate" end
+    if (props.target_group ~= nil) == (props.redirect_port ~= nil) then
+      return "a listener has target_group or redirect_port, one of them"
+    end
   end,
   find = function(props)
     local r = lookup(aws.elbv2.describe_listeners, { LoadBalancerArn = props.load_balancer }, { "LoadBalancerNotFound" })

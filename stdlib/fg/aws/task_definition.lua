@@ -10,6 +10,7 @@ local aws = require "aws"
 local T = require "fg.aws.type"
 local lookup = require("fg.lookup").call
 local fg_retry = require "fg.retry"
+local plan = require "fg.plan"
 
 -- Fargate's task sizes: CPU units -> memory (MiB) from, to, step ("Task CPU
 -- and memory", Amazon ECS developer guide, Fargate task definitions).
@@ -203,18 +204,30 @@ local function role_not_passable(err)
     and tostring(err.message):find("iam:PassRole", 1, true) ~= nil
 end
 
-local function register(props, ctx)
+-- RegisterTaskDefinition's request, without the tags.
+local function request(props)
   local containers = {}
   for i, c in ipairs(props.containers) do containers[i] = container_request(c, region()) end
-  local td = fg_retry.call(function()
-    return aws.ecs.register_task_definition{
-      family = props.family, networkMode = "awsvpc", requiresCompatibilities = { "FARGATE" },
-      cpu = props.cpu, memory = props.memory, executionRoleArn = props.execution_role, taskRoleArn = props.task_role,
-      runtimePlatform = { cpuArchitecture = props.cpu_architecture, operatingSystemFamily = "LINUX" },
-      containerDefinitions = containers, tags = ctx.tags_lower,
-    }.taskDefinition
-  end, { on = role_not_passable, timeout = 60, what = "register_task_definition (IAM role propagation)" })
+  return {
+    family = props.family, networkMode = "awsvpc", requiresCompatibilities = { "FARGATE" },
+    cpu = props.cpu, memory = props.memory, executionRoleArn = props.execution_role, taskRoleArn = props.task_role,
+    runtimePlatform = { cpuArchitecture = props.cpu_architecture, operatingSystemFamily = "LINUX" },
+    containerDefinitions = containers,
+  }
+end
+
+local function register(props, ctx)
+  local r = request(props)
+  r.tags = ctx.tags_lower
+  local td = fg_retry.call(function() return aws.ecs.register_task_definition(r).taskDefinition end,
+    { on = role_not_passable, timeout = 60, what = "register_task_definition (IAM role propagation)" })
   return { arn = td.taskDefinitionArn, family = td.family, revisions = active_revisions(td.family) }
+end
+
+-- Lists that AWS keeps in no order (environment, secrets), sorted by name.
+local function by_name(list)
+  if list then table.sort(list, function(a, b) return a.name < b.name end) end
+  return list
 end
 
 local function describe(ref)
@@ -259,6 +272,16 @@ TD = T.define{
   end,
   create = register,
   update = function(props, _, _, ctx) return register(props, ctx) end,
+  -- a create or an update registers a revision whose ARN only AWS tells
+  planned = function(props, previous)
+    return { arn = plan.UNKNOWN, family = props.family, revisions = previous and previous.revisions or {} }
+  end,
+  document = request, -- its environment and secrets already sorted by name
+  live_document = function(result)
+    local td = describe(result.arn)
+    for _, c in ipairs(td and td.containerDefinitions or {}) do by_name(c.environment) by_name(c.secrets) end
+    return td
+  end,
   undo = function(r)
     local list = {}
     for _, arn in ipairs(r.revisions) do

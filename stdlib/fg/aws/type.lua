@@ -16,9 +16,17 @@
 --     create = function(props, ctx) end,      -- -> result (plain data)
 --     update = function(props, result, changed, ctx) end, -- changed: {field = true}; -> result
 --     undo = function(result) end,            -- -> removal actions (fg/actions.lua)
+--     converge = function(props, found, ctx) end, -- optional: finishes a found resource that a
+--                                             -- crash left half made (-> result; create may end with it)
 --     id = function(result) end,              -- -> text for the report
 --     wait = function(props, result, ctx) end, -- optional: until the resource is ready
 --                                             -- (runs in the background, fg.deployment's wait)
+--     -- optional, for plans (fgrun --plan):
+--     planned = function(props, previous) end, -- the result an update would give, where it is not
+--                                             -- the previous one (fg.plan.UNKNOWN for what only AWS tells)
+--     document = function(props) end,         -- the resource as AWS is asked to hold it (request JSON)
+--     live_document = function(result) end,   -- -> the same as AWS holds it, and the top-level keys
+--                                             -- something else owns (not compared)
 --   }
 --
 -- A field is changed in place (update = "svc.call" names the call), forces
@@ -216,9 +224,16 @@ function Type:physical(props, ctx)
   return copy
 end
 
--- What read gives for a field it cannot tell, or that something else owns
--- (the desired count under auto scaling): not compared.
+-- What read gives for a field it cannot tell: not compared.
 T.UNKNOWN = setmetatable({}, { __name = "fg.aws.UNKNOWN", __tostring = function() return "(unknown)" end })
+
+-- T.owned(by) -> what read gives for a field that something else owns
+-- (the desired count under auto scaling: by = "auto scaling"): not
+-- compared, and a plan says that the run leaves it to them.
+local OWNED = { __name = "fg.aws.OWNED", __tostring = function(o) return "(owned by " .. o.by .. ")" end }
+function T.owned(by) return setmetatable({ by = by }, OWNED) end
+
+local function not_compared(v) return v == T.UNKNOWN or getmetatable(v) == OWNED end
 
 -- type:differences(props, live, fields) -> the names of the fields whose
 -- live value differs from props, as AWS normalizes them (no AWS call).
@@ -226,7 +241,7 @@ function Type:differences(props, live, fields)
   local names = {}
   for _, name in ipairs(fields) do
     local f = self.field[name]
-    if live[name] ~= T.UNKNOWN
+    if not not_compared(live[name])
         and canonical(normalized(f, props[name])) ~= canonical(normalized(f, live[name])) then
       names[#names + 1] = name
     end
@@ -283,8 +298,10 @@ function Type:spec(props, where, destroying)
     end,
     -- a resource found rather than made: its in-place fields are set to
     -- what the inputs say (a crash between create's calls left them unset)
-    converge = t.update and function(i, found, ctx)
+    converge = (t.update or t.converge) and function(i, found, ctx)
       local physical = t:physical(i, ctx)
+      if t.converge then found = t.converge(physical, found, ctx) end
+      if not t.update then return found end
       local live = t.read(found, physical)
       if live == nil then return found end
       local fields = t:differences(physical, live, in_place_fields(t))
@@ -297,6 +314,27 @@ function Type:spec(props, where, destroying)
     end,
     diff = function(old, new) return t:diff(old, new, where) end,
     wait = t.wait and function(i, result, ctx) return t.wait(t:physical(i, ctx), result, ctx) end,
+    -- what AWS holds against the inputs, in the fields a run sets in place:
+    -- the changes that set them back (marked drift), and {field = owner}
+    -- of the fields something else owns; nil when it is gone
+    drift = function(i, result, ctx)
+      local physical = t:physical(i, ctx)
+      local live = t.read(result, physical)
+      if live == nil then return nil end
+      local changes, owned = {}, {}
+      for name, v in pairs(live) do
+        if getmetatable(v) == OWNED then owned[name] = v.by end
+      end
+      for _, name in ipairs(t:differences(physical, live, in_place_fields(t))) do
+        local was = live[name]
+        if type(was) == "table" and next(was) == nil and (t.field[name].type == "list" or t.field[name].type == "strings") then
+          was = json.array{} -- an empty list, not an empty object
+        end
+        changes[#changes + 1] = { field = name, old = was, new = i[name], forces_replacement = false, drift = true }
+      end
+      return changes, owned
+    end,
+    planned = t.planned, document = t.document, live_document = t.live_document,
     undo = t.undo, id = t.id,
   }
 end

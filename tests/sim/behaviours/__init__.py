@@ -40,8 +40,8 @@ def subnets_and_groups(world, call, subnet_ids, group_ids):
 def load(world):
     """Registers every behaviour in the order they run: access first, then
     refusals, then the timing model."""
-    from behaviours import access, ec2, ecr, ecs, elbv2, latency, logs, s3, slr
-    for module in (access, slr, logs, s3, elbv2, ec2, ecr, ecs, latency):
+    from behaviours import access, acm, ec2, ecr, ecs, elbv2, latency, logs, route53, s3, slr
+    for module in (access, slr, logs, s3, acm, route53, elbv2, ec2, ecr, ecs, latency):
         for b in module.BEHAVIOURS:
             if b.name in world.catalogue:
                 raise AssertionError("behaviour %s registered twice" % b.name)

@@ -255,6 +255,64 @@ class Deployments(Behaviour):
         return answer
 
 
+# What CreateService and UpdateService set that DescribeServices reports
+# (the ECS API reference's Service data type).
+SERVICE_SETTINGS = ("launchType", "capacityProviderStrategy", "deploymentConfiguration",
+                    "healthCheckGracePeriodSeconds", "enableExecuteCommand", "platformVersion",
+                    "networkConfiguration", "propagateTags")
+
+
+class ServiceSettings(Behaviour):
+    name = "ecs.service_settings"
+    what = ("DescribeServices reports the settings the service was created or last updated with (moto "
+            "drops CreateService's capacity provider strategy, deployment configuration, health check grace "
+            "period and ECS Exec setting, and reports launchType EC2)")
+    source = ("ECS API reference: DescribeServices answers Service objects whose launchType, "
+              "capacityProviderStrategy, deploymentConfiguration (maximumPercent, minimumHealthyPercent, "
+              "deploymentCircuitBreaker), healthCheckGracePeriodSeconds, enableExecuteCommand and "
+              "networkConfiguration are those CreateService or UpdateService set; UpdateService: a "
+              "capacityProviderStrategy replaces the launch type")
+
+    @staticmethod
+    def _settings(world):
+        return world.models.setdefault("ecs.service_settings", {})
+
+    def observe(self, world, call, answer):
+        if call.service != "ecs" or not answer.ok or call.operation not in ("CreateService", "UpdateService"):
+            return
+        arn = answer.json().get("service", {}).get("serviceArn")
+        if not arn:
+            return
+        kept = self._settings(world).setdefault(arn, {})
+        given = {k: call.get(k) for k in SERVICE_SETTINGS if call.get(k) is not None}
+        if call.operation == "CreateService" and "capacityProviderStrategy" not in given:
+            given.setdefault("launchType", "EC2")
+        if given.get("capacityProviderStrategy"):
+            kept.pop("launchType", None)
+        elif "capacityProviderStrategy" in given:  # an empty list: back to the launch type
+            given.pop("capacityProviderStrategy")
+            kept.pop("capacityProviderStrategy", None)
+            given.setdefault("launchType", "FARGATE")
+        if "launchType" in given:
+            kept.pop("capacityProviderStrategy", None)
+        kept.update(given)
+
+    def after(self, world, call, answer):
+        if call.service != "ecs" or call.operation != "DescribeServices" or not answer.ok:
+            return answer
+        body = answer.json()
+        settings = self._settings(world)
+        for s in body.get("services", []):
+            kept = settings.get(s.get("serviceArn"))
+            if not kept:
+                continue
+            for k in ("launchType", "capacityProviderStrategy"):  # one or the other, as kept
+                s.pop(k, None)
+            s.update(kept)
+        answer.set_json(body)
+        return answer
+
+
 class StrategySettings(Behaviour):
     name = "ecs.strategies"
     what = ("CreateService and UpdateService refuse what AWS refuses of BLUE_GREEN, CANARY and LINEAR: a PAUSE "
@@ -318,5 +376,6 @@ class StrategySettings(Behaviour):
         return None
 
 
-BEHAVIOURS = [GroupsInSubnetsVpc(), TargetGroupNeedsLoadBalancer(), RolePropagation(), StrategySettings(),
+BEHAVIOURS = [GroupsInSubnetsVpc(), TargetGroupNeedsLoadBalancer(), RolePropagation(), ServiceSettings(),
+              StrategySettings(),
               Deployments()]

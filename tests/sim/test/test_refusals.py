@@ -130,3 +130,33 @@ class EcsServiceLinkedRoleThere(SimCase):
         if not iam.list_roles(PathPrefix="/aws-service-role/ecs.amazonaws.com/")["Roles"]:
             iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")
         self.c("ecs").create_cluster(clusterName=self.n("c"), capacityProviders=["FARGATE"])
+
+
+class ServiceSettings(SimCase):
+    behaviours = ["ecs.service_settings"]
+
+    def test_describe_reports_what_create_and_update_set(self):
+        ecs = self.c("ecs")
+        vpc, subnets = self.network()
+        group = self.c("ec2").create_security_group(GroupName=self.n("g"), Description="g", VpcId=vpc)["GroupId"]
+        cluster = self.n("c")
+        ecs.create_cluster(clusterName=cluster, capacityProviders=["FARGATE", "FARGATE_SPOT"])
+        dc = {"maximumPercent": 150, "minimumHealthyPercent": 50,
+              "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+        ecs.create_service(cluster=cluster, serviceName="s", taskDefinition=self.task_definition(), desiredCount=1,
+                           capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+                           deploymentConfiguration=dc, enableExecuteCommand=True,
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": [subnets[0]["SubnetId"]],
+                                                                         "securityGroups": [group]}})
+        s = ecs.describe_services(cluster=cluster, services=["s"])["services"][0]
+        self.assertEqual(s["capacityProviderStrategy"], [{"capacityProvider": "FARGATE", "weight": 1}])
+        self.assertNotIn("launchType", s)
+        self.assertEqual(s["deploymentConfiguration"], dc)
+        self.assertTrue(s["enableExecuteCommand"])
+        ecs.update_service(cluster=cluster, service="s", capacityProviderStrategy=[], forceNewDeployment=True)
+        s = ecs.describe_services(cluster=cluster, services=["s"])["services"][0]
+        self.assertEqual((s.get("capacityProviderStrategy"), s["launchType"]), (None, "FARGATE"))
+        self.assertEqual(s["deploymentConfiguration"], dc)
+        self.sim.configure(off=["ecs.service_settings"])
+        s = ecs.describe_services(cluster=cluster, services=["s"])["services"][0]
+        self.assertNotEqual(s.get("deploymentConfiguration"), dc)   # moto's own answer, without the behaviour
