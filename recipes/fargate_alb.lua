@@ -162,7 +162,8 @@ local https_listener
 if p.domain then
   local certificate = res.acm_certificate("certificate", { domain = p.domain, zone = zone and zone.id })
   https_listener = res.listener("https_listener", { load_balancer = load_balancer.arn, port = 443, protocol = "HTTPS",
-    certificate = certificate.arn, ssl_policy = p.tls_policy, target_group = target_group.arn })
+    certificate = certificate.arn, ssl_policy = p.tls_policy, target_group = target_group.arn },
+    { ready = { certificate } }) -- once ACM has issued it (its wait runs beside the load balancer's)
   res.dns_record("dns_record", { zone = zone and zone.id, name = p.domain, alias_load_balancer = load_balancer.arn })
 end
 local listener = res.listener("listener", { load_balancer = load_balancer.arn, port = 80,

@@ -9,9 +9,11 @@
 --   local logs = res.log_group("log_group", { name = "/ecs/web", retention_days = 14 })
 --   print(logs.name)
 --
--- res.<kind>(step, fields[, {after = {steps}}]) runs one step and returns
--- what it recorded (a pending result: fg/pending.lua); after names steps
--- that AWS needs done first though the fields do not read them.
+-- res.<kind>(step, fields[, {after = {steps}, ready = {steps}}]) runs one
+-- step and returns what it recorded (a pending result: fg/pending.lua);
+-- after names steps that AWS needs done first though the fields do not
+-- read them, ready steps whose background wait must have ended too (a
+-- certificate ISSUED before the HTTPS listener that uses it).
 -- help(require("fg.aws").types.log_group) lists a type's fields.
 local T = require "fg.aws.type"
 
@@ -65,7 +67,7 @@ function M.use(d)
         error(("res.%s(step, fields): the step name comes first"):format(kind), 2)
       end
       local spec = ty:spec(fields, ("step %s (%s)"):format(step, kind), d.destroying)
-      spec.after = opts and opts.after
+      spec.after, spec.ready = opts and opts.after, opts and opts.ready
       return d:step(step, spec)
     end
     rawset(t, kind, make)

@@ -71,7 +71,7 @@ function deployment.new(name, opts)
     destroying = opts.destroy or false, keep = opts.keep or false, inspecting = opts.inspect or false,
     planning = opts.plan or false,
     run_id = fgrun.uuid4():sub(1, 8), specs = {}, seen = {}, outputs = {},
-    reads = {}, task_reads = {}, step_of_task = setmetatable({}, { __mode = "k" }),
+    reads = {}, task_reads = {}, settled = {}, step_of_task = setmetatable({}, { __mode = "k" }),
   }, deployment)
   if self.planning then self.plan = plan_mod.new(self, { destroy = self.destroying }) end
   if self.destroying and not store:exists(self.id) then
@@ -148,8 +148,10 @@ local function check_spec(name, spec)
   if spec.wait ~= nil and type(spec.wait) ~= "function" then
     error(("step %s: spec.wait must be a function"):format(name), 3)
   end
-  if spec.after ~= nil and type(spec.after) ~= "table" then
-    error(("step %s: spec.after must be a list of steps"):format(name), 3)
+  for _, f in ipairs({ "after", "ready" }) do
+    if spec[f] ~= nil and type(spec[f]) ~= "table" then
+      error(("step %s: spec.%s must be a list of steps"):format(name, f), 3)
+    end
   end
 end
 
@@ -227,7 +229,9 @@ end
 -- see fg/replace.lua), wait(inputs, result, ctx) (runs after the result is
 -- known, in the background: a load balancer becoming active), after =
 -- {steps} (created after those, which it does not read, without its
--- removal waiting for them). ctx has token (an idempotency token kept
+-- removal waiting for them), ready = {steps} (the same, and created only
+-- once their wait has ended too: an HTTPS listener and its certificate's
+-- ISSUED). ctx has token (an idempotency token kept
 -- across a crash), tags in the three shapes AWS APIs use, and for update
 -- previous_inputs and changes.
 function deployment:step(name, spec)
@@ -254,31 +258,41 @@ function deployment:step(name, spec)
   self.reads = {}
   self.task_reads[name] = {}
   local result = async.future()
+  self.settled[name] = async.future()
   local task = async.spawn(function() self:run_step(name, spec, inputs, after, result, declared_after) end, name)
   self.step_of_task[task] = name
   return pending.new(name, result, function(step) self:on_read(step) end)
 end
 
--- The task of a step: its find/create/update (run_step_now), its result
--- published, then its wait; the failure of either fails the run.
+-- The task of a step: the waits of the steps in spec.ready, its
+-- find/create/update (run_step_now), its result published, then its wait
+-- (self.settled[name] when it has ended); the failure of any fails the run.
 function deployment:run_step(name, spec, inputs, after, result, declared_after)
-  local started = fgrun.monotonic()
+  local settled = self.settled[name]
   local p <close> = ui.progress(name, { mode = ui.mode() == "tty" and "tty" or "quiet" })
+  local function failed(err)
+    self.failed_step = self.failed_step or name
+    if not result.done then result:fail(err) end
+    settled:fail(err)
+    error(err, 0)
+  end
+  for _, other in ipairs(spec.ready or {}) do
+    if pending.is_pending(other) then
+      local waited_for = pending.name(other)
+      p:update("waiting for " .. waited_for)
+      local ok, err = pcall(self.settled[waited_for].get, self.settled[waited_for])
+      if not ok then failed(err) end
+    end
+  end
+  local started = fgrun.monotonic()
   local ready
   -- its span in the timeline, however the task ends (failed, cancelled)
   local _ <close> = setmetatable({}, { __close = function()
     self.report:span(name, started, ready or fgrun.monotonic(), fgrun.monotonic(), after)
   end })
-  local function failed(err)
-    self.failed_step = self.failed_step or name
-    error(err, 0)
-  end
   local ok, value = pcall(self.run_step_now, self, name, spec, inputs, after, function(what) p:update(what) end,
     declared_after)
-  if not ok then
-    result:fail(value)
-    failed(value)
-  end
+  if not ok then failed(value) end
   ready = fgrun.monotonic()
   result:set(value)
   local entry = self.journal:find(name)
@@ -289,6 +303,7 @@ function deployment:run_step(name, spec, inputs, after, result, declared_after)
     entry.unsettled = nil
     self.journal:save()
   end
+  settled:set(true)
 end
 
 -- Finds, creates or updates the step's resource; returns it.
@@ -373,8 +388,10 @@ function deployment:run_step_now(name, spec, inputs, after, doing, declared_afte
   -- after the step declared before it, and never before a step it read
   local anchor, at = declared_after, declared_after and select(2, self.journal:find(declared_after)) or 0
   local needs = { table.unpack(after) }
-  for _, other in ipairs(spec.after or {}) do
-    if pending.is_pending(other) then needs[#needs + 1] = pending.name(other) end
+  for _, list in ipairs({ spec.after or {}, spec.ready or {} }) do
+    for _, other in ipairs(list) do
+      if pending.is_pending(other) then needs[#needs + 1] = pending.name(other) end
+    end
   end
   for _, dep in ipairs(needs) do
     local _, i = self.journal:find(dep)

@@ -1,6 +1,7 @@
 -- An ACM certificate validated by DNS: requested, its validation CNAME
 -- records written into the Route 53 hosted zone, then awaited until ACM
--- says ISSUED. Removed records first, then the certificate; ACM refuses to
+-- says ISSUED, in the background (the step's wait: what reads only its ARN
+-- goes on; an HTTPS listener waits for it with `ready`). Removed records first, then the certificate; ACM refuses to
 -- delete a certificate a listener still uses (and for a few seconds after),
 -- so the removal retries ResourceInUseException (a recipe removes the
 -- listener first by declaring it after the certificate).
@@ -53,9 +54,8 @@ local function result_of(c, zone)
   return { arn = c.CertificateArn, domain = c.DomainName, zone = zone, records = records_of(c) }
 end
 
--- Writes the validation records and waits for ISSUED; a certificate that
--- failed or timed out stops the wait with ACM's reason.
-local function validate(props, result, ctx)
+-- Writes the validation records (asking ACM for them until it has them).
+local function write_records(props, result, ctx)
   local records = result.records
   if not records then
     records = fg_wait.wait_until(function()
@@ -73,6 +73,12 @@ local function validate(props, result, ctx)
     r.ttl = VALIDATION_TTL + (shared[r.name] and ctx.generation or 0)
     route53.upsert(props.zone, record_set(r))
   end
+  return { arn = result.arn, domain = props.domain, zone = props.zone, records = records }
+end
+
+-- Until ISSUED; a certificate that failed or timed out stops the wait with
+-- ACM's reason.
+local function wait_issued(props, result)
   fg_wait.wait_until(function()
     local c = describe(result.arn)
     local status = c and c.Status or "gone"
@@ -82,7 +88,6 @@ local function validate(props, result, ctx)
     end
     return false, status .. " (the CNAME records are in zone " .. props.zone .. ")"
   end, { what = "certificate " .. props.domain, timeout = VALIDATION_TIMEOUT, delay = 5, max_delay = 30 })
-  return { arn = result.arn, domain = props.domain, zone = props.zone, records = records }
 end
 
 -- ACM's idempotency token: \w+, at most 32 characters.
@@ -134,14 +139,15 @@ return T.define{
     local arn = aws.acm.request_certificate{ DomainName = props.domain, SubjectAlternativeNames = names,
       ValidationMethod = "DNS", KeyAlgorithm = props.key_algorithm, IdempotencyToken = token(ctx), Tags = ctx.tags,
     }.CertificateArn
-    return validate(props, { arn = arn }, ctx)
+    return write_records(props, { arn = arn }, ctx)
   end,
-  -- found after a crash (or adopted): the records and the wait are redone
+  -- found after a crash (or adopted): the records are written again (the wait follows)
   converge = function(props, found, ctx)
     local c = describe(found.arn)
     if c and c.Status == "ISSUED" and found.records and found.records[1].ttl then return found end
-    return validate(props, found, ctx)
+    return write_records(props, found, ctx)
   end,
+  wait = wait_issued,
   undo = function(r)
     local list = {}
     for _, rec in ipairs(r.records or {}) do list[#list + 1] = route53.removal(r.zone, record_set(rec)) end
