@@ -320,14 +320,9 @@ describe("aws.waiter", function()
 end)
 
 describe("aws waiters against moto", function()
-  local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
-  if not MOTO then
-    pending("FGRUN_TEST_MOTO_URL is not set (tests/lib/services.sh starts moto_server)")
-    return
-  end
-  local aws = require "aws"
-  local opts = dofile("tests/lib/moto.lua").options(MOTO)
-  local ec2, lbs, ecs_client = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
+  local moto = dofile("tests/lib/moto.lua")
+  local ec2, lbs, ecs_client = moto.clients("ec2", "elbv2", "ecs")
+  if not ec2 then return pending(moto.ABSENT) end
   local suffix = "w" .. unique()
   local fast = {delay = 0.2, timeout = 10, progress = false}
   local lb_arn

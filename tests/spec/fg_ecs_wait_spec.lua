@@ -216,15 +216,9 @@ describe("fg.ecs.wait", function()
 end)
 
 describe("fg.wait_for_deployment against moto", function()
-  local MOTO = os.getenv("FGRUN_TEST_MOTO_URL")
-  if not MOTO then
-    pending("FGRUN_TEST_MOTO_URL is not set (tests/lib/services.sh starts moto_server)")
-    return
-  end
-  local aws = require "aws"
-  local opts = dofile("tests/lib/moto.lua").options(MOTO)
-  local ec2, elbv2, ecs = aws.client("ec2", opts), aws.client("elbv2", opts), aws.client("ecs", opts)
-  local logs = aws.client("logs", opts)
+  local moto = dofile("tests/lib/moto.lua")
+  local ec2, elbv2, ecs, logs = moto.clients("ec2", "elbv2", "ecs", "logs")
+  if not ec2 then return pending(moto.ABSENT) end
   local name = "d" .. tostring(os.time() % 100000) .. math.random(100, 999)
   local function td(image)
     return ecs.register_task_definition{family = name, containerDefinitions = {
