@@ -3,23 +3,14 @@
 # each step, SIGINT, kill -9 then --destroy, destroy from the journal
 # alone, concurrent runs, bad parameters and bad journals.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
+here=$root/tests
 recipe=$here/fixtures/recipes/small.lua
-. "$here/lib/moto.sh"
-use_test_moto || { tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-state=$tmp/state
+test_moto shared
 kill_rounds=${FG_KILL_ROUNDS:-8}
 
 # fg NAME [options...]: runs the test recipe as deployment NAME; sets out, err, rc.
-fg() {
-    local name=$1; shift
-    out=$("$FGRUN" --state-dir "$state" -D name="$name" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+fg() { local name=$1; shift; run_fgrun --state-dir "$state" -D name="$name" "$@" "$recipe"; }
 leftovers() { "$FGRUN" "$here/lib/small_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 
 fg fgt-a

@@ -5,21 +5,12 @@
 # several instants with several steps in flight, then --destroy, leaves
 # nothing.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
+here=$root/tests
 recipe=$here/fixtures/recipes/parallel.lua
-. "$here/lib/moto.sh"
-use_test_moto || { tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-state=$tmp/state
+test_moto shared
 
-fg() {
-    local name=$1; shift
-    out=$("$FGRUN" --state-dir "$state" -D name="$name" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+fg() { local name=$1; shift; run_fgrun --state-dir "$state" -D name="$name" "$@" "$recipe"; }
 leftovers() { "$FGRUN" "$here/lib/small_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 # journal_check FILE: "ok", or what breaks the rule that every step comes
 # after the steps it read (its `after`).
@@ -77,11 +68,18 @@ for step in logs_b ingress cluster_wait; do
     check "failure in $step: no journal left" test ! -e "$state/par-f-${step//_/-}.json"
 done
 
-# SIGINT with several steps in flight.
+# pending JOURNAL: how many of its steps are in flight (pending).
+pending() { python3 -c 'import json,sys; print(sum(s["status"] == "pending" for s in json.load(open(sys.argv[1]))["steps"]))' "$1" 2>/dev/null; }
+
+# SIGINT with several steps in flight (each step takes 2 s): sent once the
+# journal shows them (or after some 10 s, and the check below fails).
 "$FGRUN" --state-dir "$state" -D name=par-int -D delay=2 "$recipe" >"$tmp/int.out" 2>&1 &
 pid=$!
-sleep 1
-pending=$(python3 -c 'import json,sys; print(sum(s["status"] == "pending" for s in json.load(open(sys.argv[1]))["steps"]))' "$state/par-int.json" 2>/dev/null)
+for _ in $(seq 100); do
+    pending=$(pending "$state/par-int.json")
+    [ "${pending:-0}" -ge 2 ] && break
+    sleep 0.05
+done
 kill -INT "$pid"; wait "$pid"; rc=$?
 check "SIGINT came with several steps in flight ($pending pending)" test "${pending:-0}" -ge 2
 expect_eq "SIGINT: exit 130" "130" "$rc"
@@ -95,7 +93,7 @@ for at in 0.15 0.3 0.45 0.6 0.75 0.9 1.1; do
     pid=$!
     sleep "$at"
     kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-    n=$(python3 -c 'import json,sys; print(sum(s["status"] == "pending" for s in json.load(open(sys.argv[1]))["steps"]))' "$state/par-kill.json" 2>/dev/null)
+    n=$(pending "$state/par-kill.json")
     [ "${n:-0}" -ge 2 ] && several=$((several + 1))
     fg par-kill --destroy
     [ "$rc" = 0 ] && [ "$(leftovers par-kill)" = 0 ] && [ ! -e "$state/par-kill.json" ] && clean=$((clean + 1))

@@ -8,32 +8,17 @@
 # the journal's order and the simulator's log follow AWS's ordering rules;
 # kill -9 with several steps in flight, then --destroy, leaves nothing.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
 recipe=$root/recipes/fargate_alb.lua
-if ! command -v moto_server >/dev/null 2>&1; then
-    tap_skip "moto_server is not installed"; tap_done; exit 0
-fi
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
-. "$root/tests/lib/sim.sh"
 scale=${FG_SIM_SCALE:-0.05}
-MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { tap_fail "moto did not start"; tap_done; exit 0; }
-trap 'stop_sim; stop_moto; rm -rf "$tmp"' EXIT
-start_sim "$tmp" --scale "$scale" --behaviours aws || { tap_fail "the simulator did not start"; tap_done; exit 0; }
+test_moto 3
+test_sim --scale "$scale" --behaviours aws
 moto=$FGRUN_TEST_MOTO_URL
-export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 IMAGE=public.ecr.aws/nginx/nginx:latest
 NEW_IMAGE=public.ecr.aws/nginx/nginx:1.27
-state=$tmp/state
 journal=$state/fargate-alb.local.json
 
-recipe() {
-    out=$("$FGRUN" --state-dir "$state" --env local -D image="${image:-$IMAGE}" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+recipe() { run_fgrun --state-dir "$state" --env local -D image="${image:-$IMAGE}" "$@" "$recipe"; }
 suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$journal"; }
 left() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 sim_log() { curl -sf "$FGRUN_TEST_SIM_URL/__sim/log" > "$tmp/sim.json"; }

@@ -11,30 +11,18 @@
 # reads moto), bad input stops before any call that changes anything, and
 # --destroy leaves nothing, the certificate removed after the listener.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-recipe=$root/recipes/fargate_alb.lua
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
-. "$root/tests/lib/sim.sh"
+. "$(dirname "$0")/../lib/recipe_test.sh"
 . "$root/tests/lib/change_case.sh"
+recipe=$root/recipes/fargate_alb.lua
 # moto's own validation wait stays long: the simulator decides when a certificate is issued
-MOTO_ACM_VALIDATION_WAIT=3600 use_own_moto "$tmp" 3 || { tap_skip "moto_server is not available"; tap_done; exit 0; }
-trap 'stop_sim; stop_moto; rm -rf "$tmp"' EXIT
-start_sim "$tmp" --scale 0.01 --behaviours 'acm.*,route53.*' || { tap_fail "the simulator did not start"; tap_done; exit 0; }
-export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL
-state=$tmp/state
-MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Modify|Set|Request|Change|Subscribe|Unsubscribe)'
+MOTO_ACM_VALIDATION_WAIT=3600 test_moto 3
+test_sim --scale 0.01 --behaviours 'acm.*,route53.*'
 zone=$("$FGRUN" -e 'print(require("aws").route53.create_hosted_zone{ Name = "example.com", CallerReference = "https-test" }.HostedZone.Id)')
 "$FGRUN" -e 'require("aws").route53.create_hosted_zone{ Name = "example.org", CallerReference = "https-test-2" }'
 
 # the deployment under test: HTTPS at app.example.com, alarms by e-mail
 BASE=(-D domain=app.example.com -D alarm_email=ops@example.com)
-deploy() {
-    out=$("$FGRUN" --state-dir "$state" --env local -D image=busybox:1 "${BASE[@]}" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+deploy() { run_fgrun --state-dir "$state" --env local -D image=busybox:1 "${BASE[@]}" "$@" "$recipe"; }
 action() { "$FGRUN" --state-dir "$state" --env local -D image=busybox:1 "${BASE[@]}" "$recipe" "$@" 2>&1; }
 sfx() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$state/fargate-alb.local.json"; }
 snapshot() { "$FGRUN" "$root/tests/lib/snapshot.lua" "$sfx" example.com; }
@@ -77,6 +65,8 @@ status=$(action status)
 expect_match "status shows the certificate" "certificate app.example.com: ISSUED, expires [0-9-]+, in use by 1" "$status"
 expect_eq "status shows the four alarms' states" "4" "$(printf '%s\n' "$status" | grep -cE "^alarm fargate-$S-[a-z0-9-]+: (OK|ALARM|INSUFFICIENT_DATA) ")"
 
+# The short form (tests/run): an alarm updated and the certificate replaced.
+SHORT_CASES="alarm_cpu domain"
 change_case alarm_cpu=75 "updated cpu_alarm" "^metric_alarm fargate-$S-cpu " "^metric_alarm fargate-$S-cpu .* threshold=75.0 "
 change_case alarm_5xx_percent=2 "updated http_5xx_alarm" "^metric_alarm fargate-$S-http-5xx " "^metric_alarm fargate-$S-http-5xx .* threshold=2.0 "
 change_case tls_policy=ELBSecurityPolicy-TLS13-1-2-Res-2021-06 "updated https_listener" "^listener fargate-alb-$S port=443 " \

@@ -6,28 +6,18 @@
 # or missing counts. The recipe is tests/fixtures/recipes/image.lua (a repository and the
 # image); the whole Fargate recipe: tests/cli/recipe.sh.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-for need in FGRUN_TEST_MOTO_URL FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
+. "$(dirname "$0")/../lib/recipe_test.sh"
+for need in FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
     if [ -z "${!need:-}" ]; then tap_skip "$need is not set: the stand-ins are not running"; tap_done; exit 0; fi
 done
-. "$root/tests/lib/sim.sh"
-tmp=$(mktemp -d)
-trap 'stop_sim; rm -rf "$tmp"' EXIT
-start_sim "$tmp" --scale 0.01 --behaviours ecr.scan_on_push,ecr.scan_time,ecr.unsupported_image \
-    || { tap_fail "the simulator did not start"; tap_done; exit 0; }
-export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
+test_moto shared
+test_sim --scale 0.01 --behaviours ecr.scan_on_push,ecr.scan_time,ecr.unsupported_image
+export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
 export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
 recipe=$root/tests/fixtures/recipes/image.lua
 
 # run STATE [args...]: sets out, err, rc.
-run() {
-    local st=$1; shift
-    out=$("$FGRUN" --state-dir "$tmp/$st" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+run() { local st=$1; shift; run_fgrun --state-dir "$tmp/$st" "$@" "$recipe"; }
 repos() { "$FGRUN" -e 'local n = 0 for _, r in ipairs(require("aws").ecr.describe_repositories{}.repositories) do
   if r.repositoryName:match("^fgimage%-") then n = n + 1 end end print(n)'; }
 # sim_calls OPERATION [CODE]: how many calls of OPERATION the simulator saw (answered with CODE).

@@ -6,22 +6,13 @@
 # behind fgrun's back, --plan --destroy, a corrupt journal, plans while a
 # deploy holds the lock, the exit statuses, the read-only guard, --confirm.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
+here=$root/tests
 recipe=$here/fixtures/recipes/small.lua
-. "$here/lib/moto.sh"
-use_test_moto || { tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-state=$tmp/state
+test_moto shared
 
 # fg NAME [options...]: runs the test recipe as deployment NAME; sets out, err, rc.
-fg() {
-    local name=$1; shift
-    out=$("$FGRUN" --state-dir "$state" -D name="$name" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+fg() { local name=$1; shift; run_fgrun --state-dir "$state" -D name="$name" "$@" "$recipe"; }
 leftovers() { "$FGRUN" "$here/lib/small_leftovers.lua" "$1" | sed -n 's/^total //p'; }
 # The AWS operations a -v or -vv log names ("aws ecs.DescribeClusters 200, ...").
 operations() { printf '%s\n' "$1" | sed -n 's/^aws [a-z0-9_-]*\.\([A-Za-z]*\) .*/\1/p' | sort -u | tr '\n' ' '; }

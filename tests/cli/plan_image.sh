@@ -6,18 +6,13 @@
 # unchanged image plans as unchanged with no build. The recipe is
 # tests/fixtures/recipes/image.lua (a repository and the image).
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tests/lib/moto.sh"
+. "$(dirname "$0")/../lib/recipe_test.sh"
 for need in FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
     if [ -z "${!need:-}" ]; then tap_skip "$need is not set: the stand-ins are not running"; tap_done; exit 0; fi
 done
-use_test_moto || { tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0; }
+test_moto shared
 export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
 export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 recipe=$root/tests/fixtures/recipes/image.lua
 context=$tmp/app
 cp -r "$root/recipes/app" "$context"
@@ -25,10 +20,7 @@ printf 'plan test %s\n' "$RANDOM$RANDOM" >"$context/plan-marker"
 sed -i 's|^COPY bin|COPY plan-marker /plan-marker\nCOPY bin|' "$context/Dockerfile"
 
 # run [args...]: sets out, err, rc.
-run() {
-    out=$("$FGRUN" --state-dir "$tmp/state" -D context="$context" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+run() { run_fgrun --state-dir "$state" -D context="$context" "$@" "$recipe"; }
 # The Docker Engine requests of a -vv log ("docker: POST /build?... -> 200"), methods and paths.
 docker_requests() { printf '%s\n' "$1" | sed -n 's/^docker: \([A-Z]*\) \([^? ]*\).*/\1 \2/p' | sort -u | tr '\n' ' '; }
 aws_writes() { printf '%s\n' "$1" | sed -n 's/^aws [a-z0-9_-]*\.\([A-Za-z]*\) .*/\1/p' | grep -Ev '^(Describe|List|Get|BatchGet)' | sort -u | tr '\n' ' '; }
@@ -47,7 +39,7 @@ expect_match "...the build was the only Docker request that is not a read" "^(GE
 expect_eq "...no mutating AWS call (-vv)" "" "$(aws_writes "$err")"
 expect_eq "...and the image is in the Engine" "0" \
     "$("$FGRUN" -e "os.exit(require('docker').inspect('$ref') and 0 or 1)"; echo $?)"
-check "...nor is there a journal" test ! -e "$tmp/state/fgimage.json"
+check "...nor is there a journal" test ! -e "$state/fgimage.json"
 
 run
 expect_eq "the deploy builds and pushes it" "0" "$rc"
@@ -56,7 +48,7 @@ expect_eq "then a plan: exit 0, no changes" "0 fgimage: no changes" "$rc $(print
 expect_eq "...and no build" "" "$(docker_requests "$err" | tr ' ' '\n' | grep '^POST' | tr '\n' ' ')"
 
 printf 'changed %s\n' "$RANDOM" >>"$context/plan-marker"
-images=$("$FGRUN" -e "print(#require('aws').ecr.describe_images{repositoryName = require('json').decode(io.open('$tmp/state/fgimage.json'):read('a')).steps[1].result.name}.imageDetails)")
+images=$("$FGRUN" -e "print(#require('aws').ecr.describe_images{repositoryName = require('json').decode(io.open('$state/fgimage.json'):read('a')).steps[1].result.name}.imageDetails)")
 run --plan --json -vv
 expect_eq "a changed context: exit 2" "2" "$rc"
 expect_eq "...the image step is an update (the repository unchanged)" "repository:unchanged image:update" \
@@ -69,7 +61,7 @@ c = s["changes"][0]
 print(c["field"], c["old"], c["new"], s["note"])')"
 expect_match "...the build ran, nothing was pushed" "^(GET [^ ]+ )*POST /build (GET [^ ]+ )*$" "$(docker_requests "$err")"
 expect_eq "...and ECR holds as many images as before" "$images" \
-    "$("$FGRUN" -e "print(#require('aws').ecr.describe_images{repositoryName = require('json').decode(io.open('$tmp/state/fgimage.json'):read('a')).steps[1].result.name}.imageDetails)")"
+    "$("$FGRUN" -e "print(#require('aws').ecr.describe_images{repositoryName = require('json').decode(io.open('$state/fgimage.json'):read('a')).steps[1].result.name}.imageDetails)")"
 
 run --destroy
 expect_eq "the deployment is destroyed" "0" "$rc"

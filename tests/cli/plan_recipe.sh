@@ -13,22 +13,13 @@
 # planned as remove and the run removes it.
 # (Every parameter's plan against its run: tests/cli/recipe_params.sh.)
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
 recipe=$root/recipes/fargate_alb.lua
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
 # A moto of its own: it reports the three tasks of env/local.lua running.
-use_own_moto "$tmp" 3 || { tap_skip "moto_server is not available"; tap_done; exit 0; }
-trap 'stop_moto; rm -rf "$tmp"' EXIT
-state=$tmp/state
+test_moto 3
 
 # deploy ARGS...: the recipe (or $use_recipe) with a prebuilt image; sets out, err, rc.
-deploy() {
-    out=$("$FGRUN" --state-dir "$state" --env local -D image=busybox:1 "$@" "${use_recipe:-$recipe}" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+deploy() { run_fgrun --state-dir "$state" --env local -D image=busybox:1 "$@" "${use_recipe:-$recipe}"; }
 snapshot() { "$FGRUN" "$root/tests/lib/snapshot.lua" "$1"; }
 # The operations of a -vv log that are not reads.
 not_reads() { printf '%s\n' "$1" | sed -n 's/^aws [a-z0-9_-]*\.\([A-Za-z]*\) .*/\1/p' | grep -Ev '^(Describe|List|Get)' | tr '\n' ' '; }

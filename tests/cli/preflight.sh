@@ -6,22 +6,13 @@
 # case starts from a fresh account (the simulator resets its moto). No
 # Docker: -D image=.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-if ! command -v moto_server >/dev/null 2>&1; then tap_skip "moto_server is not installed"; tap_done; exit 0; fi
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
-. "$root/tests/lib/sim.sh"
-MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { tap_fail "moto did not start"; tap_done; exit 0; }
-trap 'stop_sim; stop_moto; rm -rf "$tmp"' EXIT
-start_sim "$tmp" --scale 0.01 --behaviours iam.simulate,iam.deny,ecs.slr,autoscaling.slr \
-    || { tap_fail "the simulator did not start"; tap_done; exit 0; }
-export AWS_ENDPOINT_URL=$FGRUN_TEST_SIM_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+. "$(dirname "$0")/../lib/recipe_test.sh"
+test_moto 3
+test_sim --scale 0.01 --behaviours iam.simulate,iam.deny,ecs.slr,autoscaling.slr
 recipe=$root/recipes/fargate_alb.lua
 account=123456789012
-MUTATING='"operation": "(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Start)'
+# the mutating calls of the simulator's log (JSON lines)
+MUTATING_LOG='"operation": "(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Start)'
 
 # fresh DENY-JSON: a fresh account whose caller is refused those actions;
 # the simulator's log from here on is the case's.
@@ -29,16 +20,13 @@ fresh() {
     curl -sf -X POST "$FGRUN_TEST_SIM_URL/__sim/reset?moto=1" >/dev/null
     sim_config "{\"deny\": $1}" >/dev/null
     mark=$(wc -l <"$tmp/sim.log")
-    rm -rf "$tmp/state"
+    rm -rf "$state"
 }
 # case_log: the simulator's log lines of this case.
 case_log() { tail -n +"$((mark + 1))" "$tmp/sim.log"; }
-mutating() { case_log | grep -cE "$MUTATING"; }
+mutating() { case_log | grep -cE "$MUTATING_LOG"; }
 # deploy [args...]: sets out, err, rc.
-deploy() {
-    out=$("$FGRUN" --state-dir "$tmp/state" --env local -D image=busybox "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+deploy() { run_fgrun --state-dir "$state" --env local -D image=busybox "$@" "$recipe"; }
 
 fresh '["ecs:TagResource", "iam:PassRole"]'
 deploy
@@ -48,7 +36,7 @@ expect_match "... names iam:PassRole on the execution role and why" "iam:PassRol
 expect_match "... and on the task role" "iam:PassRole on arn:aws:iam::$account:role/ecsTaskRole-\\*" "$err"
 expect_match "... and the tag permission of tagging on create" "ecs:TagResource \\(tags given at creation \\(ecs\\); implicitDeny\\)" "$err"
 expect_eq "... and AWS saw no mutating call" "0" "$(mutating)"
-check "... and no journal was left" test ! -e "$tmp/state/fargate-alb.local.json"
+check "... and no journal was left" test ! -e "$state/fargate-alb.local.json"
 
 fresh '["iam:CreateServiceLinkedRole"]'
 deploy
@@ -71,7 +59,7 @@ ops = [json.loads(line).get("operation") for line in sys.stdin]
 first = lambda op: ops.index(op) if op in ops else -1
 print(ops.count("CreateServiceLinkedRole"), -1 < first("CreateServiceLinkedRole") < first("CreateCluster"))')
 expect_eq "... its two service-linked roles made by fgrun, before the cluster" "2 True" "$slr"
-"$FGRUN" --state-dir "$tmp/state" --env local -D image=busybox --destroy "$recipe" >/dev/null 2>&1
+"$FGRUN" --state-dir "$state" --env local -D image=busybox --destroy "$recipe" >/dev/null 2>&1
 expect_eq "... and destroyed" "0" "$?"
 roles=$("$FGRUN" -e 'print(#require("aws").iam.list_roles{PathPrefix="/aws-service-role/"}.Roles)')
 expect_eq "... the service-linked roles stay (the account's other stacks use them)" "2" "$roles"

@@ -3,31 +3,19 @@
 # re-run, a changed app, a changed count, status, logs, url, destroy; and
 # bad input that must stop it before anything is created.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
 recipe=$root/recipes/fargate_alb.lua
 for need in FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
     if [ -z "${!need:-}" ]; then tap_skip "$need is not set: the Docker stand-ins are not running"; tap_done; exit 0; fi
 done
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
 # A moto of its own: it reports the original's three tasks running.
-MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { tap_fail "moto for the recipe did not start"; tap_done; exit 0; }
-trap 'stop_moto; rm -rf "$tmp"' EXIT
-export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+test_moto 3
 export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
 export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
-state=$tmp/state
 journal=$state/fargate-alb.local.json
-MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Start)'
 
 # recipe [options/args...]: sets out, err, rc.
-recipe() {
-    out=$("$FGRUN" --state-dir "$state" --env local "$@" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+recipe() { run_fgrun --state-dir "$state" --env local "$@"; }
 suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$journal"; }
 
 recipe "$recipe"

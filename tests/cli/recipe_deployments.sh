@@ -6,10 +6,7 @@
 # 0; rollback and continue with nothing in progress say so. Issue 19 items
 # 2 and 3. The image is given (-D image=...): no build.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tests/lib/recipe_sim.sh"
+. "$(dirname "$0")/../lib/recipe_sim.sh"
 good=public.ecr.aws/nginx/nginx:1
 
 recipe -D image=$good "$recipe"

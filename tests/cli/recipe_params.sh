@@ -9,23 +9,13 @@
 # first state; values AWS would refuse stop the run before any call; and
 # --destroy leaves nothing.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-recipe=$root/recipes/fargate_alb.lua
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
+. "$(dirname "$0")/../lib/recipe_test.sh"
 . "$root/tests/lib/change_case.sh"
+recipe=$root/recipes/fargate_alb.lua
 # A moto of its own: it reports the three tasks of env/local.lua running.
-use_own_moto "$tmp" 3 || { tap_skip "moto_server is not available"; tap_done; exit 0; }
-trap 'stop_moto; rm -rf "$tmp"' EXIT
-state=$tmp/state
-MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Modify|Set)'
+test_moto 3
 
-deploy() {
-    out=$("$FGRUN" --state-dir "$state" --env local -D image=busybox:1 "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+deploy() { run_fgrun --state-dir "$state" --env local -D image=busybox:1 "$@" "$recipe"; }
 sfx() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$state/fargate-alb.local.json"; }
 snapshot() { "$FGRUN" "$root/tests/lib/snapshot.lua" "$sfx"; }
 # moto drops some of CreateService's fields and keeps UpdateService's
@@ -44,6 +34,10 @@ S="[a-z0-9]{6}"
 expect_match "defaults: deregistration delay 30 s, health check every 5 s, healthy after 2" \
     "^target_group fargate-tg-$S port=3000 protocol=HTTP type=ip health=/health,5,4,2,2,200 deregistration_delay=30$" "$base"
 
+# The short form (tests/run): a change of each kind of resource the
+# parameters reach (the service, auto scaling, the task definition, the
+# moves to another VPC, the secrets' policy, the log group, the target group).
+SHORT_CASES="desired_count cpu_target cpu vpc_id secrets log_retention_days health_check_path"
 change_case desired_count=2 "updated service" "^ecs_service " "^ecs_service fargate-service-$S .* desired=3 "
 change_case min_capacity=1 "updated scalable_target" "^scalable_target " " min=1 max=10$"
 change_case max_capacity=5 "updated scalable_target" "^scalable_target " " min=2 max=5$"

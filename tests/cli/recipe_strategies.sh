@@ -10,10 +10,7 @@
 # parameters ECS would refuse stop before anything is made; destroy leaves
 # nothing. The image is given (-D image=...): no build.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-. "$root/tests/lib/recipe_sim.sh"
+. "$(dirname "$0")/../lib/recipe_sim.sh"
 image=public.ecr.aws/nginx/nginx
 
 aws_state() { "$FGRUN" "$root/tests/lib/strategy_state.lua" "$sfx"; }

@@ -7,38 +7,25 @@
 # bucket (the lock included), a local journal migrated, the versioning
 # warning, and a bucket that does not exist or cannot be written to.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
 recipe=$root/tests/fixtures/recipes/small.lua
 fargate=$root/recipes/fargate_alb.lua
 IMAGE=public.ecr.aws/nginx/nginx:latest
-MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Start)'
-if ! command -v moto_server >/dev/null 2>&1; then
-    tap_skip "moto_server is not installed"; tap_done; exit 0
-fi
-tmp=$(mktemp -d)
 pids=()
-. "$root/tests/lib/moto.sh"
+on_exit 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done'
 # A moto of its own: the Fargate recipe wants three tasks running, and the
 # last test turns on moto's IAM checks, which would fail other suites.
-MOTO_ECS_SERVICE_RUNNING=3 start_moto "$tmp" || { tap_fail "moto did not start"; tap_done; exit 0; }
-trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; stop_moto; rm -rf "$tmp"' EXIT
+test_moto 3
 moto=$FGRUN_TEST_MOTO_URL
 # a secret key that must appear in no journal, lock or output
 secret_key="state-secret-$RANDOM$RANDOM"
-export AWS_ENDPOINT_URL=$moto AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=$secret_key
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true NO_COLOR=1
+export AWS_SECRET_ACCESS_KEY=$secret_key NO_COLOR=1
 unset AWS_PROFILE DOCKER_HOST
 cd "$tmp" # a local journal would land in ./.fgrun here
 S3=s3://team-state/fg
 
 # fg NAME [options...]: the test recipe as deployment NAME; sets out, err, rc.
-fg() {
-    local name=$1; shift
-    out=$("$FGRUN" -D name="$name" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+fg() { local name=$1; shift; run_fgrun -D name="$name" "$@" "$recipe"; }
 # start NAME OUT [options...]: the test recipe in the background; sets pid.
 start() {
     local name=$1 o=$2; shift 2

@@ -7,29 +7,15 @@
 # each of their requests, by an error and by kill -9, must end consistent:
 # a re-run or --destroy leaves exactly what it should.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
+. "$root/tests/lib/change_case.sh"
+here=$root/tests
 recipe=$here/fixtures/recipes/types.lua
-if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
-    tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
-fi
-. "$here/lib/fault.sh"
-. "$here/lib/change_case.sh"
+test_moto shared
 moto=$FGRUN_TEST_MOTO_URL
-export AWS_ENDPOINT_URL=$moto AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-tmp=$(mktemp -d)
-trap 'stop_proxy; rm -rf "$tmp"' EXIT
-state=$tmp/state
-MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Modify|Set|Associate)'
 
 # types NAME [options...]: runs the test recipe as deployment NAME; sets out, err, rc.
-types() {
-    local name=$1; shift
-    out=$("$FGRUN" --state-dir "$state" -D name="$name" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+types() { local name=$1; shift; run_fgrun --state-dir "$state" -D name="$name" "$@" "$recipe"; }
 # snap NAME: moto's state of deployment NAME (its names carry NAME-<suffix>)
 suffix() { sed -n 's/.*"suffix": "\([a-z0-9]*\)".*/\1/p' "$state/$1.json" 2>/dev/null; }
 snap() { AWS_ENDPOINT_URL=$moto "$FGRUN" "$here/lib/snapshot.lua" "$1-${2:-$(suffix "$1")}"; }
@@ -57,6 +43,10 @@ expect_match "moto holds every resource" "^total 14$" "$(printf '%s\n' "$base" |
 # direction (a step owns its direction: the other one is another step's),
 # a repository's force_delete (no state in AWS: how --destroy removes it).
 N='tyt-[0-9a-f]+'
+# The short form (tests/run): one in-place change per service's update
+# calls, one replacement that moves its dependents, and interruptions at two
+# requests of each replacement.
+SHORT_CASES="repo_scan retention sg_name role_description cpu idle_timeout spot min_capacity"
 SG_USERS='^(security_group|sg_rule|load_balancer|ecs_service) '
 change_case repo_scan=false "updated repository" "^ecr_repository " "^ecr_repository $N-repo scan=false "
 change_case repo_mutability=IMMUTABLE "updated repository" "^ecr_repository " " mutability=IMMUTABLE "
@@ -222,6 +212,8 @@ interrupted() {
     types "${tag}0" -D scope="$scope" --destroy
     if [ "$which" = all ]; then points=$(seq "$(proxy_requests "$tmp/p-count")")
     else points=$(grep -v '^#' "$tmp/p-count/proxy.log" | grep -E "$MUTATING_OP" | awk '{print $1}'); fi
+    # the short form: the middle request and the last (the old one's removal)
+    long_form || points=$(printf '%s\n' $points | awk '{ p[NR] = $0 } END { print p[int((NR + 1) / 2)]; if (NR > 1) print p[NR] }')
     for n in $points; do
         count=$((count + 1))
         name=$tag$n

@@ -3,28 +3,15 @@
 # Fargate recipe: deploy, re-run, status, logs, changes (each checked in
 # moto's state by tests/lib/snapshot.lua), bad input, destroy.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-recipe=$root/recipes/worker.lua
-tmp=$(mktemp -d)
-. "$root/tests/lib/moto.sh"
+. "$(dirname "$0")/../lib/recipe_test.sh"
 . "$root/tests/lib/change_case.sh"
+recipe=$root/recipes/worker.lua
 # A moto of its own: it reports the worker's one task running.
-use_own_moto "$tmp" 1 || { tap_skip "moto_server is not available"; tap_done; exit 0; }
-trap 'stop_moto; rm -rf "$tmp"' EXIT
-state=$tmp/state
-MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Modify|Set)'
+test_moto 1
 
-deploy() {
-    out=$("$FGRUN" --state-dir "$state" "$@" "$recipe" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+deploy() { run_fgrun --state-dir "$state" "$@" "$recipe"; }
 # act ACTION: status, logs, url (after the recipe)
-act() {
-    out=$("$FGRUN" --state-dir "$state" "$recipe" "$@" 2>"$tmp/err"); rc=$?
-    err=$(cat "$tmp/err")
-}
+act() { run_fgrun --state-dir "$state" "$recipe" "$@"; }
 snapshot() { "$FGRUN" "$root/tests/lib/snapshot.lua" "$sfx"; }
 # moto drops some of CreateService's fields and keeps UpdateService's
 settle() { deploy "$@" -D exec=true; deploy "$@"; }

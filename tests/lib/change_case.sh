@@ -5,8 +5,10 @@
 #   snapshot          prints the deployment's state in AWS (one line per
 #                     resource or setting, the last one "total N")
 #   settle ARGS...    brings moto to hold every field (see tests/cli/types.sh)
-# and sets base (the state before any change) and MUTATING (a regex of the
-# -v lines of mutating calls). Source tests/lib/tap.sh first.
+# and sets base (the state before any change); MUTATING (a regex of the -v
+# lines of mutating calls) comes from tests/lib/recipe_test.sh: source it
+# first. In the suite's short form (recipe_test.sh's long_form false) only
+# the cases whose first parameter is named in SHORT_CASES run.
 # shellcheck shell=bash
 
 # planned_steps ARGS...: fgrun --plan --json with ARGS; the steps it would
@@ -37,6 +39,7 @@ ran_steps() {
 # With "settle", a new ECS service is made (moto drops some of its fields).
 change_case() {
     local defines=$1 action=$2 allowed=$3 wanted=$4 new_service=${5:-} after changed args=() d planned
+    long_form || [[ " ${SHORT_CASES:-} " == *" ${defines%%=*} "* ]] || return 0
     for d in $defines; do args+=(-D "$d"); done
     planned=$(planned_steps "${args[@]}")
     deploy "${args[@]}"

@@ -9,28 +9,11 @@ PROXY_PID=
 start_proxy() {
     local dir=$1 upstream=$2; shift 2
     stop_proxy
-    mkdir -p "$dir"
-    rm -f "$dir/proxy.port" "$dir/proxy.log"
-    python3 "$fault_dir/fault_proxy.py" --upstream "$upstream" --port-file "$dir/proxy.port" \
-        --log "$dir/proxy.log" "$@" 2>"$dir/proxy.err" &
-    PROXY_PID=$!
-    local port
-    if port=$(wait_port_file "$PROXY_PID" "$dir/proxy.port"); then
-        export PROXY_URL="http://127.0.0.1:$port"
-        return 0
-    fi
-    echo "# the fault proxy did not start: $(cat "$dir/proxy.err")" >&2
-    stop_proxy
-    return 1
+    rm -f "$dir/proxy.log"
+    start_proxy_server PROXY_PID PROXY_URL "the fault proxy" "$fault_dir/fault_proxy.py" "$dir" proxy "$upstream" "$@"
 }
 
-stop_proxy() {
-    if [ -n "${PROXY_PID:-}" ]; then
-        kill "$PROXY_PID" 2>/dev/null
-        wait "$PROXY_PID" 2>/dev/null
-        PROXY_PID=
-    fi
-}
+stop_proxy() { stop_server PROXY_PID; }
 
 # proxy_faults DIR: how many requests the proxy faulted (from its log).
 proxy_faults() { grep -v '^#' "$1/proxy.log" 2>/dev/null | grep -vc ' pass$' || true; }

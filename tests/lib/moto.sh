@@ -1,6 +1,7 @@
 # moto_server, the local stand-in for AWS: start_moto DIR exports
 # FGRUN_TEST_MOTO_URL once it answers; stop_moto ends it.
 # shellcheck shell=bash
+. "$(dirname "${BASH_SOURCE[0]}")/loopback.sh"
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -30,13 +31,7 @@ start_moto() {
     return 1
 }
 
-stop_moto() {
-    if [ -n "${MOTO_PID:-}" ]; then
-        kill "$MOTO_PID" 2>/dev/null
-        wait "$MOTO_PID" 2>/dev/null
-        MOTO_PID=
-    fi
-}
+stop_moto() { stop_server MOTO_PID; }
 
 # moto_env: the AWS environment pointing at FGRUN_TEST_MOTO_URL.
 moto_env() {

@@ -14,28 +14,11 @@ start_sim() {
         echo "# the AWS simulator needs moto (FGRUN_TEST_MOTO_URL)" >&2
         return 1
     fi
-    mkdir -p "$dir"
-    rm -f "$dir/sim.port"
-    python3 "$sim_dir/sim.py" --upstream "$FGRUN_TEST_MOTO_URL" --port-file "$dir/sim.port" \
-        --log "$dir/sim.log" ${FGRUN_TEST_REGISTRY:+--registry "$FGRUN_TEST_REGISTRY"} "$@" 2>"$dir/sim.err" &
-    SIM_PID=$!
-    local port
-    if port=$(wait_port_file "$SIM_PID" "$dir/sim.port"); then
-        export FGRUN_TEST_SIM_URL="http://127.0.0.1:$port"
-        return 0
-    fi
-    echo "# the AWS simulator did not start: $(cat "$dir/sim.err")" >&2
-    stop_sim
-    return 1
+    start_proxy_server SIM_PID FGRUN_TEST_SIM_URL "the AWS simulator" "$sim_dir/sim.py" "$dir" sim \
+        "$FGRUN_TEST_MOTO_URL" ${FGRUN_TEST_REGISTRY:+--registry "$FGRUN_TEST_REGISTRY"} "$@"
 }
 
-stop_sim() {
-    if [ -n "${SIM_PID:-}" ]; then
-        kill "$SIM_PID" 2>/dev/null
-        wait "$SIM_PID" 2>/dev/null
-        SIM_PID=
-    fi
-}
+stop_sim() { stop_server SIM_PID; }
 
 # sim_config JSON: changes the running simulator's configuration
 # (POST /__sim/config, see tests/sim/sim.py); prints the new one.
