@@ -4,20 +4,13 @@
 # in the -v log), with nothing lost (no journal made, an existing one left
 # byte for byte as it was).
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
 fargate=$root/recipes/fargate_alb.lua
-if [ -z "${FGRUN_TEST_MOTO_URL:-}" ]; then
-    tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0
-fi
-export AWS_ENDPOINT_URL=$FGRUN_TEST_MOTO_URL AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true NO_COLOR=1
+test_moto shared
+export NO_COLOR=1
 unset AWS_PROFILE DOCKER_HOST
-tmp=$(mktemp -d)
 first=
-trap '[ -n "$first" ] && kill "$first" 2>/dev/null; rm -rf "$tmp"' EXIT
-MUTATING='^aws [a-z0-9_]+\.(Create|Delete|Put|Update|Register|Deregister|Attach|Detach|Authorize|Revoke|Tag|Untag|Start|Run)'
+on_exit '[ -n "$first" ] && kill "$first" 2>/dev/null'
 
 # A copy of the fg test recipe with environments beside it.
 mkdir -p "$tmp/r/env"

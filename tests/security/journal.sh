@@ -4,19 +4,14 @@
 # resources tagged with this deployment run; with the recipe, the recipe's
 # own undo; a journal or state folder others can write is refused.
 set -u
-. "$(dirname "$0")/../lib/tap.sh"
-FGRUN=${FGRUN:?FGRUN must point at the fgrun binary}
-here=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/../lib/recipe_test.sh"
+here=$root/tests
 recipe=$here/fixtures/recipes/small.lua
-. "$here/lib/moto.sh"
-use_test_moto || { tap_skip "moto is not running (FGRUN_TEST_MOTO_URL unset)"; tap_done; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-state=$tmp/state
+test_moto shared
 mkdir -m 700 "$state"
 
 # run ARGS...: fgrun -v; sets out, err, rc.
-run() { out=$("$FGRUN" -v "$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err"); }
+run() { run_fgrun -v "$@"; }
 aws_calls() { printf '%s\n' "$err" | grep -E '^aws [a-z0-9_]+\.[A-Za-z]+ ' | awk '{print $2}' | sort -u | tr '\n' ' '; }
 mutating() { aws_calls | tr ' ' '\n' | grep -vE '\.(Describe|List|Get)' | tr '\n' ' '; }
 q() { "$FGRUN" -e "$1" 2>&1; }
