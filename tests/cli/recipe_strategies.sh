@@ -66,44 +66,49 @@ left=$("$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$sfx")
 expect_no_match "the alternate target group is removed" "fargate-tg2-$sfx" "$left"
 expect_no_match "the infrastructure role is removed" "ecsInfrastructureRole-$sfx" "$left"
 
-# ---- rolling to linear, in its steps ----
-recipe -D image=$image:3 -D strategy=linear -D linear_percent=50.0 -D linear_interval=3 -D bake_minutes=0 "$recipe"
-expect_eq "switch to linear with an update: exit 0" "0" "$rc"
-s=$(aws_state)
-expect_match "the service deploys LINEAR, 50 % a step, 3 minutes apart" "strategy LINEAR.*linear 50/3" "$(echo $s)"
-expect_match "production traffic moved to the alternate group" "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$s"
-expect_match "... through a half-way step" "traffic: production 50%" "$err$out"
+# The short form (tests/run) ends here: linear, the canary's hook and the
+# rollback make the same calls, and run processes side by side as the
+# tests of plan.sh, fg.sh and s3_state.sh do.
+if long_form; then
+    # ---- rolling to linear, in its steps ----
+    recipe -D image=$image:3 -D strategy=linear -D linear_percent=50.0 -D linear_interval=3 -D bake_minutes=0 "$recipe"
+    expect_eq "switch to linear with an update: exit 0" "0" "$rc"
+    s=$(aws_state)
+    expect_match "the service deploys LINEAR, 50 % a step, 3 minutes apart" "strategy LINEAR.*linear 50/3" "$(echo $s)"
+    expect_match "production traffic moved to the alternate group" "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$s"
+    expect_match "... through a half-way step" "traffic: production 50%" "$err$out"
 
-# ---- canary with a PAUSE hook: held until continue ----
-"$FGRUN" --state-dir "$state" --env local -D desired_count=2 -D image=$image:4 -D strategy=canary \
-    -D canary_percent=20.0 -D canary_interval=3 -D bake_minutes=0 -D pause_at=POST_SCALE_UP "$recipe" \
-    >"$tmp/deploy.out" 2>&1 &
-bg=$!
-expect_eq "a canary deployment waits at its PAUSE hook (status says so)" "yes" "$(await_status "paused at this stage")"
-s=$(aws_state)
-expect_match "the service has the canary settings and the hook" "canary 20/3.*pause PAUSE:POST_SCALE_UP" "$(echo $s)"
-recipe "$recipe" continue
-expect_eq "continue: exit 0" "0" "$rc"
-expect_match "... once the deployment succeeded" "SUCCESSFUL" "$out"
-wait "$bg"; deploy_rc=$?; bg=
-expect_eq "the deploy that waited at the hook: exit 0" "0" "$deploy_rc"
-expect_match "... after a canary step (seen by it or by continue)" "traffic: production 20%" "$out$(cat "$tmp/deploy.out")"
+    # ---- canary with a PAUSE hook: held until continue ----
+    "$FGRUN" --state-dir "$state" --env local -D desired_count=2 -D image=$image:4 -D strategy=canary \
+        -D canary_percent=20.0 -D canary_interval=3 -D bake_minutes=0 -D pause_at=POST_SCALE_UP "$recipe" \
+        >"$tmp/deploy.out" 2>&1 &
+    bg=$!
+    expect_eq "a canary deployment waits at its PAUSE hook (status says so)" "yes" "$(await_status "paused at this stage")"
+    s=$(aws_state)
+    expect_match "the service has the canary settings and the hook" "canary 20/3.*pause PAUSE:POST_SCALE_UP" "$(echo $s)"
+    recipe "$recipe" continue
+    expect_eq "continue: exit 0" "0" "$rc"
+    expect_match "... once the deployment succeeded" "SUCCESSFUL" "$out"
+    wait "$bg"; deploy_rc=$?; bg=
+    expect_eq "the deploy that waited at the hook: exit 0" "0" "$deploy_rc"
+    expect_match "... after a canary step (seen by it or by continue)" "traffic: production 20%" "$out$(cat "$tmp/deploy.out")"
 
-# ---- blue/green: rollback during the bake time returns traffic to the old revision ----
-"$FGRUN" --state-dir "$state" --env local -D desired_count=2 -D image=$image:5 -D strategy=blue_green \
-    -D bake_minutes=20 "$recipe" >"$tmp/deploy.out" 2>&1 &
-bg=$!
-expect_eq "a blue/green update reaches its bake time (status says so)" "yes" "$(await_status "BLUE_GREEN [^ ]*: BAKE_TIME")"
-expect_match "... production traffic on the new revision in the alternate group" \
-    "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$(aws_state)"
-recipe "$recipe" rollback
-expect_eq "rollback: exit 0" "0" "$rc"
-expect_match "... once ECS rolled it back" "ROLLBACK_SUCCESSFUL" "$out"
-expect_match "production traffic is back on the old revision's group" \
-    "rule_weights fargate-tg-$sfx=100,fargate-tg2-$sfx=0" "$(aws_state)"
-wait "$bg"; deploy_rc=$?; bg=
-expect_eq "the deploy that was rolled back: exit 1" "1" "$deploy_rc"
-expect_match "... saying it was rolled back" "rolled back to" "$(cat "$tmp/deploy.out")"
+    # ---- blue/green: rollback during the bake time returns traffic to the old revision ----
+    "$FGRUN" --state-dir "$state" --env local -D desired_count=2 -D image=$image:5 -D strategy=blue_green \
+        -D bake_minutes=20 "$recipe" >"$tmp/deploy.out" 2>&1 &
+    bg=$!
+    expect_eq "a blue/green update reaches its bake time (status says so)" "yes" "$(await_status "BLUE_GREEN [^ ]*: BAKE_TIME")"
+    expect_match "... production traffic on the new revision in the alternate group" \
+        "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$(aws_state)"
+    recipe "$recipe" rollback
+    expect_eq "rollback: exit 0" "0" "$rc"
+    expect_match "... once ECS rolled it back" "ROLLBACK_SUCCESSFUL" "$out"
+    expect_match "production traffic is back on the old revision's group" \
+        "rule_weights fargate-tg-$sfx=100,fargate-tg2-$sfx=0" "$(aws_state)"
+    wait "$bg"; deploy_rc=$?; bg=
+    expect_eq "the deploy that was rolled back: exit 1" "1" "$deploy_rc"
+    expect_match "... saying it was rolled back" "rolled back to" "$(cat "$tmp/deploy.out")"
+fi
 
 # ---- destroy ----
 recipe --destroy "$recipe"
