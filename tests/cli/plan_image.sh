@@ -7,12 +7,8 @@
 # tests/fixtures/recipes/image.lua (a repository and the image).
 set -u
 . "$(dirname "$0")/../lib/recipe_test.sh"
-for need in FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
-    if [ -z "${!need:-}" ]; then tap_skip "$need is not set: the stand-ins are not running"; tap_done; exit 0; fi
-done
+test_docker
 test_moto shared
-export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
-export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
 recipe=$root/tests/fixtures/recipes/image.lua
 context=$tmp/app
 cp -r "$root/recipes/app" "$context"

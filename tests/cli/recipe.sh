@@ -5,13 +5,9 @@
 set -u
 . "$(dirname "$0")/../lib/recipe_test.sh"
 recipe=$root/recipes/fargate_alb.lua
-for need in FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
-    if [ -z "${!need:-}" ]; then tap_skip "$need is not set: the Docker stand-ins are not running"; tap_done; exit 0; fi
-done
+test_docker
 # A moto of its own: it reports the original's three tasks running.
 test_moto 3
-export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
-export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
 journal=$state/fargate-alb.local.json
 
 # recipe [options/args...]: sets out, err, rc.

@@ -15,6 +15,9 @@
 #                        for every service (moto.sh's use_own_moto); without
 #                        moto_server the test is skipped, if it does not start
 #                        the test fails
+#   test_docker          the Docker stand-ins of services.sh (podman, the
+#                        registry standing in for ECR's): DOCKER_HOST and
+#                        FGRUN_REGISTRY_MAP; without them the test is skipped
 #   test_sim OPTIONS...  the AWS simulator (tests/sim) in front of that moto,
 #                        AWS_ENDPOINT_URL pointing at it; if it does not start
 #                        the test fails
@@ -58,6 +61,16 @@ test_moto() {
     fi
     tap_done
     exit 0
+}
+
+test_docker() {
+    local need
+    for need in FGRUN_TEST_DOCKER_HOST FGRUN_TEST_REGISTRY; do
+        [ -n "${!need:-}" ] && continue
+        tap_skip "$need is not set: the Docker stand-ins are not running"; tap_done; exit 0
+    done
+    export DOCKER_HOST=$FGRUN_TEST_DOCKER_HOST
+    export FGRUN_REGISTRY_MAP="123456789012.dkr.ecr.us-east-1.amazonaws.com=$FGRUN_TEST_REGISTRY"
 }
 
 test_sim() {
