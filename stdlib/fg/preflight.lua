@@ -58,10 +58,14 @@ local function denied(iam, source, needs)
     table.insert(groups[key].actions, need.action)
   end
   local decisions = {}
-  for _, key in ipairs(order) do
+  -- the questions together: IAM, a global service, answers slowly
+  local answers = require("async").map(order, function(key)
     local g = groups[key]
-    local r = iam.simulate_principal_policy{ PolicySourceArn = source, ActionNames = g.actions,
-                                             ResourceArns = { g.resource }, ContextEntries = g.context }
+    return iam.simulate_principal_policy{ PolicySourceArn = source, ActionNames = g.actions,
+                                          ResourceArns = { g.resource }, ContextEntries = g.context }
+  end, "preflight")
+  for i, key in ipairs(order) do
+    local g, r = groups[key], answers[i]
     for _, e in ipairs(r.EvaluationResults or {}) do
       if e.EvalDecision ~= "allowed" then
         decisions[g.resource .. " " .. tostring(e.EvalActionName):lower()] = e.EvalDecision

@@ -34,8 +34,9 @@ end
 
 function service_roles.missing(services, opts)
   local iam, list = iam_of(opts), {}
-  for _, s in ipairs(services) do
-    if not exists(iam, s) then list[#list + 1] = s end
+  local found = require("async").map(services, function(s) return exists(iam, s) end, "service-linked role")
+  for i, s in ipairs(services) do
+    if not found[i] then list[#list + 1] = s end
   end
   return list
 end
