@@ -117,13 +117,13 @@ end
 --                0 with the default backoff: every pause is `delay`
 --   max_delay    the longest pause, throttling aside (default: no cap)
 --                (delay and max_delay are multiplied by pace())
+--   timeout      seconds; max_attempts: polls (either, both or neither)
+--   progress     false for none, else ui.progress options
 -- An expected end (expect_at) that comes before the next poll is polled
 -- at; from it on, for `share` of the time waited until it, polls are
 -- `delay` apart (AWS's own bookkeeping may lag it a little). A prediction
 -- counts once: a later one is new only `delay` or more after it. So the
 -- API sees at most two polls a first pause, and that only around an end.
---   timeout      seconds; max_attempts: polls (either, both or neither)
---   progress     false for none, else ui.progress options
 function M.poll(spec)
   local pace = M.pace()
   local delay = (spec.delay or 1) * pace

@@ -141,7 +141,8 @@ function M.wait_for_deployment(opts)
   end
   local ecs = opts.client or opts.ecs or require("aws").ecs
   local cluster, name = opts.cluster, opts.service
-  -- for expected_end: the first poll's start and this one's; the health
+  -- for expected_end: the start of the poll that found the deployment
+  -- (it was made before) and of this one; the health
   -- settings; whether a load balancer was seen provisioning, and when they
   -- were all seen active (-huge: already when first read); the task counts
   -- the latest start was read for, and it
@@ -195,11 +196,11 @@ function M.wait_for_deployment(opts)
   end
 
   -- When (fgrun.monotonic()) the rollout, its tasks all running, can
-  -- complete at the earliest: the last task's start plus its containers'
-  -- first health check, or plus its targets' passes counted from then or
-  -- from when its load balancer was seen active. AWS's times are placed on
+  -- complete at the earliest: the later of the last task's start plus its
+  -- containers' first health check and its targets' passes, counted from
+  -- that start or from when the load balancer was seen active. AWS's times are placed on
   -- the local clock by the deployment's createdAt, which came before
-  -- `asked` (the first poll's start): never too early. Reads once per wait
+  -- `asked`: never too early. Reads once per wait
   -- (the settings), once per change of the tasks (their starts) and, while
   -- a load balancer provisions, one call a poll. nil when not known.
   local function expected_end(service, ours)
@@ -232,7 +233,6 @@ function M.wait_for_deployment(opts)
 
   local function check(attempt)
     attempt_at = fgrun.monotonic()
-    asked = asked or attempt_at
     local out = ecs.describe_services{cluster = cluster, services = {name}}
     local service = list(out.services)[1]
     if not service then
@@ -267,7 +267,7 @@ function M.wait_for_deployment(opts)
         ours = primary
         if not ours then return fail(service, "the service has no PRIMARY deployment") end
       end
-      ours_id, ours_created = ours.id, epoch(ours.createdAt)
+      ours_id, ours_created, asked = ours.id, epoch(ours.createdAt), attempt_at
       baseline = {}
       for _, e in ipairs(list(service.events)) do baseline[e.id or e.message] = true end
     else
