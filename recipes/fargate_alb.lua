@@ -70,6 +70,7 @@ fga.check(p, { domain = "acm_certificate.domain", alarm_email = "sns_subscriptio
   alarm_topic = require("fg.aws.service_alarms").check_topic, alarm_cpu = "metric_alarm.threshold",
   alarm_memory = "metric_alarm.threshold", alarm_5xx_percent = "metric_alarm.threshold" })
 if p.alarm_email and p.alarm_topic then error("parameters alarm_email and alarm_topic: give one of them", 0) end
+if p.hosted_zone and not p.domain then error("parameter hosted_zone: only with domain (the zone that holds its name)", 0) end
 local shift = fga.traffic_shift(p) -- nil for rolling
 
 local d = fg.deployment("fargate-alb") -- status, url and logs [-f] are the actions of every deployment

@@ -20,12 +20,13 @@ aws_state() { "$FGRUN" "$root/tests/lib/strategy_state.lua" "$sfx"; }
 
 # ---- parameters ECS refuses: an error before anything is made ----
 for bad in "strategy=bluegreen" "strategy=linear linear_percent=2.0" "strategy=canary canary_percent=0.05" \
-           "strategy=blue_green pause_at=PRODUCTION_TRAFFIC_SHIFT" "strategy=canary bake_minutes=2000"; do
+           "strategy=blue_green pause_at=PRODUCTION_TRAFFIC_SHIFT" "strategy=canary bake_minutes=2000" \
+           "pause_at=POST_SCALE_UP" "test_listener_port=8080"; do
     args=()
     for kv in $bad; do args+=(-D "$kv"); done
     recipe -D image=$image:1 "${args[@]}" "$recipe"
     expect_eq "refused before anything is made: $bad (exit 1)" "1" "$rc"
-    expect_match "... naming the parameter" "strateg|percent|pause_at|bake_minutes" "$err"
+    expect_match "... naming the parameter" "strateg|percent|pause_at|bake_minutes|test_listener_port" "$err"
 done
 expect_eq "... and no journal was written" "no" "$([ -e "$state/fargate-alb.local.json" ] && echo yes || echo no)"
 
