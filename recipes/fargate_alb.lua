@@ -88,6 +88,7 @@ fg.preflight(d, {
     { action = "iam:PassRole", resource = role_arns("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
     { action = "iam:PassRole", resource = role_arns("ecsTaskRole"), why = "the tasks run with it" },
     { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
+    require("fg.aws.secrets").needs(p.secrets), -- a secret's key named by an alias: kms:DescribeKey
     shift and { action = "iam:PassRole", resource = role_arns("ecsInfrastructureRole"),
                 why = "ECS moves the listener rules of the " .. p.strategy .. " deployments with it" } or nil,
   },
