@@ -242,13 +242,8 @@ d:after_deploy(function()
     local s = aws.ecs.describe_services{ cluster = cluster.name, services = { service.name } }.services[1]
     return ("%s: %s, %d/%d running"):format(s.serviceName, s.status, s.runningCount, s.desiredCount)
   end)
-  fg.check("targets", function()
-    local states = {}
-    for _, t in ipairs(aws.elbv2.describe_target_health{ TargetGroupArn = target_group.arn }.TargetHealthDescriptions) do
-      states[#states + 1] = t.Target.Id .. " " .. t.TargetHealth.State
-    end
-    return #states > 0 and table.concat(states, ", ") or "none registered yet"
-  end)
+  -- where the listener sends requests now: after a blue/green update, the other target group
+  fg.check("targets", fga.serving_targets, (https_listener or listener).arn)
   if not fg.check("GET /health", function()
     return ("HTTP %d"):format(http.get(base .. "/health", { timeout = 5 }).status)
   end) then

@@ -275,4 +275,26 @@ describe("fg.aws types against AWS's own behaviour", function()
     assert.are.same({ "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, found.kms_keys)
     assert.are.equal("arn:aws:kms:eu-west-1:123456789012:alias/db", calls[1].params.KeyId)
   end)
+
+  it("finds the target groups a listener forwards to now: the first rule taking every request", function()
+    local TG1 = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg1/a"
+    local TG2 = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg2/b"
+    local default = { IsDefault = true, Priority = "default", Actions = { { Type = "forward", TargetGroupArn = TG1 } } }
+    local production = { Priority = "1", Conditions = { { Field = "path-pattern", Values = { "/*" } } },
+      Actions = { { Type = "forward", ForwardConfig = { TargetGroups = {
+        { TargetGroupArn = TG1, Weight = 0 }, { TargetGroupArn = TG2, Weight = 100 } } } } } }
+    local api = { Priority = "2", Conditions = { { Field = "path-pattern", Values = { "/api/*" } } },
+      Actions = { { Type = "forward", TargetGroupArn = TG1 } } }
+    local client = fake.client({
+      describe_rules = { { Rules = { default, api, production } }, { Rules = { default } },
+                         { Rules = { { IsDefault = true, Actions = { { Type = "redirect" } } } } } },
+      describe_target_health = { { TargetHealthDescriptions = {
+        { Target = { Id = "10.0.0.5" }, TargetHealth = { State = "healthy" } } } } },
+    })
+    use("elbv2", client)
+    local live = require "fg.aws.live_traffic"
+    assert.are.equal("tg2 (100%): 10.0.0.5 healthy", live.targets("l"))
+    assert.are.same({ { arn = TG1, name = "tg1", percent = 100 } }, live.groups("l"))
+    assert.are.same({}, live.groups("l"))
+  end)
 end)
