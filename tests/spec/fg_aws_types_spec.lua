@@ -297,4 +297,33 @@ describe("fg.aws types against AWS's own behaviour", function()
     assert.are.same({ { arn = TG1, name = "tg1", percent = 100 } }, live.groups("l"))
     assert.are.same({}, live.groups("l"))
   end)
+
+  it("tells a replacing field changed outside fgrun as drift that forces replacement, when AWS shows it", function()
+    local ARN = "arn:aws:iam::123456789012:policy/p"
+    local function policy(description)
+      return fake.client({
+        get_policy = { { Policy = { PolicyName = "p", Arn = ARN, DefaultVersionId = "v1", Description = description } } },
+        get_policy_version = { { PolicyVersion = { Document = { Version = "2012-10-17", Statement = {
+          { Effect = "Allow", Action = { "s3:GetObject" }, Resource = { "arn:aws:s3:::b/*" } } } } } } },
+      })
+    end
+    local ty = fga.types.iam_policy
+    local spec = ty:spec({ name = "p", description = "ours",
+      statements = { { actions = { "s3:GetObject" }, resources = { "arn:aws:s3:::b/*" } } } }, "step policy", false)
+    local result = { name = "p", arn = ARN }
+    local ctx = { recorded = result }
+    -- the policy made again under its name with another description (IAM never changes one in place)
+    use("iam", policy("made outside fgrun"))
+    local changes = spec.drift(spec.inputs, result, ctx)
+    local forced
+    for _, c in ipairs(changes) do
+      if c.field == "description" then forced = c end
+    end
+    assert.are.same({ field = "description", old = "made outside fgrun", new = "ours", forces_replacement = true,
+                      drift = true }, forced)
+    assert.are.equal("description", require("fg.plan").forced_field(changes))
+    -- AWS shows none (moto keeps no description): nothing to replace
+    use("iam", policy(nil))
+    for _, c in ipairs(spec.drift(spec.inputs, result, ctx)) do assert.are_not.equal("description", c.field) end
+  end)
 end)
