@@ -70,6 +70,7 @@ fga.check(p, { domain = "acm_certificate.domain", alarm_email = "sns_subscriptio
   alarm_topic = require("fg.aws.service_alarms").check_topic, alarm_cpu = "metric_alarm.threshold",
   alarm_memory = "metric_alarm.threshold", alarm_5xx_percent = "metric_alarm.threshold" })
 if p.alarm_email and p.alarm_topic then error("parameters alarm_email and alarm_topic: give one of them", 0) end
+if p.hosted_zone and not p.domain then error("parameter hosted_zone: only with domain (the zone that holds its name)", 0) end
 local shift = fga.traffic_shift(p) -- nil for rolling
 
 local d = fg.deployment("fargate-alb") -- status, url and logs [-f] are the actions of every deployment
@@ -87,6 +88,7 @@ fg.preflight(d, {
     { action = "iam:PassRole", resource = role_arns("ecsTaskExecutionRole"), why = "ECS pulls the image and writes logs with it" },
     { action = "iam:PassRole", resource = role_arns("ecsTaskRole"), why = "the tasks run with it" },
     { action = "secretsmanager:GetRandomPassword", why = "the random suffix of the names" },
+    require("fg.aws.secrets").needs(p.secrets), -- a secret's key named by an alias: kms:DescribeKey
     shift and { action = "iam:PassRole", resource = role_arns("ecsInfrastructureRole"),
                 why = "ECS moves the listener rules of the " .. p.strategy .. " deployments with it" } or nil,
   },
@@ -240,13 +242,8 @@ d:after_deploy(function()
     local s = aws.ecs.describe_services{ cluster = cluster.name, services = { service.name } }.services[1]
     return ("%s: %s, %d/%d running"):format(s.serviceName, s.status, s.runningCount, s.desiredCount)
   end)
-  fg.check("targets", function()
-    local states = {}
-    for _, t in ipairs(aws.elbv2.describe_target_health{ TargetGroupArn = target_group.arn }.TargetHealthDescriptions) do
-      states[#states + 1] = t.Target.Id .. " " .. t.TargetHealth.State
-    end
-    return #states > 0 and table.concat(states, ", ") or "none registered yet"
-  end)
+  -- where the listener sends requests now: after a blue/green update, the other target group
+  fg.check("targets", fga.serving_targets, (https_listener or listener).arn)
   if not fg.check("GET /health", function()
     return ("HTTP %d"):format(http.get(base .. "/health", { timeout = 5 }).status)
   end) then

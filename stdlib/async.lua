@@ -214,6 +214,28 @@ function M.await(task)
   error(task.err, 0)
 end
 
+-- map(items, fn, name) -> {fn(items[1], 1), ...}: each call in a task of
+-- its own (independent calls made together); once all have ended, the
+-- first error in items' order is raised. One item runs here, as it is.
+function M.map(items, fn, name)
+  local out = {}
+  if #items < 2 then
+    for i, item in ipairs(items) do out[i] = fn(item, i) end
+    return out
+  end
+  local tasks = {}
+  for i, item in ipairs(items) do
+    tasks[i] = M.spawn(function() return fn(item, i) end, (name or "map") .. " " .. i, { quiet = true })
+  end
+  local failed
+  for i, task in ipairs(tasks) do
+    local ok, v = pcall(M.await, task)
+    if ok then out[i] = v else failed = failed or { v } end
+  end
+  if failed then error(failed[1], 0) end
+  return out
+end
+
 local Future = {}
 Future.__index = Future
 Future.__name = "async.Future"

@@ -264,13 +264,6 @@ int luaopen_fg_aws_shape_cbor(lua_State *L)
         {"encode", shapecbor_encode},
         {NULL, NULL},
     };
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "json"); /* its marking metatables and null */
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "null");
-    lua_remove(L, -2);
-    luaL_newlibtable(L, funcs);
-    lua_insert(L, -2);
-    luaL_setfuncs(L, funcs, 1);
+    fg_json_new_lib(L, funcs, "null");
     return 1;
 }

@@ -535,13 +535,6 @@ int luaopen_fg_aws_shape_json(lua_State *L)
     lua_pushcfunction(L, tree_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "json"); /* its marking metatables and null */
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "null");
-    lua_remove(L, -2);
-    luaL_newlibtable(L, funcs);
-    lua_insert(L, -2);
-    luaL_setfuncs(L, funcs, 1);
+    fg_json_new_lib(L, funcs, "null");
     return 1;
 }

@@ -629,13 +629,6 @@ int luaopen_fg_aws_shape_xml(lua_State *L)
     lua_pushcfunction(L, doc_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "json"); /* its marking metatables and decode */
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "decode");
-    lua_remove(L, -2);
-    luaL_newlibtable(L, funcs);
-    lua_insert(L, -2);
-    luaL_setfuncs(L, funcs, 1);
+    fg_json_new_lib(L, funcs, "decode");
     return 1;
 }

@@ -488,6 +488,21 @@ static int json_is_array(lua_State *L)
     return 1;
 }
 
+void fg_json_new_lib(lua_State *L, const luaL_Reg *funcs, const char *field)
+{
+    int n = 0;
+    while (funcs[n].name)
+        n++;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "json"); /* loads its marking metatables */
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, field);
+    lua_remove(L, -2);
+    lua_createtable(L, 0, n);
+    lua_insert(L, -2);
+    luaL_setfuncs(L, funcs, 1);
+}
+
 int luaopen_fg_base_json(lua_State *L)
 {
     static const luaL_Reg funcs[] = {

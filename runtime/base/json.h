@@ -9,6 +9,8 @@
 #define FG_JSON_ARRAY_MT "fg.json.array"
 #define FG_JSON_OBJECT_MT "fg.json.object"
 
+#include <lauxlib.h>
+#include <lua.h>
 #include <stddef.h>
 
 #include "base/buffer.h"
@@ -16,5 +18,10 @@
 /* Appends s as a quoted JSON string; 0 or -1 (the buffer's maximum or
  * memory). */
 int fg_json_quote(struct fg_buf *b, const char *s, size_t len);
+
+/* Pushes a new library of funcs for a decoder that makes JSON values:
+ * require "json" is loaded first (its marking metatables) and its member
+ * `field` (null, decode) is every function's one upvalue. */
+void fg_json_new_lib(lua_State *L, const luaL_Reg *funcs, const char *field);
 
 #endif

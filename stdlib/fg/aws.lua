@@ -50,6 +50,12 @@ M.UNKNOWN = T.UNKNOWN
 -- rolling), checked before anything is made (stdlib/fg/aws/traffic_shift.lua).
 function M.traffic_shift(p) return require("fg.aws.traffic_shift").settings(p) end
 
+-- M.serving_targets(listener_arn) -> text: the target groups the listener
+-- forwards its requests to now (after a blue/green deployment, maybe the
+-- alternate one), with their share and their targets' health
+-- (stdlib/fg/aws/live_traffic.lua), for a check after a deploy.
+function M.serving_targets(listener) return require("fg.aws.live_traffic").targets(listener) end
+
 -- M.use(d) -> the constructors bound to deployment d: res.<kind>(step,
 -- fields), res.task_roles{...} (stdlib/fg/aws/task_roles.lua) and
 -- res.service_alarms{...} (stdlib/fg/aws/service_alarms.lua), and

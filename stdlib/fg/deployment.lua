@@ -276,9 +276,11 @@ function deployment:run_step(name, spec, inputs, after, result, declared_after)
     settled:fail(err)
     error(err, 0)
   end
+  local settled_after = {}
   for _, other in ipairs(spec.ready or {}) do
     if pending.is_pending(other) then
       local waited_for = pending.name(other)
+      settled_after[#settled_after + 1] = waited_for
       p:update("waiting for " .. waited_for)
       local ok, err = pcall(self.settled[waited_for].get, self.settled[waited_for])
       if not ok then failed(err) end
@@ -288,7 +290,7 @@ function deployment:run_step(name, spec, inputs, after, result, declared_after)
   local ready
   -- its span in the timeline, however the task ends (failed, cancelled)
   local _ <close> = setmetatable({}, { __close = function()
-    self.report:span(name, started, ready or fgrun.monotonic(), fgrun.monotonic(), after)
+    self.report:span(name, started, ready or fgrun.monotonic(), fgrun.monotonic(), after, settled_after)
   end })
   local ok, value = pcall(self.run_step_now, self, name, spec, inputs, after, function(what) p:update(what) end,
     declared_after)

@@ -180,7 +180,10 @@ fg.preflight(d, {needs = {{action =, resource =, why =}}, tagging = {"ecs",
   service_linked_roles = {...}, caller =}) -> "checked" | "skipped"
   Before anything is created, IAM's policy simulator on what the deployment
   needs; an error names every permission missing. Where the caller may not
-  simulate, a note and no check. Only when deploying.]] },
+  simulate, a note and no check. Only when deploying. An entry of needs may
+  be a function returning more needs (called only when the check runs):
+  require("fg.aws.secrets").needs(p.secrets) asks for kms:DescribeKey on the
+  key behind a secret's key alias.]] },
 
   { name = "fg.service_linked_roles", value = function() return fg().service_linked_roles end, text = [[
 fg.service_linked_roles(d, {"ecs.amazonaws.com",

@@ -6,6 +6,7 @@
 --
 --   preflight.check{
 --     needs = { { action = "iam:PassRole", resource = "<role ARN>", why = "ECS starts the tasks with it" }, ... },
+--             -- or a function returning more such needs (they take AWS reads to find)
 --     tagging = { "ecs", "elasticloadbalancing", "ec2", "iam", "ecr", "logs" },
 --     service_linked_roles = { "ecs.amazonaws.com", ... },  -- iam:CreateServiceLinkedRole for those missing
 --     caller = fg.caller(), client = aws.iam, note = function(text),
@@ -58,10 +59,14 @@ local function denied(iam, source, needs)
     table.insert(groups[key].actions, need.action)
   end
   local decisions = {}
-  for _, key in ipairs(order) do
+  -- the questions together: IAM, a global service, answers slowly
+  local answers = require("async").map(order, function(key)
     local g = groups[key]
-    local r = iam.simulate_principal_policy{ PolicySourceArn = source, ActionNames = g.actions,
-                                             ResourceArns = { g.resource }, ContextEntries = g.context }
+    return iam.simulate_principal_policy{ PolicySourceArn = source, ActionNames = g.actions,
+                                          ResourceArns = { g.resource }, ContextEntries = g.context }
+  end, "preflight")
+  for i, key in ipairs(order) do
+    local g, r = groups[key], answers[i]
     for _, e in ipairs(r.EvaluationResults or {}) do
       if e.EvalDecision ~= "allowed" then
         decisions[g.resource .. " " .. tostring(e.EvalActionName):lower()] = e.EvalDecision
@@ -78,7 +83,9 @@ function preflight.check(opts)
   local simulator = opts.client or require("aws").client("iam", { max_attempts = 1 })
   local note = opts.note or function() end
   local needs = {}
-  for _, n in ipairs(opts.needs or {}) do needs[#needs + 1] = n end
+  for _, n in ipairs(opts.needs or {}) do
+    for _, one in ipairs(type(n) == "function" and n() or { n }) do needs[#needs + 1] = one end
+  end
   for _, service in ipairs(opts.tagging or {}) do
     local actions = preflight.TAG_ON_CREATE[service]
     if not actions then error(("preflight: no tagging permissions known for %q"):format(tostring(service)), 2) end

@@ -39,16 +39,28 @@ function report:step(action, name, id, seconds)
     seconds and seconds >= 0.05 and ("  (%.1f s)"):format(seconds) or "")
 end
 
--- report:span(name, started, ready, ended, after): a step's times
+-- report:span(name, started, ready, ended, after, settled): a step's times
 -- (fgrun.monotonic values: its start, when its result was known, its end
--- after any wait) and the steps it waited for, for the timeline.
-function report:span(name, started, ready, ended, after)
+-- after any wait), the steps whose results it waited for (after) and
+-- those whose wait it waited for too (settled: its spec.ready), for the
+-- timeline.
+function report:span(name, started, ready, ended, after, settled)
   self.spans[#self.spans + 1] = { step = name, start = started - self.started, ready = ready - self.started,
-                                  ["end"] = ended - self.started, after = after or {} }
+                                  ["end"] = ended - self.started, after = after or {}, settled = settled or {} }
+end
+
+-- When a span let `s` start: its end when s waited for its wait, else
+-- when its result was known.
+local function gate_time(d, s)
+  for _, name in ipairs(s.settled or {}) do
+    if name == d.step then return d["end"] end
+  end
+  return d.ready or d["end"]
 end
 
 -- The critical path: from the step that ended last, back through the step
--- whose result each one waited for last. Returns the spans, first to last.
+-- whose result (or, for a step's spec.ready, whose wait's end) each one
+-- waited for last. Returns the spans, first to last.
 function report.critical_path(spans)
   local by_name, last = {}, nil
   for _, s in ipairs(spans) do
@@ -60,11 +72,13 @@ function report.critical_path(spans)
   while s and not seen[s] do
     seen[s] = true
     table.insert(path, 1, s)
-    local gate
-    for _, name in ipairs(s.after) do
+    local gate, gate_at
+    local names = { table.unpack(s.after) }
+    for _, name in ipairs(s.settled or {}) do names[#names + 1] = name end
+    for _, name in ipairs(names) do
       local d = by_name[name]
-      local ready = d and (d.ready or d["end"])
-      if d and ready <= s.start + 1e-9 and (not gate or ready > (gate.ready or gate["end"])) then gate = d end
+      local at = d and gate_time(d, s)
+      if d and at <= s.start + 1e-9 and (not gate or at > gate_at) then gate, gate_at = d, at end
     end
     s = gate
   end
@@ -115,7 +129,8 @@ function report:summary(outcome, outputs)
     local timeline = {}
     for i, s in ipairs(self.spans) do
       timeline[i] = { step = s.step, start = rounded(s.start), ready = rounded(s.ready or s["end"]),
-                      ["end"] = rounded(s["end"]), after = json.array(s.after) }
+                      ["end"] = rounded(s["end"]), after = json.array(s.after),
+                      settled_after = json.array(s.settled or {}) }
     end
     io.stdout:write(json.encode({
       deployment = self.deployment, env = self.env or json.null, outcome = outcome,

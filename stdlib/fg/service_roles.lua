@@ -34,8 +34,9 @@ end
 
 function service_roles.missing(services, opts)
   local iam, list = iam_of(opts), {}
-  for _, s in ipairs(services) do
-    if not exists(iam, s) then list[#list + 1] = s end
+  local found = require("async").map(services, function(s) return exists(iam, s) end, "service-linked role")
+  for i, s in ipairs(services) do
+    if not found[i] then list[#list + 1] = s end
   end
   return list
 end
@@ -43,7 +44,8 @@ end
 function service_roles.ensure(services, opts)
   opts = opts or {}
   local iam = iam_of(opts)
-  for _, s in ipairs(service_roles.missing(services, opts)) do
+  -- each made and awaited in a task of its own: IAM answers slowly
+  require("async").map(service_roles.missing(services, opts), function(s)
     fgrun.log(1, "creating the service-linked role of %s", s)
     local ok, err = pcall(iam.create_service_linked_role, { AWSServiceName = s })
     local code = code_of(err)
@@ -63,7 +65,7 @@ function service_roles.ensure(services, opts)
       return exists(iam, s), "not visible in IAM yet"
     end, { what = "service-linked role of " .. s, timeout = opts.timeout or 60, delay = 1, max_delay = 5,
            progress = opts.progress })
-  end
+  end, "service-linked role")
 end
 
 function service_roles.not_ready(err)

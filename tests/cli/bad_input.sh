@@ -50,6 +50,8 @@ bad "recipe that does not exist" "nosuch.lua" "$st" -- "$tmp/r/nosuch.lua"
 bad "unknown parameter" 'unknown parameter "colour"' "$st" -- -D colour=red "$recipe"
 bad "wrong type (-D)" "retention.*expected integer" "$st" -- -D retention=abc "$recipe"
 bad "wrong type (Fargate recipe)" "desired_count.*expected integer" "$st" -- -D image=x --env local -D desired_count=three "$fargate"
+bad "hosted_zone without domain (Fargate recipe)" "parameter hosted_zone: only with domain" "$st" -- \
+    -D image=x --env local -D hosted_zone=example.com "$fargate"
 bad "env file with a syntax error" "env/syntax.lua" "$st" -- --env syntax "$recipe"
 bad "env file that returns a number" "env/number.lua" "$st" -- --env number "$recipe"
 bad "env file with a value of the wrong type" "retention.*expected integer" "$st" -- --env wrongtype "$recipe"

@@ -32,14 +32,16 @@ deploy --json
 expect_eq "deploy with domain and alarm_email succeeds" "0" "$rc"
 [ "$rc" = 0 ] || printf '%s\n' "$err" | grep -v '^ ' | tail -3 | sed 's/^/# /'
 # the certificate's wait for ISSUED ran in the background (the HTTP listener made meanwhile);
-# the HTTPS listener began once it had ended (the summary is the last JSON object)
+# the HTTPS listener began once it had ended, its timeline entry says so (the summary
+# is the last JSON object)
 expect_eq "the certificate was awaited in the background, the HTTPS listener made once it was issued" "yes" \
     "$(printf '%s' "$out" | python3 -c '
 import json, sys
 text = sys.stdin.read()
 t = {s["step"]: s for s in json.loads(text[text.rfind("\n{\n") + 1:])["timeline"]}
 c = t["certificate"]
-print("yes" if c["ready"] < t["listener"]["end"] < c["end"] <= t["https_listener"]["start"] else "no %s" % json.dumps(t))')"
+print("yes" if c["ready"] < t["listener"]["end"] < c["end"] <= t["https_listener"]["start"]
+      and t["https_listener"]["settled_after"] == ["certificate"] else "no %s" % json.dumps(t))')"
 sfx=$(sfx)
 settle
 base=$(snapshot)

@@ -45,6 +45,30 @@ expect_match "... the preflight names it, for ECS and its auto scaling" \
     "iam:CreateServiceLinkedRole on arn:aws:iam::$account:role/aws-service-role/ecs.amazonaws.com/\\*.*iam:CreateServiceLinkedRole on .*ecs.application-autoscaling" "$(echo $err)"
 expect_eq "... and AWS saw no mutating call" "0" "$(mutating)"
 
+# a secret whose customer key is named by an alias: the recipe resolves the
+# alias with DescribeKey, so the preflight asks about it, on the key itself
+keyed_secret() { # KMS-KEY-ID-FOR-THE-SECRET(alias or id) -> prints "key-ARN secret-ARN"
+    "$FGRUN" -e "local aws = require('aws')
+      local k = aws.kms.create_key{}.KeyMetadata
+      pcall(aws.kms.create_alias, {AliasName = 'alias/db', TargetKeyId = k.KeyId}) -- moto makes it, then answers null
+      local id = '$1' == 'alias' and 'alias/db' or k.KeyId
+      print(k.Arn, aws.secretsmanager.create_secret{Name = 'db', SecretString = 'x', KmsKeyId = id}.ARN)"
+}
+fresh '["kms:DescribeKey"]'
+read -r key secret <<<"$(keyed_secret alias)"
+mark=$(wc -l <"$tmp/sim.log")
+deploy -D "secrets={\"DB\":\"$secret\"}"
+expect_eq "a secret's key named by an alias, and no kms:DescribeKey: exit 1" "1" "$rc"
+expect_match "... the preflight names kms:DescribeKey on the key behind the alias, and why" \
+    "kms:DescribeKey on ${key//./\\.} \\(secret .* is encrypted with the key of alias/db" "$err"
+expect_eq "... and AWS saw no mutating call" "0" "$(mutating)"
+fresh '["kms:DescribeKey", "ecs:TagResource"]'
+read -r _ secret <<<"$(keyed_secret id)"
+deploy -D "secrets={\"DB\":\"$secret\"}"
+expect_match "a secret's key named by its id: the preflight does not ask for kms:DescribeKey" \
+    "ecs:TagResource" "$err"
+expect_no_match "... (only for what is missing otherwise)" "kms:DescribeKey" "$err"
+
 fresh '["iam:SimulatePrincipalPolicy"]'
 deploy -D 'subnet_ids=["subnet-00000000"]'
 expect_match "a caller who may not simulate: a note, then the deploy goes on" \

@@ -17,12 +17,13 @@ aws_state() { "$FGRUN" "$root/tests/lib/strategy_state.lua" "$sfx"; }
 
 # ---- parameters ECS refuses: an error before anything is made ----
 for bad in "strategy=bluegreen" "strategy=linear linear_percent=2.0" "strategy=canary canary_percent=0.05" \
-           "strategy=blue_green pause_at=PRODUCTION_TRAFFIC_SHIFT" "strategy=canary bake_minutes=2000"; do
+           "strategy=blue_green pause_at=PRODUCTION_TRAFFIC_SHIFT" "strategy=canary bake_minutes=2000" \
+           "pause_at=POST_SCALE_UP" "test_listener_port=8080"; do
     args=()
     for kv in $bad; do args+=(-D "$kv"); done
     recipe -D image=$image:1 "${args[@]}" "$recipe"
     expect_eq "refused before anything is made: $bad (exit 1)" "1" "$rc"
-    expect_match "... naming the parameter" "strateg|percent|pause_at|bake_minutes" "$err"
+    expect_match "... naming the parameter" "strateg|percent|pause_at|bake_minutes|test_listener_port" "$err"
 done
 expect_eq "... and no journal was written" "no" "$([ -e "$state/fargate-alb.local.json" ] && echo yes || echo no)"
 
@@ -51,6 +52,9 @@ s=$(aws_state)
 expect_match "production traffic moved to the alternate group" "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$s"
 expect_match "... where the new tasks are" "tasks_in fargate-tg2-$sfx 2" "$s"
 expect_match "... and the old group is empty" "tasks_in fargate-tg-$sfx 0" "$s"
+expect_match "the check after the deploy reads the targets where production traffic is" \
+    "^  targets: fargate-tg2-$sfx \\(100%\\): [^ ]+ [a-z]+" "$out"
+expect_no_match "... not those of the primary group" "targets: .*fargate-tg-$sfx " "$out"
 
 # ---- back to rolling: traffic home to the primary group, the extra resources gone ----
 recipe -D image=$image:2 "$recipe"
@@ -62,6 +66,7 @@ expect_match "the test listener is gone" "listeners 80\$" "$(echo "$s" | grep '^
 expect_match "no listener rule is left" "rules 0" "$s"
 expect_match "the tasks serve from the primary group the listener forwards to" \
     "default_80 fargate-tg-$sfx.*tasks_in fargate-tg-$sfx 2" "$(echo $s)"
+expect_match "... and the check after the deploy reads that group" "^  targets: fargate-tg-$sfx \\(100%\\): [^ ]+ [a-z]+" "$out"
 left=$("$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$sfx")
 expect_no_match "the alternate target group is removed" "fargate-tg2-$sfx" "$left"
 expect_no_match "the infrastructure role is removed" "ecsInfrastructureRole-$sfx" "$left"

@@ -111,6 +111,25 @@ describe("async", function()
     assert.equal("Boom", err.code)
   end)
 
+  it("maps independent calls together, in order, raising the first error once all have ended", function()
+    local n, delay = 4, 0.4
+    local started = fgrun.monotonic()
+    local out = async.map({ 1, 2, 3, 4 }, function(x, i) return x * 10 + i, async.request(stall(delay)) end)
+    assert.same({ 11, 22, 33, 44 }, out)
+    assert.is_true((fgrun.monotonic() - started) / (n * delay) < 0.5, "together")
+    local ended = {}
+    local ok, err = pcall(async.map, { 0.3, 0.1, 0.2 }, function(d, i)
+      async.sleep(d)
+      ended[#ended + 1] = i
+      if i > 1 then error("item " .. i, 0) end
+    end)
+    assert.is_false(ok)
+    assert.equal("item 2", err)
+    assert.same({ 2, 3, 1 }, ended) -- all ended first
+    assert.is_false(async.active())
+    assert.same({ 7 }, async.map({ 7 }, function(x) return x end)) -- one item: no task
+  end)
+
   it("raises an error no one awaits in the main thread at its next blocking point", function()
     async.spawn(function() async.sleep(0.05) error("step failed", 0) end, "failing")
     local slow = async.spawn(function() async.sleep(5) end, "slow")

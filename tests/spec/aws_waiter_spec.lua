@@ -263,6 +263,53 @@ describe("aws.waiter", function()
       assert.same({2, 4, 8, 8}, clock.slept) -- doubled after each throttled poll
     end)
 
+    describe("an expected end (a check's expect_at)", function()
+      local poll = require "aws.waiter.poll"
+      -- a wait of `timeout` s whose check expects success at `at` (an offset
+      -- from the start) and has it at `done` (nil: never); the times polled
+      local function run(at, done, timeout, expect)
+        local start, polled = clock.now, {}
+        pcall(poll.poll, {waiter = "w", timeout = timeout, progress = false, check = function()
+          local t = clock.now - start
+          polled[#polled + 1] = math.floor(t * 1e6 + 0.5) / 1e6
+          if done and t >= done then return {state = "success", value = t} end
+          return {state = "retry", status = "not yet", expect_at = (expect or function() return start + at end)(t)}
+        end})
+        return polled
+      end
+
+      it("is polled at when it comes before the next poll", function()
+        local polled = run(60, 60, 600)
+        assert.equal(60, polled[#polled])
+        local plain = run(math.huge, 60, 600)   -- nothing expected: a tenth of the time waited late
+        assert.is_true(plain[#plain] > 60, "without it, seen at " .. plain[#plain])
+        assert.equal(#plain, #polled)
+      end)
+
+      it("once passed, polls a first pause apart for a tenth of the time waited until it, then as before", function()
+        local polled = run(60, nil, 120)
+        local after = {}
+        for _, t in ipairs(polled) do
+          if t >= 60 then after[#after + 1] = t - 60 end
+        end
+        assert.same({0, 1, 2, 3, 4, 5, 6}, {table.unpack(after, 1, 7)})
+        assert.is_true(after[8] - after[7] > 6, "back to a tenth of the time waited")
+      end)
+
+      it("never polls more than twice a first pause, whatever the check expects", function()
+        local polled = run(nil, nil, 100, function() return clock.now + 0.01 end)
+        for i = 3, #polled - 1 do -- the last: at the deadline
+          assert.is_true(polled[i] - polled[i - 2] >= 1 - 1e-6, "polls " .. i - 2 .. " to " .. i)
+        end
+        assert.is_true(#polled <= 2 * 100 + 1)
+      end)
+
+      it("is ignored when it is later than the next poll", function()
+        local polled = run(1000, 60, 600)
+        assert.same(run(math.huge, 60, 600), polled)
+      end)
+    end)
+
     it("with a timeout, polls until the deadline instead of counting attempts", function()
       local client, calls = fake.client({describe_load_balancers = {elbv2.provisioning}}, "elbv2")
       local e = catch(waiter.wait, client, "load_balancer_available", {Names = {"web"}},

@@ -275,4 +275,55 @@ describe("fg.aws types against AWS's own behaviour", function()
     assert.are.same({ "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }, found.kms_keys)
     assert.are.equal("arn:aws:kms:eu-west-1:123456789012:alias/db", calls[1].params.KeyId)
   end)
+
+  it("finds the target groups a listener forwards to now: the first rule taking every request", function()
+    local TG1 = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg1/a"
+    local TG2 = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg2/b"
+    local default = { IsDefault = true, Priority = "default", Actions = { { Type = "forward", TargetGroupArn = TG1 } } }
+    local production = { Priority = "1", Conditions = { { Field = "path-pattern", Values = { "/*" } } },
+      Actions = { { Type = "forward", ForwardConfig = { TargetGroups = {
+        { TargetGroupArn = TG1, Weight = 0 }, { TargetGroupArn = TG2, Weight = 100 } } } } } }
+    local api = { Priority = "2", Conditions = { { Field = "path-pattern", Values = { "/api/*" } } },
+      Actions = { { Type = "forward", TargetGroupArn = TG1 } } }
+    local client = fake.client({
+      describe_rules = { { Rules = { default, api, production } }, { Rules = { default } },
+                         { Rules = { { IsDefault = true, Actions = { { Type = "redirect" } } } } } },
+      describe_target_health = { { TargetHealthDescriptions = {
+        { Target = { Id = "10.0.0.5" }, TargetHealth = { State = "healthy" } } } } },
+    })
+    use("elbv2", client)
+    local live = require "fg.aws.live_traffic"
+    assert.are.equal("tg2 (100%): 10.0.0.5 healthy", live.targets("l"))
+    assert.are.same({ { arn = TG1, name = "tg1", percent = 100 } }, live.groups("l"))
+    assert.are.same({}, live.groups("l"))
+  end)
+
+  it("tells a replacing field changed outside fgrun as drift that forces replacement, when AWS shows it", function()
+    local ARN = "arn:aws:iam::123456789012:policy/p"
+    local function policy(description)
+      return fake.client({
+        get_policy = { { Policy = { PolicyName = "p", Arn = ARN, DefaultVersionId = "v1", Description = description } } },
+        get_policy_version = { { PolicyVersion = { Document = { Version = "2012-10-17", Statement = {
+          { Effect = "Allow", Action = { "s3:GetObject" }, Resource = { "arn:aws:s3:::b/*" } } } } } } },
+      })
+    end
+    local ty = fga.types.iam_policy
+    local spec = ty:spec({ name = "p", description = "ours",
+      statements = { { actions = { "s3:GetObject" }, resources = { "arn:aws:s3:::b/*" } } } }, "step policy", false)
+    local result = { name = "p", arn = ARN }
+    local ctx = { recorded = result }
+    -- the policy made again under its name with another description (IAM never changes one in place)
+    use("iam", policy("made outside fgrun"))
+    local changes = spec.drift(spec.inputs, result, ctx)
+    local forced
+    for _, c in ipairs(changes) do
+      if c.field == "description" then forced = c end
+    end
+    assert.are.same({ field = "description", old = "made outside fgrun", new = "ours", forces_replacement = true,
+                      drift = true }, forced)
+    assert.are.equal("description", require("fg.plan").forced_field(changes))
+    -- AWS shows none (moto keeps no description): nothing to replace
+    use("iam", policy(nil))
+    for _, c in ipairs(spec.drift(spec.inputs, result, ctx)) do assert.are_not.equal("description", c.field) end
+  end)
 end)

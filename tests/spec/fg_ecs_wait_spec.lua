@@ -206,6 +206,83 @@ describe("fg.ecs.wait", function()
       assert.matches("latest service events:", text)
     end)
 
+    describe("once its tasks all run, polls when they can first be healthy", function()
+      -- A rolling deployment on AWS's clock (createdAt 5000, the wait's
+      -- first poll at local 1000): 2 tasks start `start` s in, the load
+      -- balancer is active from `active` s; the rollout completes at `done`.
+      local function rollout(start, active, done)
+        local calls, t0 = {}, clock.now
+        local function at() return clock.now - t0 end
+        local function count(op) calls[op] = (calls[op] or 0) + 1 end
+        local ecs = {
+          describe_services = function()
+            count("describe_services")
+            local running = at() >= start and 2 or 0
+            return {services = {{serviceName = "web", status = "ACTIVE", desiredCount = 2,
+              runningCount = running, pendingCount = 2 - running,
+              loadBalancers = {{targetGroupArn = "tg", containerName = "app", containerPort = 80}},
+              deployments = {{id = "ecs-svc/1", status = "PRIMARY", taskDefinition = "arn:td/web:2",
+                desiredCount = 2, runningCount = running, pendingCount = 2 - running, failedTasks = 0,
+                createdAt = 5000, rolloutState = at() >= done and "COMPLETED" or "IN_PROGRESS"}}}}}
+          end,
+          describe_task_definition = function()
+            count("describe_task_definition")
+            return {taskDefinition = {containerDefinitions = {{name = "app", healthCheck = {interval = 30}}}}}
+          end,
+          list_tasks = function() count("list_tasks") return {taskArns = {"t1", "t2"}} end,
+          describe_tasks = function()
+            count("describe_tasks")
+            return {tasks = {{taskArn = "t1", startedBy = "ecs-svc/1", startedAt = 5000 + start - 3},
+                             {taskArn = "t2", startedBy = "ecs-svc/1", startedAt = 5000 + start}}}
+          end,
+        }
+        local elbv2 = {
+          describe_target_groups = function()
+            count("describe_target_groups")
+            return {TargetGroups = {{HealthCheckIntervalSeconds = 5, HealthyThresholdCount = 2,
+                                     LoadBalancerArns = {"lb"}}}}
+          end,
+          describe_load_balancers = function()
+            count("describe_load_balancers")
+            return {LoadBalancers = {{State = {Code = at() >= active and "active" or "provisioning"}}}}
+          end,
+        }
+        wait.wait_for_deployment{cluster = "prod", service = "web", client = ecs, elbv2 = elbv2, progress = false}
+        return at(), calls
+      end
+
+      it("an update: its last task's start plus the container's first health check", function()
+        local seen, calls = rollout(45, 0, 75)
+        assert.equal(75, seen)
+        for _, op in ipairs{"describe_task_definition", "describe_target_groups", "describe_load_balancers",
+                            "list_tasks", "describe_tasks"} do
+          assert.equal(1, calls[op], op .. ": read once")
+        end
+        local late = rollout(45, 0, 75.5)    -- never early: the next poll, a first pause later
+        assert.equal(76, late)
+      end)
+
+      it("a first deploy: the targets' checks begin once the load balancer is seen active", function()
+        local seen, calls = rollout(45, 180, 190)
+        assert.is_true(seen >= 190 and seen <= 190 + 15, "seen at " .. seen)
+        -- one more read a poll while it provisions, none after
+        assert.is_true(calls.describe_load_balancers < calls.describe_services, "load balancer reads")
+        assert.equal(1, calls.describe_tasks)
+      end)
+
+      it("without the permission to read the settings, polls as before", function()
+        local ecs_error = {error = {code = "AccessDeniedException", message = "no", status = 400}}
+        local running = copy(services.in_progress)
+        local ours = running.services[1].deployments[1]
+        ours.runningCount, ours.pendingCount, ours.failedTasks = 2, 0, 0
+        local c = clients{describe_services = {running, running, running, services.completed},
+                          describe_task_definition = {ecs_error}}
+        assert.equal(services.completed.services[1], deploy(c))
+        assert.same({1, 1, 1}, clock.slept)
+        assert.equal(1, fake.count(c.calls, "describe_task_definition")) -- asked once, not each poll
+      end)
+    end)
+
     it("fails when the service does not exist", function()
       local missing = {services = {}, failures = {{arn = "arn:aws:ecs:us-east-1:123456789012:service/prod/web", reason = "MISSING"}}}
       local c = clients{describe_services = {missing}, list_tasks = {tasks.none}}

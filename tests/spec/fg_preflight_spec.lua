@@ -68,6 +68,16 @@ describe("fg.preflight", function()
     assert.is_nil(err:find("GetRandomPassword", 1, true))
   end)
 
+  it("asks about needs a function finds, as about the others", function()
+    local KEY = "arn:aws:kms:us-east-1:111:key/k1"
+    local client, calls = iam(decisions{ ["kms:DescribeKey " .. KEY] = "implicitDeny" })
+    local found = function() return { { action = "kms:DescribeKey", resource = KEY, why = "the alias" } } end
+    local ok, err = run(client, { needs = { found, { action = "iam:PassRole", resource = ROLE } } })
+    assert.is_false(ok)
+    assert.matches("kms:DescribeKey on " .. KEY .. " (the alias; implicitDeny)", err, 1, true)
+    assert.are.equal(3, fake.count(calls, "simulate_principal_policy"))
+  end)
+
   it("simulates an assumed role as the role, with its path", function()
     local client, calls = iam(decisions{})
     local ok = run(client, { caller = { account = "111", partition = "aws",

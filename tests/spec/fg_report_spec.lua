@@ -26,6 +26,26 @@ describe("fg.report", function()
     assert.same({ "alb_sg", "load_balancer", "listener", "service" }, names(report.critical_path(spans)))
   end)
 
+  it("goes through the end of the wait a step waited for (ready = {steps}), not its result", function()
+    -- the HTTPS listener reads its certificate's ARN (known at 0.3) and
+    -- the load balancer's (known at 0.5), and waits for the certificate to
+    -- be ISSUED (its background wait ends at 120)
+    local listener = span("https_listener", 120, 120.1, 120.1, { "certificate", "load_balancer", "target_group" })
+    local spans = {
+      span("alb_sg", 0, 0.2, 0.2),
+      span("certificate", 0, 0.3, 120),
+      span("load_balancer", 0.2, 0.5, 0.5, { "alb_sg" }),
+      span("target_group", 0, 0.1, 0.1),
+      listener,
+      span("dns_record", 120.1, 120.2, 121, { "https_listener" }),
+    }
+    listener.settled = { "certificate" }
+    assert.same({ "certificate", "https_listener", "dns_record" }, names(report.critical_path(spans)))
+    -- read as results only, the load balancer's came last
+    listener.settled = nil
+    assert.same({ "alb_sg", "load_balancer", "https_listener", "dns_record" }, names(report.critical_path(spans)))
+  end)
+
   it("has an empty path without spans, and ignores steps it does not know", function()
     assert.same({}, report.critical_path({}))
     assert.same({ "b" }, names(report.critical_path({ span("b", 1, 2, 2, { "gone" }) })))

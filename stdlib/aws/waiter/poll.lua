@@ -103,6 +103,10 @@ end
 --                 value = any, reason = text (failure), last_state = text,
 --                 response, cause, acceptor (copied into errors),
 --                 notes = {lines to show above the progress line}}
+--                 expect_at = a fgrun.monotonic() instant at which the
+--                 check expects success (known settings of AWS's, such as
+--                 health checks' interval x threshold; never earlier
+--                 than it can be).
 --                 A throttling error it raises is a retry, and doubles the
 --                 pauses from then on.
 --   delay        the first pause, seconds (default 1); backoff multiplies
@@ -115,6 +119,11 @@ end
 --                (delay and max_delay are multiplied by pace())
 --   timeout      seconds; max_attempts: polls (either, both or neither)
 --   progress     false for none, else ui.progress options
+-- An expected end (expect_at) that comes before the next poll is polled
+-- at; from it on, for `share` of the time waited until it, polls are
+-- `delay` apart (AWS's own bookkeeping may lag it a little). A prediction
+-- counts once: a later one is new only `delay` or more after it. So the
+-- API sees at most two polls a first pause, and that only around an end.
 function M.poll(spec)
   local pace = M.pace()
   local delay = (spec.delay or 1) * pace
@@ -136,6 +145,24 @@ function M.poll(spec)
   local deadline = timeout and started + timeout
   local attempt, r = 0, nil
   local throttle = 1
+  local first = delay
+  local expected -- the expected end being polled at, or just passed
+
+  -- the pause before the next poll, `normal` unless an end is expected
+  local function around_expected_end(normal, now, expect_at)
+    local pause = normal
+    if expect_at and (not expected or expect_at >= expected + first) then
+      if expect_at <= now then
+        expected = expect_at
+      elseif expect_at - now < pause then
+        pause, expected = expect_at - now, expect_at
+      end
+    end
+    if expected and now >= expected and now - expected < share * (expected - started) then
+      pause = math.min(pause, first)
+    end
+    return pause
+  end
 
   local function give_up(code, message)
     local e = setmetatable({
@@ -174,7 +201,8 @@ function M.poll(spec)
     elseif deadline and now >= deadline then
       give_up("WaiterTimeout", string.format("gave up after the %ss timeout", timeout))
     end
-    local pause = math.min(math.max(delay, share * (now - started)), max_delay) * throttle
+    local pause = around_expected_end(math.min(math.max(delay, share * (now - started)), max_delay), now,
+                                      r.expect_at) * throttle
     if deadline then pause = math.min(pause, deadline - now) end
     p:sleep(pause)
     delay = delay * backoff

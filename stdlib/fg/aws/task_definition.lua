@@ -125,23 +125,40 @@ local function pairs_list(map, key_name, value_name)
   return list
 end
 
+-- A container's parts that are plain renames between its fields and its
+-- definition in AWS: { field, AWS key }, read both ways (container_request
+-- and container_of). The rest changes shape on the way (port, the
+-- environment map, the log configuration's driver, essential's default).
+local SECRET = { { "name", "name" }, { "arn", "valueFrom" } }
+local LOG_OPTIONS = { { "log_group", "awslogs-group" }, { "log_region", "awslogs-region" },
+                      { "log_prefix", "awslogs-stream-prefix" } }
+local HEALTH_CHECK = { { "command", "command" }, { "interval", "interval" }, { "timeout", "timeout" },
+                       { "retries", "retries" }, { "start_period", "startPeriod" } }
+
+-- renamed(t, names, from, to): a new table of t's values named by names[i][from] under names[i][to]
+local function renamed(t, names, from, to)
+  local out = {}
+  for _, n in ipairs(names) do out[n[to]] = t[n[from]] end
+  return out
+end
+local function to_aws(t, names) return renamed(t, names, 1, 2) end
+local function from_aws(t, names) return renamed(t, names, 2, 1) end
+
 local function container_request(c, region)
   local d = { name = c.name, image = c.image, essential = c.essential ~= false, command = c.command }
   if c.port then d.portMappings = { { containerPort = c.port, protocol = "tcp" } } end
   if c.environment and next(c.environment) then d.environment = pairs_list(c.environment, "name", "value") end
   if c.secrets then
     d.secrets = {}
-    for i, s in ipairs(c.secrets) do d.secrets[i] = { name = s.name, valueFrom = s.arn } end
+    for i, s in ipairs(c.secrets) do d.secrets[i] = to_aws(s, SECRET) end
   end
   if c.log_group then
-    d.logConfiguration = { logDriver = "awslogs", options = { ["awslogs-group"] = c.log_group,
-      ["awslogs-region"] = c.log_region or region, ["awslogs-stream-prefix"] = c.log_prefix or "ecs" } }
+    local options = to_aws(c, LOG_OPTIONS)
+    options["awslogs-region"] = options["awslogs-region"] or region
+    options["awslogs-stream-prefix"] = options["awslogs-stream-prefix"] or "ecs"
+    d.logConfiguration = { logDriver = "awslogs", options = options }
   end
-  local h = c.health_check
-  if h then
-    d.healthCheck = { command = h.command, interval = h.interval, timeout = h.timeout, retries = h.retries,
-                      startPeriod = h.start_period }
-  end
+  if c.health_check then d.healthCheck = to_aws(c.health_check, HEALTH_CHECK) end
   return d
 end
 
@@ -156,19 +173,14 @@ local function container_of(d)
   end
   for _, s in ipairs(d.secrets or {}) do
     c.secrets = c.secrets or {}
-    c.secrets[#c.secrets + 1] = { name = s.name, arn = s.valueFrom }
+    c.secrets[#c.secrets + 1] = from_aws(s, SECRET)
   end
   c.secrets = secret_list(c.secrets)
   local lc = d.logConfiguration
   if lc and lc.logDriver == "awslogs" then
-    c.log_group, c.log_region, c.log_prefix = lc.options["awslogs-group"], lc.options["awslogs-region"],
-      lc.options["awslogs-stream-prefix"]
+    for field, v in pairs(from_aws(lc.options, LOG_OPTIONS)) do c[field] = v end
   end
-  local h = d.healthCheck
-  if h then
-    c.health_check = { command = h.command, interval = h.interval, timeout = h.timeout, retries = h.retries,
-                       start_period = h.startPeriod }
-  end
+  if d.healthCheck then c.health_check = from_aws(d.healthCheck, HEALTH_CHECK) end
   return c
 end
 

@@ -37,13 +37,22 @@ M.PRIORITY = 1
 -- settings(p) -> the ECS service's traffic_shift value (nil for rolling)
 -- from the parameters strategy, bake_minutes, canary_percent,
 -- canary_interval, linear_percent, linear_interval, pause_at; raises on
--- what ECS would refuse, naming the parameter.
+-- what ECS would refuse, naming the parameter, and on pause_at or
+-- test_listener_port given to a rolling deployment (which has neither).
 function M.settings(p)
   local name = M.STRATEGIES[p.strategy]
   if name == nil then
     error(("parameter strategy: rolling, blue_green, canary or linear, not %q"):format(tostring(p.strategy)), 0)
   end
-  if not name then return nil end
+  if not name then
+    for _, k in ipairs{ "pause_at", "test_listener_port" } do
+      if p[k] ~= nil then
+        error(("parameter %s: only with strategy blue_green, canary or linear (a rolling deployment has no %s)")
+          :format(k, k == "pause_at" and "lifecycle hooks" or "test listener"), 0)
+      end
+    end
+    return nil
+  end
   local s = { strategy = name, bake_minutes = p.bake_minutes }
   if name == "CANARY" then s.percent, s.interval_minutes = p.canary_percent, p.canary_interval end
   if name == "LINEAR" then s.percent, s.interval_minutes = p.linear_percent, p.linear_interval end

@@ -255,6 +255,12 @@ local function in_place_fields(t)
   return fields
 end
 
+local function replacing_fields(t)
+  local fields = {}
+  for _, f in ipairs(t.fields) do if f.replace then fields[#fields + 1] = f.name end end
+  return fields
+end
+
 -- Reads the resource back after an update: AWS must now hold the inputs.
 function Type:read_back(where, props, result, fields)
   local live = self.read(result, props)
@@ -314,9 +320,14 @@ function Type:spec(props, where, destroying)
     end,
     diff = function(old, new) return t:diff(old, new, where) end,
     wait = t.wait and function(i, result, ctx) return t.wait(t:physical(i, ctx), result, ctx) end,
-    -- what AWS holds against the inputs, in the fields a run sets in place:
-    -- the changes that set them back (marked drift), and {field = owner}
-    -- of the fields something else owns; nil when it is gone
+    -- what AWS holds against the inputs: the changes that set back the
+    -- fields a run sets in place, and those that force a replacement (AWS
+    -- cannot change them, but the resource may have been made again under
+    -- its name outside fgrun: an IAM policy's description), marked drift;
+    -- {field = owner} of the fields something else owns; nil when it is
+    -- gone. A replacing field is compared only where the inputs give it and
+    -- AWS shows it: unset means AWS's choice (a load balancer's VPC), and a
+    -- value AWS does not show must not replace anything.
     drift = function(i, result, ctx)
       local physical = t:physical(i, ctx)
       local live = t.read(result, physical)
@@ -325,12 +336,22 @@ function Type:spec(props, where, destroying)
       for name, v in pairs(live) do
         if getmetatable(v) == OWNED then owned[name] = v.by end
       end
-      for _, name in ipairs(t:differences(physical, live, in_place_fields(t))) do
-        local was = live[name]
-        if type(was) == "table" and next(was) == nil and (t.field[name].type == "list" or t.field[name].type == "strings") then
-          was = json.array{} -- an empty list, not an empty object
+      for _, forces in ipairs({ false, true }) do
+        local fields = forces and replacing_fields(t) or in_place_fields(t)
+        if forces then
+          local shown = {}
+          for _, name in ipairs(fields) do
+            if physical[name] ~= nil and live[name] ~= nil then shown[#shown + 1] = name end
+          end
+          fields = shown
         end
-        changes[#changes + 1] = { field = name, old = was, new = i[name], forces_replacement = false, drift = true }
+        for _, name in ipairs(t:differences(physical, live, fields)) do
+          local was = live[name]
+          if type(was) == "table" and next(was) == nil and (t.field[name].type == "list" or t.field[name].type == "strings") then
+            was = json.array{} -- an empty list, not an empty object
+          end
+          changes[#changes + 1] = { field = name, old = was, new = i[name], forces_replacement = forces, drift = true }
+        end
       end
       return changes, owned
     end,

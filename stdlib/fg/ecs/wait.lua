@@ -11,10 +11,14 @@
 --     client (ECS client; default aws.ecs), elbv2, logs
 --     (clients for the diagnosis), what, progress, on_poll(service, attempt).
 --     Polls after 1 s, then every tenth of the time waited, at most
---     max_delay (default 15) apart (delay sets the first pause).
+--     max_delay (default 15) apart (delay sets the first pause); once the
+--     deployment's tasks all run, also when they can first be healthy
+--     (expected_end below).
 --     Returns the service as last described.
 --
 -- It raises the waiters' WaitError (code "WaiterFailure"/"WaiterTimeout").
+local errors = require "aws.errors"
+local fgrun = require "fgrun"
 local poll = require "aws.waiter.poll"
 local status = require "aws.waiter.status"
 local diagnose = require "fg.ecs.diagnose"
@@ -74,12 +78,75 @@ local function state_of(service, ours)
   return table.concat(lines, "\n")
 end
 
+-- What a task's health waits for, read once per wait: container = seconds
+-- from its start to its containers' first health check (one interval: ECS
+-- task definition parameters, healthCheck), targets = seconds from its
+-- target groups' first checks to HealthyThresholdCount passes one
+-- HealthCheckIntervalSeconds apart (ELB user guide, "Health checks for
+-- target groups"), balancers = their load balancers (checks begin once
+-- they are active).
+local function health_settings(ecs, elbv2, service, ours)
+  local h = {container = 0, targets = 0, balancers = {}}
+  local td = ecs.describe_task_definition{taskDefinition = ours.taskDefinition}.taskDefinition or {}
+  for _, c in ipairs(list(td.containerDefinitions)) do
+    if c.healthCheck then h.container = math.max(h.container, c.healthCheck.interval or 30) end
+  end
+  local groups = {}
+  for _, lb in ipairs(list(service.loadBalancers)) do
+    if lb.targetGroupArn then groups[#groups + 1] = lb.targetGroupArn end
+  end
+  if #groups == 0 then return h end
+  for _, tg in ipairs(list(elbv2.describe_target_groups{TargetGroupArns = groups}.TargetGroups)) do
+    h.targets = math.max(h.targets, (tg.HealthCheckIntervalSeconds or 30) * (tg.HealthyThresholdCount or 5))
+    for _, arn in ipairs(list(tg.LoadBalancerArns)) do h.balancers[#h.balancers + 1] = arn end
+  end
+  return h
+end
+
+local function all_active(elbv2, arns)
+  for _, lb in ipairs(list(elbv2.describe_load_balancers{LoadBalancerArns = arns}.LoadBalancers)) do
+    if not (lb.State and lb.State.Code == "active") then return false end
+  end
+  return true
+end
+
+-- The latest start (AWS's clock) of the deployment's running tasks, or nil
+-- while fewer than its desired count have started.
+local function latest_start(ecs, cluster, name, ours)
+  local arns = list(ecs.list_tasks{cluster = cluster, serviceName = name, desiredStatus = "RUNNING"}.taskArns)
+  if #arns == 0 then return nil end
+  local latest, n = nil, 0
+  for _, t in ipairs(list(ecs.describe_tasks{cluster = cluster, tasks = {table.unpack(arns, 1, 100)}}.tasks)) do
+    local at = epoch(t.startedAt)
+    if at and (t.startedBy == ours.id or (not t.startedBy and same_task_definition(ours.taskDefinition,
+                                                                                   t.taskDefinitionArn))) then
+      n, latest = n + 1, math.max(latest or at, at)
+    end
+  end
+  return n >= (ours.desiredCount or 1) and latest or nil
+end
+
+-- f() for a prediction: an answer of AWS's (no permission to read what it
+-- needs) is no prediction; anything else (interrupted) goes on.
+local function advice(f)
+  local ok, v = pcall(f)
+  if ok then return v end
+  if errors.is_error(v) and v.status then return nil end
+  error(v, 0)
+end
+
 function M.wait_for_deployment(opts)
   if type(opts) ~= "table" or type(opts.cluster) ~= "string" or type(opts.service) ~= "string" then
     error("wait_for_deployment: needs {cluster = name, service = name}", 2)
   end
   local ecs = opts.client or opts.ecs or require("aws").ecs
   local cluster, name = opts.cluster, opts.service
+  -- for expected_end: the start of the poll that found the deployment
+  -- (it was made before) and of this one; the health
+  -- settings; whether a load balancer was seen provisioning, and when they
+  -- were all seen active (-huge: already when first read); the task counts
+  -- the latest start was read for, and it
+  local asked, attempt_at, health, provisioning, active_seen, started_for, started
   local threshold = opts.repeated_failures or 3
   local ours_id, ours_created, baseline
   local last, last_ours
@@ -128,7 +195,44 @@ function M.wait_for_deployment(opts)
             last_state = state_of(service, last_ours)}
   end
 
+  -- When (fgrun.monotonic()) the rollout, its tasks all running, can
+  -- complete at the earliest: the later of the last task's start plus its
+  -- containers' first health check and its targets' passes, counted from
+  -- that start or from when the load balancer was seen active. AWS's times are placed on
+  -- the local clock by the deployment's createdAt, which came before
+  -- `asked`: never too early. Reads once per wait
+  -- (the settings), once per change of the tasks (their starts) and, while
+  -- a load balancer provisions, one call a poll. nil when not known.
+  local function expected_end(service, ours)
+    if not (ours.rolloutState == "IN_PROGRESS" and ours_created and (ours.desiredCount or 0) > 0
+            and (ours.runningCount or 0) >= ours.desiredCount and (ours.pendingCount or 0) == 0) then
+      return nil
+    end
+    local elbv2 = opts.elbv2 or require("aws").elbv2
+    if health == nil then health = advice(function() return health_settings(ecs, elbv2, service, ours) end) or false end
+    if not health then return nil end
+    if #health.balancers > 0 and not active_seen then
+      local active = advice(function() return all_active(elbv2, health.balancers) end)
+      if active == nil then health = false end -- not readable: no predictions
+      if not active then
+        provisioning = true
+        return nil
+      end
+      active_seen = provisioning and attempt_at or -math.huge
+    end
+    local counts = ours.runningCount .. "/" .. (ours.failedTasks or 0)
+    if started_for ~= counts then
+      started_for, started = counts, advice(function() return latest_start(ecs, cluster, name, ours) end)
+    end
+    if not started then return nil end
+    local start = asked + (started - ours_created)
+    local checks_from = math.max(start, active_seen or start)
+    local pace = poll.pace() -- a simulator scales the settings' seconds too
+    return math.max(start + health.container * pace, checks_from + health.targets * pace)
+  end
+
   local function check(attempt)
+    attempt_at = fgrun.monotonic()
     local out = ecs.describe_services{cluster = cluster, services = {name}}
     local service = list(out.services)[1]
     if not service then
@@ -163,7 +267,7 @@ function M.wait_for_deployment(opts)
         ours = primary
         if not ours then return fail(service, "the service has no PRIMARY deployment") end
       end
-      ours_id, ours_created = ours.id, epoch(ours.createdAt)
+      ours_id, ours_created, asked = ours.id, epoch(ours.createdAt), attempt_at
       baseline = {}
       for _, e in ipairs(list(service.events)) do baseline[e.id or e.message] = true end
     else
@@ -223,7 +327,8 @@ function M.wait_for_deployment(opts)
     if completed and ours.runningCount == ours.desiredCount then
       return {state = "success", status = text, value = service, notes = notes}
     end
-    return {state = "retry", status = text, last_state = state_of(service, ours), notes = notes}
+    return {state = "retry", status = text, last_state = state_of(service, ours), notes = notes,
+            expect_at = expected_end(service, ours)}
   end
 
   local what = opts.what or string.format("deployment of %s/%s", cluster, name)
