@@ -315,6 +315,9 @@ function deployment:run_step_now(name, spec, inputs, after, doing, declared_afte
   local entry = self.journal:find(name)
   local started = fgrun.monotonic()
   local function elapsed() return fgrun.monotonic() - started end
+  -- the steps it read before this run: a rollback of its update puts them
+  -- back, so that its removal waits again for what it names again
+  local read_before = entry and entry.after
   if entry then entry.after = after end
 
   if entry and entry.status == "replacing" then
@@ -326,6 +329,7 @@ function deployment:run_step_now(name, spec, inputs, after, doing, declared_afte
     -- an earlier run stopped inside update: the resource is there, in
     -- its old or new form; start again from the old one
     entry.status, entry.inputs, entry.result = "done", entry.previous.inputs, entry.previous.result
+    read_before = entry.previous.after
   end
   if entry and entry.status == "pending" then
     -- an earlier run stopped inside create: find what it made, if anything
@@ -367,7 +371,7 @@ function deployment:run_step_now(name, spec, inputs, after, doing, declared_afte
     if not spec.update then self:cannot_update(name, entry.inputs, inputs) end
     local ctx = self:context(name)
     ctx.previous_inputs, ctx.changes = entry.inputs, changes
-    entry.previous = { inputs = entry.inputs, result = entry.result }
+    entry.previous = { inputs = entry.inputs, result = entry.result, after = read_before }
     -- the inputs being applied: a rollback of an update cut short (its
     -- task cancelled by another step's failure) reverts from them
     entry.status, entry.updated_run, entry.inputs = "updating", self.run_id, inputs
@@ -455,6 +459,7 @@ function deployment:recover_for_destroy(name, spec, entry)
   if entry.status == "replacing" then replace.recover(self, entry, spec) end
   if entry.status == "updating" then
     entry.status, entry.inputs, entry.result = "done", entry.previous.inputs, entry.previous.result
+    entry.after = entry.previous.after
     self.journal:save()
   end
   if entry.status == "done" then return entry.result end
@@ -708,6 +713,9 @@ function deployment:roll_back_step(entry, waited_for)
       if spec.wait then spec.wait(previous.inputs, result, ctx) end
       entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
       self:record(entry, spec, result)
+      -- its removal waits again for what the previous inputs name (a service
+      -- back on a test listener rule this run's inputs dropped)
+      entry.after = previous.after
       entry.unsettled = nil
       self.journal:save()
       self.report:step("reverted", entry.name, describe(spec, result))
