@@ -1,0 +1,52 @@
+-- A rollback of an update (stdlib/fg/deployment.lua): the reverted entry
+-- reads again what its previous inputs named, so --destroy removes it
+-- before them (a blue/green service back on the test listener rule the
+-- failed update had dropped). Steps here make nothing in AWS.
+local deployment = require "fg.deployment"
+local json = require "json"
+
+local output = dofile("tests/lib/captured_output.lua")
+local dir
+before_each(function()
+  output.start()
+  dir = output.dir
+end)
+after_each(output.stop)
+
+local function entry(name)
+  local f = assert(io.open(dir .. "/app.json"))
+  local data = json.decode(f:read("a"))
+  f:close()
+  for _, e in ipairs(data.steps) do
+    if e.name == name then return e end
+  end
+end
+
+-- rule: a resource the service may name; service: fails to take `bad`
+local function deploy(with_rule, bad)
+  local d = deployment.new("app", { state = dir })
+  local rule = d:step("rule", { inputs = { n = 1 }, create = function() return { arn = "rule-1" } end,
+                                 undo = function() return {} end })
+  local function apply(inputs)
+    if inputs.bad then error("refused", 0) end
+    return { name = "svc", rule = inputs.rule }
+  end
+  d:step("service", { inputs = { rule = with_rule and rule.arn or nil, bad = bad }, create = apply,
+                      update = function(inputs) return apply(inputs) end, undo = function() return {} end })
+  return d
+end
+
+describe("a rollback of an update", function()
+  it("puts back the steps the entry read before the run", function()
+    local d = deploy(true)
+    d:finish(true)
+    assert.are.same({ "rule" }, entry("service").after)
+
+    d = deploy(false, true)
+    local ok, err = pcall(d.finish, d, true)
+    assert.is_false(ok)
+    assert.are.equal("refused", err)
+    assert.are.equal("rule-1", entry("service").inputs.rule, "the update was reverted")
+    assert.are.same({ "rule" }, entry("service").after)
+  end)
+end)
