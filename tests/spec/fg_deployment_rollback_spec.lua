@@ -6,25 +6,22 @@ local deployment = require "fg.deployment"
 local json = require "json"
 
 local output = dofile("tests/lib/captured_output.lua")
-local dir
-before_each(function()
-  output.start()
-  dir = output.dir
-end)
+before_each(output.start)
 after_each(output.stop)
 
+-- the journal's entry of a step, as on disk
 local function entry(name)
-  local f = assert(io.open(dir .. "/app.json"))
-  local data = json.decode(f:read("a"))
+  local f = assert(io.open(output.dir .. "/app.json"))
+  local steps = json.decode(f:read("a")).steps
   f:close()
-  for _, e in ipairs(data.steps) do
+  for _, e in ipairs(steps) do
     if e.name == name then return e end
   end
 end
 
 -- rule: a resource the service may name; service: fails to take `bad`
 local function deploy(with_rule, bad)
-  local d = deployment.new("app", { state = dir })
+  local d = deployment.new("app", { state = output.dir })
   local rule = d:step("rule", { inputs = { n = 1 }, create = function() return { arn = "rule-1" } end,
                                  undo = function() return {} end })
   local function apply(inputs)
