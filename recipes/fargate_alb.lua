@@ -223,7 +223,9 @@ res.scaling_policy("memory_scaling", { cluster = cluster.name, service = service
 
 if p.alarm_email or p.alarm_topic then
   res.service_alarms{ prefix = name("fargate"), email = p.alarm_email, topic = p.alarm_topic,
-    load_balancer = load_balancer.arn, target_group = target_group.arn, cluster = cluster.name, service = service.name,
+    load_balancer = load_balancer.arn, target_group = target_group.arn,
+    alternate_target_group = traffic.alternate_target_group and traffic.alternate_target_group.arn,
+    cluster = cluster.name, service = service.name,
     cpu = p.alarm_cpu, memory = p.alarm_memory, errors_percent = p.alarm_5xx_percent }
 end
 

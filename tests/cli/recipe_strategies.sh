@@ -56,8 +56,28 @@ expect_match "the check after the deploy reads the targets where production traf
     "^  targets: fargate-tg2-$sfx \\(100%\\): [^ ]+ [a-z]+" "$out"
 expect_no_match "... not those of the primary group" "targets: .*fargate-tg-$sfx " "$out"
 
+# ---- alarms: the unhealthy-hosts alarm watches both groups (production is on the alternate now) ----
+# alarm_groups: the target groups the alarm reads in CloudWatch (moto), without their ids
+alarm_groups() {
+    "$FGRUN" -e "local a = require('aws').cloudwatch.describe_alarms{ AlarmNames = { 'fargate-$sfx-unhealthy-hosts' } }.MetricAlarms[1]
+      if not a then return end
+      local ds = {}
+      for _, m in ipairs(a.Metrics or {}) do if m.MetricStat then ds[#ds + 1] = m.MetricStat.Metric.Dimensions end end
+      if #ds == 0 then ds[1] = a.Dimensions end
+      for _, d in ipairs(ds) do for _, x in ipairs(d) do if x.Name == 'TargetGroup' then print(x.Value) end end end" |
+        sed 's|/[0-9a-z]*$||' | sort | tr '\n' ' '
+}
+alarmed=(-D image=$image:2 -D strategy=blue_green -D bake_minutes=1 -D test_listener_port=8080 -D alarm_email=ops@example.com)
+recipe --plan "${alarmed[@]}" "$recipe"
+expect_eq "--plan with alarm_email: exit 2 (changes)" "2" "$rc"
+expect_match "... shows the unhealthy-hosts alarm" "unhealthy_hosts_alarm" "$out"
+recipe "${alarmed[@]}" "$recipe"
+expect_eq "alarm_email with blue_green: exit 0" "0" "$rc"
+expect_eq "the unhealthy-hosts alarm reads both target groups" \
+    "targetgroup/fargate-tg-$sfx targetgroup/fargate-tg2-$sfx " "$(alarm_groups)"
+
 # ---- back to rolling: traffic home to the primary group, the extra resources gone ----
-recipe -D image=$image:2 "$recipe"
+recipe -D image=$image:2 -D alarm_email=ops@example.com "$recipe"
 expect_eq "switch back to rolling: exit 0" "0" "$rc"
 expect_match "... says it brings traffic home first" "brings it back before the switch to ROLLING" "$out"
 s=$(aws_state)
@@ -70,6 +90,7 @@ expect_match "... and the check after the deploy reads that group" "^  targets: 
 left=$("$FGRUN" "$root/tests/lib/fargate_leftovers.lua" "$sfx")
 expect_no_match "the alternate target group is removed" "fargate-tg2-$sfx" "$left"
 expect_no_match "the infrastructure role is removed" "ecsInfrastructureRole-$sfx" "$left"
+expect_eq "the unhealthy-hosts alarm reads the primary group alone" "targetgroup/fargate-tg-$sfx " "$(alarm_groups)"
 
 # The short form (tests/run) ends here: linear, the canary's hook and the
 # rollback make the same calls, and run processes side by side as the
@@ -82,6 +103,7 @@ if long_form; then
     expect_match "the service deploys LINEAR, 50 % a step, 3 minutes apart" "strategy LINEAR.*linear 50/3" "$(echo $s)"
     expect_match "production traffic moved to the alternate group" "rule_weights fargate-tg-$sfx=0,fargate-tg2-$sfx=100" "$s"
     expect_match "... through a half-way step" "traffic: production 50%" "$err$out"
+    expect_eq "alarm_email no longer given: the alarm is removed" "" "$(alarm_groups)"
 
     # ---- canary with a PAUSE hook: held until continue ----
     "$FGRUN" --state-dir "$state" --env local -D desired_count=2 -D image=$image:4 -D strategy=canary \

@@ -1,11 +1,12 @@
 -- The alarms a service behind a load balancer usually needs, made of
 -- resource steps (res.service_alarms{...} of fg.aws.use): an SNS topic
 -- with an e-mail subscription (or a topic of the caller's), and CloudWatch
--- alarms on the target group's unhealthy hosts, the load balancer's 5xx
+-- alarms on the target groups' unhealthy hosts, the load balancer's 5xx
 -- rate and the service's CPU and memory, each telling the topic when it
 -- fires and when it is OK again.
 --   local alarms = res.service_alarms{ prefix =, email = | topic =, load_balancer = <ARN>,
---     target_group = <ARN>, cluster =, service =, cpu = 90, memory = 90, errors_percent = 5 }
+--     target_group = <ARN>, alternate_target_group = <ARN> (blue/green, canary, linear; optional),
+--     cluster =, service =, cpu = 90, memory = 90, errors_percent = 5 }
 --   alarms.topic (the topic's ARN), alarms.names
 --   service_alarms.check_topic(arn) -> nil, or what is wrong with a topic given (for fg.aws.check)
 --
@@ -21,6 +22,30 @@ local function lb_dimension(arn) return arn and arn:match(":loadbalancer/(.+)$")
 local function tg_dimension(arn) return arn and arn:match(":(targetgroup/.+)$") end
 
 local service_alarms = {}
+
+-- Unhealthy targets of the primary group, or with an alternate group (where
+-- ECS moves production traffic after a blue/green, canary or linear update)
+-- of both: one alarm on their sum (counts, so the sum is above 0 when either
+-- is), not one per group, so that it keeps its name and state, and a change
+-- of strategy rewrites it in place (PutMetricAlarm); FILL because the idle
+-- group may publish nothing.
+local function unhealthy_hosts(lb, tg, alternate)
+  local fields = { description = "targets failing their health check", threshold = 0, evaluation_periods = 3,
+                   datapoints_to_alarm = 2, treat_missing_data = "notBreaching" }
+  local function count(group)
+    return { namespace = "AWS/ApplicationELB", metric = "UnHealthyHostCount", statistic = "Maximum",
+             dimensions = { TargetGroup = group, LoadBalancer = lb } }
+  end
+  if alternate then
+    fields.expression = "FILL(primary, 0) + FILL(alternate, 0)"
+    fields.metrics = { primary = count(tg), alternate = count(alternate) }
+  else
+    local m = count(tg)
+    fields.namespace, fields.metric, fields.statistic, fields.dimensions = m.namespace, m.metric, m.statistic,
+      m.dimensions
+  end
+  return fields
+end
 
 function service_alarms.check_topic(arn)
   if not arn:match("^arn:[%w%-]+:sns:[%w%-]+:%d+:[%w_%-]+$") then return ("%q is not an SNS topic ARN"):format(arn) end
@@ -44,9 +69,7 @@ local function steps(res, o)
     return res.metric_alarm(step, fields).name
   end
   local names = {
-    alarm("unhealthy_hosts_alarm", { description = "targets failing their health check", namespace = "AWS/ApplicationELB",
-      metric = "UnHealthyHostCount", dimensions = { TargetGroup = tg, LoadBalancer = lb }, statistic = "Maximum",
-      threshold = 0, evaluation_periods = 3, datapoints_to_alarm = 2, treat_missing_data = "notBreaching" }),
+    alarm("unhealthy_hosts_alarm", unhealthy_hosts(lb, tg, tg_dimension(o.alternate_target_group))),
     -- no requests, no errors: the rate is 0, not missing
     alarm("http_5xx_alarm", { description = ("more than %g%% of requests answered 5xx"):format(o.errors_percent),
       expression = "100 * (FILL(target_5xx, 0) + FILL(elb_5xx, 0)) / FILL(requests, 1)",
