@@ -708,14 +708,16 @@ function deployment:roll_back_step(entry, waited_for)
       ctx.previous_inputs = entry.inputs
       ctx.changes = spec.diff and spec.diff(entry.inputs, previous.inputs) or nil
       local result = spec.update(previous.inputs, entry.result, ctx)
+      -- recorded before its wait, which may fail: AWS has the previous
+      -- inputs now, and the removal waits again for what they name (a
+      -- service back on a test listener rule this run's inputs dropped)
+      entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
+      self:record(entry, spec, result)
+      entry.after = previous.after
+      self.journal:save()
       -- a revert is waited for as the update would have been (the service
       -- back on its previous revision)
       if spec.wait then spec.wait(previous.inputs, result, ctx) end
-      entry.inputs, entry.previous, entry.updated_run = previous.inputs, nil, nil
-      self:record(entry, spec, result)
-      -- its removal waits again for what the previous inputs name (a service
-      -- back on a test listener rule this run's inputs dropped)
-      entry.after = previous.after
       entry.unsettled = nil
       self.journal:save()
       self.report:step("reverted", entry.name, describe(spec, result))

@@ -19,8 +19,9 @@ local function entry(name)
   end
 end
 
--- rule: a resource the service may name; service: fails to take `bad`
-local function deploy(with_rule, bad)
+-- rule: a resource the service may name; service: fails to take `bad`,
+-- and its wait fails when failing_wait is set
+local function deploy(with_rule, bad, failing_wait)
   local d = deployment.new("app", { state = output.dir })
   local rule = d:step("rule", { inputs = { n = 1 }, create = function() return { arn = "rule-1" } end,
                                  undo = function() return {} end })
@@ -29,7 +30,8 @@ local function deploy(with_rule, bad)
     return { name = "svc", rule = inputs.rule }
   end
   d:step("service", { inputs = { rule = with_rule and rule.arn or nil, bad = bad }, create = apply,
-                      update = function(inputs) return apply(inputs) end, undo = function() return {} end })
+                      update = function(inputs) return apply(inputs) end, undo = function() return {} end,
+                      wait = function() if failing_wait then error("the wait failed", 0) end end })
   return d
 end
 
@@ -45,5 +47,14 @@ describe("a rollback of an update", function()
     assert.are.equal("refused", err)
     assert.are.equal("rule-1", entry("service").inputs.rule, "the update was reverted")
     assert.are.same({ "rule" }, entry("service").after)
+  end)
+
+  it("records the revert before its wait, which may fail", function()
+    deploy(true):finish(true)
+    local d = deploy(false, true, true)
+    assert.is_false(pcall(d.finish, d, true))
+    assert.are.equal("rule-1", entry("service").inputs.rule, "AWS has the previous inputs")
+    assert.are.same({ "rule" }, entry("service").after)
+    assert.is_nil(entry("service").previous)
   end)
 end)
