@@ -23,6 +23,7 @@ local deployments = require "fg.ecs.service_deployments"
 local T = require "fg.aws.type"
 local capacity = require "fg.aws.capacity"
 local deployment_strategy = require "fg.aws.deployment_strategy"
+local live_traffic = require "fg.aws.live_traffic"
 local lookup = require("fg.lookup").call
 local scaling = require "fg.aws.scaling"
 
@@ -152,11 +153,8 @@ end
 local function rule_weights(rule_arn)
   local r = lookup(aws.elbv2.describe_rules, { RuleArns = { rule_arn } }, { "RuleNotFound" })
   local weights = {}
-  for _, a in ipairs(r and r.Rules[1] and r.Rules[1].Actions or {}) do
-    if a.Type == "forward" then
-      for _, g in ipairs(a.ForwardConfig and a.ForwardConfig.TargetGroups or {}) do weights[g.TargetGroupArn] = g.Weight or 1 end
-      if a.TargetGroupArn then weights[a.TargetGroupArn] = weights[a.TargetGroupArn] or 1 end
-    end
+  if r and r.Rules[1] then
+    for _, g in ipairs(live_traffic.forwards(r.Rules[1])) do weights[g.arn] = g.weight end
   end
   return weights
 end

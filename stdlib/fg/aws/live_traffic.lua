@@ -8,6 +8,8 @@
 --     groups of the first rule that takes every request (a path pattern "/*"
 --     alone, else the default action), those with a weight above 0
 --   live_traffic.targets(listener_arn) -> "fargate-tg2-abc (100%): 10.0.1.5 healthy, ..."
+--   live_traffic.forwards(rule) -> { { arn =, weight = } }: a rule's forward action
+--     (also read by ecs_service, which moves traffic home before leaving blue/green)
 local aws = require "aws"
 
 local live_traffic = {}
@@ -28,7 +30,7 @@ local function takes_all(rule)
 end
 
 -- { {arn, weight} } of a rule's forward action (a plain TargetGroupArn weighs 1).
-local function forwards(rule)
+function live_traffic.forwards(rule)
   for _, a in ipairs(rule.Actions or {}) do
     if a.Type == "forward" then
       local groups = a.ForwardConfig and a.ForwardConfig.TargetGroups
@@ -49,7 +51,7 @@ function live_traffic.groups(listener)
   table.sort(rules, function(a, b) return (tonumber(a.Priority) or math.huge) < (tonumber(b.Priority) or math.huge) end)
   for _, rule in ipairs(rules) do
     if takes_all(rule) then
-      local groups, total = forwards(rule), 0
+      local groups, total = live_traffic.forwards(rule), 0
       for _, g in ipairs(groups) do total = total + g.weight end
       local out = {}
       for _, g in ipairs(groups) do
